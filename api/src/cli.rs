@@ -1,0 +1,318 @@
+//! The `police-api` command line. Every option is also an environment variable.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use police_storage::generate::{generate, GenerateOptions};
+use police_storage::import::{import_paths, ImportOptions, ImportSummary};
+use police_storage::snapshot::Snapshot;
+use police_storage::{db, Month};
+
+use crate::progress::Progress;
+use crate::server::{self, AppState, ServerOptions};
+use crate::store::Store;
+
+/// A self-hostable, police.uk-compatible REST API server.
+///
+/// Without DATABASE_URL, police-api runs its own PostgreSQL in --data-dir (initialised on
+/// first use, stopped on exit); `initdb` and `postgres` must be on PATH or under
+/// /usr/lib/postgresql/*/bin.
+#[derive(Debug, Parser)]
+#[command(name = "police-api", version, propagate_version = true)]
+pub struct Cli {
+    /// PostgreSQL to use instead of the embedded one, e.g. postgres://user:pass@host/db.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Where the embedded PostgreSQL (and the demo archive) live.
+    #[arg(long, env = "POLICE_DATA_DIR", global = true, default_value = "police-api-data")]
+    pub data_dir: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API from the store (the production entry point).
+    Serve(ServeArgs),
+    /// One command for a first look: embedded PostgreSQL, a generated demo archive imported
+    /// on first run, then serving.
+    Demo(DemoArgs),
+    /// Import police.uk bulk archive files: .zip as downloaded, folders, .csv or .csv.gz.
+    Import(ImportArgs),
+    /// Apply pending database migrations.
+    Migrate(MigrateArgs),
+    /// Write a synthetic archive in the exact police.uk format.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "POLICE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// HTTP worker threads (default: one per CPU).
+    #[arg(long, env = "POLICE_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Seed of the generated demo archive.
+    #[arg(long, env = "POLICE_DEMO_SEED", default_value_t = 2024)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Archive zips, folders, or monthly CSV files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Test aid: abort each file's COPY with an error after this many rows.
+    #[arg(long, hide = true)]
+    pub fail_after_rows: Option<u64>,
+    /// Test aid: pause inside each file's transaction after this many rows.
+    #[arg(long, hide = true)]
+    pub pause_after_rows: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Revert every migration instead (drops all data).
+    #[arg(long)]
+    pub revert_all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output folder (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Start from a preset; the other options override it.
+    #[arg(long, value_enum, default_value = "demo")]
+    pub preset: Preset,
+    /// Random seed: the same seed gives the same bytes.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Comma-separated force ids.
+    #[arg(long, value_delimiter = ',')]
+    pub forces: Option<Vec<String>>,
+    /// First month, YYYY-MM.
+    #[arg(long)]
+    pub first_month: Option<Month>,
+    /// Number of consecutive months.
+    #[arg(long)]
+    pub months: Option<u32>,
+    /// Street-level crimes per month, over all forces.
+    #[arg(long)]
+    pub crimes_per_month: Option<u64>,
+    /// Distinct snap points, over all forces.
+    #[arg(long)]
+    pub snap_points: Option<u64>,
+    /// Neighbourhoods per force.
+    #[arg(long)]
+    pub neighbourhoods_per_force: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Preset {
+    /// A few forces, 12 months, a quarter of a million crimes.
+    Demo,
+    /// Every force, 500,000 crimes a month over 750,000 snap points (12 months unless
+    /// --months says otherwise).
+    National,
+}
+
+/// Runs a parsed command line; errors are printed, not panicked.
+pub fn run(cli: Cli) -> ExitCode {
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let database_url = cli.database_url.as_deref();
+    match cli.command {
+        Command::Serve(args) => {
+            let store = Store::open(database_url, &cli.data_dir)?;
+            migrate_store(&store)?;
+            serve(&store, &args)?;
+        }
+        Command::Demo(args) => demo(database_url, &cli.data_dir, &args)?,
+        Command::Import(args) => {
+            let store = Store::open(database_url, &cli.data_dir)?;
+            migrate_store(&store)?;
+            let options = ImportOptions {
+                fail_after_rows: args.fail_after_rows,
+                pause_after_rows: args.pause_after_rows,
+            };
+            let summary = import_with_progress(&store, &args.paths, &options)?;
+            if summary.problems() > 0 {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        Command::Migrate(args) => {
+            let store = Store::open(database_url, &cli.data_dir)?;
+            let mut conn = db::connect(&store.database_url)?;
+            if args.revert_all {
+                let reverted = db::revert_all_migrations(&mut conn)?;
+                eprintln!("reverted {} migrations", reverted.len());
+            } else {
+                let applied = db::run_migrations(&mut conn)?;
+                eprintln!("applied {} migrations; the schema is current", applied.len());
+            }
+        }
+        Command::Generate(args) => {
+            let options = generate_options(&args);
+            let started = Instant::now();
+            let summary = generate(&options, &args.out)?;
+            eprintln!(
+                "wrote {} files ({:.1} MB) to {} in {:.1} s: {} street rows, {} outcome rows, \
+                 {} stop-and-search rows over {} snap points; {} neighbourhood boundaries",
+                summary.files,
+                summary.bytes as f64 / 1e6,
+                args.out.display(),
+                started.elapsed().as_secs_f64(),
+                summary.street_rows,
+                summary.outcome_rows,
+                summary.stop_rows,
+                summary.snap_points,
+                summary.neighbourhoods,
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate_options(args: &GenerateArgs) -> GenerateOptions {
+    let mut options = match args.preset {
+        Preset::Demo => GenerateOptions::demo(),
+        Preset::National => GenerateOptions::national(args.months.unwrap_or(12)),
+    };
+    if let Some(seed) = args.seed {
+        options.seed = seed;
+    }
+    if let Some(forces) = &args.forces {
+        options.forces = forces.clone();
+    }
+    if let Some(first_month) = args.first_month {
+        options.first_month = first_month;
+    }
+    if let Some(months) = args.months {
+        options.months = months;
+    }
+    if let Some(crimes) = args.crimes_per_month {
+        options.crimes_per_month = crimes;
+    }
+    if let Some(points) = args.snap_points {
+        options.snap_points = points;
+    }
+    if let Some(n) = args.neighbourhoods_per_force {
+        options.neighbourhoods_per_force = n;
+    }
+    options
+}
+
+fn migrate_store(store: &Store) -> anyhow::Result<()> {
+    let mut conn = db::connect(&store.database_url)?;
+    let applied = db::run_migrations(&mut conn)?;
+    if !applied.is_empty() {
+        eprintln!("applied {} migrations", applied.len());
+    }
+    Ok(())
+}
+
+fn import_with_progress(
+    store: &Store,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+) -> anyhow::Result<ImportSummary> {
+    let mut conn = db::connect(&store.database_url)?;
+    let progress = Progress::new();
+    let summary = import_paths(&mut conn, paths, options, &progress)?;
+    progress.finish(&summary);
+    Ok(summary)
+}
+
+fn load_snapshot(store: &Store) -> anyhow::Result<Snapshot> {
+    let started = Instant::now();
+    let mut conn = db::connect(&store.database_url)?;
+    let snapshot = Snapshot::load(&mut conn)?;
+    eprintln!(
+        "snapshot loaded in {:.2} s: {} months, latest crime month {}",
+        started.elapsed().as_secs_f64(),
+        snapshot.months.len(),
+        snapshot.latest_crime_month.map_or("none".to_owned(), |m| m.to_string()),
+    );
+    Ok(snapshot)
+}
+
+fn serve(store: &Store, args: &ServeArgs) -> anyhow::Result<()> {
+    let snapshot = load_snapshot(store)?;
+    let state = Arc::new(AppState::new(snapshot));
+    let listener = std::net::TcpListener::bind(&args.bind)
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let address = listener.local_addr()?;
+    let options = ServerOptions { workers: args.workers };
+    eprintln!("serving the police.uk API on http://{address}/api/");
+    let server = server::build(listener, state, &options)?;
+    actix_web::rt::System::new().block_on(server)?;
+    Ok(())
+}
+
+fn demo(database_url: Option<&str>, data_dir: &Path, args: &DemoArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let store = Store::open(database_url, data_dir)?;
+    migrate_store(&store)?;
+    let mut conn = db::connect(&store.database_url)?;
+    if Snapshot::load(&mut conn)?.latest_crime_month.is_none() {
+        let archive = demo_archive(data_dir, args.seed)?;
+        eprintln!("importing the demo archive from {}", archive.display());
+        let summary = import_with_progress(&store, &[archive], &ImportOptions::default())?;
+        anyhow::ensure!(summary.problems() == 0, "the demo archive did not import cleanly");
+    }
+    drop(conn);
+    let base = format!("http://{}", args.serve.bind);
+    eprintln!(
+        "demo ready in {:.1} s. Try:\n  curl {base}/api/forces\n  curl {base}/api/crimes-street-dates\n  \
+         curl {base}/api/crime-last-updated\nThe store: {}",
+        started.elapsed().as_secs_f64(),
+        store.psql_hint(),
+    );
+    serve(&store, &args.serve)
+}
+
+/// Generates the demo archive under the data directory, once: written to a scratch folder
+/// and renamed into place, so an interrupted run never leaves half an archive behind.
+fn demo_archive(data_dir: &Path, seed: u64) -> anyhow::Result<PathBuf> {
+    let archive = data_dir.join(format!("demo-archive-{seed}"));
+    if archive.is_dir() {
+        return Ok(archive);
+    }
+    let scratch = data_dir.join(format!("demo-archive-{seed}.partial"));
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch)?;
+    }
+    let options = GenerateOptions { seed, ..GenerateOptions::demo() };
+    let started = Instant::now();
+    let summary = generate(&options, &scratch)?;
+    std::fs::rename(&scratch, &archive)?;
+    eprintln!(
+        "generated the demo archive: {} street rows over {} months in {:.1} s",
+        summary.street_rows,
+        options.months,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(archive)
+}

@@ -1,0 +1,8 @@
+//! The `police-api` server: HTTP routes answering police.uk's API from the in-memory
+//! snapshot, and the command line (`serve`, `demo`, `import`, `migrate`, `generate`).
+
+pub mod cli;
+pub mod progress;
+pub mod routes;
+pub mod server;
+pub mod store;

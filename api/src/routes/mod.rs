@@ -1,0 +1,11 @@
+//! Route handlers, one module per area of the police.uk API.
+
+pub mod availability;
+pub mod forces;
+
+use actix_web::HttpResponse;
+
+/// Unknown paths: police.uk's plain `Not Found`.
+pub async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().content_type("text/plain").body("Not Found")
+}

@@ -1,0 +1,121 @@
+//! The HTTP server: middleware, route registration, and ways to run it.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{Compress, DefaultHeaders};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use arc_swap::ArcSwap;
+use police_storage::snapshot::Snapshot;
+use utoipa_actix_web::AppExt;
+
+use crate::routes;
+
+/// What every request handler can reach: the current snapshot, swapped atomically when the
+/// store changes. A handler takes one `Arc` at its start and answers from it alone.
+pub struct AppState {
+    snapshot: ArcSwap<Snapshot>,
+}
+
+impl AppState {
+    pub fn new(snapshot: Snapshot) -> Self {
+        AppState { snapshot: ArcSwap::from_pointee(snapshot) }
+    }
+
+    /// The snapshot to answer the current request from.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// Makes `snapshot` the one new requests see.
+    pub fn replace(&self, snapshot: Snapshot) {
+        self.snapshot.store(Arc::new(snapshot));
+    }
+}
+
+/// Server settings that are not about data.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Worker threads; `None` means one per CPU.
+    pub workers: Option<usize>,
+}
+
+/// Registers every route of the API on `config`.
+pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config.service(
+        utoipa_actix_web::scope("/api")
+            .service(routes::forces::list_forces)
+            .service(routes::availability::crimes_street_dates)
+            .service(routes::availability::crime_last_updated),
+    );
+}
+
+/// Builds the server on an already bound listener (port 0 works: tests use it).
+pub fn build(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    options: &ServerOptions,
+) -> std::io::Result<Server> {
+    let data = web::Data::from(state);
+    let mut server = HttpServer::new(move || {
+        let (app, _openapi) = App::new()
+            .app_data(data.clone())
+            .wrap(Compress::default())
+            .wrap(DefaultHeaders::new().add(("Access-Control-Allow-Origin", "*")))
+            .into_utoipa_app()
+            .configure(configure)
+            .split_for_parts();
+        app.default_service(web::to(routes::not_found))
+    })
+    // Signals are handled by the process (see `store::Store::open`), which stops the
+    // embedded PostgreSQL in order.
+    .disable_signals()
+    .listen(listener)?;
+    if let Some(workers) = options.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// A server running on its own thread, for tests and embedding.
+pub struct BackgroundServer {
+    pub address: std::net::SocketAddr,
+    handle: ServerHandle,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl BackgroundServer {
+    /// Starts the server on `127.0.0.1:0`.
+    pub fn start(state: Arc<AppState>, options: &ServerOptions) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let address = listener.local_addr()?;
+        let server = build(listener, state, options)?;
+        let handle = server.handle();
+        let thread = std::thread::spawn(move || actix_web::rt::System::new().block_on(server));
+        Ok(BackgroundServer { address, handle, thread: Some(thread) })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+}
+
+impl Drop for BackgroundServer {
+    fn drop(&mut self) {
+        let stopping = self.handle.stop(false);
+        actix_web::rt::System::new().block_on(stopping);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The JSON response police.uk gives: compact, `application/json`.
+pub fn json_response<T: serde::Serialize>(value: &T) -> HttpResponse {
+    match serde_json::to_vec(value) {
+        Ok(body) => HttpResponse::Ok().content_type("application/json").body(body),
+        Err(_) => HttpResponse::InternalServerError().finish(),
+    }
+}

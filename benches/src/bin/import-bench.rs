@@ -1,0 +1,83 @@
+//! Import speed on a generated national-size month.
+//!
+//! `cargo run --release -p police-benches --bin import-bench [-- --months N]`
+//!
+//! Generates the national preset (every force, 500,000 crimes a month over 750,000 snap
+//! points) into a scratch folder, starts a durable embedded PostgreSQL in another, imports
+//! the archive through the same path as `police-api import`, imports it again (nothing to
+//! do), and prints a Markdown table for `benches/RESULTS.md`.
+
+use std::time::Instant;
+
+use police_storage::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use police_storage::generate::{generate, GenerateOptions};
+use police_storage::import::{import_paths, FileKind, FileStatus, ImportOptions, Silent};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let months = args
+        .iter()
+        .position(|a| a == "--months")
+        .and_then(|i| args.get(i + 1))
+        .map_or(Ok(1), |m| m.parse())?;
+    let scratch = tempfile::tempdir()?;
+    let archive = scratch.path().join("archive");
+    let options = GenerateOptions::national(months);
+    let started = Instant::now();
+    let generated = generate(&options, &archive)?;
+    let generate_seconds = started.elapsed().as_secs_f64();
+
+    let cluster = EmbeddedPostgres::start(EmbeddedOptions {
+        data_dir: scratch.path().join("data"),
+        durable: true,
+    })?;
+    let mut conn = police_storage::db::connect(&cluster.database_url())?;
+    police_storage::db::run_migrations(&mut conn)?;
+
+    let first = import_paths(
+        &mut conn,
+        std::slice::from_ref(&archive),
+        &ImportOptions::default(),
+        &Silent,
+    )?;
+    anyhow::ensure!(first.problems() == 0, "the generated archive did not import cleanly");
+    let again = import_paths(&mut conn, &[archive], &ImportOptions::default(), &Silent)?;
+    anyhow::ensure!(again.imported() == 0, "a second import wrote rows");
+
+    let rows_of = |kind: FileKind| -> (u64, f64) {
+        first
+            .files
+            .iter()
+            .filter(|f| f.kind == kind && matches!(f.status, FileStatus::Imported { .. }))
+            .fold((0, 0.0), |(rows, secs), f| (rows + f.rows_read, secs + f.elapsed.as_secs_f64()))
+    };
+    println!("Machine: {}", police_benches::machine_description());
+    println!(
+        "Archive: {months} month(s), {} street + {} outcome + {} stop rows, {} files, {:.0} MB, generated in {generate_seconds:.1} s\n",
+        generated.street_rows,
+        generated.outcome_rows,
+        generated.stop_rows,
+        generated.files,
+        generated.bytes as f64 / 1e6
+    );
+    println!("| what | rows | seconds | rows/s |");
+    println!("|---|---:|---:|---:|");
+    for kind in FileKind::ALL {
+        let (rows, secs) = rows_of(kind);
+        println!("| import, {kind} files | {rows} | {secs:.2} | {:.0} |", rows as f64 / secs);
+    }
+    println!(
+        "| import, whole archive (wall) | {} | {:.2} | {:.0} |",
+        first.rows_read(),
+        first.elapsed.as_secs_f64(),
+        first.rows_per_second()
+    );
+    println!(
+        "| re-import, unchanged (checksums only) | {} | {:.2} | — |",
+        again.rows_read(),
+        again.elapsed.as_secs_f64()
+    );
+    drop(conn);
+    cluster.stop()?;
+    Ok(())
+}

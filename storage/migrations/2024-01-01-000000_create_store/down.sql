@@ -1,0 +1,9 @@
+DROP TABLE stops;
+DROP TABLE outcomes;
+DROP TABLE crimes;
+DROP SEQUENCE crime_id_seq;
+DROP TABLE locations;
+DROP TABLE import_rejections;
+DROP TABLE imports;
+DROP TABLE neighbourhoods;
+DROP TABLE forces;

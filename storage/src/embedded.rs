@@ -1,0 +1,1269 @@
+//! An embedded PostgreSQL cluster: what `police-api` runs when no `DATABASE_URL` is given,
+//! and what the test suite uses.
+//!
+//! # Layout
+//!
+//! Everything lives in the data dir given in [`EmbeddedOptions::data_dir`]:
+//!
+//! * `police-api.lock` — held with an exclusive `flock` for the whole life of an
+//!   [`EmbeddedPostgres`]; it holds the owner's pid, so a second process gets a clear
+//!   "data dir in use by another police-api (pid N)" error instead of two owners sharing one
+//!   cluster.
+//! * `pgdata/` — the cluster (`initdb -U postgres --auth=trust -E UTF8 --locale=C`), created
+//!   on first use (into `pgdata.initdb/`, renamed when complete, so a crashed `initdb` never
+//!   leaves a half-made cluster behind).
+//! * `run/` — the Unix socket directory (mode 0700), when `run/.s.PGSQL.5432` fits the 107-byte
+//!   `sun_path` limit; otherwise a private directory `/tmp/police-pg-<uid>-<hash of data dir>`.
+//!   The server listens on no TCP address at all (`listen_addresses=''`).
+//! * `postgres.log` — the server's log (rotated to `postgres.log.old` beyond 16 MiB).
+//!
+//! # Running as root
+//!
+//! PostgreSQL refuses to run as root. When our effective uid is 0, `initdb` and the server run
+//! as the `postgres` system user (or `nobody` when there is none), via `CommandExt::uid/gid`;
+//! the cluster and socket directories are chowned to that user. If that user cannot reach the
+//! data dir (some parent, say `/root`, is not traversable) start fails, naming the directory
+//! and suggesting another `--data-dir`. An ordinary user runs everything as itself.
+//!
+//! # Never leaving a server behind
+//!
+//! The owner does not start `postgres` directly. It starts a tiny supervising `sh` (as the
+//! cluster user, in a process group of its own so a terminal's Ctrl-C reaches only the owner,
+//! which then stops the cluster in order). The shell starts the postmaster as its child, reports
+//! its pid on stdout, and then waits for it. A watcher subshell blocks reading the shell's
+//! standard input, which is a pipe whose only write end is held by the owner (close-on-exec,
+//! so no other child inherits it). When that pipe reaches end-of-file — because the owner
+//! stopped the cluster, dropped it, exited without running destructors (a `static` in a test
+//! process), panicked, or was killed with `kill -9` — the watcher sends SIGINT (fast shutdown)
+//! to the postmaster. The kernel closes the pipe whatever way the owner goes, so there is no
+//! polling, no pid-reuse race on the owner's pid and no dependence on which thread spawned the
+//! server (unlike `PR_SET_PDEATHSIG`). The shell reaps the postmaster itself, so its pid
+//! cannot be reused while the shell lives.
+//!
+//! A normal [`EmbeddedPostgres::stop`] uses the same path: it closes the pipe, then waits up to
+//! 30 s for the shell to exit (the postmaster has then exited, after all its children); past
+//! that it sends SIGQUIT (immediate shutdown) to the postmaster, and finally SIGKILL to the
+//! whole process group.
+//!
+//! The unit tests below check this by running an owner in a child process and both killing it
+//! with SIGKILL and letting it `exit` with the cluster in a `static`: the postmaster is gone
+//! within seconds and the data dir can be started again.
+//!
+//! # Recovering from a crash
+//!
+//! Once we hold the lock, no other owner is alive. Before starting, any PostgreSQL process
+//! still running in our cluster directory (a `postgres` process whose working directory is the
+//! cluster, found through `/proc`) — say a postmaster whose supervisor was killed too — is
+//! stopped: SIGINT to the postmaster (SIGTERM to orphaned backends), then SIGQUIT and SIGKILL
+//! if it lingers. A `postmaster.pid` naming a dead process is left for PostgreSQL, which
+//! handles it; one whose pid now belongs to an unrelated live process is removed, since
+//! PostgreSQL would otherwise refuse to start.
+
+use std::fmt::Write as _;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use diesel::pg::PgConnection;
+use diesel::{Connection, RunQueryDsl};
+
+/// The database the API uses, created on start when missing.
+pub const DATABASE: &str = "police";
+
+/// The superuser `initdb` creates, and the user in every URL we hand out.
+const SUPERUSER: &str = "postgres";
+/// The port only names the socket file (`.s.PGSQL.<port>`): there is no TCP listener.
+const PORT: u16 = 5432;
+/// Longest socket path a `sockaddr_un` holds (108 bytes with the terminating NUL).
+const MAX_SOCKET_PATH: usize = 107;
+const LOCK_FILE: &str = "police-api.lock";
+const CLUSTER_DIR: &str = "pgdata";
+const INITDB_DIR: &str = "pgdata.initdb";
+const SOCKET_DIR: &str = "run";
+const LOG_FILE: &str = "postgres.log";
+const LOG_ROTATE_BYTES: u64 = 16 << 20;
+
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+const FAST_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+const IMMEDIATE_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The supervising shell. `$1` is the log file, the rest the postmaster's command line.
+/// Standard input is a pipe from the owner; end-of-file on it means "stop".
+const SUPERVISOR_SCRIPT: &str = r#"log=$1
+shift
+exec 3<&0 </dev/null
+"$@" 3<&- >>"$log" 2>&1 &
+pg=$!
+echo "$pg"
+exec >/dev/null
+{ read -r _ <&3; kill -INT "$pg" 2>/dev/null; } &
+watcher=$!
+exec 3<&-
+wait "$pg"
+status=$?
+kill "$watcher" 2>/dev/null
+exit "$status"
+"#;
+
+/// How to run the embedded cluster.
+#[derive(Debug, Clone)]
+pub struct EmbeddedOptions {
+    /// Where the cluster, its socket, lock and log live; created when missing.
+    pub data_dir: PathBuf,
+    /// `false` turns off `fsync`, `synchronous_commit` and `full_page_writes`: fast, and fine
+    /// for throwaway test clusters, but a machine crash may corrupt the cluster.
+    pub durable: bool,
+}
+
+impl EmbeddedOptions {
+    /// Durable options for `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self { data_dir: data_dir.into(), durable: true }
+    }
+}
+
+/// A running PostgreSQL cluster owned by this process; stopped by [`EmbeddedPostgres::stop`],
+/// on drop, through a [`ShutdownHandle`], or (by its supervisor) when this process goes away.
+#[derive(Debug)]
+pub struct EmbeddedPostgres {
+    data_dir: PathBuf,
+    cluster_dir: PathBuf,
+    socket_dir: PathBuf,
+    log_file: PathBuf,
+    postmaster_pid: u32,
+    state: Arc<Mutex<State>>,
+    /// Held (locked) until the cluster has stopped; declared last so it is released last.
+    _lock: File,
+}
+
+/// Stops the cluster from anywhere, e.g. a Ctrl-C handler thread, before the process exits.
+#[derive(Debug, Clone)]
+pub struct ShutdownHandle {
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Debug)]
+struct State {
+    supervisor: Option<Supervisor>,
+    /// A socket directory under /tmp that we made, removed after the server stops.
+    private_socket_dir: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+struct Supervisor {
+    child: Child,
+    /// Our end of the pipe whose end-of-file tells the supervisor to stop the server.
+    stdin: Option<ChildStdin>,
+    postmaster_pid: u32,
+}
+
+/// The unprivileged account the server runs as when we are root.
+#[derive(Debug, Clone)]
+struct RunAs {
+    name: String,
+    uid: u32,
+    gid: u32,
+}
+
+#[derive(Debug)]
+struct Binaries {
+    initdb: PathBuf,
+    postgres: PathBuf,
+}
+
+impl EmbeddedPostgres {
+    /// Initializes the cluster on first use, starts it, waits until it accepts connections and
+    /// creates the `police` database when missing.
+    pub fn start(options: EmbeddedOptions) -> anyhow::Result<EmbeddedPostgres> {
+        let data_dir = &options.data_dir;
+        fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+        let data_dir = fs::canonicalize(data_dir)
+            .with_context(|| format!("cannot resolve data dir {}", data_dir.display()))?;
+        let lock = lock_data_dir(&data_dir)?;
+
+        let run_as = if effective_uid() == 0 { Some(unprivileged_user()?) } else { None };
+        if let Some(user) = &run_as {
+            check_reachable(user, &data_dir)?;
+        }
+
+        let cluster_dir = data_dir.join(CLUSTER_DIR);
+        let existing_version = cluster_version(&cluster_dir)?;
+        let binaries = find_binaries(existing_version)?;
+        if existing_version.is_none() {
+            init_cluster(&data_dir, &binaries, run_as.as_ref(), options.durable)?;
+        }
+        if let Some(user) = &run_as {
+            let meta = fs::metadata(&cluster_dir)?;
+            if meta.uid() != user.uid {
+                chown_recursive(&cluster_dir, user)?;
+            }
+        }
+
+        stop_stale_server(&cluster_dir)?;
+
+        let (socket_dir, private_socket_dir) = prepare_socket_dir(&data_dir, run_as.as_ref())?;
+        let log_file = data_dir.join(LOG_FILE);
+        let (log, log_start) = open_log(&log_file, run_as.as_ref())?;
+
+        let mut args: Vec<String> = vec!["-D".into(), path_str(&cluster_dir)?.to_owned()];
+        for setting in server_settings(&socket_dir, options.durable)? {
+            args.push("-c".into());
+            args.push(setting);
+        }
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(SUPERVISOR_SCRIPT)
+            .arg("sh")
+            .arg(&log_file)
+            .arg(&binaries.postgres)
+            .args(&args)
+            .current_dir(&cluster_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log.try_clone()?))
+            .process_group(0);
+        if let Some(user) = &run_as {
+            command.uid(user.uid).gid(user.gid);
+        }
+        let mut child = command.spawn().context("cannot start PostgreSQL's supervising sh")?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take();
+        let state = Arc::new(Mutex::new(State {
+            supervisor: Some(Supervisor { child, stdin, postmaster_pid: 0 }),
+            private_socket_dir,
+        }));
+        // From here on, dropping `pg` (on any error below) stops whatever was started.
+        let mut pg = EmbeddedPostgres {
+            data_dir,
+            cluster_dir,
+            socket_dir,
+            log_file,
+            postmaster_pid: 0,
+            state,
+            _lock: lock,
+        };
+
+        let mut line = String::new();
+        if let Some(stdout) = stdout {
+            BufReader::new(stdout).read_line(&mut line)?;
+        }
+        let postmaster_pid: u32 = line.trim().parse().map_err(|_| {
+            anyhow!(
+                "PostgreSQL's supervising sh did not report the server's pid\n{}",
+                log_tail(&pg.log_file, log_start)
+            )
+        })?;
+        pg.postmaster_pid = postmaster_pid;
+        if let Some(supervisor) = lock_state(&pg.state).supervisor.as_mut() {
+            supervisor.postmaster_pid = postmaster_pid;
+        }
+
+        let mut conn = pg.wait_until_ready(log_start)?;
+        let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+            "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{DATABASE}')"
+        )))
+        .get_result(&mut conn)
+        .context("cannot list the databases of the embedded PostgreSQL")?;
+        if !exists {
+            diesel::sql_query(format!("CREATE DATABASE {DATABASE}"))
+                .execute(&mut conn)
+                .with_context(|| format!("cannot create the database {DATABASE}"))?;
+        }
+        Ok(pg)
+    }
+
+    /// Polls until the server accepts connections; returns a connection to `postgres`.
+    fn wait_until_ready(&self, log_start: u64) -> anyhow::Result<PgConnection> {
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        let url = self.url_for("postgres");
+        loop {
+            match PgConnection::establish(&url) {
+                Ok(conn) => return Ok(conn),
+                Err(err) => {
+                    let exited = match lock_state(&self.state).supervisor.as_mut() {
+                        Some(s) => s.child.try_wait()?.is_some(),
+                        None => true,
+                    };
+                    if exited {
+                        bail!(
+                            "PostgreSQL exited during startup (cluster {})\n{}",
+                            self.cluster_dir.display(),
+                            log_tail(&self.log_file, log_start)
+                        );
+                    }
+                    if Instant::now() >= deadline {
+                        bail!(
+                            "PostgreSQL did not accept connections within {} s ({err}; \
+                             cluster {})\n{}",
+                            STARTUP_TIMEOUT.as_secs(),
+                            self.cluster_dir.display(),
+                            log_tail(&self.log_file, log_start)
+                        );
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
+    }
+
+    /// The libpq URL of the `police` database.
+    pub fn database_url(&self) -> String {
+        self.url_for(DATABASE)
+    }
+
+    /// The libpq URL of any database of this cluster, as superuser `postgres`, over the socket.
+    pub fn url_for(&self, database: &str) -> String {
+        let socket_dir = self.socket_dir.to_string_lossy();
+        format!(
+            "postgresql://{SUPERUSER}@/{}?host={}&port={PORT}",
+            percent_encode(database),
+            percent_encode(&socket_dir)
+        )
+    }
+
+    /// The directory holding the server's Unix socket.
+    pub fn socket_dir(&self) -> &Path {
+        &self.socket_dir
+    }
+
+    /// The (canonical) data dir.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The PostgreSQL cluster directory (`PGDATA`) inside the data dir.
+    pub fn cluster_dir(&self) -> &Path {
+        &self.cluster_dir
+    }
+
+    /// Where the cluster directory (`PGDATA`) of data dir `data_dir` is, started or not.
+    pub fn cluster_dir_in(data_dir: &Path) -> PathBuf {
+        data_dir.join(CLUSTER_DIR)
+    }
+
+    /// The server's log file.
+    pub fn log_file(&self) -> &Path {
+        &self.log_file
+    }
+
+    /// The postmaster's pid.
+    pub fn pid(&self) -> u32 {
+        self.postmaster_pid
+    }
+
+    /// A handle that can stop the cluster from another thread (e.g. a Ctrl-C handler).
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle { state: Arc::clone(&self.state) }
+    }
+
+    /// Stops the server (fast shutdown: open sessions are ended, transactions rolled back)
+    /// and releases the data dir.
+    pub fn stop(self) -> anyhow::Result<()> {
+        shutdown(&self.state)
+    }
+}
+
+impl Drop for EmbeddedPostgres {
+    fn drop(&mut self) {
+        if let Err(err) = shutdown(&self.state) {
+            eprintln!("police-api: stopping the embedded PostgreSQL: {err:#}");
+        }
+    }
+}
+
+impl ShutdownHandle {
+    /// Stops the server if it still runs and waits until it has; idempotent.
+    pub fn shutdown(&self) -> anyhow::Result<()> {
+        shutdown(&self.state)
+    }
+
+    /// Like [`ShutdownHandle::shutdown`], reporting a failure on stderr: for signal handlers
+    /// that are about to exit anyway.
+    pub fn stop(&self) {
+        if let Err(err) = self.shutdown() {
+            eprintln!("police-api: stopping the embedded PostgreSQL: {err:#}");
+        }
+    }
+
+    /// Whether the server was started and not yet stopped through us.
+    pub fn is_running(&self) -> bool {
+        lock_state(&self.state).supervisor.is_some()
+    }
+}
+
+fn lock_state(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn shutdown(state: &Mutex<State>) -> anyhow::Result<()> {
+    let mut state = lock_state(state);
+    let result = match state.supervisor.take() {
+        Some(supervisor) => stop_supervisor(supervisor),
+        None => Ok(()),
+    };
+    if let Some(dir) = state.private_socket_dir.take() {
+        let _ = fs::remove_dir_all(dir);
+    }
+    result
+}
+
+fn stop_supervisor(mut supervisor: Supervisor) -> anyhow::Result<()> {
+    // End-of-file on the supervisor's stdin: it sends SIGINT to the postmaster.
+    drop(supervisor.stdin.take());
+    if wait_child(&mut supervisor.child, FAST_SHUTDOWN_TIMEOUT)? {
+        return Ok(());
+    }
+    let pid = supervisor.postmaster_pid;
+    eprintln!(
+        "police-api: PostgreSQL (pid {pid}) did not stop within {} s; immediate shutdown",
+        FAST_SHUTDOWN_TIMEOUT.as_secs()
+    );
+    // The supervisor has not exited, so it has not reaped the postmaster: the pid is still
+    // the postmaster's (alive or a zombie).
+    if pid > 0 {
+        send_signal(pid, libc::SIGQUIT);
+    }
+    if wait_child(&mut supervisor.child, IMMEDIATE_SHUTDOWN_TIMEOUT)? {
+        return Ok(());
+    }
+    send_signal_to_group(supervisor.child.id(), libc::SIGKILL);
+    supervisor.child.wait()?;
+    bail!("PostgreSQL (pid {pid}) had to be killed with SIGKILL")
+}
+
+/// Waits up to `timeout` for `child` to exit; true when it has.
+fn wait_child(child: &mut Child, timeout: Duration) -> anyhow::Result<bool> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if child.try_wait()?.is_some() {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Takes the data dir's lock, writing our pid into the lock file.
+fn lock_data_dir(data_dir: &Path) -> anyhow::Result<File> {
+    let path = data_dir.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            let holder = if holder.is_empty() { "unknown".to_owned() } else { holder.to_owned() };
+            bail!(
+                "data dir {} is in use by another police-api (pid {holder}); stop it or choose \
+                 another data dir",
+                data_dir.display()
+            );
+        }
+        Err(fs::TryLockError::Error(err)) => {
+            return Err(err).with_context(|| format!("cannot lock {}", path.display()));
+        }
+    }
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    writeln!(file, "{}", std::process::id())?;
+    Ok(file)
+}
+
+/// The major version of the cluster in `cluster_dir`, None when there is no cluster yet.
+fn cluster_version(cluster_dir: &Path) -> anyhow::Result<Option<u32>> {
+    match fs::read_to_string(cluster_dir.join("PG_VERSION")) {
+        Ok(text) => {
+            let version = text.trim().parse::<u32>().map_err(|_| {
+                anyhow!("unexpected PG_VERSION {:?} in {}", text.trim(), cluster_dir.display())
+            })?;
+            Ok(Some(version))
+        }
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            if cluster_dir.exists() && fs::read_dir(cluster_dir)?.next().is_some() {
+                bail!(
+                    "{} exists but holds no PostgreSQL cluster (no PG_VERSION); move it away",
+                    cluster_dir.display()
+                );
+            }
+            Ok(None)
+        }
+        Err(err) => Err(err).with_context(|| format!("cannot read {}", cluster_dir.display())),
+    }
+}
+
+fn init_cluster(
+    data_dir: &Path,
+    binaries: &Binaries,
+    run_as: Option<&RunAs>,
+    durable: bool,
+) -> anyhow::Result<()> {
+    let cluster_dir = data_dir.join(CLUSTER_DIR);
+    if cluster_dir.exists() {
+        fs::remove_dir(&cluster_dir)?; // empty: checked by cluster_version
+    }
+    let staging = data_dir.join(INITDB_DIR);
+    if staging.exists() {
+        fs::remove_dir_all(&staging)
+            .with_context(|| format!("cannot remove {}", staging.display()))?;
+    }
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&staging)
+        .with_context(|| format!("cannot create {}", staging.display()))?;
+    if let Some(user) = run_as {
+        std::os::unix::fs::chown(&staging, Some(user.uid), Some(user.gid))?;
+    }
+    let mut command = Command::new(&binaries.initdb);
+    command
+        .arg("-D")
+        .arg(&staging)
+        .args(["-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C"])
+        .current_dir(&staging)
+        .stdin(Stdio::null());
+    if !durable {
+        command.arg("--no-sync");
+    }
+    if let Some(user) = run_as {
+        command.uid(user.uid).gid(user.gid);
+    }
+    let output =
+        command.output().with_context(|| format!("cannot run {}", binaries.initdb.display()))?;
+    if !output.status.success() {
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "initdb failed ({}) for {}:\n{}",
+            output.status,
+            staging.display(),
+            tail_lines(&text, 30)
+        );
+    }
+    fs::rename(&staging, &cluster_dir)
+        .with_context(|| format!("cannot rename {} into place", staging.display()))?;
+    Ok(())
+}
+
+/// The settings the server starts with: private socket only, sized for analytic queries.
+fn server_settings(socket_dir: &Path, durable: bool) -> anyhow::Result<Vec<String>> {
+    let socket_dir = path_str(socket_dir)?.replace('"', "\"\"");
+    let mut settings: Vec<String> = vec![
+        "listen_addresses=".into(),
+        format!("port={PORT}"),
+        format!("unix_socket_directories=\"{socket_dir}\""),
+        "unix_socket_permissions=0700".into(),
+        "max_connections=100".into(),
+        "shared_buffers=256MB".into(),
+        "work_mem=32MB".into(),
+        "maintenance_work_mem=256MB".into(),
+        "effective_cache_size=1GB".into(),
+        "wal_level=minimal".into(),
+        "max_wal_senders=0".into(),
+        "max_wal_size=2GB".into(),
+        "checkpoint_timeout=15min".into(),
+        "jit=off".into(),
+        "logging_collector=off".into(),
+        "log_destination=stderr".into(),
+        "log_line_prefix=%m [%p] ".into(),
+    ];
+    if !durable {
+        settings.extend(
+            ["fsync=off", "synchronous_commit=off", "full_page_writes=off"].map(String::from),
+        );
+    }
+    Ok(settings)
+}
+
+/// Picks the socket directory: `<data dir>/run` when the socket path fits, else a private
+/// directory under /tmp. Returns it and, for the latter, the directory to remove on stop.
+fn prepare_socket_dir(
+    data_dir: &Path,
+    run_as: Option<&RunAs>,
+) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
+    let socket_file = format!(".s.PGSQL.{PORT}");
+    let inside = data_dir.join(SOCKET_DIR);
+    let (dir, private) = if inside.join(&socket_file).as_os_str().len() <= MAX_SOCKET_PATH {
+        (inside, false)
+    } else {
+        let name = format!(
+            "police-pg-{}-{:016x}",
+            effective_uid(),
+            fnv1a(data_dir.as_os_str().as_encoded_bytes())
+        );
+        (PathBuf::from("/tmp").join(name), true)
+    };
+    let owner = run_as.map_or_else(effective_uid, |u| u.uid);
+    match fs::symlink_metadata(&dir) {
+        Ok(meta) => {
+            let acceptable = meta.is_dir()
+                && (meta.uid() == owner || meta.uid() == effective_uid())
+                && meta.mode() & 0o077 == 0;
+            if !acceptable {
+                bail!(
+                    "socket directory {} is not a private (mode 0700) directory of ours; \
+                     remove it",
+                    dir.display()
+                );
+            }
+        }
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&dir)
+                .with_context(|| format!("cannot create socket directory {}", dir.display()))?;
+        }
+        Err(err) => return Err(err).with_context(|| format!("cannot inspect {}", dir.display())),
+    }
+    if let Some(user) = run_as {
+        std::os::unix::fs::chown(&dir, Some(user.uid), Some(user.gid))?;
+    }
+    // We hold the data dir's lock and no server of ours runs any more: any socket or socket
+    // lock file here is stale (and a stale lock file naming a live pid would block startup).
+    for stale in [socket_file.clone(), format!("{socket_file}.lock")] {
+        match fs::remove_file(dir.join(&stale)) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err).context("cannot remove a stale socket file"),
+        }
+    }
+    let private_dir = private.then(|| dir.clone());
+    Ok((dir, private_dir))
+}
+
+/// Opens the log for appending (rotating a large one); returns it and the offset where this
+/// run's output starts.
+fn open_log(path: &Path, run_as: Option<&RunAs>) -> anyhow::Result<(File, u64)> {
+    if fs::metadata(path).map(|m| m.len() > LOG_ROTATE_BYTES).unwrap_or(false) {
+        let mut old = path.as_os_str().to_owned();
+        old.push(".old");
+        let _ = fs::rename(path, old);
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    if let Some(user) = run_as {
+        std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid))?;
+    }
+    let start = file.metadata()?.len();
+    Ok((file, start))
+}
+
+/// The last lines the server logged since `start`, for error messages.
+fn log_tail(path: &Path, start: u64) -> String {
+    let mut text = String::new();
+    if let Ok(mut file) = File::open(path) {
+        let _ = file.seek(SeekFrom::Start(start));
+        let mut bytes = Vec::new();
+        let _ = file.read_to_end(&mut bytes);
+        text = String::from_utf8_lossy(&bytes).into_owned();
+    }
+    if text.trim().is_empty() {
+        format!("(nothing in the server log {})", path.display())
+    } else {
+        format!("last lines of {}:\n{}", path.display(), tail_lines(&text, 20))
+    }
+}
+
+fn tail_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Stops any PostgreSQL process still running in `cluster_dir` (left by an owner that died
+/// without its supervisor getting to stop it), and removes a `postmaster.pid` whose pid now
+/// belongs to an unrelated live process.
+fn stop_stale_server(cluster_dir: &Path) -> anyhow::Result<()> {
+    let pid_file = cluster_dir.join("postmaster.pid");
+    let recorded_pid = fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|text| text.lines().next().and_then(|l| l.trim().parse::<u32>().ok()));
+    let mut procs = cluster_processes(cluster_dir);
+    if !procs.is_empty() {
+        match recorded_pid.filter(|pid| procs.contains(pid)) {
+            Some(postmaster) => {
+                eprintln!(
+                    "police-api: stopping PostgreSQL (pid {postmaster}) left running in {}",
+                    cluster_dir.display()
+                );
+                send_signal(postmaster, libc::SIGINT);
+            }
+            None => {
+                eprintln!(
+                    "police-api: stopping orphaned PostgreSQL processes {procs:?} in {}",
+                    cluster_dir.display()
+                );
+                for &pid in &procs {
+                    send_signal(pid, libc::SIGTERM);
+                }
+            }
+        }
+        for (timeout, signal) in [
+            (FAST_SHUTDOWN_TIMEOUT, libc::SIGQUIT),
+            (IMMEDIATE_SHUTDOWN_TIMEOUT, libc::SIGKILL),
+            (IMMEDIATE_SHUTDOWN_TIMEOUT, 0),
+        ] {
+            let deadline = Instant::now() + timeout;
+            while !procs.is_empty() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+                procs = cluster_processes(cluster_dir);
+            }
+            if procs.is_empty() {
+                break;
+            }
+            if signal == 0 {
+                bail!(
+                    "PostgreSQL processes {procs:?} still run in {} and would not stop",
+                    cluster_dir.display()
+                );
+            }
+            for &pid in &procs {
+                send_signal(pid, signal);
+            }
+        }
+    }
+    if let Some(pid) = recorded_pid {
+        if process_alive(pid) && !cluster_processes(cluster_dir).contains(&pid) {
+            // The pid was reused by an unrelated process; PostgreSQL would refuse to start.
+            fs::remove_file(&pid_file)
+                .with_context(|| format!("cannot remove stale {}", pid_file.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Live PostgreSQL processes whose working directory is `cluster_dir` (the postmaster chdirs
+/// there and its children inherit it). Zombies have no readable cwd and are not listed.
+fn cluster_processes(cluster_dir: &Path) -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
+    let me = std::process::id();
+    let mut pids = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let Ok(cwd) = fs::read_link(entry.path().join("cwd")) else { continue };
+        if cwd != cluster_dir {
+            continue;
+        }
+        let comm = fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if matches!(comm.trim(), "postgres" | "postmaster") {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Whether `pid` is a live (not zombie) process.
+fn process_alive(pid: u32) -> bool {
+    if Path::new("/proc/self").exists() {
+        match fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat) => {
+                let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim().chars().next());
+                !matches!(state, Some('Z' | 'X') | None)
+            }
+            Err(_) => false,
+        }
+    } else {
+        send_signal(pid, 0) || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+}
+
+/// Sends `signal` to process `pid`; false when it could not (e.g. no such process).
+#[allow(unsafe_code)]
+fn send_signal(pid: u32, signal: libc::c_int) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours; `pid` is positive,
+    // so it names one process, never a group or every process.
+    unsafe { libc::kill(pid, signal) == 0 }
+}
+
+/// Sends `signal` to every process in process group `pgid`.
+#[allow(unsafe_code)]
+fn send_signal_to_group(pgid: u32, signal: libc::c_int) -> bool {
+    let Ok(pgid) = libc::pid_t::try_from(pgid) else { return false };
+    if pgid <= 1 {
+        return false;
+    }
+    // SAFETY: killpg(2) takes plain integers and touches no memory of ours; `pgid` > 1 is the
+    // group our supervisor leads.
+    unsafe { libc::killpg(pgid, signal) == 0 }
+}
+
+#[allow(unsafe_code)]
+fn effective_uid() -> u32 {
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// The account to run PostgreSQL as when we are root: `postgres`, else `nobody`.
+fn unprivileged_user() -> anyhow::Result<RunAs> {
+    let passwd = fs::read_to_string("/etc/passwd").context("cannot read /etc/passwd")?;
+    let find = |wanted: &str| {
+        passwd.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            if fields.len() < 4 || fields[0] != wanted {
+                return None;
+            }
+            let uid = fields[2].parse().ok()?;
+            let gid = fields[3].parse().ok()?;
+            (uid != 0).then(|| RunAs { name: wanted.to_owned(), uid, gid })
+        })
+    };
+    find("postgres").or_else(|| find("nobody")).ok_or_else(|| {
+        anyhow!(
+            "PostgreSQL refuses to run as root, and there is neither a `postgres` nor a \
+             `nobody` user to run it as; create a `postgres` user or run police-api as an \
+             ordinary user"
+        )
+    })
+}
+
+/// Fails clearly when `user` cannot reach `data_dir` (a parent directory not traversable).
+fn check_reachable(user: &RunAs, data_dir: &Path) -> anyhow::Result<()> {
+    let mut dirs: Vec<&Path> = data_dir.ancestors().collect();
+    dirs.reverse();
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(r#"for d do cd "$d" 2>/dev/null || { printf %s "$d"; exit 1; }; done"#)
+        .arg("sh")
+        .args(&dirs)
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .uid(user.uid)
+        .gid(user.gid)
+        .output()
+        .context("cannot run sh to check the data dir's permissions")?;
+    if !output.status.success() {
+        let blocked = String::from_utf8_lossy(&output.stdout);
+        bail!(
+            "PostgreSQL refuses to run as root, so it runs as the user `{}` (uid {}), which \
+             cannot reach the data dir {} (it cannot enter {blocked}); choose another \
+             --data-dir, e.g. one under /var/lib or /tmp",
+            user.name,
+            user.uid,
+            data_dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn chown_recursive(path: &Path, user: &RunAs) -> anyhow::Result<()> {
+    std::os::unix::fs::lchown(path, Some(user.uid), Some(user.gid))
+        .with_context(|| format!("cannot chown {}", path.display()))?;
+    if fs::symlink_metadata(path)?.is_dir() {
+        for entry in fs::read_dir(path)? {
+            chown_recursive(&entry?.path(), user)?;
+        }
+    }
+    Ok(())
+}
+
+/// Finds `initdb` and `postgres`: on PATH, else the newest `/usr/lib/postgresql/*/bin` (or
+/// `/usr/pgsql-*/bin`). With an existing cluster, binaries of its major version are required.
+fn find_binaries(want_major: Option<u32>) -> anyhow::Result<Binaries> {
+    let mut candidates: Vec<(PathBuf, Option<u32>)> = Vec::new();
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if is_executable(&dir.join("postgres")) && is_executable(&dir.join("initdb")) {
+                candidates.push((dir, None));
+            }
+        }
+    }
+    let mut versioned: Vec<(u32, PathBuf)> = Vec::new();
+    for (parent, prefix) in [("/usr/lib/postgresql", ""), ("/usr", "pgsql-")] {
+        let Ok(entries) = fs::read_dir(parent) else { continue };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(version) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(prefix))
+                .and_then(|v| v.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let bin = entry.path().join("bin");
+            if is_executable(&bin.join("postgres")) && is_executable(&bin.join("initdb")) {
+                versioned.push((version, bin));
+            }
+        }
+    }
+    versioned.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
+    candidates.extend(versioned.into_iter().map(|(v, bin)| (bin, Some(v))));
+    if candidates.is_empty() {
+        bail!(
+            "PostgreSQL server binaries (initdb, postgres) not found on PATH nor under \
+             /usr/lib/postgresql/*/bin; install PostgreSQL (e.g. `apt-get install postgresql`) \
+             or pass --database-url"
+        );
+    }
+    let chosen = match want_major {
+        None => candidates.swap_remove(0).0,
+        Some(major) => {
+            let mut found = Vec::new();
+            let mut chosen = None;
+            for (dir, version) in candidates {
+                let version = version.or_else(|| server_major_version(&dir.join("postgres")));
+                if version == Some(major) {
+                    chosen = Some(dir);
+                    break;
+                }
+                found.push(format!(
+                    "{} ({})",
+                    dir.display(),
+                    version.map_or("unknown version".into(), |v| format!("PostgreSQL {v}"))
+                ));
+            }
+            chosen.ok_or_else(|| {
+                anyhow!(
+                    "the cluster was created by PostgreSQL {major}, but only these server \
+                     binaries were found: {}; install PostgreSQL {major} or use a new data dir",
+                    found.join(", ")
+                )
+            })?
+        }
+    };
+    Ok(Binaries { initdb: chosen.join("initdb"), postgres: chosen.join("postgres") })
+}
+
+/// The major version `postgres --version` reports ("postgres (PostgreSQL) 15.14 ...").
+fn server_major_version(postgres: &Path) -> Option<u32> {
+    let output = Command::new(postgres).arg("--version").stdin(Stdio::null()).output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let version = text.split(')').nth(1)?.split_whitespace().next()?;
+    version.split('.').next()?.parse().ok()
+}
+
+fn is_executable(path: &Path) -> bool {
+    fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+}
+
+fn path_str(path: &Path) -> anyhow::Result<&str> {
+    path.to_str().ok_or_else(|| anyhow!("path {} is not valid UTF-8", path.display()))
+}
+
+/// Percent-encodes everything but unreserved characters and `/`, for libpq URIs.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// FNV-1a: a hash stable across runs and builds, for naming the /tmp socket directory.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh data dir under /tmp, traversable by the `postgres` user when we are root.
+    fn temp_data_dir() -> tempfile::TempDir {
+        let dir = tempfile::Builder::new().prefix("police-embedded-").tempdir_in("/tmp").unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        dir
+    }
+
+    fn start(dir: &Path) -> EmbeddedPostgres {
+        EmbeddedPostgres::start(EmbeddedOptions { data_dir: dir.to_owned(), durable: false })
+            .unwrap()
+    }
+
+    fn query_one(url: &str) -> i32 {
+        let mut conn = PgConnection::establish(url).unwrap();
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+            .get_result(&mut conn)
+            .unwrap()
+    }
+
+    fn wait_gone(pid: u32, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if !process_alive(pid) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        !process_alive(pid)
+    }
+
+    #[test]
+    fn start_connect_stop() {
+        let dir = temp_data_dir();
+        let pg = start(dir.path());
+        assert!(pg.database_url().contains("/police?"), "{}", pg.database_url());
+        assert_eq!(query_one(&pg.database_url()), 1);
+        assert_eq!(query_one(&pg.url_for("postgres")), 1);
+        assert!(pg.socket_dir().starts_with(pg.data_dir()));
+        let pid = pg.pid();
+        assert!(process_alive(pid));
+        pg.stop().unwrap();
+        assert!(!process_alive(pid));
+        assert!(!dir.path().join("pgdata/postmaster.pid").exists());
+    }
+
+    #[test]
+    fn restart_reuses_the_cluster() {
+        let dir = temp_data_dir();
+        let pg = start(dir.path());
+        {
+            let mut conn = PgConnection::establish(&pg.database_url()).unwrap();
+            diesel::sql_query("CREATE TABLE kept (x int)").execute(&mut conn).unwrap();
+        }
+        pg.stop().unwrap();
+        let begun = Instant::now();
+        let pg = start(dir.path());
+        let took = begun.elapsed();
+        let mut conn = PgConnection::establish(&pg.database_url()).unwrap();
+        diesel::sql_query("SELECT * FROM kept").execute(&mut conn).unwrap();
+        assert!(took < Duration::from_secs(10), "restart took {took:?}");
+        drop(conn);
+        pg.stop().unwrap();
+    }
+
+    #[test]
+    fn recovers_after_postmaster_is_killed() {
+        let dir = temp_data_dir();
+        let pg = start(dir.path());
+        let conn = PgConnection::establish(&pg.database_url()).unwrap();
+        let pid = pg.pid();
+        assert!(send_signal(pid, libc::SIGKILL));
+        assert!(wait_gone(pid, Duration::from_secs(10)));
+        assert!(dir.path().join("pgdata/postmaster.pid").exists());
+        drop(conn);
+        pg.stop().unwrap();
+        let pg = start(dir.path());
+        assert_eq!(query_one(&pg.database_url()), 1);
+        pg.stop().unwrap();
+    }
+
+    #[test]
+    fn second_owner_is_refused() {
+        let dir = temp_data_dir();
+        let pg = start(dir.path());
+        let err = EmbeddedPostgres::start(EmbeddedOptions {
+            data_dir: dir.path().to_owned(),
+            durable: false,
+        })
+        .unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("in use by another police-api"), "{message}");
+        assert!(message.contains(&format!("pid {}", std::process::id())), "{message}");
+        // The refused attempt did not disturb the running server.
+        assert_eq!(query_one(&pg.database_url()), 1);
+        pg.stop().unwrap();
+    }
+
+    #[test]
+    fn drop_stops_the_server() {
+        let dir = temp_data_dir();
+        let pg = start(dir.path());
+        let pid = pg.pid();
+        let handle = pg.shutdown_handle();
+        assert!(handle.is_running());
+        drop(pg);
+        assert!(!process_alive(pid), "postmaster {pid} survived the drop");
+        assert!(!handle.is_running());
+        assert!(cluster_processes(&fs::canonicalize(dir.path().join("pgdata")).unwrap()).is_empty());
+    }
+
+    #[test]
+    fn shutdown_handle_stops_from_another_thread() {
+        let dir = temp_data_dir();
+        let pg = start(dir.path());
+        let pid = pg.pid();
+        let handle = pg.shutdown_handle();
+        std::thread::spawn(move || handle.shutdown().unwrap()).join().unwrap();
+        assert!(!process_alive(pid));
+        pg.stop().unwrap(); // already stopped: a no-op
+    }
+
+    #[test]
+    fn long_data_dir_uses_a_private_socket_dir() {
+        let dir = temp_data_dir();
+        let long = dir.path().join("d".repeat(60)).join("e".repeat(60));
+        fs::create_dir_all(&long).unwrap();
+        for p in [long.parent().unwrap(), long.as_path()] {
+            fs::set_permissions(p, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let pg = start(&long);
+        let socket_dir = pg.socket_dir().to_owned();
+        assert!(
+            socket_dir.to_string_lossy().starts_with("/tmp/police-pg-"),
+            "{}",
+            socket_dir.display()
+        );
+        assert_eq!(query_one(&pg.database_url()), 1);
+        pg.stop().unwrap();
+        assert!(!socket_dir.exists());
+    }
+
+    #[test]
+    fn unreachable_data_dir_is_refused_as_root() {
+        if effective_uid() != 0 {
+            return; // only root runs the server as another user
+        }
+        let private =
+            tempfile::Builder::new().prefix("police-embedded-").tempdir_in("/tmp").unwrap();
+        fs::set_permissions(private.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        let err = EmbeddedPostgres::start(EmbeddedOptions {
+            data_dir: private.path().join("data"),
+            durable: false,
+        })
+        .unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("cannot reach the data dir"), "{message}");
+        assert!(message.contains("--data-dir"), "{message}");
+    }
+
+    #[test]
+    fn url_encoding() {
+        assert_eq!(percent_encode("/tmp/a b/c,d"), "/tmp/a%20b/c%2Cd");
+        assert_eq!(percent_encode("police"), "police");
+    }
+
+    // --- The owner going away without stopping the cluster -------------------------------
+
+    const HELPER_DIR: &str = "POLICE_EMBEDDED_HELPER_DIR";
+    const HELPER_MODE: &str = "POLICE_EMBEDDED_HELPER_MODE";
+    static HELPER_CLUSTER: std::sync::OnceLock<EmbeddedPostgres> = std::sync::OnceLock::new();
+
+    /// Not a test: the owner process the tests below start (as this test binary) and end.
+    #[test]
+    #[ignore = "helper process for the owner-gone tests"]
+    fn helper_owner_process() {
+        let Some(dir) = std::env::var_os(HELPER_DIR) else { return };
+        let pg = HELPER_CLUSTER.get_or_init(|| start(Path::new(&dir)));
+        let supervisor = lock_state(&pg.state).supervisor.as_ref().unwrap().child.id();
+        println!("\nCLUSTER {} {}", pg.pid(), supervisor);
+        io::stdout().flush().unwrap();
+        if std::env::var(HELPER_MODE).as_deref() == Ok("exit") {
+            // Like a test process: exits without dropping statics.
+            std::process::exit(0);
+        }
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+
+    /// Runs the helper owner; returns it with the postmaster's and supervisor's pids.
+    fn spawn_owner(dir: &Path, mode: &str) -> (Child, u32, u32) {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "embedded::tests::helper_owner_process",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(HELPER_DIR, dir)
+            .env(HELPER_MODE, mode)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        for line in stdout.lines() {
+            let line = line.unwrap();
+            // libtest may have printed "test ... " on the same line.
+            if let Some((_, rest)) = line.split_once("CLUSTER ") {
+                let (pm, sup) = rest.split_once(' ').unwrap();
+                return (child, pm.parse().unwrap(), sup.parse().unwrap());
+            }
+        }
+        panic!("the helper owner did not report its cluster: {:?}", child.wait());
+    }
+
+    #[test]
+    fn owner_killed_stops_the_cluster() {
+        let dir = temp_data_dir();
+        let (mut owner, postmaster, _) = spawn_owner(dir.path(), "kill");
+        assert!(process_alive(postmaster));
+        owner.kill().unwrap(); // SIGKILL
+        owner.wait().unwrap();
+        assert!(wait_gone(postmaster, Duration::from_secs(30)), "postmaster {postmaster} left");
+        let pg = start(dir.path());
+        assert_eq!(query_one(&pg.database_url()), 1);
+        pg.stop().unwrap();
+    }
+
+    #[test]
+    fn owner_exit_stops_the_cluster() {
+        let dir = temp_data_dir();
+        let (mut owner, postmaster, _) = spawn_owner(dir.path(), "exit");
+        assert!(owner.wait().unwrap().success());
+        assert!(wait_gone(postmaster, Duration::from_secs(30)), "postmaster {postmaster} left");
+        let pg = start(dir.path());
+        pg.stop().unwrap();
+    }
+
+    #[test]
+    fn server_left_running_is_stopped_by_the_next_owner() {
+        let dir = temp_data_dir();
+        let (mut owner, postmaster, supervisor) = spawn_owner(dir.path(), "kill");
+        // Kill the supervisor and its watcher first, so nothing stops the server for us.
+        let group = process_group_members(supervisor);
+        for pid in group.iter().filter(|&&pid| pid != postmaster) {
+            let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if !matches!(comm.trim(), "postgres" | "postmaster") {
+                send_signal(*pid, libc::SIGKILL);
+            }
+        }
+        owner.kill().unwrap();
+        owner.wait().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(process_alive(postmaster), "postmaster {postmaster} should still run");
+        let pg = start(dir.path());
+        assert!(!process_alive(postmaster));
+        assert_eq!(query_one(&pg.database_url()), 1);
+        pg.stop().unwrap();
+    }
+
+    fn process_group_members(pgid: u32) -> Vec<u32> {
+        let mut pids = Vec::new();
+        for entry in fs::read_dir("/proc").unwrap().flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else { continue };
+            let Some((_, rest)) = stat.rsplit_once(')') else { continue };
+            // Fields after the command: state, ppid, pgrp.
+            if rest.split_whitespace().nth(2).and_then(|g| g.parse::<u32>().ok()) == Some(pgid) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+}

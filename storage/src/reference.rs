@@ -1,0 +1,246 @@
+//! Reference data that police.uk publishes as fixed lists: forces, crime categories and
+//! outcome categories, with the CSV names (current and historic) that map onto them.
+
+/// A police force as listed by `/api/forces`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Force {
+    pub id: &'static str,
+    pub name: &'static str,
+}
+
+/// The 44 forces of `/api/forces`, in the order police.uk serves them (see COMPATIBILITY.md).
+pub const FORCES: &[Force] = &[
+    Force { id: "avon-and-somerset", name: "Avon and Somerset Constabulary" },
+    Force { id: "bedfordshire", name: "Bedfordshire Police" },
+    Force { id: "cambridgeshire", name: "Cambridgeshire Constabulary" },
+    Force { id: "cheshire", name: "Cheshire Constabulary" },
+    Force { id: "city-of-london", name: "City of London Police" },
+    Force { id: "cleveland", name: "Cleveland Police" },
+    Force { id: "cumbria", name: "Cumbria Constabulary" },
+    Force { id: "derbyshire", name: "Derbyshire Constabulary" },
+    Force { id: "devon-and-cornwall", name: "Devon & Cornwall Police" },
+    Force { id: "dorset", name: "Dorset Police" },
+    Force { id: "durham", name: "Durham Constabulary" },
+    Force { id: "essex", name: "Essex Police" },
+    Force { id: "gloucestershire", name: "Gloucestershire Constabulary" },
+    Force { id: "greater-manchester", name: "Greater Manchester Police" },
+    Force { id: "gwent", name: "Gwent Police" },
+    Force { id: "hampshire", name: "Hampshire Constabulary" },
+    Force { id: "dyfed-powys", name: "Dyfed-Powys Police" },
+    Force { id: "hertfordshire", name: "Hertfordshire Constabulary" },
+    Force { id: "humberside", name: "Humberside Police" },
+    Force { id: "kent", name: "Kent Police" },
+    Force { id: "lancashire", name: "Lancashire Constabulary" },
+    Force { id: "leicestershire", name: "Leicestershire Police" },
+    Force { id: "lincolnshire", name: "Lincolnshire Police" },
+    Force { id: "merseyside", name: "Merseyside Police" },
+    Force { id: "metropolitan", name: "Metropolitan Police Service" },
+    Force { id: "norfolk", name: "Norfolk Constabulary" },
+    Force { id: "north-wales", name: "North Wales Police" },
+    Force { id: "north-yorkshire", name: "North Yorkshire Police" },
+    Force { id: "northamptonshire", name: "Northamptonshire Police" },
+    Force { id: "northumbria", name: "Northumbria Police" },
+    Force { id: "nottinghamshire", name: "Nottinghamshire Police" },
+    Force { id: "northern-ireland", name: "Police Service of Northern Ireland" },
+    Force { id: "south-wales", name: "South Wales Police" },
+    Force { id: "south-yorkshire", name: "South Yorkshire Police" },
+    Force { id: "staffordshire", name: "Staffordshire Police" },
+    Force { id: "suffolk", name: "Suffolk Constabulary" },
+    Force { id: "surrey", name: "Surrey Police" },
+    Force { id: "sussex", name: "Sussex Police" },
+    Force { id: "thames-valley", name: "Thames Valley Police" },
+    Force { id: "warwickshire", name: "Warwickshire Police" },
+    Force { id: "west-mercia", name: "West Mercia Police" },
+    Force { id: "west-midlands", name: "West Midlands Police" },
+    Force { id: "west-yorkshire", name: "West Yorkshire Police" },
+    Force { id: "wiltshire", name: "Wiltshire Police" },
+];
+
+/// British Transport Police publishes data (crimes at stations, stop and search) but is not
+/// listed by `/api/forces`.
+pub const BTP: Force = Force { id: "btp", name: "British Transport Police" };
+
+/// A force id that may appear in archive file names: one of [`FORCES`] or `btp`.
+pub fn force_by_id(id: &str) -> Option<Force> {
+    if id == BTP.id {
+        return Some(BTP);
+    }
+    FORCES.iter().copied().find(|force| force.id == id)
+}
+
+/// A crime category: its slug (`url` in `/api/crime-categories`) and display name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrimeCategory {
+    pub slug: &'static str,
+    pub name: &'static str,
+}
+
+/// Every crime category a record can carry, current first (in police.uk's
+/// `/api/crime-categories` order, without `all-crime`), then the pre-2013 ones.
+/// A category's position in this list is its compact code (`u8`) in the store and the index,
+/// so entries are only ever appended.
+pub const CRIME_CATEGORIES: &[CrimeCategory] = &[
+    CrimeCategory { slug: "anti-social-behaviour", name: "Anti-social behaviour" },
+    CrimeCategory { slug: "bicycle-theft", name: "Bicycle theft" },
+    CrimeCategory { slug: "burglary", name: "Burglary" },
+    CrimeCategory { slug: "criminal-damage-arson", name: "Criminal damage and arson" },
+    CrimeCategory { slug: "drugs", name: "Drugs" },
+    CrimeCategory { slug: "other-theft", name: "Other theft" },
+    CrimeCategory { slug: "possession-of-weapons", name: "Possession of weapons" },
+    CrimeCategory { slug: "public-order", name: "Public order" },
+    CrimeCategory { slug: "robbery", name: "Robbery" },
+    CrimeCategory { slug: "shoplifting", name: "Shoplifting" },
+    CrimeCategory { slug: "theft-from-the-person", name: "Theft from the person" },
+    CrimeCategory { slug: "vehicle-crime", name: "Vehicle crime" },
+    CrimeCategory { slug: "violent-crime", name: "Violence and sexual offences" },
+    CrimeCategory { slug: "other-crime", name: "Other crime" },
+    CrimeCategory { slug: "public-disorder-weapons", name: "Public disorder and weapons" },
+];
+
+/// Number of categories that `/api/crime-categories` lists today (after `all-crime`).
+pub const CURRENT_CRIME_CATEGORY_COUNT: usize = 14;
+
+/// Slug and name of the pseudo-category that means "every category".
+pub const ALL_CRIME: CrimeCategory = CrimeCategory { slug: "all-crime", name: "All crime" };
+
+/// The category code for a `Crime type` as written in street CSVs, historic names included.
+pub fn crime_category_code_for_csv_name(name: &str) -> Option<u8> {
+    let canonical = match name {
+        // Renamed in May 2013; the slug stayed `violent-crime`.
+        "Violent crime" | "Violence and sexual offences" => "violent-crime",
+        "Public disorder and weapons" => "public-disorder-weapons",
+        other => return CRIME_CATEGORIES.iter().position(|c| c.name == other).map(|i| i as u8),
+    };
+    crime_category_code_for_slug(canonical)
+}
+
+/// The category code for a slug, e.g. `"burglary"`.
+pub fn crime_category_code_for_slug(slug: &str) -> Option<u8> {
+    CRIME_CATEGORIES.iter().position(|c| c.slug == slug).map(|i| i as u8)
+}
+
+/// The category for a compact code.
+pub fn crime_category(code: u8) -> CrimeCategory {
+    CRIME_CATEGORIES[code as usize]
+}
+
+/// An outcome category: its code and the display name police.uk gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutcomeCategory {
+    pub code: &'static str,
+    pub name: &'static str,
+}
+
+/// The 28 outcome categories of `/api/outcomes-for-crime`. Position is the compact code.
+pub const OUTCOME_CATEGORIES: &[OutcomeCategory] = &[
+    OutcomeCategory { code: "awaiting-court-result", name: "Awaiting court outcome" },
+    OutcomeCategory { code: "court-result-unavailable", name: "Court result unavailable" },
+    OutcomeCategory { code: "unable-to-proceed", name: "Court case unable to proceed" },
+    OutcomeCategory { code: "local-resolution", name: "Local resolution" },
+    OutcomeCategory {
+        code: "no-further-action",
+        name: "Investigation complete; no suspect identified",
+    },
+    OutcomeCategory { code: "deprived-of-property", name: "Offender deprived of property" },
+    OutcomeCategory { code: "fined", name: "Offender fined" },
+    OutcomeCategory { code: "absolute-discharge", name: "Offender given absolute discharge" },
+    OutcomeCategory { code: "cautioned", name: "Offender given a caution" },
+    OutcomeCategory {
+        code: "drugs-possession-warning",
+        name: "Offender given a drugs possession warning",
+    },
+    OutcomeCategory { code: "penalty-notice-issued", name: "Offender given a penalty notice" },
+    OutcomeCategory { code: "community-penalty", name: "Offender given community sentence" },
+    OutcomeCategory { code: "conditional-discharge", name: "Offender given conditional discharge" },
+    OutcomeCategory {
+        code: "suspended-sentence",
+        name: "Offender given suspended prison sentence",
+    },
+    OutcomeCategory { code: "imprisoned", name: "Offender sent to prison" },
+    OutcomeCategory { code: "other-court-disposal", name: "Offender otherwise dealt with" },
+    OutcomeCategory { code: "compensation", name: "Offender ordered to pay compensation" },
+    OutcomeCategory {
+        code: "sentenced-in-another-case",
+        name: "Suspect charged as part of another case",
+    },
+    OutcomeCategory { code: "charged", name: "Suspect charged" },
+    OutcomeCategory { code: "not-guilty", name: "Defendant found not guilty" },
+    OutcomeCategory { code: "sent-to-crown-court", name: "Defendant sent to Crown Court" },
+    OutcomeCategory { code: "unable-to-prosecute", name: "Unable to prosecute suspect" },
+    OutcomeCategory {
+        code: "formal-action-not-in-public-interest",
+        name: "Formal action is not in the public interest",
+    },
+    OutcomeCategory {
+        code: "action-taken-by-another-organisation",
+        name: "Action to be taken by another organisation",
+    },
+    OutcomeCategory {
+        code: "further-investigation-not-in-public-interest",
+        name: "Further investigation is not in the public interest",
+    },
+    OutcomeCategory {
+        code: "further-action-not-in-public-interest",
+        name: "Further action is not in the public interest",
+    },
+    OutcomeCategory { code: "under-investigation", name: "Under investigation" },
+    OutcomeCategory { code: "status-update-unavailable", name: "Status update unavailable" },
+];
+
+/// The outcome code for an `Outcome type` (outcomes CSV) or `Last outcome category`
+/// (street CSV) name, variants police.uk has published included.
+pub fn outcome_code_for_csv_name(name: &str) -> Option<u8> {
+    let canonical = match name {
+        // The CSVs (and the live API) also carry this spelling, without the article.
+        "Offender given penalty notice" => "Offender given a penalty notice",
+        "Offender given drugs possession warning" => "Offender given a drugs possession warning",
+        "Offender cautioned" => "Offender given a caution",
+        other => other,
+    };
+    OUTCOME_CATEGORIES.iter().position(|o| o.name == canonical).map(|i| i as u8)
+}
+
+/// The outcome category for a compact code.
+pub fn outcome_category(code: u8) -> OutcomeCategory {
+    OUTCOME_CATEGORIES[code as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forty_four_forces_with_unique_ids() {
+        assert_eq!(FORCES.len(), 44);
+        let mut ids: Vec<_> = FORCES.iter().map(|f| f.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 44);
+        assert!(force_by_id("btp").is_some());
+        assert!(force_by_id("nowhere").is_none());
+    }
+
+    #[test]
+    fn historic_crime_type_names_map_to_slugs() {
+        let violent = crime_category_code_for_csv_name("Violent crime").unwrap();
+        assert_eq!(crime_category(violent).slug, "violent-crime");
+        assert_eq!(crime_category_code_for_csv_name("Violence and sexual offences"), Some(violent));
+        let disorder = crime_category_code_for_csv_name("Public disorder and weapons").unwrap();
+        assert_eq!(crime_category(disorder).slug, "public-disorder-weapons");
+        assert_eq!(crime_category_code_for_csv_name("Jaywalking"), None);
+        assert_eq!(
+            CRIME_CATEGORIES[..CURRENT_CRIME_CATEGORY_COUNT].last().unwrap().slug,
+            "other-crime"
+        );
+    }
+
+    #[test]
+    fn outcome_names_and_variants_map_to_codes() {
+        assert_eq!(OUTCOME_CATEGORIES.len(), 28);
+        let code = outcome_code_for_csv_name("Offender given penalty notice").unwrap();
+        assert_eq!(outcome_category(code).code, "penalty-notice-issued");
+        let charged = outcome_code_for_csv_name("Suspect charged").unwrap();
+        assert_eq!(outcome_category(charged).code, "charged");
+        assert_eq!(outcome_code_for_csv_name("Abducted by aliens"), None);
+    }
+}

@@ -1,0 +1,154 @@
+//! The HTTP surface over real requests: `/api/forces`, `/api/crimes-street-dates`,
+//! `/api/crime-last-updated`, and the behaviour every response shares.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use police_api::server::{AppState, BackgroundServer, ServerOptions};
+use police_storage::import::{import_paths, ImportOptions, Silent};
+use police_storage::snapshot::Snapshot;
+use police_tests::test_database;
+
+fn server_for(db: &police_tests::TestDatabase) -> BackgroundServer {
+    let snapshot = Snapshot::load(&mut db.connect()).expect("snapshot loads");
+    BackgroundServer::start(Arc::new(AppState::new(snapshot)), &ServerOptions { workers: Some(1) })
+        .expect("server starts")
+}
+
+fn get(server: &BackgroundServer, path: &str) -> (u16, String, String) {
+    let agent = ureq::AgentBuilder::new().build();
+    let response = match agent.get(&format!("{}{path}", server.base_url())).call() {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => panic!("{path}: {error}"),
+    };
+    let status = response.status();
+    let content_type = response.header("content-type").unwrap_or_default().to_owned();
+    (status, content_type, response.into_string().unwrap())
+}
+
+fn write_month(dir: &Path, month: &str, force: &str, kind: &str, body: &str) {
+    let (header, row) = match kind {
+        "street" => (
+            "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context",
+            format!(",{month},X,X,-0.1,51.5,On or near Here,E01000001,Somewhere 001A,Anti-social behaviour,,"),
+        ),
+        _ => (
+            "Type,Date,Part of a policing operation,Policing operation,Latitude,Longitude,Gender,Age range,Self-defined ethnicity,Officer-defined ethnicity,Legislation,Object of search,Outcome,Outcome linked to object of search,Removal of more than just outer clothing",
+            format!("Person search,{month}-02T10:00:00+00:00,False,,51.5,-0.1,Male,18-24,,White,,Controlled drugs,Arrest,,"),
+        ),
+    };
+    let path = dir.join(month).join(format!("{month}-{force}-{kind}.csv"));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, format!("{header}\n{row}\n{body}")).unwrap();
+}
+
+#[test]
+fn forces_are_the_44_of_police_uk_in_its_order_as_compact_json() {
+    let db = test_database();
+    let server = server_for(&db);
+    let (status, content_type, body) = get(&server, "/api/forces");
+    assert_eq!(status, 200);
+    assert_eq!(content_type, "application/json");
+    let forces: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(forces.len(), 44);
+    assert!(body.starts_with(r#"[{"id":"avon-and-somerset","name":"Avon and Somerset Constabulary"},{"id":"bedfordshire""#));
+    // police.uk lists dyfed-powys after hampshire, and never btp.
+    let ids: Vec<&str> = forces.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    let position = |id| ids.iter().position(|x| *x == id);
+    assert_eq!(position("dyfed-powys"), Some(position("hampshire").unwrap() + 1));
+    assert_eq!(position("btp"), None);
+    assert_eq!(ids.last(), Some(&"wiltshire"));
+    assert!(!body.contains(": ") && !body.contains(", "), "compact JSON");
+}
+
+#[test]
+fn availability_lists_months_newest_first_with_stop_and_search_forces() {
+    let db = test_database();
+    let dir = tempfile::tempdir().unwrap();
+    write_month(dir.path(), "2024-01", "surrey", "street", "");
+    write_month(dir.path(), "2024-02", "surrey", "street", "");
+    write_month(dir.path(), "2024-02", "surrey", "stop-and-search", "");
+    write_month(dir.path(), "2024-02", "city-of-london", "stop-and-search", "");
+    write_month(dir.path(), "2024-03", "btp", "stop-and-search", "");
+    let summary = import_paths(
+        &mut db.connect(),
+        &[dir.path().to_owned()],
+        &ImportOptions::default(),
+        &Silent,
+    )
+    .unwrap();
+    assert_eq!(summary.imported(), 5);
+    let server = server_for(&db);
+
+    let (status, content_type, body) = get(&server, "/api/crimes-street-dates");
+    assert_eq!((status, content_type.as_str()), (200, "application/json"));
+    assert_eq!(
+        body,
+        r#"[{"date":"2024-03","stop-and-search":["btp"]},{"date":"2024-02","stop-and-search":["city-of-london","surrey"]},{"date":"2024-01","stop-and-search":[]}]"#
+    );
+    let (status, _, body) = get(&server, "/api/crime-last-updated");
+    assert_eq!((status, body.as_str()), (200, r#"{"date":"2024-02-01"}"#));
+}
+
+#[test]
+fn last_updated_is_404_with_a_message_while_the_store_is_empty() {
+    let db = test_database();
+    let server = server_for(&db);
+    let (status, content_type, body) = get(&server, "/api/crime-last-updated");
+    assert_eq!(status, 404);
+    assert_eq!(content_type, "text/plain");
+    assert!(body.contains("no crime data"), "{body}");
+    assert_eq!(get(&server, "/api/crimes-street-dates").2, "[]");
+}
+
+#[test]
+fn unknown_paths_are_plain_not_found() {
+    let db = test_database();
+    let server = server_for(&db);
+    assert_eq!(get(&server, "/api/no-such-thing"), (404, "text/plain".into(), "Not Found".into()));
+}
+
+#[test]
+fn responses_are_gzipped_when_accepted_and_open_to_any_origin() {
+    let db = test_database();
+    let server = server_for(&db);
+    let mut stream = std::net::TcpStream::connect(server.address).unwrap();
+    write!(
+        stream,
+        "GET /api/forces HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(head.contains("access-control-allow-origin: *"), "{head}");
+    let mut body = raw[split + 4..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    let mut decoded = String::new();
+    flate2::read::GzDecoder::new(body.as_slice()).read_to_string(&mut decoded).unwrap();
+    assert!(decoded.starts_with(r#"[{"id":"avon-and-somerset""#), "{decoded}");
+    assert_eq!(serde_json::from_str::<Vec<serde_json::Value>>(&decoded).unwrap().len(), 44);
+}
+
+/// The payload of an HTTP/1.1 chunked body.
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = body.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size_text = std::str::from_utf8(&body[..line_end]).unwrap();
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        let start = line_end + 2;
+        out.extend_from_slice(&body[start..start + size]);
+        body = &body[start + size + 2..];
+    }
+}
