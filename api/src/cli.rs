@@ -75,6 +75,9 @@ pub struct ImportArgs {
     /// Archive zips, folders, or monthly CSV files.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+    /// Files imported at once, each on its own connection (default: one per CPU).
+    #[arg(long, env = "POLICE_IMPORT_JOBS")]
+    pub jobs: Option<usize>,
     /// Test aid: abort each file's COPY with an error after this many rows.
     #[arg(long, hide = true)]
     pub fail_after_rows: Option<u64>,
@@ -153,7 +156,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => {
             let store = Store::open(database_url, &cli.data_dir)?;
             migrate_store(&store)?;
+            let defaults = ImportOptions::default();
             let options = ImportOptions {
+                workers: args.jobs.unwrap_or(defaults.workers),
                 fail_after_rows: args.fail_after_rows,
                 pause_after_rows: args.pause_after_rows,
             };
@@ -238,9 +243,8 @@ fn import_with_progress(
     paths: &[PathBuf],
     options: &ImportOptions,
 ) -> anyhow::Result<ImportSummary> {
-    let mut conn = db::connect(&store.database_url)?;
     let progress = Progress::new();
-    let summary = import_paths(&mut conn, paths, options, &progress)?;
+    let summary = import_paths(&store.database_url, paths, options, &progress)?;
     progress.finish(&summary);
     Ok(summary)
 }

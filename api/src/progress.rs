@@ -49,9 +49,23 @@ impl Default for Progress {
 
 impl ImportObserver for Progress {
     fn discovered(&self, files: &[ArchiveFile], skipped: &[SkippedFile]) {
-        for skip in skipped {
-            let verb = if skip.refused { "refused" } else { "skipped" };
-            self.line(format!("{verb}: {}: {}", skip.display_name, skip.reason));
+        for skip in skipped.iter().filter(|s| s.refused) {
+            self.line(format!("refused: {}: {}", skip.display_name, skip.reason));
+        }
+        // Other files (boundaries, notes, saved responses) are summarised per reason.
+        let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+        for skip in skipped.iter().filter(|s| !s.refused) {
+            match by_reason.iter_mut().find(|(reason, _)| *reason == skip.reason) {
+                Some((_, names)) => names.push(&skip.display_name),
+                None => by_reason.push((&skip.reason, vec![&skip.display_name])),
+            }
+        }
+        for (reason, names) in by_reason {
+            let more = match names.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            self.line(format!("skipped ({reason}): {}{more}", names[0]));
         }
         match &self.bar {
             Some(bar) => bar.set_length(files.len() as u64),

@@ -239,7 +239,6 @@ done
 
 /// Deletes `police-tests-*` directories of earlier runs whose owner is gone. The owner holds
 /// the embedded cluster's lock file until it exits, so a lock we can take means it is gone.
-// `File::try_lock` is stable since Rust 1.89, above the workspace's declared minimum.
 fn remove_stale_temp_dirs() {
     let Ok(entries) = fs::read_dir(std::env::temp_dir()) else { return };
     for entry in entries.flatten() {

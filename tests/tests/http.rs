@@ -72,13 +72,9 @@ fn availability_lists_months_newest_first_with_stop_and_search_forces() {
     write_month(dir.path(), "2024-02", "surrey", "stop-and-search", "");
     write_month(dir.path(), "2024-02", "city-of-london", "stop-and-search", "");
     write_month(dir.path(), "2024-03", "btp", "stop-and-search", "");
-    let summary = import_paths(
-        &mut db.connect(),
-        &[dir.path().to_owned()],
-        &ImportOptions::default(),
-        &Silent,
-    )
-    .unwrap();
+    let summary =
+        import_paths(&db.url, &[dir.path().to_owned()], &ImportOptions::default(), &Silent)
+            .unwrap();
     assert_eq!(summary.imported(), 5);
     let server = server_for(&db);
 

@@ -9,12 +9,12 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use police_storage::import::{import_paths, FileStatus, ImportOptions, ImportSummary, Silent};
-use police_tests::{shared_data_dir, test_database};
+use police_tests::{shared_data_dir, test_database, TestDatabase};
 
 const STREET_HEADER: &str = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context";
 
-fn import(conn: &mut PgConnection, paths: &[PathBuf]) -> ImportSummary {
-    import_paths(conn, paths, &ImportOptions::default(), &Silent).expect("import runs")
+fn import(db: &TestDatabase, paths: &[PathBuf]) -> ImportSummary {
+    import_paths(&db.url, paths, &ImportOptions::default(), &Silent).expect("import runs")
 }
 
 #[derive(QueryableByName, Debug, PartialEq, Eq)]
@@ -112,7 +112,7 @@ fn every_real_file_imports_with_every_row_accounted_for_and_a_second_run_changes
     };
     let db = test_database();
     let mut conn = db.connect();
-    let summary = import(&mut conn, std::slice::from_ref(&data));
+    let summary = import(&db, std::slice::from_ref(&data));
 
     assert_eq!(summary.problems(), 0, "{:?}", summary.skipped);
     // Other files in the folder (ward id lists, saved API responses, notes) are skipped.
@@ -157,7 +157,7 @@ fn every_real_file_imports_with_every_row_accounted_for_and_a_second_run_changes
 
     let imports_before = count(&mut conn, "SELECT count(*) AS n FROM imports");
     let crimes_before = count(&mut conn, "SELECT count(*) AS n FROM crimes");
-    let again = import(&mut conn, &[data]);
+    let again = import(&db, &[data]);
     assert_eq!(again.imported(), 0);
     assert_eq!(again.unchanged(), again.files.len());
     assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM imports"), imports_before);
@@ -183,7 +183,7 @@ fn bad_rows_are_rejected_with_line_and_reason_and_counted() {
     bytes.extend_from_slice(b"only,three,fields\n");
     let path = write(dir.path(), "2024-01/2024-01-surrey-street.csv", &bytes);
 
-    let summary = import(&mut conn, &[path]);
+    let summary = import(&db, &[path]);
     let file = &summary.files[0];
     assert_eq!(file.status, FileStatus::Imported { replaced: false });
     assert_eq!((file.rows_read, file.rows_accepted, file.rows_rejected), (5, 2, 3));
@@ -223,8 +223,7 @@ fn files_that_are_not_police_uk_csvs_are_refused_whole() {
     write(dir.path(), "2024-01/wards.csv", b"a,b\n1,2\n");
     write(dir.path(), "notes.txt", b"not data\n");
 
-    let summary =
-        import(&mut conn, &[dir.path().join("2024-01"), dir.path().join("notes.txt"), named]);
+    let summary = import(&db, &[dir.path().join("2024-01"), dir.path().join("notes.txt"), named]);
     assert_eq!(summary.imported(), 0);
     let refused: Vec<&String> = summary
         .files
@@ -282,7 +281,7 @@ fn zip_gzip_bom_and_crlf_files_import_alike() {
     }
 
     let summary =
-        import(&mut conn, &[dir.path().join("plain"), dir.path().join("crlf"), zip_path, gz_path]);
+        import(&db, &[dir.path().join("plain"), dir.path().join("crlf"), zip_path, gz_path]);
     assert_eq!(summary.imported(), 4, "{:?}", summary.files);
     for file in &summary.files {
         assert_eq!((file.rows_read, file.rows_rejected), (40, 0), "{}", file.file);
@@ -324,7 +323,7 @@ fn a_newer_vintage_replaces_the_month_atomically_and_keeps_ids() {
         "v1/2024-01/2024-01-surrey-street.csv",
         &street_csv("2024-01", &as_specs(&old_rows), false, false),
     );
-    assert_eq!(import(&mut conn, &[old]).imported(), 1);
+    assert_eq!(import(&db, &[old]).imported(), 1);
     let before = crime_identities(&mut conn);
 
     // The newer vintage: a different row order, an updated outcome, 500 crimes gone,
@@ -352,7 +351,7 @@ fn a_newer_vintage_replaces_the_month_atomically_and_keeps_ids() {
             seen
         })
     };
-    let summary = import(&mut conn, &[new]);
+    let summary = import(&db, &[new]);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let seen = reader.join().unwrap();
     assert_eq!(summary.files[0].status, FileStatus::Imported { replaced: true });
@@ -404,7 +403,7 @@ fn a_failure_in_the_middle_of_a_file_leaves_the_store_as_it_was() {
         "v1/2024-01/2024-01-surrey-street.csv",
         &street_csv("2024-01", &as_specs(&rows), false, false),
     );
-    import(&mut conn, &[old]);
+    import(&db, &[old]);
     let before = store_digest(&mut conn);
 
     let new_rows = synthetic_rows(2600);
@@ -419,7 +418,7 @@ fn a_failure_in_the_middle_of_a_file_leaves_the_store_as_it_was() {
         &street_csv("2024-02", &as_specs(&new_rows), false, false),
     );
     let options = ImportOptions { fail_after_rows: Some(1000), ..Default::default() };
-    let summary = import_paths(&mut conn, &[new, fresh], &options, &Silent).unwrap();
+    let summary = import_paths(&db.url, &[new, fresh], &options, &Silent).unwrap();
     assert_eq!(summary.files.len(), 2);
     for file in &summary.files {
         assert!(
@@ -441,7 +440,7 @@ fn kill_dash_nine_in_the_middle_of_a_file_leaves_the_store_as_it_was() {
         "v1/2024-01/2024-01-surrey-street.csv",
         &street_csv("2024-01", &as_specs(&rows), false, false),
     );
-    import(&mut conn, &[old]);
+    import(&db, &[old]);
     let before = store_digest(&mut conn);
 
     let new_rows = synthetic_rows(5000);
@@ -473,6 +472,6 @@ fn kill_dash_nine_in_the_middle_of_a_file_leaves_the_store_as_it_was() {
 
     assert_eq!(store_digest(&mut conn), before);
     // And a clean re-run afterwards imports the file.
-    assert_eq!(import(&mut conn, &[dir.path().join("v2")]).imported(), 1);
+    assert_eq!(import(&db, &[dir.path().join("v2")]).imported(), 1);
     assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM crimes"), 5000);
 }

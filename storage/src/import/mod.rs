@@ -5,6 +5,10 @@
 //! ledger, so a reader sees the old file or the new one, never a mix, and a failure (or a
 //! `kill -9`) leaves the store as it was. A file whose checksum equals the ledger's current
 //! one for that (kind, force, month) is left alone.
+//!
+//! Files are imported by several workers at once, each with its own connection; all files
+//! of one force go to one worker, in order, so two versions of a file in one run are applied
+//! in the order given, and workers rarely touch the same snap points.
 
 pub mod archive;
 mod copy;
@@ -12,6 +16,8 @@ pub mod parse;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use diesel::pg::PgConnection;
@@ -25,18 +31,30 @@ pub use parse::{FileRefusal, Rejection};
 use crate::db::IMPORT_CHANNEL;
 use parse::{ParsedFile, Rows, StreetRow};
 
-/// Key of the advisory lock that serialises imports across processes: snap point and crime
-/// id allocation assume a single writer.
-const IMPORT_LOCK_KEY: i64 = 0x706f_6c69_6365;
+/// First key of the advisory locks that serialise imports of the same (kind, force, month)
+/// across workers and processes; the second is a hash of that triple.
+const IMPORT_LOCK_CLASS: i32 = 0x706f_6c69;
 
-/// Knobs for tests that need to interrupt an import in the middle of a file.
-#[derive(Debug, Clone, Default)]
+/// How an import runs.
+#[derive(Debug, Clone)]
 pub struct ImportOptions {
+    /// Files imported at once, each on its own connection.
+    pub workers: usize,
     /// Abort the `COPY` with an error after this many rows of each file.
     pub fail_after_rows: Option<u64>,
     /// Print `paused after N rows` to stderr and sleep after this many rows of each file
     /// (inside its transaction), so that a test can `kill -9` the process there.
     pub pause_after_rows: Option<u64>,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            fail_after_rows: None,
+            pause_after_rows: None,
+        }
+    }
 }
 
 /// What happened to one file.
@@ -67,8 +85,9 @@ pub struct FileReport {
     pub elapsed: Duration,
 }
 
-/// Hooks for progress reporting; every method has a no-op default.
-pub trait ImportObserver {
+/// Hooks for progress reporting, called from the import's worker threads; every method has
+/// a no-op default.
+pub trait ImportObserver: Sync {
     fn discovered(&self, _files: &[ArchiveFile], _skipped: &[SkippedFile]) {}
     fn file_started(&self, _file: &ArchiveFile, _position: usize, _total: usize) {}
     fn file_finished(&self, _report: &FileReport) {}
@@ -124,9 +143,9 @@ impl ImportSummary {
     }
 }
 
-/// Imports every monthly file found under `paths`.
+/// Imports every monthly file found under `paths` into the database at `database_url`.
 pub fn import_paths(
-    conn: &mut PgConnection,
+    database_url: &str,
     paths: &[PathBuf],
     options: &ImportOptions,
     observer: &dyn ImportObserver,
@@ -135,37 +154,103 @@ pub fn import_paths(
     let discovery = discover(paths)?;
     observer.discovered(&discovery.files, &discovery.skipped);
     let total = discovery.files.len();
-    let mut summary = ImportSummary { skipped: discovery.skipped, ..Default::default() };
+
+    // One unit of work per force, biggest first so the workers finish together.
+    let mut units: Vec<Vec<(usize, &ArchiveFile)>> = Vec::new();
+    let mut unit_of_force: HashMap<&str, usize> = HashMap::new();
     for (position, file) in discovery.files.iter().enumerate() {
-        observer.file_started(file, position, total);
-        let report = import_file(conn, file, options);
-        observer.file_finished(&report);
-        summary.files.push(report);
+        let unit = *unit_of_force.entry(file.force.id).or_insert_with(|| {
+            units.push(Vec::new());
+            units.len() - 1
+        });
+        units[unit].push((position, file));
     }
-    summary.elapsed = started.elapsed();
-    Ok(summary)
+    units.sort_by_key(|unit| std::cmp::Reverse(unit.len()));
+
+    let next_unit = AtomicUsize::new(0);
+    let started_files = AtomicUsize::new(0);
+    let cache = LocationCache::default();
+    let reports: Mutex<Vec<(usize, FileReport)>> = Mutex::new(Vec::with_capacity(total));
+    let workers = options.workers.clamp(1, units.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let mut conn = open_import_connection(database_url);
+                while let Some(unit) = units.get(next_unit.fetch_add(1, Ordering::Relaxed)) {
+                    for &(position, file) in unit {
+                        let ordinal = started_files.fetch_add(1, Ordering::Relaxed);
+                        observer.file_started(file, ordinal, total);
+                        let report = match &mut conn {
+                            Ok(conn) => import_file(conn, file, options, &cache),
+                            Err(error) => failed_report(file, format!("{error:#}")),
+                        };
+                        observer.file_finished(&report);
+                        reports
+                            .lock()
+                            .expect("no worker panics holding it")
+                            .push((position, report));
+                    }
+                }
+            });
+        }
+    });
+    let mut reports = reports.into_inner().expect("no worker panicked");
+    reports.sort_by_key(|(position, _)| *position);
+    Ok(ImportSummary {
+        files: reports.into_iter().map(|(_, report)| report).collect(),
+        skipped: discovery.skipped,
+        elapsed: started.elapsed(),
+    })
 }
 
-/// Imports one file in one transaction and reports what happened; never panics on bad data.
-pub fn import_file(
-    conn: &mut PgConnection,
-    file: &ArchiveFile,
-    options: &ImportOptions,
-) -> FileReport {
-    let started = Instant::now();
-    let mut report = FileReport {
+/// A connection for importing. Commits do not wait for the WAL to reach disk: a crash can
+/// lose the last files committed (the ledger then does not list them either, so the next
+/// import redoes them), never part of a file.
+fn open_import_connection(database_url: &str) -> anyhow::Result<PgConnection> {
+    let mut conn = crate::db::connect(database_url)?;
+    diesel::sql_query("SET synchronous_commit = off").execute(&mut conn)?;
+    Ok(conn)
+}
+
+fn failed_report(file: &ArchiveFile, why: String) -> FileReport {
+    FileReport {
         file: file.display_name.clone(),
         kind: file.kind,
         force_id: file.force.id,
         month: file.month,
-        status: FileStatus::Unchanged,
+        status: FileStatus::Failed(why),
         rows_read: 0,
         rows_accepted: 0,
         rows_rejected: 0,
         rejections: Vec::new(),
         elapsed: Duration::ZERO,
-    };
-    report.status = match try_import_file(conn, file, options, &mut report) {
+    }
+}
+
+/// Snap point ids already known to be committed, shared by the workers of one import so
+/// that most files (outcomes repeat the street file's places) need no lookup.
+#[derive(Default)]
+struct LocationCache {
+    ids: Mutex<HashMap<(u64, u64, String), i32>>,
+}
+
+impl LocationCache {
+    fn key(location: &parse::LocationKey) -> (u64, u64, String) {
+        (location.longitude.to_bits(), location.latitude.to_bits(), location.name.clone())
+    }
+}
+
+/// Imports one file in one transaction and reports what happened; never panics on bad data.
+fn import_file(
+    conn: &mut PgConnection,
+    file: &ArchiveFile,
+    options: &ImportOptions,
+    cache: &LocationCache,
+) -> FileReport {
+    let started = Instant::now();
+    let mut report = failed_report(file, String::new());
+    let result = try_import_file(conn, file, options, cache, &mut report);
+    report.status = match result {
         Ok(status) => status,
         Err(error) => FileStatus::Failed(format!("{error:#}")),
     };
@@ -177,6 +262,7 @@ fn try_import_file(
     conn: &mut PgConnection,
     file: &ArchiveFile,
     options: &ImportOptions,
+    cache: &LocationCache,
     report: &mut FileReport,
 ) -> anyhow::Result<FileStatus> {
     let bytes = file.read()?;
@@ -194,18 +280,25 @@ fn try_import_file(
     report.rows_rejected = parsed.rejections.len() as u64;
     report.rejections = parsed.rejections.clone();
 
-    conn.transaction(|conn| {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<BigInt, _>(IMPORT_LOCK_KEY)
+    let (status, new_locations) = conn.transaction(|conn| {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind::<Integer, _>(IMPORT_LOCK_CLASS)
+            .bind::<Text, _>(format!("{} {} {}", file.kind, file.force.id, file.month))
             .execute(conn)?;
         // Checked again under the lock: another process may have imported it meanwhile.
         let previous = current_checksum(conn, file)?;
         if previous.as_deref() == Some(checksum.as_str()) {
-            return Ok(FileStatus::Unchanged);
+            return Ok::<_, anyhow::Error>((FileStatus::Unchanged, Vec::new()));
         }
-        write_file(conn, file, &parsed, &checksum, options)?;
-        Ok(FileStatus::Imported { replaced: previous.is_some() })
-    })
+        let new_locations = write_file(conn, file, &parsed, &checksum, options, cache)?;
+        Ok((FileStatus::Imported { replaced: previous.is_some() }, new_locations))
+    })?;
+    // Only now are the snap points this file added certain to exist for everyone.
+    let mut known = cache.ids.lock().expect("no worker panics holding it");
+    for (index, id) in new_locations {
+        known.insert(LocationCache::key(&parsed.locations.keys[index]), id);
+    }
+    Ok(status)
 }
 
 #[derive(QueryableByName)]
@@ -233,15 +326,18 @@ struct IdRow {
     id: i64,
 }
 
+/// Writes the file's rows; returns the snap points it looked up in the database (index in
+/// the file's location table, id), for the cache once committed.
 fn write_file(
     conn: &mut PgConnection,
     file: &ArchiveFile,
     parsed: &ParsedFile,
     checksum: &str,
     options: &ImportOptions,
-) -> anyhow::Result<()> {
+    cache: &LocationCache,
+) -> anyhow::Result<Vec<(usize, i32)>> {
     let month = file.month.first_day();
-    let location_ids = resolve_locations(conn, file, parsed)?;
+    let (location_ids, looked_up) = resolve_locations(conn, file, parsed, cache)?;
     let import_id = diesel::sql_query(
         "INSERT INTO imports (file, kind, force_id, month, rows_read, rows_accepted, \
          rows_rejected, checksum) VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8) RETURNING id",
@@ -285,7 +381,7 @@ fn write_file(
         .bind::<Text, _>(IMPORT_CHANNEL)
         .bind::<Text, _>(format!("{} {} {}", file.kind, file.force.id, file.month))
         .execute(conn)?;
-    Ok(())
+    Ok(looked_up)
 }
 
 #[derive(QueryableByName)]
@@ -296,49 +392,77 @@ struct LocationIdRow {
     ord: i64,
 }
 
-/// Store ids for the file's snap points, in the order of its `LocationTable`; new snap
-/// points are added, in file order, so ids are deterministic.
+/// Store ids per entry of a file's location table, and the (index, id) pairs of those that
+/// were looked up in the database.
+type ResolvedLocations = (Vec<i32>, Vec<(usize, i32)>);
+
+/// Store ids for the file's snap points, in the order of its `LocationTable`, and which of
+/// them had to be looked up in the database (the rest came from the cache). New snap points
+/// are inserted in a fixed order (by coordinates and name), so that concurrent imports
+/// sharing places wait for each other instead of deadlocking.
 fn resolve_locations(
     conn: &mut PgConnection,
     file: &ArchiveFile,
     parsed: &ParsedFile,
-) -> anyhow::Result<Vec<i32>> {
+    cache: &LocationCache,
+) -> anyhow::Result<ResolvedLocations> {
     let keys = &parsed.locations.keys;
-    if keys.is_empty() {
-        return Ok(Vec::new());
+    let mut ids = vec![0; keys.len()];
+    let mut unknown = Vec::new();
+    {
+        let known = cache.ids.lock().expect("no worker panics holding it");
+        for (index, key) in keys.iter().enumerate() {
+            match known.get(&LocationCache::key(key)) {
+                Some(&id) => ids[index] = id,
+                None => unknown.push(index),
+            }
+        }
     }
-    let longitudes: Vec<f64> = keys.iter().map(|k| k.longitude).collect();
-    let latitudes: Vec<f64> = keys.iter().map(|k| k.latitude).collect();
-    let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+    if unknown.is_empty() {
+        return Ok((ids, Vec::new()));
+    }
+    let longitudes: Vec<f64> = unknown.iter().map(|&i| keys[i].longitude).collect();
+    let latitudes: Vec<f64> = unknown.iter().map(|&i| keys[i].latitude).collect();
+    let names: Vec<&str> = unknown.iter().map(|&i| keys[i].name.as_str()).collect();
     let location_type = if file.force.id == crate::reference::BTP.id { "BTP" } else { "Force" };
-    diesel::sql_query(
-        "INSERT INTO locations (longitude, latitude, name, location_type) \
-         SELECT longitude, latitude, name, $4 \
-         FROM unnest($1::float8[], $2::float8[], $3::text[]) WITH ORDINALITY \
-              AS input(longitude, latitude, name, ord) \
-         ORDER BY ord ON CONFLICT DO NOTHING",
+    // New snap points come back from the insert; ones that already existed are looked up.
+    let inserted: Vec<LocationIdRow> = diesel::sql_query(
+        "WITH input AS ( \
+             SELECT * FROM unnest($1::float8[], $2::float8[], $3::text[]) WITH ORDINALITY \
+                 AS input(longitude, latitude, name, ord)), \
+         inserted AS ( \
+             INSERT INTO locations (longitude, latitude, name, location_type) \
+             SELECT longitude, latitude, name, $4 FROM input \
+             ORDER BY longitude, latitude, name ON CONFLICT DO NOTHING \
+             RETURNING id, longitude, latitude, name) \
+         SELECT inserted.id, input.ord FROM inserted JOIN input USING (longitude, latitude, name)",
     )
     .bind::<Array<Double>, _>(&longitudes)
     .bind::<Array<Double>, _>(&latitudes)
     .bind::<Array<Text>, _>(&names)
     .bind::<Text, _>(location_type)
-    .execute(conn)?;
-    let rows: Vec<LocationIdRow> = diesel::sql_query(
-        "SELECT l.id, input.ord \
-         FROM unnest($1::float8[], $2::float8[], $3::text[]) WITH ORDINALITY \
-              AS input(longitude, latitude, name, ord) \
-         JOIN locations l USING (longitude, latitude, name)",
-    )
-    .bind::<Array<Double>, _>(&longitudes)
-    .bind::<Array<Double>, _>(&latitudes)
-    .bind::<Array<Text>, _>(&names)
     .load(conn)?;
-    let mut ids = vec![0; keys.len()];
-    for row in &rows {
-        ids[(row.ord - 1) as usize] = row.id;
+    let mut rows = inserted;
+    if rows.len() < unknown.len() {
+        rows = diesel::sql_query(
+            "SELECT l.id, input.ord \
+             FROM unnest($1::float8[], $2::float8[], $3::text[]) WITH ORDINALITY \
+                  AS input(longitude, latitude, name, ord) \
+             JOIN locations l USING (longitude, latitude, name)",
+        )
+        .bind::<Array<Double>, _>(&longitudes)
+        .bind::<Array<Double>, _>(&latitudes)
+        .bind::<Array<Text>, _>(&names)
+        .load(conn)?;
     }
-    anyhow::ensure!(rows.len() == keys.len(), "could not resolve every snap point of the file");
-    Ok(ids)
+    anyhow::ensure!(rows.len() == unknown.len(), "could not resolve every snap point of the file");
+    let mut looked_up = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let index = unknown[(row.ord - 1) as usize];
+        ids[index] = row.id;
+        looked_up.push((index, row.id));
+    }
+    Ok((ids, looked_up))
 }
 
 /// What identifies a crime across vintages of the same month's file: its police.uk Crime ID,
@@ -415,16 +539,13 @@ fn crime_ids(
         .collect();
     let fresh_needed = ids.iter().filter(|id| id.is_none()).count() as i64;
     if fresh_needed > 0 {
-        // Safe without a race: the import lock is held, and only imports use the sequence.
-        let last = diesel::sql_query(
-            "SELECT setval('crime_id_seq', nextval('crime_id_seq') + $1 - 1) AS id",
+        let fresh: Vec<IdRow> = diesel::sql_query(
+            "SELECT nextval('crime_id_seq') AS id FROM generate_series(1, $1) ORDER BY 1",
         )
         .bind::<BigInt, _>(fresh_needed)
-        .get_result::<IdRow>(conn)?
-        .id;
-        let fresh = (last - fresh_needed + 1)..;
-        for (fresh_id, id) in fresh.zip(ids.iter_mut().filter(|id| id.is_none())) {
-            *id = Some(fresh_id);
+        .load(conn)?;
+        for (fresh, id) in fresh.iter().zip(ids.iter_mut().filter(|id| id.is_none())) {
+            *id = Some(fresh.id);
         }
     }
     Ok(ids.into_iter().map(|id| id.unwrap_or_default()).collect())
