@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 cargo build --release --quiet
 bin=target/release/police-api
 data=$(mktemp -d /tmp/police-demo-bench.XXXXXX)
+chmod 755 "$data" # the embedded cluster runs as the postgres user when we are root
 port=18080
 trap 'rm -rf "$data"' EXIT
 
@@ -20,7 +21,7 @@ run_once() {
   done
   end=$(date +%s.%N)
   kill -INT "$pid"; wait "$pid" || true
-  echo "$end - $start" | bc
+  printf '%.2f' "$(echo "$end - $start" | bc)"
 }
 
 first=$(run_once)
