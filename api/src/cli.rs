@@ -7,13 +7,17 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use police_storage::db::ImportListener;
 use police_storage::generate::{generate, GenerateOptions};
-use police_storage::import::{import_paths, ImportOptions, ImportSummary};
+use police_storage::import::{
+    import_paths, imported_file_count, FileKind, ImportOptions, ImportSummary,
+};
 use police_storage::snapshot::Snapshot;
 use police_storage::{db, Month};
 
 use crate::progress::Progress;
-use crate::server::{self, AppState, ServerOptions};
+use crate::refresh::Refresher;
+use crate::server::{self, AppState, Limits, ServerOptions};
 use crate::store::Store;
 
 /// A self-hostable, police.uk-compatible REST API server.
@@ -59,6 +63,13 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per CPU).
     #[arg(long, env = "POLICE_WORKERS")]
     pub workers: Option<usize>,
+    /// Most results an area query returns; more answer 503 as on police.uk. 0: no cap.
+    #[arg(long, env = "POLICE_MAX_RESULTS", default_value_t = 10_000)]
+    pub max_results: usize,
+    /// Longest request line accepted, in bytes (police.uk: 4,094; longer ones answer 414).
+    #[arg(long, env = "POLICE_MAX_REQUEST_LINE", default_value_t = 65_536,
+          value_parser = clap::value_parser!(u32).range(256..=120_000))]
+    pub max_request_line: u32,
 }
 
 #[derive(Debug, Args)]
@@ -251,11 +262,12 @@ fn import_with_progress(
 
 fn load_snapshot(store: &Store) -> anyhow::Result<Snapshot> {
     let started = Instant::now();
-    let mut conn = db::connect(&store.database_url)?;
-    let snapshot = Snapshot::load(&mut conn)?;
+    let snapshot = Snapshot::load(&store.database_url)?;
     eprintln!(
-        "snapshot loaded in {:.2} s: {} months, latest crime month {}",
+        "snapshot loaded in {:.2} s: {} crimes at {} snap points, {} months, latest crime month {}",
         started.elapsed().as_secs_f64(),
+        snapshot.index.crime_count(),
+        snapshot.index.point_count(),
         snapshot.months.len(),
         snapshot.latest_crime_month.map_or("none".to_owned(), |m| m.to_string()),
     );
@@ -263,8 +275,14 @@ fn load_snapshot(store: &Store) -> anyhow::Result<Snapshot> {
 }
 
 fn serve(store: &Store, args: &ServeArgs) -> anyhow::Result<()> {
+    let listener = ImportListener::connect(&store.database_url)?;
     let snapshot = load_snapshot(store)?;
-    let state = Arc::new(AppState::new(snapshot));
+    let limits = Limits {
+        max_results: (args.max_results > 0).then_some(args.max_results),
+        max_request_line: args.max_request_line as usize,
+    };
+    let state = Arc::new(AppState::new(snapshot, limits));
+    let _refresher = Refresher::start(listener, store.database_url.clone(), state.clone());
     let listener = std::net::TcpListener::bind(&args.bind)
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let address = listener.local_addr()?;
@@ -279,14 +297,12 @@ fn demo(database_url: Option<&str>, data_dir: &Path, args: &DemoArgs) -> anyhow:
     let started = Instant::now();
     let store = Store::open(database_url, data_dir)?;
     migrate_store(&store)?;
-    let mut conn = db::connect(&store.database_url)?;
-    if Snapshot::load(&mut conn)?.latest_crime_month.is_none() {
+    if !has_crime_data(&store)? {
         let archive = demo_archive(data_dir, args.seed)?;
         eprintln!("importing the demo archive from {}", archive.display());
         let summary = import_with_progress(&store, &[archive], &ImportOptions::default())?;
         anyhow::ensure!(summary.problems() == 0, "the demo archive did not import cleanly");
     }
-    drop(conn);
     let base = format!("http://{}", args.serve.bind);
     eprintln!(
         "demo ready in {:.1} s. Try:\n  curl {base}/api/forces\n  curl {base}/api/crimes-street-dates\n  \
@@ -295,6 +311,11 @@ fn demo(database_url: Option<&str>, data_dir: &Path, args: &DemoArgs) -> anyhow:
         store.psql_hint(),
     );
     serve(&store, &args.serve)
+}
+
+fn has_crime_data(store: &Store) -> anyhow::Result<bool> {
+    let mut conn = db::connect(&store.database_url)?;
+    Ok(imported_file_count(&mut conn, FileKind::Street)? > 0)
 }
 
 /// Generates the demo archive under the data directory, once: written to a scratch folder

@@ -2,7 +2,11 @@
 //! snapshot, and the command line (`serve`, `demo`, `import`, `migrate`, `generate`).
 
 pub mod cli;
+pub mod error;
+pub mod params;
 pub mod progress;
+pub mod refresh;
+pub mod render;
 pub mod routes;
 pub mod server;
 pub mod store;

@@ -3,8 +3,10 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{Compress, DefaultHeaders};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Compress, DefaultHeaders, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use arc_swap::ArcSwap;
 use police_storage::snapshot::Snapshot;
@@ -16,11 +18,33 @@ use crate::routes;
 /// store changes. A handler takes one `Arc` at its start and answers from it alone.
 pub struct AppState {
     snapshot: ArcSwap<Snapshot>,
+    limits: Limits,
+}
+
+/// Limits on what one request may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most results an area route returns; more answer 503. `None`: no cap.
+    pub max_results: Option<usize>,
+    /// Longest request line (`GET /api/…?… HTTP/1.1`) accepted, in bytes.
+    pub max_request_line: usize,
+}
+
+impl Default for Limits {
+    /// police.uk's cap of 10,000 results; request lines up to 64 KiB (police.uk: 4,094 bytes).
+    fn default() -> Self {
+        Limits { max_results: Some(10_000), max_request_line: 65_536 }
+    }
 }
 
 impl AppState {
-    pub fn new(snapshot: Snapshot) -> Self {
-        AppState { snapshot: ArcSwap::from_pointee(snapshot) }
+    pub fn new(snapshot: Snapshot, limits: Limits) -> Self {
+        AppState { snapshot: ArcSwap::from_pointee(snapshot), limits }
+    }
+
+    /// The cap on results of area routes.
+    pub fn max_results(&self) -> Option<usize> {
+        self.limits.max_results
     }
 
     /// The snapshot to answer the current request from.
@@ -47,7 +71,13 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         utoipa_actix_web::scope("/api")
             .service(routes::forces::list_forces)
             .service(routes::availability::crimes_street_dates)
-            .service(routes::availability::crime_last_updated),
+            .service(routes::availability::crime_last_updated)
+            .service(routes::crimes::crimes_street)
+            .service(routes::crimes::crimes_at_location)
+            .service(routes::crimes::crimes_no_location)
+            .service(routes::crimes::crime_categories)
+            .service(routes::outcomes::outcomes_at_location)
+            .service(routes::outcomes::outcomes_for_crime),
     );
 }
 
@@ -61,6 +91,7 @@ pub fn build(
     let mut server = HttpServer::new(move || {
         let (app, _openapi) = App::new()
             .app_data(data.clone())
+            .wrap(from_fn(limit_request_line))
             .wrap(Compress::default())
             .wrap(DefaultHeaders::new().add(("Access-Control-Allow-Origin", "*")))
             .into_utoipa_app()
@@ -76,6 +107,26 @@ pub fn build(
         server = server.workers(workers);
     }
     Ok(server.run())
+}
+
+/// Refuses request lines longer than the configured limit with 414 and a hint to POST.
+async fn limit_request_line(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let limit = request
+        .app_data::<web::Data<AppState>>()
+        .map_or(Limits::default().max_request_line, |state| state.limits.max_request_line);
+    // `METHOD SP request-target SP HTTP/1.1`
+    let length = request.method().as_str().len() + request.uri().to_string().len() + 10;
+    if length > limit {
+        let response = HttpResponse::UriTooLong().content_type("text/plain").body(format!(
+            "Request line is too large ({length} > {limit} bytes): send long polygons with POST \
+             as a form body (poly=…&date=…)"
+        ));
+        return Ok(request.into_response(response));
+    }
+    Ok(next.call(request).await?.map_into_boxed_body())
 }
 
 /// A server running on its own thread, for tests and embedding.

@@ -50,6 +50,30 @@ pub fn redact(database_url: &str) -> String {
     }
 }
 
+/// A connection that listens on [`IMPORT_CHANNEL`].
+pub struct ImportListener {
+    conn: PgConnection,
+}
+
+impl ImportListener {
+    /// Connects and starts listening.
+    pub fn connect(database_url: &str) -> anyhow::Result<ImportListener> {
+        use diesel::RunQueryDsl;
+        let mut conn = connect(database_url)?;
+        diesel::sql_query(format!("LISTEN {IMPORT_CHANNEL}")).execute(&mut conn)?;
+        Ok(ImportListener { conn })
+    }
+
+    /// Notifications received since the last call (without waiting); the payloads are
+    /// `<kind> <force> <YYYY-MM>`.
+    pub fn received(&mut self) -> anyhow::Result<Vec<String>> {
+        self.conn
+            .notifications_iter()
+            .map(|n| n.map(|n| n.payload).map_err(anyhow::Error::from))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact;

@@ -6,9 +6,11 @@ pub mod db;
 pub mod embedded;
 pub mod generate;
 pub mod import;
+pub mod index;
 pub mod month;
 pub mod reference;
 pub mod schema;
 pub mod snapshot;
+pub mod spatial;
 
 pub use month::Month;

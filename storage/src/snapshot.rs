@@ -1,10 +1,17 @@
 //! The immutable, in-memory view of the store that the API answers from. Built from
 //! PostgreSQL at start; a request never runs SQL.
 
-use diesel::pg::PgConnection;
+use std::borrow::Cow;
+use std::io::BufRead;
+use std::time::{Duration, Instant};
+
+use diesel::pg::{CopyFormat, PgConnection};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Integer, Nullable, Text};
 
+use crate::index::{CrimeIndex, CrimeInput, IndexBuilder, LocationType, OutcomeInput, SnapPoint};
+use crate::reference::{crime_category_code_for_slug, OUTCOME_CATEGORIES};
+use crate::schema::{crimes, locations, outcomes};
 use crate::Month;
 
 /// A force as `/api/forces` lists it.
@@ -23,7 +30,7 @@ pub struct MonthAvailability {
 }
 
 /// Everything the API serves, as of one moment of the store.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Snapshot {
     /// In `/api/forces` order.
     pub forces: Vec<ListedForce>,
@@ -31,6 +38,10 @@ pub struct Snapshot {
     pub months: Vec<MonthAvailability>,
     /// The newest month with street crime data.
     pub latest_crime_month: Option<Month>,
+    /// Crimes, outcomes and snap points, for the spatial routes.
+    pub index: CrimeIndex,
+    /// How long [`Snapshot::load`] took.
+    pub load_time: Duration,
 }
 
 #[derive(QueryableByName)]
@@ -52,9 +63,15 @@ struct MonthRow {
 }
 
 impl Snapshot {
-    /// Reads a consistent snapshot (one repeatable-read transaction).
-    pub fn load(conn: &mut PgConnection) -> anyhow::Result<Snapshot> {
-        conn.build_transaction().read_only().repeatable_read().run(|conn| {
+    /// Reads a consistent snapshot: one repeatable-read transaction, whose database snapshot
+    /// the bulk `COPY`s share from connections of their own.
+    pub fn load(database_url: &str) -> anyhow::Result<Snapshot> {
+        let started = Instant::now();
+        let mut conn = crate::db::connect(database_url)?;
+        let mut snapshot = conn.build_transaction().read_only().repeatable_read().run(|conn| {
+            let shared = diesel::sql_query("SELECT pg_export_snapshot() AS id")
+                .get_result::<ExportedSnapshot>(conn)?
+                .id;
             let forces: Vec<ForceRow> = diesel::sql_query(
                 "SELECT id, name FROM forces WHERE list_position IS NOT NULL ORDER BY list_position",
             )
@@ -82,11 +99,192 @@ impl Snapshot {
                 .collect::<anyhow::Result<_>>()?;
             let latest_crime_month =
                 months.iter().find(|(_, has_street)| *has_street).map(|(m, _)| m.month);
-            Ok(Snapshot {
+            Ok::<_, anyhow::Error>(Snapshot {
                 forces: forces.into_iter().map(|f| ListedForce { id: f.id, name: f.name }).collect(),
                 months: months.into_iter().map(|(m, _)| m).collect(),
                 latest_crime_month,
+                index: load_index(database_url, &shared)?,
+                load_time: Duration::ZERO,
             })
+        })?;
+        snapshot.load_time = started.elapsed();
+        Ok(snapshot)
+    }
+}
+
+#[derive(QueryableByName)]
+struct ExportedSnapshot {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// A connection whose transaction sees the exported database snapshot `shared`. It is used
+/// for one `COPY … TO STDOUT` and then dropped: diesel leaves a connection unusable for
+/// further commands after `copy_to` (it does not collect the final result).
+fn copy_connection(database_url: &str, shared: &str) -> anyhow::Result<PgConnection> {
+    let mut conn = crate::db::connect(database_url)?;
+    diesel::sql_query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut conn)?;
+    anyhow::ensure!(
+        shared.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'),
+        "unexpected snapshot id {shared:?}"
+    );
+    diesel::sql_query(format!("SET TRANSACTION SNAPSHOT '{shared}'")).execute(&mut conn)?;
+    Ok(conn)
+}
+
+/// Streams snap points, crimes and outcomes out of the store with `COPY … TO STDOUT`.
+fn load_index(database_url: &str, shared: &str) -> anyhow::Result<CrimeIndex> {
+    let mut builder = IndexBuilder::new();
+    let mut conn = copy_connection(database_url, shared)?;
+    let target = (
+        locations::id,
+        locations::latitude,
+        locations::longitude,
+        locations::name,
+        locations::location_type,
+        locations::location_subtype,
+    );
+    let reader = diesel::copy_to(target).with_format(CopyFormat::Text).load_raw(&mut conn)?;
+    for_each_row(reader, 6, |f| {
+        builder.add_point(SnapPoint {
+            id: parse(f[0], "location id")?,
+            latitude: parse(f[1], "latitude")?,
+            longitude: parse(f[2], "longitude")?,
+            name: f[3].unwrap_or_default().into(),
+            location_type: match f[4] {
+                Some("BTP") => LocationType::Btp,
+                _ => LocationType::Force,
+            },
+            subtype: f[5].unwrap_or_default().into(),
+        });
+        Ok(())
+    })?;
+
+    let target = (
+        crimes::id,
+        crimes::month,
+        crimes::force_id,
+        crimes::persistent_id,
+        crimes::location_id,
+        crimes::category,
+        crimes::last_outcome,
+        crimes::context,
+    );
+    let mut conn = copy_connection(database_url, shared)?;
+    let reader = diesel::copy_to(target).with_format(CopyFormat::Text).load_raw(&mut conn)?;
+    for_each_row(reader, 8, |f| {
+        let slug = f[5].unwrap_or_default();
+        builder.add_crime(CrimeInput {
+            id: parse(f[0], "crime id")?,
+            month: month_of_date(f[1])?,
+            force_id: f[2].unwrap_or_default(),
+            persistent_id: f[3],
+            location_id: f[4].map(|v| parse(Some(v), "location id")).transpose()?,
+            category: crime_category_code_for_slug(slug)
+                .ok_or_else(|| anyhow::anyhow!("unknown category {slug:?} in the store"))?,
+            last_outcome: f[6],
+            context: f[7].unwrap_or_default(),
         })
+    })?;
+
+    let target =
+        (outcomes::month, outcomes::persistent_id, outcomes::location_id, outcomes::outcome_code);
+    let mut conn = copy_connection(database_url, shared)?;
+    let reader = diesel::copy_to(target).with_format(CopyFormat::Text).load_raw(&mut conn)?;
+    for_each_row(reader, 4, |f| {
+        let code = f[3].unwrap_or_default();
+        builder.add_outcome(OutcomeInput {
+            month: month_of_date(f[0])?,
+            persistent_id: f[1].unwrap_or_default(),
+            location_id: f[2].map(|v| parse(Some(v), "location id")).transpose()?,
+            code: OUTCOME_CATEGORIES
+                .iter()
+                .position(|o| o.code == code)
+                .ok_or_else(|| anyhow::anyhow!("unknown outcome code {code:?} in the store"))?
+                as u8,
+        })
+    })?;
+    Ok(builder.build())
+}
+
+fn parse<T: std::str::FromStr>(field: Option<&str>, what: &str) -> anyhow::Result<T> {
+    let text = field.ok_or_else(|| anyhow::anyhow!("{what} is NULL in the store"))?;
+    text.parse().map_err(|_| anyhow::anyhow!("{what} {text:?} is not valid"))
+}
+
+/// `YYYY-MM-DD` (a `date` column) to its month.
+fn month_of_date(field: Option<&str>) -> anyhow::Result<Month> {
+    let text = field.unwrap_or_default();
+    text.get(..7)
+        .and_then(|m| m.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("month {text:?} is not a date"))
+}
+
+/// Calls `row` with the fields of every line of text-format `COPY` output (`None` for NULL).
+fn for_each_row(
+    mut reader: impl BufRead,
+    columns: usize,
+    mut row: impl FnMut(&[Option<&str>]) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        let text = std::str::from_utf8(&line)?;
+        let mut unescaped: Vec<Cow<str>> = Vec::with_capacity(columns);
+        let mut nulls = Vec::with_capacity(columns);
+        for field in text.split('\t') {
+            nulls.push(field == "\\N");
+            unescaped.push(unescape_copy_text(field));
+        }
+        anyhow::ensure!(unescaped.len() == columns, "unexpected COPY row {text:?}");
+        let fields: Vec<Option<&str>> = unescaped
+            .iter()
+            .zip(&nulls)
+            .map(|(value, &null)| (!null).then_some(value.as_ref()))
+            .collect();
+        row(&fields)?;
+    }
+}
+
+/// Undoes text-format `COPY` escaping.
+fn unescape_copy_text(field: &str) -> Cow<'_, str> {
+    if !field.contains('\\') {
+        return Cow::Borrowed(field);
+    }
+    let mut out = String::with_capacity(field.len());
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('v') => out.push('\u{b}'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unescape_copy_text;
+
+    #[test]
+    fn copy_text_escapes_are_undone() {
+        assert_eq!(unescape_copy_text("plain"), "plain");
+        assert_eq!(unescape_copy_text("a\\tb\\nc\\\\d"), "a\tb\nc\\d");
     }
 }

@@ -23,6 +23,8 @@
 //! [`test_database`] then runs `CREATE DATABASE test_<n>_<pid> TEMPLATE police_template`, and
 //! dropping the [`TestDatabase`] drops it `WITH (FORCE)`.
 
+pub mod http;
+
 use std::fs;
 use std::io;
 use std::os::unix::fs::DirBuilderExt;

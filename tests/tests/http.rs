@@ -1,31 +1,19 @@
 //! The HTTP surface over real requests: `/api/forces`, `/api/crimes-street-dates`,
 //! `/api/crime-last-updated`, and the behaviour every response shares.
 
+use police_storage::import::{import_paths, ImportOptions, Silent};
+use police_tests::http::TestServer;
+use police_tests::test_database;
 use std::io::{Read, Write};
 use std::path::Path;
-use std::sync::Arc;
 
-use police_api::server::{AppState, BackgroundServer, ServerOptions};
-use police_storage::import::{import_paths, ImportOptions, Silent};
-use police_storage::snapshot::Snapshot;
-use police_tests::test_database;
-
-fn server_for(db: &police_tests::TestDatabase) -> BackgroundServer {
-    let snapshot = Snapshot::load(&mut db.connect()).expect("snapshot loads");
-    BackgroundServer::start(Arc::new(AppState::new(snapshot)), &ServerOptions { workers: Some(1) })
-        .expect("server starts")
+fn server_for(db: &police_tests::TestDatabase) -> TestServer {
+    TestServer::start(db)
 }
 
-fn get(server: &BackgroundServer, path: &str) -> (u16, String, String) {
-    let agent = ureq::AgentBuilder::new().build();
-    let response = match agent.get(&format!("{}{path}", server.base_url())).call() {
-        Ok(response) => response,
-        Err(ureq::Error::Status(_, response)) => response,
-        Err(error) => panic!("{path}: {error}"),
-    };
-    let status = response.status();
-    let content_type = response.header("content-type").unwrap_or_default().to_owned();
-    (status, content_type, response.into_string().unwrap())
+fn get(server: &TestServer, path: &str) -> (u16, String, String) {
+    let response = server.get(path);
+    (response.status, response.content_type, response.body)
 }
 
 fn write_month(dir: &Path, month: &str, force: &str, kind: &str, body: &str) {
@@ -110,7 +98,7 @@ fn unknown_paths_are_plain_not_found() {
 fn responses_are_gzipped_when_accepted_and_open_to_any_origin() {
     let db = test_database();
     let server = server_for(&db);
-    let mut stream = std::net::TcpStream::connect(server.address).unwrap();
+    let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
     write!(
         stream,
         "GET /api/forces HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"

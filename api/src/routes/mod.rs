@@ -1,7 +1,9 @@
 //! Route handlers, one module per area of the police.uk API.
 
 pub mod availability;
+pub mod crimes;
 pub mod forces;
+pub mod outcomes;
 
 use actix_web::HttpResponse;
 

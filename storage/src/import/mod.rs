@@ -302,6 +302,22 @@ fn try_import_file(
 }
 
 #[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+}
+
+/// How many files of a kind are in the store (their current versions).
+pub fn imported_file_count(conn: &mut PgConnection, kind: FileKind) -> anyhow::Result<i64> {
+    let row: CountRow = diesel::sql_query(
+        "SELECT count(DISTINCT (force_id, month)) AS count FROM imports WHERE kind = $1",
+    )
+    .bind::<Text, _>(kind.as_str())
+    .get_result(conn)?;
+    Ok(row.count)
+}
+
+#[derive(QueryableByName)]
 struct ChecksumRow {
     #[diesel(sql_type = Text)]
     checksum: String,

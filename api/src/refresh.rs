@@ -1,0 +1,100 @@
+//! Keeping a running server's snapshot current: `LISTEN police_api_import`, and after an
+//! import commits (the importer sends `NOTIFY`), build a new snapshot off the request path
+//! and swap it in. Requests in flight keep the snapshot they started with.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use police_storage::db::ImportListener;
+use police_storage::snapshot::Snapshot;
+
+use crate::server::AppState;
+
+/// How often the listening connection is polled.
+const POLL: Duration = Duration::from_millis(200);
+/// An import sends one notification per file; rebuild once they pause for this long.
+const QUIET: Duration = Duration::from_millis(500);
+/// Wait before reconnecting after the database went away.
+const RECONNECT: Duration = Duration::from_secs(2);
+
+/// The listener thread; stops when dropped.
+pub struct Refresher {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Refresher {
+    /// Refreshes `state` whenever `listener` hears of an import. Connect the listener
+    /// before loading the first snapshot, so that no import falls between the two.
+    pub fn start(
+        listener: ImportListener,
+        database_url: String,
+        state: Arc<AppState>,
+    ) -> Refresher {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name("snapshot-refresh".into())
+                .spawn(move || listen(listener, &database_url, &state, &stop))
+                .expect("spawning a thread")
+        };
+        Refresher { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for Refresher {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn listen(listener: ImportListener, database_url: &str, state: &AppState, stop: &AtomicBool) {
+    let mut listener = Some(listener);
+    while !stop.load(Ordering::Relaxed) {
+        let result = match listener.take() {
+            Some(listener) => listen_on(listener, false, database_url, state, stop),
+            // Reconnected: imports may have committed while nobody listened, so reload.
+            None => ImportListener::connect(database_url)
+                .and_then(|listener| listen_on(listener, true, database_url, state, stop)),
+        };
+        if let Err(error) = result {
+            eprintln!("snapshot refresh: {error:#}; retrying in {RECONNECT:?}");
+            std::thread::sleep(RECONNECT);
+        }
+    }
+}
+
+fn listen_on(
+    mut listener: ImportListener,
+    mut pending: bool,
+    database_url: &str,
+    state: &AppState,
+    stop: &AtomicBool,
+) -> anyhow::Result<()> {
+    while !stop.load(Ordering::Relaxed) {
+        if !listener.received()?.is_empty() {
+            pending = true;
+            std::thread::sleep(QUIET);
+            continue;
+        }
+        if pending {
+            let snapshot = Snapshot::load(database_url)?;
+            eprintln!(
+                "snapshot refreshed in {:.2} s: {} crimes, latest month {}",
+                snapshot.load_time.as_secs_f64(),
+                snapshot.index.crime_count(),
+                snapshot.latest_crime_month.map_or("none".into(), |m| m.to_string())
+            );
+            state.replace(snapshot);
+            pending = false;
+        }
+        std::thread::sleep(POLL);
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! Street-level crimes: `crimes-street/{category}`, `crimes-at-location`,
+//! `crimes-no-location`, `crime-categories`.
+
+use actix_web::http::Method;
+use actix_web::{get, route, web, HttpRequest, HttpResponse};
+use police_openapi::{AreaForm, Crime, CrimeCategory};
+use police_storage::reference::{
+    force_by_id, ALL_CRIME, CRIME_CATEGORIES, CURRENT_CRIME_CATEGORY_COUNT,
+};
+
+use crate::error::ApiError;
+use crate::params::{self, MonthChoice, Params};
+use crate::render;
+use crate::server::AppState;
+
+/// Snap points further than this from the asked-for place are not "nearest" (police.uk
+/// zeroes crimes with no map point within 20 km).
+const NEAREST_POINT_LIMIT_M: f64 = 20_000.0;
+
+/// Parameters of a GET, or of a POST's query string and form body.
+pub(crate) fn request_params(request: &HttpRequest, body: &[u8]) -> Result<Params, ApiError> {
+    if request.method() == Method::POST {
+        Params::from_query_and_body(request, body)
+    } else {
+        Params::from_query(request)
+    }
+}
+
+/// Street-level crimes.
+///
+/// Crimes within one mile of `lat`,`lng`, or inside the polygon `poly`, in one month.
+/// `{category}` is a slug from `crime-categories`, or `all-crime`; an unknown slug means all
+/// crime (as on police.uk). Long polygons can be sent with POST as a form
+/// (`application/x-www-form-urlencoded` or `multipart/form-data`) with the same parameters.
+/// More results than the server's cap (10,000 by default, as police.uk) answer 503.
+#[utoipa::path(
+    get, post,
+    request_body(
+        content = AreaForm,
+        content_type = "application/x-www-form-urlencoded",
+        description = "For POST: the parameters as a form (multipart/form-data works too); JSON is refused",
+    ),
+    tag = "crimes",
+    params(
+        ("category" = String, Path, description = "Category slug, or `all-crime`", example = "all-crime"),
+        ("lat" = Option<f64>, Query, description = "Latitude of the centre of a one-mile circle", example = 52.629729),
+        ("lng" = Option<f64>, Query, description = "Longitude of the centre of a one-mile circle", example = -1.131592),
+        ("poly" = Option<String>, Query, description = "Polygon `lat,lng:lat,lng:…` (closed automatically); used instead of lat/lng"),
+        ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
+    ),
+    responses(
+        (status = 200, description = "Crimes in the area, grouped by category", body = [Crime]),
+        (status = 400, description = "No location, a non-numeric lat/lng, a malformed poly, or a JSON body", content_type = "text/plain"),
+        (status = 404, description = "Malformed date, or a date before the data this server holds", content_type = "text/plain"),
+        (status = 503, description = "More crimes than the server's cap", content_type = "text/plain"),
+    )
+)]
+#[route("/crimes-street/{category}", method = "GET", method = "POST")]
+pub async fn crimes_street(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    category: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let params = request_params(&request, &body)?;
+    let area = params::area(&params)?;
+    let snapshot = state.current();
+    let MonthChoice::Month(month) = params::month(&params, &snapshot)? else {
+        return Ok(render::crimes(&[]));
+    };
+    let filter = params::category_filter(&category);
+    let crimes = snapshot.index.crimes_in_area(month, &area, filter, state.max_results())?;
+    Ok(render::crimes(&crimes))
+}
+
+/// Crimes at a location.
+///
+/// The crimes mapped to one snap point in a month: `location_id` (the `street.id` of other
+/// responses), or the snap point nearest to `lat`,`lng` (none further than 20 km away).
+#[utoipa::path(
+    tag = "crimes",
+    params(
+        ("location_id" = Option<i64>, Query, description = "Snap point id", example = 1738842),
+        ("lat" = Option<f64>, Query, description = "Latitude; the nearest snap point is used"),
+        ("lng" = Option<f64>, Query, description = "Longitude; the nearest snap point is used"),
+        ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
+    ),
+    responses(
+        (status = 200, description = "Crimes at the snap point", body = [Crime]),
+        (status = 400, description = "Neither location_id nor lat/lng, or a non-numeric lat/lng", content_type = "text/plain"),
+        (status = 404, description = "Unknown location_id, or a malformed or too early date", content_type = "text/plain"),
+    )
+)]
+#[get("/crimes-at-location")]
+pub async fn crimes_at_location(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::from_query(&request)?;
+    let snapshot = state.current();
+    let point = match params.get("location_id") {
+        Some(text) => Some(
+            text.trim()
+                .parse()
+                .ok()
+                .and_then(|id| snapshot.index.point_by_id(id))
+                .ok_or_else(|| ApiError::NotFound(format!("no location with id {text:?}")))?,
+        ),
+        None => {
+            let (lat, lng) = params::point(&params)?;
+            snapshot
+                .index
+                .nearest_point(lat, lng)
+                .filter(|(_, distance)| *distance <= NEAREST_POINT_LIMIT_M)
+                .map(|(point, _)| point)
+        }
+    };
+    let MonthChoice::Month(month) = params::month(&params, &snapshot)? else {
+        return Ok(render::crimes(&[]));
+    };
+    let crimes = match point {
+        Some(point) => snapshot.index.crimes_at_point(month, point, None),
+        None => Vec::new(),
+    };
+    Ok(render::crimes(&crimes))
+}
+
+/// Crimes with no location.
+///
+/// The crimes of one force in a month that could not be mapped (`location` is `null`).
+#[utoipa::path(
+    tag = "crimes",
+    params(
+        ("force" = String, Query, description = "Force id, e.g. `leicestershire`"),
+        ("category" = Option<String>, Query, description = "Category slug or `all-crime` (the default)"),
+        ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
+    ),
+    responses(
+        (status = 200, description = "Crimes without a location", body = [Crime]),
+        (status = 400, description = "No force given", content_type = "text/plain"),
+        (status = 404, description = "Unknown force, or a malformed or too early date", content_type = "text/plain"),
+    )
+)]
+#[get("/crimes-no-location")]
+pub async fn crimes_no_location(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::from_query(&request)?;
+    let force = params
+        .get("force")
+        .ok_or_else(|| ApiError::BadRequest("missing force, e.g. force=leicestershire".into()))?;
+    if force_by_id(force).is_none() {
+        return Err(ApiError::NotFound(format!("no force with id {force:?}")));
+    }
+    let snapshot = state.current();
+    let MonthChoice::Month(month) = params::month(&params, &snapshot)? else {
+        return Ok(render::crimes(&[]));
+    };
+    let filter = params.get("category").and_then(params::category_filter);
+    Ok(render::crimes(&snapshot.index.crimes_without_location(month, force, filter)))
+}
+
+/// Crime categories.
+///
+/// The categories police.uk publishes today, with `all-crime` first. The list does not
+/// depend on `date` (as on police.uk).
+#[utoipa::path(
+    tag = "crimes",
+    params(("date" = Option<String>, Query, description = "Accepted and ignored, as on police.uk")),
+    responses((status = 200, description = "Every category", body = [CrimeCategory]))
+)]
+#[get("/crime-categories")]
+pub async fn crime_categories() -> HttpResponse {
+    let categories: Vec<CrimeCategory> = std::iter::once(ALL_CRIME)
+        .chain(CRIME_CATEGORIES[..CURRENT_CRIME_CATEGORY_COUNT].iter().copied())
+        .map(|c| CrimeCategory { url: c.slug, name: c.name })
+        .collect();
+    crate::server::json_response(&categories)
+}
