@@ -1,0 +1,296 @@
+//! The crime routes over the real police.uk files in `../shared/data/police-uk/` (City of
+//! London street and outcomes, Surrey street): for polygons and one-mile circles, the crimes
+//! the API returns are exactly the CSV rows that fall inside, counted here from the CSVs
+//! with this file's own geometry.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use police_api::server::Limits;
+use police_storage::import::{import_paths, ImportOptions, Silent};
+use police_storage::reference::{crime_category, crime_category_code_for_csv_name};
+use police_tests::http::TestServer;
+use police_tests::{shared_data_dir, test_database};
+
+/// One street CSV row with coordinates, as the API should show it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Row {
+    category: String,
+    persistent_id: String,
+    latitude: String,
+    longitude: String,
+    street: String,
+}
+
+fn csv_records(path: &Path) -> Vec<csv::StringRecord> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    csv::Reader::from_reader(text.as_bytes()).records().map(|r| r.unwrap()).collect()
+}
+
+fn located_street_rows(path: &Path) -> Vec<(f64, f64, Row)> {
+    csv_records(path)
+        .into_iter()
+        .filter(|r| !r[4].is_empty())
+        .map(|r| {
+            let (lng, lat): (f64, f64) = (r[4].parse().unwrap(), r[5].parse().unwrap());
+            let category = crime_category(crime_category_code_for_csv_name(&r[9]).unwrap()).slug;
+            let row = Row {
+                category: category.to_owned(),
+                persistent_id: r[0].to_owned(),
+                latitude: format!("{lat:.6}"),
+                longitude: format!("{lng:.6}"),
+                street: r[6].to_owned(),
+            };
+            (lat, lng, row)
+        })
+        .collect()
+}
+
+fn api_rows(body: &serde_json::Value) -> Vec<Row> {
+    let mut rows: Vec<Row> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| Row {
+            category: c["category"].as_str().unwrap().to_owned(),
+            persistent_id: c["persistent_id"].as_str().unwrap().to_owned(),
+            latitude: c["location"]["latitude"].as_str().unwrap().to_owned(),
+            longitude: c["location"]["longitude"].as_str().unwrap().to_owned(),
+            street: c["location"]["street"]["name"].as_str().unwrap().to_owned(),
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// Even-odd ray casting, written independently of the server's.
+fn inside_polygon(polygon: &[(f64, f64)], lat: f64, lng: f64) -> bool {
+    let mut inside = false;
+    let mut j = polygon.len() - 1;
+    for i in 0..polygon.len() {
+        let (lat_i, lng_i) = polygon[i];
+        let (lat_j, lng_j) = polygon[j];
+        if (lat_i > lat) != (lat_j > lat)
+            && lng < (lng_j - lng_i) * (lat - lat_i) / (lat_j - lat_i) + lng_i
+        {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
+}
+
+fn within_a_mile(centre: (f64, f64), lat: f64, lng: f64) -> bool {
+    let (phi1, phi2) = (centre.0.to_radians(), lat.to_radians());
+    let dphi = phi2 - phi1;
+    let dlambda = (lng - centre.1).to_radians();
+    let a = (dphi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (dlambda / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * a.sqrt().asin() <= 1609.344
+}
+
+fn poly_param(polygon: &[(f64, f64)]) -> String {
+    polygon.iter().map(|(lat, lng)| format!("{lat},{lng}")).collect::<Vec<_>>().join(":")
+}
+
+/// The City of London and Surrey files, imported; `None` (test skipped) without the data.
+fn import_real_files() -> Option<(police_tests::TestDatabase, PathBuf)> {
+    let Some(data) = shared_data_dir() else {
+        eprintln!("skipping: ../shared/data/police-uk not found");
+        return None;
+    };
+    let mut files = Vec::new();
+    for month in std::fs::read_dir(&data).unwrap() {
+        let month = month.unwrap().path();
+        if !month.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&month).unwrap() {
+            let file = file.unwrap().path();
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with("-city-of-london-street.csv")
+                || name.ends_with("-city-of-london-outcomes.csv")
+                || name.ends_with("-surrey-street.csv")
+            {
+                files.push(file);
+            }
+        }
+    }
+    let db = test_database();
+    let summary = import_paths(&db.url, &files, &ImportOptions::default(), &Silent).unwrap();
+    assert_eq!(summary.problems(), 0);
+    assert_eq!(summary.imported(), files.len());
+    Some((db, data))
+}
+
+// Vertices with 7 decimals: no 6-decimal snap point lies on an edge.
+const BANK: [(f64, f64); 4] = [
+    (51.5101234, -0.0950123),
+    (51.5181234, -0.0950123),
+    (51.5181234, -0.0800123),
+    (51.5101234, -0.0800123),
+];
+/// Concave: an L around the Barbican and Liverpool Street.
+const CITY_L: [(f64, f64); 6] = [
+    (51.5121234, -0.1000123),
+    (51.5221234, -0.1000123),
+    (51.5221234, -0.0750123),
+    (51.5161234, -0.0750123),
+    (51.5161234, -0.0900123),
+    (51.5121234, -0.0900123),
+];
+const WHOLE_CITY: [(f64, f64); 4] = [
+    (51.5001234, -0.1200123),
+    (51.5301234, -0.1200123),
+    (51.5301234, -0.0650123),
+    (51.5001234, -0.0650123),
+];
+const GUILDFORD: [(f64, f64); 5] = [
+    (51.2201234, -0.6100123),
+    (51.2551234, -0.6000123),
+    (51.2501234, -0.5400123),
+    (51.2251234, -0.5300123),
+    (51.2351234, -0.5750123),
+];
+
+#[test]
+fn crimes_street_returns_exactly_the_csv_rows_inside_polygons_and_circles() {
+    let Some((db, data)) = import_real_files() else { return };
+    let server = TestServer::with_limits(&db, Limits { max_results: None, ..Limits::default() });
+    let cases: Vec<(&str, &str, Vec<&[(f64, f64)]>, (f64, f64))> = vec![
+        ("2016-03", "city-of-london", vec![&BANK, &CITY_L, &WHOLE_CITY], (51.5134, -0.0890)),
+        ("2019-07", "city-of-london", vec![&BANK, &CITY_L], (51.5155, -0.0922)),
+        ("2024-10", "city-of-london", vec![&CITY_L, &WHOLE_CITY], (51.5134, -0.0890)),
+        ("2023-06", "surrey", vec![&GUILDFORD], (51.2362, -0.5704)),
+        ("2024-01", "surrey", vec![&GUILDFORD], (51.3190, -0.5580)),
+    ];
+    for (month, force, polygons, centre) in cases {
+        let rows =
+            located_street_rows(&data.join(month).join(format!("{month}-{force}-street.csv")));
+        for polygon in polygons {
+            let mut expected: Vec<Row> = rows
+                .iter()
+                .filter(|(lat, lng, _)| inside_polygon(polygon, *lat, *lng))
+                .map(|(_, _, row)| row.clone())
+                .collect();
+            expected.sort();
+            assert!(!expected.is_empty(), "{month} {force}: the polygon holds data");
+            let response = server.get(&format!(
+                "/api/crimes-street/all-crime?poly={}&date={month}",
+                poly_param(polygon)
+            ));
+            assert_eq!(response.status, 200, "{}", response.body);
+            assert_eq!(api_rows(&response.json()), expected, "{month} {force} polygon {polygon:?}");
+        }
+        let mut expected: Vec<Row> = rows
+            .iter()
+            .filter(|(lat, lng, _)| within_a_mile(centre, *lat, *lng))
+            .map(|(_, _, row)| row.clone())
+            .collect();
+        expected.sort();
+        assert!(!expected.is_empty(), "{month} {force}: the circle holds data");
+        let response = server.get(&format!(
+            "/api/crimes-street/all-crime?lat={}&lng={}&date={month}",
+            centre.0, centre.1
+        ));
+        assert_eq!(api_rows(&response.json()), expected, "{month} {force} circle at {centre:?}");
+
+        // One category: burglary only.
+        let burglaries: Vec<Row> =
+            expected.iter().filter(|r| r.category == "burglary").cloned().collect();
+        let response = server.get(&format!(
+            "/api/crimes-street/burglary?lat={}&lng={}&date={month}",
+            centre.0, centre.1
+        ));
+        assert_eq!(api_rows(&response.json()), burglaries, "{month} burglary");
+    }
+}
+
+#[test]
+fn crimes_without_location_match_the_csv_rows_without_coordinates() {
+    let Some((db, data)) = import_real_files() else { return };
+    let server = TestServer::start(&db);
+    for (month, force) in
+        [("2016-03", "city-of-london"), ("2024-10", "city-of-london"), ("2023-06", "surrey")]
+    {
+        let records = csv_records(&data.join(month).join(format!("{month}-{force}-street.csv")));
+        let mut expected: Vec<String> =
+            records.iter().filter(|r| r[4].is_empty()).map(|r| r[0].to_owned()).collect();
+        expected.sort();
+        let response = server.get(&format!("/api/crimes-no-location?force={force}&date={month}"));
+        assert_eq!(response.status, 200);
+        let body = response.json();
+        let mut got: Vec<String> = body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                assert!(c["location"].is_null() && c["location_type"].is_null());
+                c["persistent_id"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got, expected, "{month} {force}");
+    }
+}
+
+#[test]
+fn outcomes_at_location_match_the_outcome_csv_rows_inside_the_area() {
+    let Some((db, data)) = import_real_files() else { return };
+    let server = TestServer::with_limits(&db, Limits { max_results: None, ..Limits::default() });
+    // Crimes the store holds: every City of London street file imported.
+    let mut crime_ids = HashSet::new();
+    for month in std::fs::read_dir(&data).unwrap() {
+        let month = month.unwrap().path();
+        let name = month.file_name().unwrap().to_string_lossy().into_owned();
+        let street = month.join(format!("{name}-city-of-london-street.csv"));
+        if street.exists() {
+            crime_ids.extend(csv_records(&street).into_iter().map(|r| r[0].to_owned()));
+        }
+    }
+    for month in ["2016-06", "2017-03"] {
+        let records =
+            csv_records(&data.join(month).join(format!("{month}-city-of-london-outcomes.csv")));
+        for polygon in [&BANK[..], &WHOLE_CITY[..]] {
+            let mut expected: BTreeMap<String, usize> = BTreeMap::new();
+            for r in records.iter().filter(|r| !r[4].is_empty() && crime_ids.contains(&r[0])) {
+                let (lng, lat): (f64, f64) = (r[4].parse().unwrap(), r[5].parse().unwrap());
+                if inside_polygon(polygon, lat, lng) {
+                    *expected.entry(format!("{} {}", &r[0], &r[9])).or_default() += 1;
+                }
+            }
+            assert!(!expected.is_empty());
+            let response = server.get(&format!(
+                "/api/outcomes-at-location?poly={}&date={month}",
+                poly_param(polygon)
+            ));
+            assert_eq!(response.status, 200, "{}", response.body);
+            let mut got: BTreeMap<String, usize> = BTreeMap::new();
+            for outcome in response.json().as_array().unwrap() {
+                assert_eq!(outcome["date"], month);
+                let key = format!(
+                    "{} {}",
+                    outcome["crime"]["persistent_id"].as_str().unwrap(),
+                    outcome["category"]["name"].as_str().unwrap()
+                );
+                *got.entry(key).or_default() += 1;
+            }
+            // Names are compared through the published variants, e.g. "Offender given
+            // penalty notice" is served with its canonical name.
+            let canonical = |map: BTreeMap<String, usize>| -> BTreeMap<String, usize> {
+                map.into_iter()
+                    .map(|(k, v)| {
+                        (
+                            k.replace(
+                                "Offender given penalty notice",
+                                "Offender given a penalty notice",
+                            ),
+                            v,
+                        )
+                    })
+                    .collect()
+            };
+            assert_eq!(canonical(got), canonical(expected), "{month} polygon {polygon:?}");
+        }
+    }
+}
