@@ -153,11 +153,14 @@ const GUILDFORD: [(f64, f64); 5] = [
     (51.2351234, -0.5750123),
 ];
 
+/// (month, force, polygons, centre of a one-mile circle).
+type Case<'a> = (&'a str, &'a str, Vec<&'a [(f64, f64)]>, (f64, f64));
+
 #[test]
 fn crimes_street_returns_exactly_the_csv_rows_inside_polygons_and_circles() {
     let Some((db, data)) = import_real_files() else { return };
     let server = TestServer::with_limits(&db, Limits { max_results: None, ..Limits::default() });
-    let cases: Vec<(&str, &str, Vec<&[(f64, f64)]>, (f64, f64))> = vec![
+    let cases: Vec<Case> = vec![
         ("2016-03", "city-of-london", vec![&BANK, &CITY_L, &WHOLE_CITY], (51.5134, -0.0890)),
         ("2019-07", "city-of-london", vec![&BANK, &CITY_L], (51.5155, -0.0922)),
         ("2024-10", "city-of-london", vec![&CITY_L, &WHOLE_CITY], (51.5134, -0.0890)),
