@@ -91,12 +91,17 @@ fn write_json(value: &impl Serialize, out: &mut Vec<u8>) {
     serde_json::to_writer(out, value).expect("serialising to memory cannot fail");
 }
 
-/// `[crime, …]`.
-pub fn crimes(crimes: &[CrimeRef<'_>]) -> HttpResponse {
-    json_body(array(crimes, |c, out| {
+/// `[crime, …]` as JSON bytes.
+pub fn crimes_json(crimes: &[CrimeRef<'_>]) -> Vec<u8> {
+    array(crimes, |c, out| {
         let mut id = [0u8; 64];
         write_json(&crime(c, &mut id), out);
-    }))
+    })
+}
+
+/// `[crime, …]`.
+pub fn crimes(crimes: &[CrimeRef<'_>]) -> HttpResponse {
+    json_body(crimes_json(crimes))
 }
 
 /// `[outcome, …]` as `outcomes-at-location` gives them.

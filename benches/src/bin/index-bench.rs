@@ -1,0 +1,131 @@
+//! The in-memory index on a generated national month: snapshot build time from
+//! PostgreSQL, resident memory per crime, and the latency of dense one-mile queries.
+//!
+//! `cargo run --release -p police-benches --bin index-bench [-- --months N]`
+
+use std::time::Instant;
+
+use police_storage::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use police_storage::generate::{generate, GenerateOptions};
+use police_storage::import::{import_paths, ImportOptions, Silent};
+use police_storage::snapshot::Snapshot;
+use police_storage::spatial::{Area, ONE_MILE_M};
+
+/// Resident set size of this process, in bytes.
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let months = args
+        .iter()
+        .position(|a| a == "--months")
+        .and_then(|i| args.get(i + 1))
+        .map_or(Ok(1), |m| m.parse())?;
+    let scratch = tempfile::tempdir()?;
+    let archive = scratch.path().join("archive");
+    let options = GenerateOptions::national(months);
+    generate(&options, &archive)?;
+    let cluster = EmbeddedPostgres::start(EmbeddedOptions {
+        data_dir: scratch.path().join("data"),
+        durable: true,
+    })?;
+    let url = cluster.database_url();
+    police_storage::db::run_migrations(&mut police_storage::db::connect(&url)?)?;
+    let imported = import_paths(&url, &[archive.clone()], &ImportOptions::default(), &Silent)?;
+    anyhow::ensure!(imported.problems() == 0, "the generated archive did not import cleanly");
+    std::fs::remove_dir_all(&archive)?;
+
+    let rss_before = rss_bytes();
+    let started = Instant::now();
+    let snapshot = Snapshot::load(&url)?;
+    let build_seconds = started.elapsed().as_secs_f64();
+    let rss_after = rss_bytes();
+    let index = &snapshot.index;
+    let crimes = index.crime_count();
+    let month = snapshot.latest_crime_month.expect("data was imported");
+
+    // Dense centres: the snap points with the most crimes within a mile, found by sampling.
+    let mut candidates: Vec<(usize, u32)> = (0..index.point_count() as u32)
+        .step_by(97)
+        .map(|p| {
+            let point = index.point(p);
+            let area = Area::Circle { lat: point.latitude, lng: point.longitude, radius_m: ONE_MILE_M };
+            (index.crimes_in_area(month, &area, None, None).map_or(0, |c| c.len()), p)
+        })
+        .collect();
+    candidates.sort_unstable_by(|a, b| b.cmp(a));
+    let dense: Vec<u32> = candidates.iter().take(50).map(|(_, p)| *p).collect();
+    let rural: Vec<u32> = candidates.iter().rev().filter(|(n, _)| *n > 0).take(50).map(|(_, p)| *p).collect();
+
+    let measure = |points: &[u32]| -> (Vec<f64>, Vec<f64>, usize, usize) {
+        let (mut query_us, mut total_us, mut results, mut bytes) = (Vec::new(), Vec::new(), 0, 0);
+        for round in 0..20 {
+            for &p in points {
+                let point = index.point(p);
+                let area = Area::Circle { lat: point.latitude, lng: point.longitude, radius_m: ONE_MILE_M };
+                let started = Instant::now();
+                let found = index.crimes_in_area(month, &area, None, None).expect("no cap");
+                let queried = started.elapsed();
+                let json = police_api::render::crimes_json(&found);
+                let rendered = started.elapsed();
+                if round > 0 {
+                    query_us.push(queried.as_secs_f64() * 1e6);
+                    total_us.push(rendered.as_secs_f64() * 1e6);
+                    results += found.len();
+                    bytes += json.len();
+                }
+            }
+        }
+        query_us.sort_by(f64::total_cmp);
+        total_us.sort_by(f64::total_cmp);
+        (query_us, total_us, results, bytes)
+    };
+
+    println!("Machine: {}", police_benches::machine_description());
+    println!(
+        "Data: {months} generated national month(s): {crimes} crimes, {} snap points, {} outcome rows imported\n",
+        index.point_count(),
+        imported.files.iter().filter(|f| f.kind == police_storage::import::FileKind::Outcomes).map(|f| f.rows_accepted).sum::<u64>()
+    );
+    println!("| measure | value |");
+    println!("|---|---:|");
+    println!("| snapshot build from PostgreSQL (COPY, index build) | {build_seconds:.2} s |");
+    println!(
+        "| resident memory added by the snapshot | {:.0} MiB ({:.0} bytes per crime, outcomes and snap points included) |",
+        (rss_after.saturating_sub(rss_before)) as f64 / 1048576.0,
+        (rss_after.saturating_sub(rss_before)) as f64 / crimes as f64
+    );
+    for (label, points) in [("dense (city centre)", &dense), ("countryside", &rural)] {
+        let (query, total, results, bytes) = measure(points);
+        let n = query.len();
+        println!(
+            "| 1-mile query, {label}: crimes per answer | {:.0} |",
+            results as f64 / n as f64
+        );
+        println!(
+            "| 1-mile query, {label}: index only p50 / p99 | {:.0} µs / {:.0} µs |",
+            percentile(&query, 0.5),
+            percentile(&query, 0.99)
+        );
+        println!(
+            "| 1-mile query, {label}: index + JSON p50 / p99 | {:.0} µs / {:.0} µs ({:.0} KB per answer) |",
+            percentile(&total, 0.5),
+            percentile(&total, 0.99),
+            bytes as f64 / n as f64 / 1000.0
+        );
+    }
+    drop(snapshot);
+    cluster.stop()?;
+    Ok(())
+}
