@@ -60,20 +60,26 @@ fn main() -> anyhow::Result<()> {
         .step_by(97)
         .map(|p| {
             let point = index.point(p);
-            let area = Area::Circle { lat: point.latitude, lng: point.longitude, radius_m: ONE_MILE_M };
+            let area =
+                Area::Circle { lat: point.latitude, lng: point.longitude, radius_m: ONE_MILE_M };
             (index.crimes_in_area(month, &area, None, None).map_or(0, |c| c.len()), p)
         })
         .collect();
     candidates.sort_unstable_by(|a, b| b.cmp(a));
     let dense: Vec<u32> = candidates.iter().take(50).map(|(_, p)| *p).collect();
-    let rural: Vec<u32> = candidates.iter().rev().filter(|(n, _)| *n > 0).take(50).map(|(_, p)| *p).collect();
+    let rural: Vec<u32> =
+        candidates.iter().rev().filter(|(n, _)| *n > 0).take(50).map(|(_, p)| *p).collect();
 
     let measure = |points: &[u32]| -> (Vec<f64>, Vec<f64>, usize, usize) {
         let (mut query_us, mut total_us, mut results, mut bytes) = (Vec::new(), Vec::new(), 0, 0);
         for round in 0..20 {
             for &p in points {
                 let point = index.point(p);
-                let area = Area::Circle { lat: point.latitude, lng: point.longitude, radius_m: ONE_MILE_M };
+                let area = Area::Circle {
+                    lat: point.latitude,
+                    lng: point.longitude,
+                    radius_m: ONE_MILE_M,
+                };
                 let started = Instant::now();
                 let found = index.crimes_in_area(month, &area, None, None).expect("no cap");
                 let queried = started.elapsed();
@@ -109,10 +115,7 @@ fn main() -> anyhow::Result<()> {
     for (label, points) in [("dense (city centre)", &dense), ("countryside", &rural)] {
         let (query, total, results, bytes) = measure(points);
         let n = query.len();
-        println!(
-            "| 1-mile query, {label}: crimes per answer | {:.0} |",
-            results as f64 / n as f64
-        );
+        println!("| 1-mile query, {label}: crimes per answer | {:.0} |", results as f64 / n as f64);
         println!(
             "| 1-mile query, {label}: index only p50 / p99 | {:.0} µs / {:.0} µs |",
             percentile(&query, 0.5),

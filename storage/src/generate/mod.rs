@@ -15,7 +15,7 @@
 mod geo;
 mod places;
 mod records;
-mod rng;
+pub(crate) mod rng;
 mod snap;
 mod text;
 

@@ -4,6 +4,8 @@
 //! built from plain values (see [`IndexBuilder`]), so it can be tested and benchmarked alone.
 
 mod build;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 

@@ -1,0 +1,227 @@
+//! The index against brute force over the same rows: random crimes, outcomes and areas.
+
+use std::collections::BTreeSet;
+
+use super::*;
+use crate::generate::rng::Rng;
+use crate::spatial::{Polygon, ONE_MILE_M};
+
+struct Data {
+    points: Vec<SnapPoint>,
+    /// (id, month, point index or None, category, force, persistent id)
+    crimes: Vec<(u32, Month, Option<usize>, u8, &'static str, Option<String>)>,
+    /// (month, crime index in `crimes`, point index, code)
+    outcomes: Vec<(Month, usize, Option<usize>, u8)>,
+}
+
+const FORCES: [&str; 3] = ["surrey", "kent", "btp"];
+
+fn random_data(seed: u64) -> Data {
+    let mut rng = Rng::new(seed);
+    let towns: Vec<(f64, f64)> =
+        (0..8).map(|_| (rng.range(50.5, 53.5), rng.range(-3.0, 1.0))).collect();
+    let points: Vec<SnapPoint> = (0..3000)
+        .map(|i| {
+            let (lat, lng) = towns[rng.index(towns.len())];
+            SnapPoint {
+                id: 1000 + i as i32 * 3,
+                latitude: lat + rng.normal() * 0.03,
+                longitude: lng + rng.normal() * 0.05,
+                name: format!("On or near Street {i}").into(),
+                location_type: if i % 50 == 0 { LocationType::Btp } else { LocationType::Force },
+                subtype: "".into(),
+            }
+        })
+        .collect();
+    let first = Month::new(2024, 1).unwrap();
+    let crimes = (0..20_000u32)
+        .map(|id| {
+            let month = first.plus(rng.index(4) as i32).unwrap();
+            let point = (!rng.chance(0.03)).then(|| rng.index(points.len()));
+            let category = rng.index(14) as u8;
+            let persistent = (category != 0).then(|| format!("{:016x}{:048x}", rng.next_u64(), id));
+            (id + 1, month, point, category, FORCES[rng.index(3)], persistent)
+        })
+        .collect::<Vec<_>>();
+    let outcomes = (0..8000)
+        .map(|_| {
+            let crime = rng.index(crimes.len());
+            let month = crimes[crime].1.plus(rng.index(3) as i32).unwrap();
+            (month, crime, crimes[crime].2, rng.index(28) as u8)
+        })
+        .filter(|(_, crime, _, _)| crimes[*crime].5.is_some())
+        .collect();
+    Data { points, crimes, outcomes }
+}
+
+fn build(data: &Data) -> CrimeIndex {
+    let mut builder = IndexBuilder::new();
+    for point in &data.points {
+        builder.add_point(point.clone());
+    }
+    for (id, month, point, category, force, persistent) in &data.crimes {
+        builder
+            .add_crime(CrimeInput {
+                id: i64::from(*id),
+                month: *month,
+                force_id: force,
+                persistent_id: persistent.as_deref(),
+                location_id: point.map(|p| data.points[p].id),
+                category: *category,
+                last_outcome: persistent.as_ref().map(|_| "Under investigation"),
+                context: "",
+            })
+            .unwrap();
+    }
+    for (month, crime, point, code) in &data.outcomes {
+        builder
+            .add_outcome(OutcomeInput {
+                month: *month,
+                persistent_id: data.crimes[*crime].5.as_deref().unwrap(),
+                location_id: point.map(|p| data.points[p].id),
+                code: *code,
+            })
+            .unwrap();
+    }
+    builder.build()
+}
+
+fn random_area(rng: &mut Rng, data: &Data) -> Area {
+    let centre = &data.points[rng.index(data.points.len())];
+    let (lat, lng) = (centre.latitude, centre.longitude);
+    match rng.index(4) {
+        0 => Area::Circle { lat, lng, radius_m: ONE_MILE_M },
+        1 => Area::Circle { lat, lng, radius_m: rng.range(1.0, 200_000.0) },
+        2 => {
+            // A random star: concave more often than not.
+            let n = 3 + rng.index(12);
+            let size = rng.range(0.0005, 1.5);
+            let vertices = (0..n)
+                .map(|k| {
+                    let angle = k as f64 / n as f64 * std::f64::consts::TAU;
+                    let r = size * rng.range(0.2, 1.0);
+                    (lat + r * angle.sin(), lng + r * angle.cos())
+                })
+                .collect();
+            Area::Polygon(Polygon::new(vertices).unwrap())
+        }
+        _ => {
+            // An axis-aligned box with corners on snap points: points on the boundary.
+            let other = &data.points[rng.index(data.points.len())];
+            let (a, b) = (lat.min(other.latitude), lat.max(other.latitude) + 1e-4);
+            let (c, d) = (lng.min(other.longitude), lng.max(other.longitude) + 1e-4);
+            Area::Polygon(Polygon::new(vec![(a, c), (b, c), (b, d), (a, d)]).unwrap())
+        }
+    }
+}
+
+#[test]
+fn area_queries_equal_brute_force_over_the_rows() {
+    for seed in 0..3 {
+        let data = random_data(seed);
+        let index = build(&data);
+        assert_eq!(index.crime_count(), data.crimes.len());
+        let mut rng = Rng::new(1000 + seed);
+        for case in 0..300 {
+            let area = random_area(&mut rng, &data);
+            let month = Month::new(2024, 1 + rng.index(5) as u8).unwrap();
+            let category = rng.chance(0.5).then(|| rng.index(14) as u8);
+            let expected: BTreeSet<u32> = data
+                .crimes
+                .iter()
+                .filter(|(_, m, point, c, _, _)| {
+                    *m == month
+                        && category.is_none_or(|want| *c == want)
+                        && point.is_some_and(|p| {
+                            area.contains(data.points[p].latitude, data.points[p].longitude)
+                        })
+                })
+                .map(|c| c.0)
+                .collect();
+            let found = index.crimes_in_area(month, &area, category, None).unwrap();
+            let got: BTreeSet<u32> = found.iter().map(|c| c.record.id).collect();
+            assert_eq!(got.len(), found.len(), "no crime twice");
+            assert_eq!(got, expected, "seed {seed} case {case}: {area:?} {month} {category:?}");
+            for crime in &found {
+                let (_, m, point, ..) = &data.crimes[crime.record.id as usize - 1];
+                assert_eq!(crime.month, *m);
+                assert_eq!(crime.point.map(|p| p.id), point.map(|p| data.points[p].id));
+            }
+            // The cap counts the same rows.
+            if expected.len() > 1 {
+                let cap = expected.len() - 1;
+                let too_many = index.crimes_in_area(month, &area, category, Some(cap)).unwrap_err();
+                assert_eq!(too_many, TooManyResults { found: expected.len(), cap });
+            }
+
+            let expected_outcomes: BTreeSet<(u32, u8)> = data
+                .outcomes
+                .iter()
+                .filter(|(m, _, point, _)| {
+                    *m == month
+                        && point.is_some_and(|p| {
+                            area.contains(data.points[p].latitude, data.points[p].longitude)
+                        })
+                })
+                .map(|(_, crime, _, code)| (data.crimes[*crime].0, *code))
+                .collect();
+            let got: BTreeSet<(u32, u8)> = index
+                .outcomes_in_area(month, &area, None)
+                .unwrap()
+                .iter()
+                .map(|o| (o.crime.record.id, o.code))
+                .collect();
+            assert_eq!(got, expected_outcomes, "outcomes, seed {seed} case {case}");
+        }
+    }
+}
+
+#[test]
+fn lookups_by_point_force_and_persistent_id_equal_brute_force() {
+    let data = random_data(7);
+    let index = build(&data);
+    let month = Month::new(2024, 2).unwrap();
+    for force in FORCES {
+        let expected: BTreeSet<u32> = data
+            .crimes
+            .iter()
+            .filter(|(_, m, point, _, f, _)| *m == month && point.is_none() && *f == force)
+            .map(|c| c.0)
+            .collect();
+        let got: BTreeSet<u32> =
+            index.crimes_without_location(month, force, None).iter().map(|c| c.record.id).collect();
+        assert_eq!(got, expected, "{force}");
+    }
+    for p in (0..data.points.len()).step_by(37) {
+        let point = index.point_by_id(data.points[p].id).unwrap();
+        let expected: BTreeSet<u32> = data
+            .crimes
+            .iter()
+            .filter(|(_, m, at, ..)| *m == month && *at == Some(p))
+            .map(|c| c.0)
+            .collect();
+        let got: BTreeSet<u32> =
+            index.crimes_at_point(month, point, None).iter().map(|c| c.record.id).collect();
+        assert_eq!(got, expected);
+    }
+    for (i, (id, m, point, _, _, persistent)) in data.crimes.iter().enumerate().step_by(11) {
+        let Some(persistent) = persistent else { continue };
+        let crime = index.crime_by_persistent_id(persistent).expect("found");
+        assert_eq!((crime.record.id, crime.month), (*id, *m));
+        assert_eq!(crime.point.map(|p| p.id), point.map(|p| data.points[p].id));
+        let mut buffer = [0; 64];
+        assert_eq!(crime.persistent_id(&mut buffer), persistent);
+        let mut expected: Vec<(Month, u8)> = data
+            .outcomes
+            .iter()
+            .filter(|(_, crime, ..)| *crime == i)
+            .map(|(month, _, _, code)| (*month, *code))
+            .collect();
+        expected.sort();
+        assert_eq!(crime.outcomes().collect::<Vec<_>>(), expected);
+        let latest = expected.last().map_or(*m, |(month, _)| *month);
+        assert_eq!(crime.outcome_status().map(|(_, month)| month), Some(latest));
+        assert!(index.crime_by_persistent_id(&persistent.to_uppercase()).is_none());
+    }
+    assert!(index.crime_by_persistent_id("not-an-id").is_none());
+}
