@@ -6,10 +6,12 @@ use super::*;
 use crate::generate::rng::Rng;
 use crate::spatial::{Polygon, ONE_MILE_M};
 
+/// (id, month, point index or None, category, force, persistent id)
+type Crime = (u32, Month, Option<usize>, u8, &'static str, Option<String>);
+
 struct Data {
     points: Vec<SnapPoint>,
-    /// (id, month, point index or None, category, force, persistent id)
-    crimes: Vec<(u32, Month, Option<usize>, u8, &'static str, Option<String>)>,
+    crimes: Vec<Crime>,
     /// (month, crime index in `crimes`, point index, code)
     outcomes: Vec<(Month, usize, Option<usize>, u8)>,
 }
@@ -24,7 +26,7 @@ fn random_data(seed: u64) -> Data {
         .map(|i| {
             let (lat, lng) = towns[rng.index(towns.len())];
             SnapPoint {
-                id: 1000 + i as i32 * 3,
+                id: 1000 + i * 3,
                 latitude: lat + rng.normal() * 0.03,
                 longitude: lng + rng.normal() * 0.05,
                 name: format!("On or near Street {i}").into(),
