@@ -30,21 +30,19 @@ impl Params {
     /// `multipart/form-data`; a JSON body is refused, as police.uk does.
     pub fn from_query_and_body(request: &HttpRequest, body: &[u8]) -> Result<Params, ApiError> {
         let mut params = Params::from_query(request)?;
-        let content_type = request
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if content_type.starts_with("application/json") {
+        let content_type =
+            request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        // Media types are case-insensitive; the multipart boundary is not.
+        let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if media_type == "application/json" {
             return Err(ApiError::BadRequest(
                 "JSON bodies are not accepted: send the parameters as a form \
                  (application/x-www-form-urlencoded), e.g. poly=52.268,0.543:52.794,0.238:52.130,0.478&date=2024-01"
                     .into(),
             ));
         }
-        if content_type.starts_with("multipart/form-data") {
-            params.pairs.extend(multipart_fields(&content_type, body)?);
+        if media_type == "multipart/form-data" {
+            params.pairs.extend(multipart_fields(content_type, body)?);
         } else if !body.is_empty() {
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
                 .map_err(|e| ApiError::BadRequest(format!("unreadable form body: {e}")))?;
@@ -64,7 +62,11 @@ fn multipart_fields(content_type: &str, body: &[u8]) -> Result<Vec<(String, Stri
     let bad = |why: &str| ApiError::BadRequest(format!("unreadable multipart body: {why}"));
     let boundary = content_type
         .split(';')
-        .find_map(|part| part.trim().strip_prefix("boundary="))
+        .skip(1)
+        .find_map(|part| {
+            let (key, value) = part.trim().split_once('=')?;
+            key.eq_ignore_ascii_case("boundary").then_some(value)
+        })
         .map(|b| b.trim_matches('"'))
         .ok_or_else(|| bad("no boundary"))?;
     let body = std::str::from_utf8(body).map_err(|_| bad("not UTF-8 text"))?;
