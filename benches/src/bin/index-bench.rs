@@ -42,7 +42,8 @@ fn main() -> anyhow::Result<()> {
     })?;
     let url = cluster.database_url();
     police_storage::db::run_migrations(&mut police_storage::db::connect(&url)?)?;
-    let imported = import_paths(&url, &[archive.clone()], &ImportOptions::default(), &Silent)?;
+    let imported =
+        import_paths(&url, std::slice::from_ref(&archive), &ImportOptions::default(), &Silent)?;
     anyhow::ensure!(imported.problems() == 0, "the generated archive did not import cleanly");
     std::fs::remove_dir_all(&archive)?;
 
