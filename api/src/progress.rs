@@ -5,7 +5,8 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use police_storage::import::{
-    ArchiveFile, FileReport, FileStatus, ImportObserver, ImportSummary, SkippedFile,
+    ArchiveFile, FileReport, FileStatus, ImportObserver, ImportSummary, ReferenceReport,
+    SkippedFile,
 };
 
 /// How many rejected rows of a file are printed; all of them are kept in the store
@@ -48,6 +49,10 @@ impl Default for Progress {
 }
 
 impl ImportObserver for Progress {
+    fn reference_finished(&self, report: &ReferenceReport) {
+        self.reference_line(report);
+    }
+
     fn discovered(&self, files: &[ArchiveFile], skipped: &[SkippedFile]) {
         for skip in skipped.iter().filter(|s| s.refused) {
             self.line(format!("refused: {}: {}", skip.display_name, skip.reason));
@@ -126,6 +131,27 @@ impl ImportObserver for Progress {
 }
 
 impl Progress {
+    /// Force and neighbourhood files are many and small: only problems and rejected records
+    /// get a line of their own; the closing summary counts the rest.
+    fn reference_line(&self, report: &ReferenceReport) {
+        let text = match &report.status {
+            FileStatus::Refused(why) => format!("refused {}: {why}", report.file),
+            FileStatus::Failed(why) => {
+                format!("FAILED {}: {why} (rolled back, the store is unchanged)", report.file)
+            }
+            _ => {
+                for rejection in report.rejections.iter().take(REJECTIONS_SHOWN) {
+                    self.line(format!(
+                        "  rejected {} record {}: {}",
+                        report.file, rejection.line, rejection.reason
+                    ));
+                }
+                return;
+            }
+        };
+        self.line(text);
+    }
+
     /// Clears the bar and prints the closing summary.
     pub fn finish(&self, summary: &ImportSummary) {
         if let Some(bar) = &self.bar {
@@ -137,10 +163,27 @@ impl Progress {
 
 /// The closing summary of an import run.
 pub fn summary_text(summary: &ImportSummary) -> String {
-    let problems = summary.problems();
+    let reference_problems =
+        summary.reference_count(|s| matches!(s, FileStatus::Refused(_) | FileStatus::Failed(_)));
+    // Monthly files here; force and neighbourhood files in their own clause.
+    let problems = summary.problems() - reference_problems;
+    let reference = if summary.reference.is_empty() {
+        String::new()
+    } else {
+        let records: u64 = summary.reference.iter().map(|r| r.records_read).sum();
+        let rejected: u64 = summary.reference.iter().map(|r| r.records_rejected).sum();
+        format!(
+            "; {} force and neighbourhood files ({} imported, {} unchanged, {} refused or \
+             failed; {records} records read, {rejected} rejected)",
+            summary.reference.len(),
+            summary.reference_count(|s| matches!(s, FileStatus::Imported { .. })),
+            summary.reference_count(|s| *s == FileStatus::Unchanged),
+            reference_problems,
+        )
+    };
     format!(
         "import finished: {} files ({} imported, {} unchanged, {} refused or failed); \
-         {} rows read = {} accepted + {} rejected; {:.1} s, {:.0} rows/s",
+         {} rows read = {} accepted + {} rejected{reference}; {:.1} s, {:.0} rows/s",
         summary.files.len() + summary.skipped.iter().filter(|s| s.refused).count(),
         summary.imported(),
         summary.unchanged(),

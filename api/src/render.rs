@@ -4,9 +4,9 @@
 use actix_web::HttpResponse;
 use police_openapi::{
     Coordinate, Crime, CrimeOutcome, CrimeWithOutcomes, Location, OutcomeCategory, OutcomeCrime,
-    OutcomeStatus, Street, StreetOutcome, YearMonth,
+    OutcomeStatus, Stop, StopOutcomeObject, Street, StreetOutcome, UtcDateTime, YearMonth,
 };
-use police_storage::index::{CrimeRef, OutcomeRef};
+use police_storage::index::{CrimeRef, OutcomeRef, SnapPoint, StopRef};
 use police_storage::reference::outcome_category;
 use police_storage::Month;
 use serde::Serialize;
@@ -135,4 +135,40 @@ pub fn crime_with_outcomes(crime: &CrimeRef<'_>) -> HttpResponse {
     let mut out = Vec::with_capacity(1024);
     write_json(&body, &mut out);
     json_body(out)
+}
+
+fn point_location(point: &SnapPoint) -> Location<'_> {
+    Location {
+        latitude: Coordinate(point.latitude),
+        street: Street { id: i64::from(point.id), name: &point.name },
+        longitude: Coordinate(point.longitude),
+    }
+}
+
+/// A stop and search as the `stops-*` routes give it.
+pub fn stop<'a>(stop: &StopRef<'a>) -> Stop<'a> {
+    let (outcome, outcome_id) = stop.outcome().unwrap_or(("", ""));
+    Stop {
+        age_range: stop.age_range(),
+        officer_defined_ethnicity: stop.officer_defined_ethnicity(),
+        involved_person: stop.involved_person(),
+        self_defined_ethnicity: stop.self_defined_ethnicity(),
+        gender: stop.gender(),
+        legislation: stop.legislation(),
+        outcome_linked_to_object_of_search: stop.outcome_linked_to_object_of_search(),
+        datetime: UtcDateTime(stop.datetime()),
+        outcome_object: StopOutcomeObject { id: outcome_id, name: outcome },
+        location: stop.point.map(point_location),
+        object_of_search: stop.object_of_search(),
+        operation: stop.operation(),
+        outcome,
+        stop_type: stop.stop_type(),
+        operation_name: stop.operation_name(),
+        removal_of_more_than_outer_clothing: stop.removal_of_more_than_outer_clothing(),
+    }
+}
+
+/// `[stop, …]`.
+pub fn stops(stops: &[StopRef<'_>]) -> HttpResponse {
+    json_body(array(stops, |s, out| write_json(&stop(s), out)))
 }

@@ -70,6 +70,8 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
     config.service(
         utoipa_actix_web::scope("/api")
             .service(routes::forces::list_forces)
+            .service(routes::forces::force_detail)
+            .service(routes::forces::force_people)
             .service(routes::availability::crimes_street_dates)
             .service(routes::availability::crime_last_updated)
             .service(routes::crimes::crimes_street)
@@ -77,7 +79,20 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(routes::crimes::crimes_no_location)
             .service(routes::crimes::crime_categories)
             .service(routes::outcomes::outcomes_at_location)
-            .service(routes::outcomes::outcomes_for_crime),
+            .service(routes::outcomes::outcomes_for_crime)
+            .service(routes::stops::stops_street)
+            .service(routes::stops::stops_at_location)
+            .service(routes::stops::stops_no_location)
+            .service(routes::stops::stops_force)
+            .service(routes::neighbourhoods::locate_neighbourhood)
+            // `/{force}/…` matches any two- or three-segment path: actix tries resources in
+            // the order they are registered, so these must stay after every fixed route.
+            .service(routes::neighbourhoods::neighbourhoods)
+            .service(routes::neighbourhoods::neighbourhood_detail)
+            .service(routes::neighbourhoods::neighbourhood_boundary)
+            .service(routes::neighbourhoods::neighbourhood_people)
+            .service(routes::neighbourhoods::neighbourhood_events)
+            .service(routes::neighbourhoods::neighbourhood_priorities),
     );
 }
 

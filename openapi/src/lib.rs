@@ -1,7 +1,7 @@
 //! The police.uk wire contract: the JSON shapes police.uk answers with, as serde types that
 //! also describe themselves to OpenAPI (utoipa). Field order here is the order on the wire.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A force as listed by `/api/forces`.
@@ -199,4 +199,485 @@ pub struct AreaForm {
     /// Month `YYYY-MM`.
     #[schema(example = "2024-01")]
     pub date: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forces and neighbourhoods. These types are read as well as written: `police-api import`
+// reads saved police.uk responses with them, so deserialising is lenient (unknown keys are
+// ignored; ids, populations and coordinates may be JSON numbers; optional keys may be absent).
+
+/// Lenient readers for police.uk's loosely typed fields.
+mod lenient {
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value;
+
+    fn text(value: Value) -> Option<String> {
+        match value {
+            Value::String(s) => Some(s),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A string, or a number or boolean written as one.
+    pub fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        let shown = value.to_string();
+        text(value)
+            .ok_or_else(|| serde::de::Error::custom(format!("expected a string, found {shown}")))
+    }
+
+    /// Like [`string`], with `null` (or an absent key, with `#[serde(default)]`) as `None`.
+    pub fn optional_string<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<String>, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        if value.is_null() {
+            return Ok(None);
+        }
+        let shown = value.to_string();
+        text(value)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("expected a string, found {shown}")))
+    }
+}
+
+/// The keys of a `contact_details` object in the order police.uk documents them; any other
+/// key follows, alphabetically.
+pub const CONTACT_DETAIL_KEYS: [&str; 17] = [
+    "email",
+    "telephone",
+    "mobile",
+    "fax",
+    "web",
+    "address",
+    "facebook",
+    "twitter",
+    "youtube",
+    "myspace",
+    "bebo",
+    "flickr",
+    "google-plus",
+    "forum",
+    "e-messaging",
+    "blog",
+    "rss",
+];
+
+/// A `contact_details` object: string values under keys present only when set (`{}` when
+/// none). Written in [`CONTACT_DETAIL_KEYS`] order, other keys after them alphabetically;
+/// read from any object (values that are not strings or numbers are dropped).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactDetails(Vec<(String, String)>);
+
+impl ContactDetails {
+    /// Contact details from pairs, put in the canonical order (the last value of a repeated
+    /// key wins).
+    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut map: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+        for (key, value) in pairs {
+            map.insert(key, value);
+        }
+        let mut pairs: Vec<(String, String)> = map.into_iter().collect();
+        let rank = |key: &str| {
+            CONTACT_DETAIL_KEYS.iter().position(|k| *k == key).unwrap_or(CONTACT_DETAIL_KEYS.len())
+        };
+        pairs.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| a.0.cmp(&b.0)));
+        ContactDetails(pairs)
+    }
+
+    /// The pairs, in wire order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for ContactDetails {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ContactDetails {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        match value {
+            serde_json::Value::Null => Ok(ContactDetails::default()),
+            serde_json::Value::Object(map) => {
+                Ok(ContactDetails::new(map.into_iter().filter_map(|(key, value)| match value {
+                    serde_json::Value::String(s) => Some((key, s)),
+                    serde_json::Value::Number(n) => Some((key, n.to_string())),
+                    _ => None,
+                })))
+            }
+            other => Err(serde::de::Error::custom(format!(
+                "contact_details must be an object, found {other}"
+            ))),
+        }
+    }
+}
+
+/// A way to keep informed about a force (`engagement_methods` of `/api/forces/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EngagementMethod {
+    /// Link, may be `""`.
+    #[serde(default, deserialize_with = "lenient::string")]
+    #[schema(example = "https://www.facebook.com/leicspolice")]
+    pub url: String,
+    /// Kind of channel, e.g. `facebook`, `twitter`, `youtube`, `rss`; `null` when unknown.
+    #[serde(rename = "type", default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "facebook")]
+    pub method_type: Option<String>,
+    /// Description (HTML possible); often `null`.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    pub description: Option<String>,
+    /// Title, e.g. `facebook`.
+    #[serde(default, deserialize_with = "lenient::string")]
+    #[schema(example = "facebook")]
+    pub title: String,
+}
+
+/// `/api/forces/{id}`: a force's details. Key order as in the captured police.uk response
+/// the reference specification quotes (§2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ForceDetail {
+    /// Description "with formatting" (HTML); often `null`.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    pub description: Option<String>,
+    /// The force's website.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "http://www.leics.police.uk/")]
+    pub url: Option<String>,
+    /// Ways to keep informed.
+    #[serde(default)]
+    pub engagement_methods: Vec<EngagementMethod>,
+    /// Telephone number, e.g. `101`.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "101")]
+    pub telephone: Option<String>,
+    #[serde(deserialize_with = "lenient::string")]
+    #[schema(example = "leicestershire")]
+    pub id: String,
+    #[serde(deserialize_with = "lenient::string")]
+    #[schema(example = "Leicestershire Police")]
+    pub name: String,
+}
+
+/// A senior officer (`/api/forces/{id}/people`) or a member of a neighbourhood team
+/// (`/api/{force}/{neighbourhood}/people`). Key order as police.uk's documentation gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Person {
+    /// Biography (HTML possible); often `null`.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    pub bio: Option<String>,
+    /// Only the keys that are set; may be `{}`.
+    #[serde(default)]
+    #[schema(value_type = Object, example = json!({"twitter": "http://www.twitter.com/ACCCLeicsPolice"}))]
+    pub contact_details: ContactDetails,
+    #[serde(deserialize_with = "lenient::string")]
+    #[schema(example = "Roger Bannister")]
+    pub name: String,
+    /// Rank, free text, may include a collar number.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "Assistant Chief Officer (Crime)")]
+    pub rank: Option<String>,
+}
+
+/// A neighbourhood as listed by `/api/{force}/neighbourhoods`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NeighbourhoodSummary {
+    /// Force-specific, case-sensitive id.
+    #[serde(deserialize_with = "lenient::string")]
+    #[schema(example = "NC04")]
+    pub id: String,
+    #[serde(deserialize_with = "lenient::string")]
+    #[schema(example = "City Centre")]
+    pub name: String,
+}
+
+/// A point given as two strings (`centre` of a neighbourhood, a boundary vertex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LatLng {
+    #[serde(deserialize_with = "lenient::string")]
+    #[schema(example = "52.6389")]
+    pub latitude: String,
+    #[serde(deserialize_with = "lenient::string")]
+    #[schema(example = "-1.13619")]
+    pub longitude: String,
+}
+
+/// A link on a neighbourhood page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NeighbourhoodLink {
+    #[serde(default, deserialize_with = "lenient::string")]
+    #[schema(example = "http://www.leicester.gov.uk/")]
+    pub url: String,
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "lenient::string")]
+    #[schema(example = "Leicester City Council")]
+    pub title: String,
+}
+
+/// A place of a neighbourhood team (police station etc.).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NeighbourhoodLocation {
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "Mansfield House")]
+    pub name: Option<String>,
+    /// A string, or `null`.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    pub longitude: Option<String>,
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "LE1 3GG")]
+    pub postcode: Option<String>,
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "74 Belgrave Gate\n, Leicester")]
+    pub address: Option<String>,
+    /// A string, or `null`.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    pub latitude: Option<String>,
+    /// e.g. `station`, or `null`.
+    #[serde(rename = "type", default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "station")]
+    pub location_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    pub description: Option<String>,
+    /// Listed by police.uk's documentation; written only when known.
+    #[serde(
+        default,
+        deserialize_with = "lenient::optional_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub telephone: Option<String>,
+}
+
+/// `/api/{force}/{neighbourhood}`: a neighbourhood's details, in the key order of the
+/// captured police.uk response the reference specification quotes (§4.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NeighbourhoodDetail {
+    /// The team's page on the force's website.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    pub url_force: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Object, example = json!({"telephone": "101"}))]
+    pub contact_details: ContactDetails,
+    /// May contain HTML entities (`Leake &amp; Keyworth`).
+    #[serde(deserialize_with = "lenient::string")]
+    #[schema(example = "City Centre")]
+    pub name: String,
+    #[serde(default)]
+    pub links: Vec<NeighbourhoodLink>,
+    /// Roughly the centre ("may not be exactly in the centre"); `null` when unknown.
+    #[serde(default)]
+    pub centre: Option<LatLng>,
+    #[serde(default)]
+    pub locations: Vec<NeighbourhoodLocation>,
+    /// HTML, or `null`.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    pub description: Option<String>,
+    /// Written only when known (police.uk documents it; no capture shows it).
+    #[serde(
+        default,
+        deserialize_with = "lenient::optional_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub welcome_message: Option<String>,
+    #[serde(deserialize_with = "lenient::string")]
+    #[schema(example = "NC04")]
+    pub id: String,
+    /// A string (`"0"` is common for city centres), or `null`.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "27000")]
+    pub population: Option<String>,
+}
+
+/// A vertex of `/api/{force}/{neighbourhood}/boundary`: strings with 10 decimals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BoundaryPoint {
+    #[serde(deserialize_with = "lenient::string")]
+    #[schema(example = "52.6394052587")]
+    pub latitude: String,
+    #[serde(deserialize_with = "lenient::string")]
+    #[schema(example = "-1.1458618876")]
+    pub longitude: String,
+}
+
+/// An upcoming event of a neighbourhood team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NeighbourhoodEvent {
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub contact_details: ContactDetails,
+    /// HTML, or `null`.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "Drop In Beat Surgery")]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "Nagarjuna Buddhist Centre, 17 Guildhall Lane")]
+    pub address: Option<String>,
+    /// e.g. `meeting`.
+    #[serde(rename = "type", default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "meeting")]
+    pub event_type: Option<String>,
+    /// `YYYY-MM-DDTHH:MM:SS`, no zone.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "2016-09-17T12:00:00")]
+    pub start_date: Option<String>,
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "2016-09-17T14:00:00")]
+    pub end_date: Option<String>,
+}
+
+/// A priority of a neighbourhood team (note police.uk's hyphenated keys).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NeighbourhoodPriority {
+    /// HTML, or `null` when no action was recorded.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    pub action: Option<String>,
+    /// `YYYY-MM-DDTHH:MM:SS`.
+    #[serde(rename = "issue-date", default, deserialize_with = "lenient::optional_string")]
+    #[schema(example = "2016-04-14T00:00:00")]
+    pub issue_date: Option<String>,
+    #[serde(rename = "action-date", default, deserialize_with = "lenient::optional_string")]
+    pub action_date: Option<String>,
+    /// HTML.
+    #[serde(default, deserialize_with = "lenient::optional_string")]
+    pub issue: Option<String>,
+}
+
+/// `/api/locate-neighbourhood`: the neighbourhood policing a point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LocatedNeighbourhood {
+    #[schema(example = "metropolitan")]
+    pub force: String,
+    #[schema(example = "00BKX6")]
+    pub neighbourhood: String,
+}
+
+/// A moment in time, written as police.uk writes stop-and-search times: ISO 8601 in UTC
+/// with an explicit `+00:00`, e.g. `2024-01-07T01:37:39+00:00`. Holds seconds since
+/// 1970-01-01T00:00:00Z.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UtcDateTime(pub i64);
+
+impl UtcDateTime {
+    /// `(year, month, day, hour, minute, second)` in UTC (proleptic Gregorian calendar).
+    pub fn parts(self) -> (i64, u32, u32, u32, u32, u32) {
+        let days = self.0.div_euclid(86_400);
+        let seconds = self.0.rem_euclid(86_400) as u32;
+        // H. Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        (year, month, day, seconds / 3600, seconds / 60 % 60, seconds % 60)
+    }
+}
+
+impl std::fmt::Display for UtcDateTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (year, month, day, hour, minute, second) = self.parts();
+        write!(f, "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}+00:00")
+    }
+}
+
+impl Serialize for UtcDateTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// The outcome of a stop as an object: `{"id":"","name":""}` when none was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct StopOutcomeObject<'a> {
+    /// `bu-no-further-action`, `bu-arrest`, `bu-summons`, `bu-community-resolution`,
+    /// `bu-caution`, `bu-penalty-notice`, `bu-khat-or-cannabis-warning`, or `bu-` and the
+    /// name in lower-case words joined by `-` for any other outcome.
+    #[schema(example = "bu-no-further-action")]
+    pub id: &'a str,
+    /// The outcome as published, e.g. `A no further action disposal`.
+    #[schema(example = "A no further action disposal")]
+    pub name: &'a str,
+}
+
+/// A stop and search (`stops-street`, `stops-at-location`, `stops-no-location`,
+/// `stops-force`). Fields the force did not provide are `null`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Stop<'a> {
+    /// `under 10`, `10-17`, `18-24`, `25-34` or `over 34`.
+    #[schema(example = "18-24")]
+    pub age_range: Option<&'a str>,
+    /// The officer's view: `White`, `Black`, `Asian`, `Mixed` or `Other`.
+    #[schema(example = "White")]
+    pub officer_defined_ethnicity: Option<&'a str>,
+    /// Whether a person was searched: `false` only for vehicle searches.
+    pub involved_person: bool,
+    /// The person's own description, e.g. `White - English/Welsh/Scottish/Northern Irish/British`.
+    #[schema(example = "White - English/Welsh/Scottish/Northern Irish/British")]
+    pub self_defined_ethnicity: Option<&'a str>,
+    /// `Male`, `Female` or `Other`.
+    #[schema(example = "Male")]
+    pub gender: Option<&'a str>,
+    /// The power used, e.g. `Misuse of Drugs Act 1971 (section 23)`.
+    #[schema(example = "Misuse of Drugs Act 1971 (section 23)")]
+    pub legislation: Option<&'a str>,
+    /// Whether the outcome was linked to the object of the search.
+    pub outcome_linked_to_object_of_search: Option<bool>,
+    /// When the stop took place, in UTC, e.g. `2024-01-07T01:37:39+00:00` (midnight when
+    /// the force gives dates only).
+    #[schema(value_type = String, example = "2024-01-07T01:37:39+00:00")]
+    pub datetime: UtcDateTime,
+    pub outcome_object: StopOutcomeObject<'a>,
+    /// The snap point of the stop; `null` when it could not be mapped.
+    pub location: Option<Location<'a>>,
+    /// What was searched for, e.g. `Controlled drugs`.
+    #[schema(example = "Controlled drugs")]
+    pub object_of_search: Option<&'a str>,
+    /// Whether the stop was part of a policing operation.
+    pub operation: Option<bool>,
+    /// The outcome as published; `""` when none was recorded.
+    #[schema(example = "A no further action disposal")]
+    pub outcome: &'a str,
+    /// `Person search`, `Vehicle search` or `Person and Vehicle search`.
+    #[serde(rename = "type")]
+    #[schema(example = "Person search")]
+    pub stop_type: Option<&'a str>,
+    /// The name of the policing operation, if any.
+    pub operation_name: Option<&'a str>,
+    /// Whether more than outer clothing was removed.
+    pub removal_of_more_than_outer_clothing: Option<bool>,
+}
+
+#[cfg(test)]
+mod stop_tests {
+    use super::UtcDateTime;
+
+    #[test]
+    fn utc_date_times_are_written_like_police_uk() {
+        assert_eq!(UtcDateTime(0).to_string(), "1970-01-01T00:00:00+00:00");
+        assert_eq!(UtcDateTime(1_704_591_459).to_string(), "2024-01-07T01:37:39+00:00");
+        assert_eq!(UtcDateTime(1_709_164_799).to_string(), "2024-02-28T23:59:59+00:00");
+        assert_eq!(UtcDateTime(1_709_164_800).to_string(), "2024-02-29T00:00:00+00:00");
+        assert_eq!(UtcDateTime(951_782_400).to_string(), "2000-02-29T00:00:00+00:00");
+        assert_eq!(UtcDateTime(-1).to_string(), "1969-12-31T23:59:59+00:00");
+        assert_eq!(UtcDateTime(-2_208_988_800).to_string(), "1900-01-01T00:00:00+00:00");
+    }
 }

@@ -8,6 +8,7 @@ pub mod generate;
 pub mod import;
 pub mod index;
 pub mod month;
+pub mod neighbourhoods;
 pub mod reference;
 pub mod schema;
 pub mod snapshot;

@@ -102,6 +102,7 @@ diesel::table! {
         outcome_linked_to_object_of_search -> Nullable<Bool>,
         removal_of_more_than_outer_clothing -> Nullable<Bool>,
         import_id -> BigInt,
+        location_id -> Nullable<Integer>,
     }
 }
 

@@ -9,9 +9,14 @@ use diesel::pg::{CopyFormat, PgConnection};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Integer, Nullable, Text};
 
-use crate::index::{CrimeIndex, CrimeInput, IndexBuilder, LocationType, OutcomeInput, SnapPoint};
+use crate::index::stops::parse_timestamp;
+use crate::index::{
+    CrimeIndex, CrimeInput, IndexBuilder, LocationType, OutcomeInput, SnapPoint, StopIndex,
+    StopIndexBuilder, StopInput, UNNAMED_LOCATION,
+};
+use crate::neighbourhoods::NeighbourhoodData;
 use crate::reference::{crime_category_code_for_slug, OUTCOME_CATEGORIES};
-use crate::schema::{crimes, locations, outcomes};
+use crate::schema::{crimes, locations, outcomes, stops};
 use crate::Month;
 
 /// A force as `/api/forces` lists it.
@@ -40,6 +45,10 @@ pub struct Snapshot {
     pub latest_crime_month: Option<Month>,
     /// Crimes, outcomes and snap points, for the spatial routes.
     pub index: CrimeIndex,
+    /// Forces' and neighbourhoods' pages, rendered, and the neighbourhood boundaries.
+    pub neighbourhoods: NeighbourhoodData,
+    /// Stop and search, placed on `index`'s snap points.
+    pub stops: StopIndex,
     /// How long [`Snapshot::load`] took.
     pub load_time: Duration,
 }
@@ -99,11 +108,15 @@ impl Snapshot {
                 .collect::<anyhow::Result<_>>()?;
             let latest_crime_month =
                 months.iter().find(|(_, has_street)| *has_street).map(|(m, _)| m.month);
+            let index = load_index(database_url, &shared)?;
+            let stops = load_stops(database_url, &shared, &index)?;
             Ok::<_, anyhow::Error>(Snapshot {
                 forces: forces.into_iter().map(|f| ListedForce { id: f.id, name: f.name }).collect(),
                 months: months.into_iter().map(|(m, _)| m).collect(),
                 latest_crime_month,
-                index: load_index(database_url, &shared)?,
+                index,
+                neighbourhoods: NeighbourhoodData::load(conn)?,
+                stops,
                 load_time: Duration::ZERO,
             })
         })?;
@@ -145,8 +158,12 @@ fn load_index(database_url: &str, shared: &str) -> anyhow::Result<CrimeIndex> {
         locations::location_subtype,
     );
     let reader = diesel::copy_to(target).with_format(CopyFormat::Text).load_raw(&mut conn)?;
+    // Snap points created for stop coordinates go last, so that where one shares its
+    // coordinates with a named point, the nearest-point search (ties to the first added)
+    // finds the named one.
+    let mut unnamed = Vec::new();
     for_each_row(reader, 6, |f| {
-        builder.add_point(SnapPoint {
+        let point = SnapPoint {
             id: parse(f[0], "location id")?,
             latitude: parse(f[1], "latitude")?,
             longitude: parse(f[2], "longitude")?,
@@ -156,9 +173,17 @@ fn load_index(database_url: &str, shared: &str) -> anyhow::Result<CrimeIndex> {
                 _ => LocationType::Force,
             },
             subtype: f[5].unwrap_or_default().into(),
-        });
+        };
+        if &*point.name == UNNAMED_LOCATION {
+            unnamed.push(point);
+        } else {
+            builder.add_point(point);
+        }
         Ok(())
     })?;
+    for point in unnamed {
+        builder.add_point(point);
+    }
 
     let target = (
         crimes::id,
@@ -205,6 +230,61 @@ fn load_index(database_url: &str, shared: &str) -> anyhow::Result<CrimeIndex> {
         })
     })?;
     Ok(builder.build())
+}
+
+/// Streams the stops out of the store (timestamps in UTC) into an index over `points`.
+fn load_stops(database_url: &str, shared: &str, points: &CrimeIndex) -> anyhow::Result<StopIndex> {
+    let mut builder = StopIndexBuilder::new();
+    let mut conn = copy_connection(database_url, shared)?;
+    diesel::sql_query("SET TIME ZONE 'UTC'").execute(&mut conn)?;
+    diesel::sql_query("SET DateStyle = 'ISO, YMD'").execute(&mut conn)?;
+    let target = (
+        stops::month,
+        stops::force_id,
+        stops::stop_type,
+        stops::datetime,
+        stops::operation,
+        stops::operation_name,
+        stops::location_id,
+        stops::gender,
+        stops::age_range,
+        stops::self_defined_ethnicity,
+        stops::officer_defined_ethnicity,
+        stops::legislation,
+        stops::object_of_search,
+        stops::outcome,
+        stops::outcome_linked_to_object_of_search,
+        stops::removal_of_more_than_outer_clothing,
+    );
+    let reader = diesel::copy_to(target).with_format(CopyFormat::Text).load_raw(&mut conn)?;
+    let flag = |field: Option<&str>| match field {
+        Some("t") => Some(true),
+        Some("f") => Some(false),
+        _ => None,
+    };
+    for_each_row(reader, 16, |f| {
+        let datetime = f[3].unwrap_or_default();
+        builder.add_stop(StopInput {
+            month: Some(month_of_date(f[0])?),
+            force_id: f[1].unwrap_or_default(),
+            stop_type: f[2],
+            datetime: parse_timestamp(datetime)
+                .ok_or_else(|| anyhow::anyhow!("stop datetime {datetime:?} is not valid"))?,
+            operation: flag(f[4]),
+            operation_name: f[5],
+            location_id: f[6].map(|v| parse(Some(v), "location id")).transpose()?,
+            gender: f[7],
+            age_range: f[8],
+            self_defined_ethnicity: f[9],
+            officer_defined_ethnicity: f[10],
+            legislation: f[11],
+            object_of_search: f[12],
+            outcome: f[13],
+            outcome_linked_to_object_of_search: flag(f[14]),
+            removal_of_more_than_outer_clothing: flag(f[15]),
+        })
+    })?;
+    builder.build(points)
 }
 
 fn parse<T: std::str::FromStr>(field: Option<&str>, what: &str) -> anyhow::Result<T> {

@@ -1,8 +1,9 @@
-//! `/api/forces` and, in time, the force detail routes.
+//! `/api/forces`, `/api/forces/{id}` and `/api/forces/{id}/people`.
 
 use actix_web::{get, web, HttpResponse};
-use police_openapi::ForceSummary;
+use police_openapi::{ForceDetail, ForceSummary, Person};
 
+use crate::error::ApiError;
 use crate::server::{json_response, AppState};
 
 /// List of forces.
@@ -22,4 +23,58 @@ pub async fn list_forces(state: web::Data<AppState>) -> HttpResponse {
         .map(|f| ForceSummary { id: f.id.clone(), name: f.name.clone() })
         .collect();
     json_response(&forces)
+}
+
+/// police.uk's answer for an unknown force or neighbourhood: 404 `Not Found`.
+pub(crate) fn not_found() -> ApiError {
+    ApiError::NotFound("Not Found".into())
+}
+
+/// Pre-rendered JSON as police.uk's response.
+pub(crate) fn json_bytes(body: &[u8]) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(body.to_vec())
+}
+
+/// Specific force.
+///
+/// A force's description, website, telephone number and ways to keep informed, as imported
+/// from a saved police.uk response (`forces/<id>.json`); fields not imported are `null`.
+/// British Transport Police (`btp`) is not a force here, as on police.uk.
+#[utoipa::path(
+    tag = "forces",
+    params(("id" = String, Path, description = "Force id from `/api/forces`", example = "leicestershire")),
+    responses(
+        (status = 200, description = "The force", body = ForceDetail),
+        (status = 404, description = "Unknown force (or `btp`): `Not Found`", content_type = "text/plain"),
+    )
+)]
+#[get("/forces/{id}")]
+pub async fn force_detail(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.current();
+    let resources = snapshot.neighbourhoods.force(&id).ok_or_else(not_found)?;
+    Ok(json_bytes(&resources.detail))
+}
+
+/// Senior officers.
+///
+/// A force's senior officers as imported (`forces/<id>/people.json`); `[]` when none were.
+#[utoipa::path(
+    tag = "forces",
+    params(("id" = String, Path, description = "Force id from `/api/forces`", example = "leicestershire")),
+    responses(
+        (status = 200, description = "Senior officers", body = [Person]),
+        (status = 404, description = "Unknown force (or `btp`): `Not Found`", content_type = "text/plain"),
+    )
+)]
+#[get("/forces/{id}/people")]
+pub async fn force_people(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let snapshot = state.current();
+    let resources = snapshot.neighbourhoods.force(&id).ok_or_else(not_found)?;
+    Ok(json_bytes(&resources.people))
 }

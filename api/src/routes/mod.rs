@@ -3,7 +3,9 @@
 pub mod availability;
 pub mod crimes;
 pub mod forces;
+pub mod neighbourhoods;
 pub mod outcomes;
+pub mod stops;
 
 use actix_web::HttpResponse;
 

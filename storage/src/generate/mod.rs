@@ -1,6 +1,7 @@
 //! A seeded generator of a realistic synthetic police.uk bulk archive: monthly street,
 //! outcomes and stop-and-search CSVs per force, plus neighbourhood boundary KMLs, laid out
-//! exactly as the real archive unzips.
+//! exactly as the real archive unzips, and force and neighbourhood pages as police.uk's API
+//! answers them (`api/…`, see `reference_json`).
 //!
 //! Realism comes from approximate real geography (force territories and the local authority
 //! districts inside them, see `places`), snap points clustered around towns with dense
@@ -15,6 +16,7 @@
 mod geo;
 mod places;
 mod records;
+mod reference_json;
 pub(crate) mod rng;
 mod snap;
 mod text;
@@ -268,6 +270,19 @@ fn generate_force(
             summary.bytes += kml.len() as u64;
         }
         summary.neighbourhoods = area.neighbourhoods.len() as u64;
+    }
+    // Force and neighbourhood pages as police.uk's API gives them (BTP has none).
+    if plan.force.id != reference::BTP.id {
+        let written = reference_json::write_force(
+            options.seed,
+            plan.force,
+            plan.number,
+            plan.place,
+            &area.neighbourhoods,
+            out_dir,
+        )?;
+        summary.files += written.files;
+        summary.bytes += written.bytes;
     }
     let points = snap::generate(plan.place, plan.number, options.seed, plan.points, &area.grid);
     summary.snap_points = points.points.len() as u64;

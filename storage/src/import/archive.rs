@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use flate2::read::GzDecoder;
 
+use super::reference::{Identity, ReferenceFile};
 use crate::reference::{force_by_id, Force};
 use crate::Month;
 
@@ -55,7 +56,7 @@ impl fmt::Display for FileKind {
 
 /// Where a file's bytes come from.
 #[derive(Debug, Clone)]
-enum Source {
+pub(crate) enum Source {
     Plain(PathBuf),
     Gzip(PathBuf),
     ZipEntry { archive: PathBuf, index: usize },
@@ -75,8 +76,15 @@ pub struct ArchiveFile {
 impl ArchiveFile {
     /// The file's content, decompressed.
     pub fn read(&self) -> anyhow::Result<Vec<u8>> {
+        self.source.read(&self.display_name)
+    }
+}
+
+impl Source {
+    /// The content, decompressed; `display_name` names it in errors.
+    pub(crate) fn read(&self, display_name: &str) -> anyhow::Result<Vec<u8>> {
         let mut bytes = Vec::new();
-        match &self.source {
+        match self {
             Source::Plain(path) => {
                 File::open(path)
                     .and_then(|mut f| f.read_to_end(&mut bytes))
@@ -95,7 +103,7 @@ impl ArchiveFile {
                 let mut entry = zip.by_index(*index)?;
                 entry
                     .read_to_end(&mut bytes)
-                    .with_context(|| format!("extracting {}", self.display_name))?;
+                    .with_context(|| format!("extracting {display_name}"))?;
             }
         }
         Ok(bytes)
@@ -118,6 +126,9 @@ pub struct Discovery {
     /// Monthly CSVs in import order: by month, then force, then kind.
     pub files: Vec<ArchiveFile>,
     pub skipped: Vec<SkippedFile>,
+    /// Force and neighbourhood files (boundary KMLs, saved API responses), see
+    /// [`super::reference`].
+    pub reference: Vec<ReferenceFile>,
 }
 
 /// Walks `paths` (zips, folders, files) and classifies every file found.
@@ -167,10 +178,16 @@ fn add_file(path: &Path, explicit: bool, discovery: &mut Discovery) -> anyhow::R
     if name.ends_with(".zip") {
         return add_zip(path, discovery);
     }
+    let components: Vec<String> =
+        path.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let source = Source::Plain(path.to_owned());
+    let Some(source) = add_reference(&components, &display_name, source, discovery) else {
+        return Ok(());
+    };
     let (source, csv_name) = if let Some(stem) = name.strip_suffix(".gz") {
         (Source::Gzip(path.to_owned()), stem)
     } else {
-        (Source::Plain(path.to_owned()), name.as_str())
+        (source, name.as_str())
     };
     classify(display_name, csv_name, source, explicit, discovery);
     Ok(())
@@ -189,9 +206,43 @@ fn add_zip(path: &Path, discovery: &mut Discovery) -> anyhow::Result<()> {
         let base = inner.rsplit('/').next().unwrap_or(&inner).to_owned();
         let display_name = format!("{}:{inner}", path.display());
         let source = Source::ZipEntry { archive: path.to_owned(), index };
+        let components: Vec<String> = inner.split('/').map(str::to_owned).collect();
+        let Some(source) = add_reference(&components, &display_name, source, discovery) else {
+            continue;
+        };
         classify(display_name, &base, source, false, discovery);
     }
     Ok(())
+}
+
+/// Takes a force or neighbourhood file (or skips one that looks like it but is not imported);
+/// gives the source back when the path is neither.
+fn add_reference(
+    components: &[String],
+    display_name: &str,
+    source: Source,
+    discovery: &mut Discovery,
+) -> Option<Source> {
+    let components: Vec<&str> = components.iter().map(String::as_str).collect();
+    match super::reference::identify(&components) {
+        Identity::Reference { kind, force, neighbourhood } => {
+            let display_name = display_name.to_owned();
+            discovery.reference.push(ReferenceFile {
+                display_name,
+                kind,
+                force,
+                neighbourhood,
+                source,
+            });
+            None
+        }
+        Identity::Skip(reason) => {
+            let display_name = display_name.to_owned();
+            discovery.skipped.push(SkippedFile { display_name, reason, refused: false });
+            None
+        }
+        Identity::Other => Some(source),
+    }
 }
 
 fn classify(

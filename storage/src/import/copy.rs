@@ -15,7 +15,8 @@ pub(super) struct CopyContext<'a> {
     /// `YYYY-MM-01`.
     pub month: &'a str,
     pub force_id: &'a str,
-    /// Store id per entry of the file's location table.
+    /// Store id per entry of the file's location table (for stop-and-search files, the snap
+    /// point chosen for the coordinates).
     pub location_ids: &'a [i32],
     /// Crime id per street row.
     pub crime_ids: &'a [i64],
@@ -183,6 +184,7 @@ pub(super) fn copy_rows(
                         .opt_bool(row.outcome_linked_to_object_of_search)
                         .opt_bool(row.removal_of_more_than_outer_clothing)
                         .number(cx.import_id)
+                        .opt_number(location(row.location))
                         .end();
                 })
             })

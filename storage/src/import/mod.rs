@@ -6,13 +6,19 @@
 //! `kill -9`) leaves the store as it was. A file whose checksum equals the ledger's current
 //! one for that (kind, force, month) is left alone.
 //!
+//! Force and neighbourhood files (boundary KMLs, saved API responses) are found by the same
+//! discovery and imported after the monthly files, one transaction each: see [`reference`].
+//!
 //! Files are imported by several workers at once, each with its own connection; all files
 //! of one force go to one worker, in order, so two versions of a file in one run are applied
 //! in the order given, and workers rarely touch the same snap points.
 
 pub mod archive;
 mod copy;
+pub mod kml;
 pub mod parse;
+pub mod reference;
+mod stop_locations;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -27,6 +33,7 @@ use sha2::{Digest, Sha256};
 
 pub use archive::{discover, ArchiveFile, Discovery, FileKind, SkippedFile};
 pub use parse::{FileRefusal, Rejection};
+pub use reference::{ReferenceFile, ReferenceKind, ReferenceReport};
 
 use crate::db::IMPORT_CHANNEL;
 use parse::{ParsedFile, Rows, StreetRow};
@@ -91,6 +98,8 @@ pub trait ImportObserver: Sync {
     fn discovered(&self, _files: &[ArchiveFile], _skipped: &[SkippedFile]) {}
     fn file_started(&self, _file: &ArchiveFile, _position: usize, _total: usize) {}
     fn file_finished(&self, _report: &FileReport) {}
+    /// A force or neighbourhood file was imported (or not); see [`reference`].
+    fn reference_finished(&self, _report: &ReferenceReport) {}
 }
 
 /// An observer that reports nothing.
@@ -103,7 +112,13 @@ impl ImportObserver for Silent {}
 pub struct ImportSummary {
     pub files: Vec<FileReport>,
     pub skipped: Vec<SkippedFile>,
+    /// Force and neighbourhood files (boundaries, saved API responses), imported after the
+    /// monthly files. Not counted by `imported`, `unchanged` and the `rows_*` totals, which
+    /// are about monthly files; counted by `problems`.
+    pub reference: Vec<ReferenceReport>,
     pub elapsed: Duration,
+    /// The part of `elapsed` spent on force and neighbourhood files.
+    pub reference_elapsed: Duration,
 }
 
 impl ImportSummary {
@@ -120,7 +135,12 @@ impl ImportSummary {
     /// not be identified.
     pub fn problems(&self) -> usize {
         self.count(|s| matches!(s, FileStatus::Refused(_) | FileStatus::Failed(_)))
+            + self.reference_count(|s| matches!(s, FileStatus::Refused(_) | FileStatus::Failed(_)))
             + self.skipped.iter().filter(|s| s.refused).count()
+    }
+    /// Force and neighbourhood files whose status matches.
+    pub fn reference_count(&self, pred: impl Fn(&FileStatus) -> bool) -> usize {
+        self.reference.iter().filter(|f| pred(&f.status)).count()
     }
     pub fn rows_read(&self) -> u64 {
         self.files.iter().map(|f| f.rows_read).sum()
@@ -131,7 +151,8 @@ impl ImportSummary {
     pub fn rows_rejected(&self) -> u64 {
         self.files.iter().map(|f| f.rows_rejected).sum()
     }
-    /// Rows written per second of wall time, counting only files that were imported.
+    /// Rows written per second of wall time, counting only files that were imported (and
+    /// only the time spent on monthly files, not on force and neighbourhood files).
     pub fn rows_per_second(&self) -> f64 {
         let written: u64 = self
             .files
@@ -139,7 +160,7 @@ impl ImportSummary {
             .filter(|f| matches!(f.status, FileStatus::Imported { .. }))
             .map(|f| f.rows_read)
             .sum();
-        written as f64 / self.elapsed.as_secs_f64().max(1e-9)
+        written as f64 / self.elapsed.saturating_sub(self.reference_elapsed).as_secs_f64().max(1e-9)
     }
 }
 
@@ -194,12 +215,17 @@ pub fn import_paths(
             });
         }
     });
+    let reference_started = Instant::now();
+    let reference = reference::import_files(database_url, &discovery.reference, options, observer);
+    let reference_elapsed = reference_started.elapsed();
     let mut reports = reports.into_inner().expect("no worker panicked");
     reports.sort_by_key(|(position, _)| *position);
     Ok(ImportSummary {
         files: reports.into_iter().map(|(_, report)| report).collect(),
         skipped: discovery.skipped,
+        reference,
         elapsed: started.elapsed(),
+        reference_elapsed,
     })
 }
 
@@ -232,11 +258,17 @@ fn failed_report(file: &ArchiveFile, why: String) -> FileReport {
 #[derive(Default)]
 struct LocationCache {
     ids: Mutex<HashMap<(u64, u64, String), i32>>,
+    /// The named snap point chosen for a stop's coordinates (see `stop_locations`).
+    by_coordinates: Mutex<HashMap<(u64, u64), i32>>,
 }
 
 impl LocationCache {
     fn key(location: &parse::LocationKey) -> (u64, u64, String) {
         (location.longitude.to_bits(), location.latitude.to_bits(), location.name.clone())
+    }
+
+    fn coordinates(location: &parse::LocationKey) -> (u64, u64) {
+        (location.longitude.to_bits(), location.latitude.to_bits())
     }
 }
 
@@ -294,6 +326,13 @@ fn try_import_file(
         Ok((FileStatus::Imported { replaced: previous.is_some() }, new_locations))
     })?;
     // Only now are the snap points this file added certain to exist for everyone.
+    if file.kind == FileKind::StopAndSearch {
+        let mut known = cache.by_coordinates.lock().expect("no worker panics holding it");
+        for (index, id) in new_locations {
+            known.insert(LocationCache::coordinates(&parsed.locations.keys[index]), id);
+        }
+        return Ok(status);
+    }
     let mut known = cache.ids.lock().expect("no worker panics holding it");
     for (index, id) in new_locations {
         known.insert(LocationCache::key(&parsed.locations.keys[index]), id);
@@ -353,7 +392,12 @@ fn write_file(
     cache: &LocationCache,
 ) -> anyhow::Result<Vec<(usize, i32)>> {
     let month = file.month.first_day();
-    let (location_ids, looked_up) = resolve_locations(conn, file, parsed, cache)?;
+    let (location_ids, looked_up) = match file.kind {
+        FileKind::StopAndSearch => {
+            stop_locations::resolve_stop_locations(conn, file, parsed, cache)?
+        }
+        _ => resolve_locations(conn, file, parsed, cache)?,
+    };
     let import_id = diesel::sql_query(
         "INSERT INTO imports (file, kind, force_id, month, rows_read, rows_accepted, \
          rows_rejected, checksum) VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8) RETURNING id",

@@ -23,7 +23,9 @@ pub struct LocationKey {
     pub name: String,
 }
 
-/// The distinct snap points of one file; rows refer to them by index.
+/// The distinct snap points of one file; rows refer to them by index. Stop-and-search files
+/// give coordinates only: their keys have an empty `name`, and the importer picks the snap
+/// point with those coordinates.
 #[derive(Debug, Default)]
 pub struct LocationTable {
     pub keys: Vec<LocationKey>,
@@ -82,6 +84,8 @@ pub struct StopRow {
     pub operation_name: Option<String>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+    /// Index into the file's [`LocationTable`] (coordinates only); `None` without coordinates.
+    pub location: Option<u32>,
     pub gender: Option<String>,
     pub age_range: Option<String>,
     pub self_defined_ethnicity: Option<String>,
@@ -231,7 +235,7 @@ impl<'a> RowParser<'a> {
                 let row = outcome_row(line, &fields, &self.month, &mut self.locations)?;
                 rows.push(row);
             }
-            Rows::Stops(rows) => rows.push(stop_row(line, &fields)?),
+            Rows::Stops(rows) => rows.push(stop_row(line, &fields, &mut self.locations)?),
         }
         Ok(())
     }
@@ -332,7 +336,7 @@ fn parse_bool(name: &str, field: &str) -> Result<Option<bool>, String> {
     }
 }
 
-fn stop_row(line: u64, fields: &[&str]) -> Result<StopRow, String> {
+fn stop_row(line: u64, fields: &[&str], locations: &mut LocationTable) -> Result<StopRow, String> {
     let datetime =
         normalise_datetime(fields[1]).ok_or_else(|| format!("unparseable Date {:?}", fields[1]))?;
     // Latitude comes before Longitude in this file.
@@ -345,6 +349,7 @@ fn stop_row(line: u64, fields: &[&str]) -> Result<StopRow, String> {
         operation_name: non_empty(fields[3]),
         latitude: coordinates.map(|(_, lat)| lat),
         longitude: coordinates.map(|(lng, _)| lng),
+        location: coordinates.map(|(lng, lat)| locations.intern(lng, lat, "")),
         gender: non_empty(fields[6]),
         age_range: non_empty(fields[7]),
         self_defined_ethnicity: non_empty(fields[8]),

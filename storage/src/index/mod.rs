@@ -4,12 +4,14 @@
 //! built from plain values (see [`IndexBuilder`]), so it can be tested and benchmarked alone.
 
 mod build;
+pub mod stops;
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
 
 pub use build::{CrimeInput, IndexBuilder, OutcomeInput};
+pub use stops::{StopIndex, StopIndexBuilder, StopInput, StopRef, UNNAMED_LOCATION};
 
 use crate::reference::{crime_category, outcome_category};
 use crate::spatial::{Area, SpatialIndex};
