@@ -9,7 +9,8 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// The channel an import notifies after each committed file; the payload is
-/// `<kind> <force> <YYYY-MM>`. Running servers `LISTEN` on it to refresh their snapshot.
+/// `<kind> <force> <YYYY-MM>` for monthly CSVs and `<kind> <force> <neighbourhood or ->` for
+/// force and neighbourhood files. Running servers `LISTEN` on it to refresh their snapshot.
 pub const IMPORT_CHANNEL: &str = "police_api_import";
 
 /// Opens a connection, naming the server (without credentials) when that fails.
