@@ -53,6 +53,8 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Write a synthetic archive in the exact police.uk format.
     Generate(GenerateArgs),
+    /// Print the OpenAPI document (as committed in openapi/openapi.json).
+    Openapi,
 }
 
 #[derive(Debug, Args)]
@@ -189,6 +191,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("applied {} migrations; the schema is current", applied.len());
             }
         }
+        Command::Openapi => print!("{}", server::openapi_json()),
         Command::Generate(args) => {
             let options = generate_options(&args);
             let started = Instant::now();

@@ -85,6 +85,7 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(routes::stops::stops_no_location)
             .service(routes::stops::stops_force)
             .service(routes::neighbourhoods::locate_neighbourhood)
+            .service(crate::docs::openapi_json)
             // `/{force}/…` matches any two- or three-segment path: actix tries resources in
             // the order they are registered, so these must stay after every fixed route.
             .service(routes::neighbourhoods::neighbourhoods)
@@ -96,6 +97,41 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
     );
 }
 
+/// The OpenAPI document: the base from `police-openapi` and every route registered by
+/// [`configure`], collected from the handlers' `#[utoipa::path]` annotations.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_app, mut document) = App::new()
+        .into_utoipa_app()
+        .openapi(police_openapi::base_document())
+        .configure(configure)
+        .split_for_parts();
+    split_form_posts(&mut document);
+    document
+}
+
+/// The area routes take GET and a form POST through one handler, so utoipa describes both
+/// with one operation. Make them two: GET without a request body, POST with its own
+/// operation id (operation ids must be unique).
+fn split_form_posts(document: &mut utoipa::openapi::OpenApi) {
+    for item in document.paths.paths.values_mut() {
+        let (Some(get), Some(post)) = (item.get.as_mut(), item.post.as_mut()) else { continue };
+        get.request_body = None;
+        if let Some(id) = &post.operation_id {
+            post.operation_id = Some(format!("{id}_form"));
+        }
+        if let Some(summary) = &post.summary {
+            post.summary = Some(format!("{} (form POST)", summary.trim_end_matches('.')));
+        }
+    }
+}
+
+/// [`openapi_document`] as the pretty-printed JSON committed in `openapi/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut json = openapi_document().to_pretty_json().expect("the document serialises");
+    json.push('\n');
+    json
+}
+
 /// Builds the server on an already bound listener (port 0 works: tests use it).
 pub fn build(
     listener: TcpListener,
@@ -103,16 +139,21 @@ pub fn build(
     options: &ServerOptions,
 ) -> std::io::Result<Server> {
     let data = web::Data::from(state);
+    let document = web::Data::new(crate::docs::OpenApiJson(openapi_json()));
     let mut server = HttpServer::new(move || {
         let (app, _openapi) = App::new()
             .app_data(data.clone())
+            .app_data(document.clone())
             .wrap(from_fn(limit_request_line))
             .wrap(Compress::default())
             .wrap(DefaultHeaders::new().add(("Access-Control-Allow-Origin", "*")))
             .into_utoipa_app()
             .configure(configure)
             .split_for_parts();
-        app.default_service(web::to(routes::not_found))
+        app.route("/docs", web::get().to(crate::docs::page))
+            .route("/docs/", web::get().to(crate::docs::page))
+            .route("/docs/{asset}", web::get().to(crate::docs::asset))
+            .default_service(web::to(routes::not_found))
     })
     // Signals are handled by the process (see `store::Store::open`), which stops the
     // embedded PostgreSQL in order.

@@ -1,6 +1,10 @@
 //! The police.uk wire contract: the JSON shapes police.uk answers with, as serde types that
 //! also describe themselves to OpenAPI (utoipa). Field order here is the order on the wire.
 
+pub mod document;
+
+pub use document::{base_document, ApiDoc};
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

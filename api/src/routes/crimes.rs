@@ -34,7 +34,7 @@ pub(crate) fn request_params(request: &HttpRequest, body: &[u8]) -> Result<Param
 /// (`application/x-www-form-urlencoded` or `multipart/form-data`) with the same parameters.
 /// More results than the server's cap (10,000 by default, as police.uk) answer 503.
 #[utoipa::path(
-    get, post,
+    method(get, post),
     request_body(
         content = AreaForm,
         content_type = "application/x-www-form-urlencoded",

@@ -17,7 +17,7 @@ use crate::server::AppState;
 /// with a form body works as for `crimes-street`. More outcomes than the server's cap
 /// answer 503. Outcomes whose crime month was not imported are not listed.
 #[utoipa::path(
-    get, post,
+    method(get, post),
     request_body(
         content = AreaForm,
         content_type = "application/x-www-form-urlencoded",

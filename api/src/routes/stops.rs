@@ -59,7 +59,7 @@ fn force(params: &Params) -> Result<&str, ApiError> {
 /// (`application/x-www-form-urlencoded` or `multipart/form-data`) with the same parameters.
 /// There is no cap on the number of results (police.uk documents none).
 #[utoipa::path(
-    get, post,
+    method(get, post),
     request_body(
         content = AreaForm,
         content_type = "application/x-www-form-urlencoded",
