@@ -2,6 +2,18 @@
 
 use std::process::Command;
 
+/// The value of `--months N` on the command line (default 1).
+pub fn months_arg() -> anyhow::Result<u32> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == "--months") {
+        None => Ok(1),
+        Some(i) => {
+            let value = args.get(i + 1).ok_or_else(|| anyhow::anyhow!("--months needs a value"))?;
+            Ok(value.parse()?)
+        }
+    }
+}
+
 /// One line naming the machine: CPU model, core count, memory, kernel.
 pub fn machine_description() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();

@@ -14,12 +14,7 @@ use police_storage::generate::{generate, GenerateOptions};
 use police_storage::import::{import_paths, FileKind, FileStatus, ImportOptions, Silent};
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let months = args
-        .iter()
-        .position(|a| a == "--months")
-        .and_then(|i| args.get(i + 1))
-        .map_or(Ok(1), |m| m.parse())?;
+    let months = police_benches::months_arg()?;
     let scratch = tempfile::tempdir()?;
     let archive = scratch.path().join("archive");
     let options = GenerateOptions::national(months);

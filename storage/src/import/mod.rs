@@ -270,6 +270,24 @@ impl LocationCache {
     fn coordinates(location: &parse::LocationKey) -> (u64, u64) {
         (location.longitude.to_bits(), location.latitude.to_bits())
     }
+
+    /// Ids for the `keys` found in `map` (0 elsewhere), and the indexes of those not found.
+    fn partition<K: std::hash::Hash + Eq>(
+        map: &Mutex<HashMap<K, i32>>,
+        keys: &[parse::LocationKey],
+        key: impl Fn(&parse::LocationKey) -> K,
+    ) -> (Vec<i32>, Vec<usize>) {
+        let known = map.lock().expect("no worker panics holding it");
+        let mut ids = vec![0; keys.len()];
+        let mut unknown = Vec::new();
+        for (index, location) in keys.iter().enumerate() {
+            match known.get(&key(location)) {
+                Some(&id) => ids[index] = id,
+                None => unknown.push(index),
+            }
+        }
+        (ids, unknown)
+    }
 }
 
 /// Imports one file in one transaction and reports what happened; never panics on bad data.
@@ -467,17 +485,7 @@ fn resolve_locations(
     cache: &LocationCache,
 ) -> anyhow::Result<ResolvedLocations> {
     let keys = &parsed.locations.keys;
-    let mut ids = vec![0; keys.len()];
-    let mut unknown = Vec::new();
-    {
-        let known = cache.ids.lock().expect("no worker panics holding it");
-        for (index, key) in keys.iter().enumerate() {
-            match known.get(&LocationCache::key(key)) {
-                Some(&id) => ids[index] = id,
-                None => unknown.push(index),
-            }
-        }
-    }
+    let (mut ids, unknown) = LocationCache::partition(&cache.ids, keys, LocationCache::key);
     if unknown.is_empty() {
         return Ok((ids, Vec::new()));
     }

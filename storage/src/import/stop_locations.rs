@@ -49,17 +49,8 @@ pub(super) fn resolve_stop_locations(
     cache: &LocationCache,
 ) -> anyhow::Result<ResolvedLocations> {
     let keys = &parsed.locations.keys;
-    let mut ids = vec![0; keys.len()];
-    let mut unknown = Vec::new();
-    {
-        let known = cache.by_coordinates.lock().expect("no worker panics holding it");
-        for (index, key) in keys.iter().enumerate() {
-            match known.get(&LocationCache::coordinates(key)) {
-                Some(&id) => ids[index] = id,
-                None => unknown.push(index),
-            }
-        }
-    }
+    let (mut ids, unknown) =
+        LocationCache::partition(&cache.by_coordinates, keys, LocationCache::coordinates);
     if unknown.is_empty() {
         return Ok((ids, Vec::new()));
     }
