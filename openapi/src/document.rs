@@ -24,7 +24,7 @@ police.uk are listed in docs/COMPATIBILITY.md.",
         (name = "crimes", description = "Street-level crimes and the months available"),
         (name = "outcomes", description = "Outcomes of crimes"),
         (name = "neighbourhoods", description = "Neighbourhood policing teams and their areas"),
-        (name = "stop-and-search", description = "Stop and search records"),
+        (name = "stops", description = "Stop and search records"),
         (name = "docs", description = "This document"),
     )
 )]

@@ -463,7 +463,17 @@ fn lock_data_dir(data_dir: &Path) -> anyhow::Result<File> {
         .truncate(false)
         .open(&path)
         .with_context(|| format!("cannot open {}", path.display()))?;
-    match file.try_lock() {
+    // A lock released a moment ago can still be held by a process that forked from ours and
+    // has not yet exec'd (the copy of the descriptor closes at exec): allow it a moment.
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    let mut attempt = file.try_lock();
+    while matches!(attempt, Err(fs::TryLockError::WouldBlock))
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+        attempt = file.try_lock();
+    }
+    match attempt {
         Ok(()) => {}
         Err(fs::TryLockError::WouldBlock) => {
             let mut holder = String::new();
