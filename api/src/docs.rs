@@ -21,7 +21,7 @@ pub struct OpenApiJson(pub String);
 )]
 #[get("/openapi.json")]
 pub async fn openapi_json(document: web::Data<OpenApiJson>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(document.0.clone())
+    crate::render::json_body(document.0.clone())
 }
 
 /// `/docs`: Swagger UI over `/api/openapi.json`.

@@ -68,8 +68,8 @@ fn outcome_category_of(code: u8) -> OutcomeCategory<'static> {
     OutcomeCategory { code: category.code, name: category.name }
 }
 
-/// A `200 application/json` response with `body`.
-pub fn json_body(body: Vec<u8>) -> HttpResponse {
+/// A `200 application/json` response with `body`: every JSON answer goes through here.
+pub fn json_body<B: actix_web::body::MessageBody + 'static>(body: B) -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(body)
 }
 

@@ -222,7 +222,7 @@ impl Drop for BackgroundServer {
 /// The JSON response police.uk gives: compact, `application/json`.
 pub fn json_response<T: serde::Serialize>(value: &T) -> HttpResponse {
     match serde_json::to_vec(value) {
-        Ok(body) => HttpResponse::Ok().content_type("application/json").body(body),
+        Ok(body) => crate::render::json_body(body),
         Err(_) => HttpResponse::InternalServerError().finish(),
     }
 }

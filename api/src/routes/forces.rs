@@ -32,7 +32,7 @@ pub(crate) fn not_found() -> ApiError {
 
 /// Pre-rendered JSON as police.uk's response.
 pub(crate) fn json_bytes(body: &[u8]) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(body.to_vec())
+    crate::render::json_body(body.to_vec())
 }
 
 /// Specific force.

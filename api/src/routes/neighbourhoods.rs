@@ -103,7 +103,7 @@ pub async fn neighbourhood_boundary(
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
     let body = snapshot.neighbourhoods.boundary_json(neighbourhood(&snapshot, &path)?);
-    Ok(HttpResponse::Ok().content_type("application/json").body(body))
+    Ok(crate::render::json_body(body))
 }
 
 /// Neighbourhood team.
