@@ -142,7 +142,12 @@ try {
   if ((await tryOut.count()) && /try it out/i.test(await tryOut.innerText())) await tryOut.click();
   for (const [name, value] of Object.entries(INPUTS)) {
     const input = op.locator(`tr[data-param-name="${name}"] input, tr[data-param-name="${name}"] select`).first();
-    if (!(await input.count())) fail(`no input for parameter "${name}" of ${TARGET.method} ${TARGET.path}`);
+    // Swagger UI renders the parameter rows after the block opens: wait for them.
+    try {
+      await input.waitFor({ state: "visible", timeout: TIMEOUT_MS });
+    } catch {
+      fail(`no input for parameter "${name}" of ${TARGET.method} ${TARGET.path}`);
+    }
     await input.fill(value);
   }
   // The request Execute sends, seen on the wire as well as on the page.
