@@ -136,6 +136,17 @@ fn coordinate(params: &Params, key: &str, limit: f64) -> Result<f64, ApiError> {
     Ok(value.clamp(-limit, limit))
 }
 
+/// The snap point a `location_id` names, if it is a number this snapshot knows.
+pub fn snap_point(location_id: &str, snapshot: &Snapshot) -> Option<u32> {
+    location_id.trim().parse().ok().and_then(|id| snapshot.index.point_by_id(id))
+}
+
+/// [`snap_point`], or the 404 that crimes and outcomes answer for an unknown `location_id`.
+pub fn known_snap_point(location_id: &str, snapshot: &Snapshot) -> Result<u32, ApiError> {
+    snap_point(location_id, snapshot)
+        .ok_or_else(|| ApiError::NotFound(format!("no location with id {location_id:?}")))
+}
+
 /// A point from `lat` and `lng` (400 when either is missing or not a number).
 pub fn point(params: &Params) -> Result<(f64, f64), ApiError> {
     Ok((coordinate(params, "lat", 90.0)?, coordinate(params, "lng", 180.0)?))

@@ -99,13 +99,7 @@ pub async fn crimes_at_location(
     let params = Params::from_query(&request)?;
     let snapshot = state.current();
     let point = match params.get("location_id") {
-        Some(text) => Some(
-            text.trim()
-                .parse()
-                .ok()
-                .and_then(|id| snapshot.index.point_by_id(id))
-                .ok_or_else(|| ApiError::NotFound(format!("no location with id {text:?}")))?,
-        ),
+        Some(text) => Some(params::known_snap_point(text, &snapshot)?),
         None => {
             let (lat, lng) = params::point(&params)?;
             snapshot

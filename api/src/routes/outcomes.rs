@@ -51,13 +51,7 @@ pub async fn outcomes_at_location(
         Area(Area),
     }
     let place = match params.get("location_id") {
-        Some(text) => Place::Point(
-            text.trim()
-                .parse()
-                .ok()
-                .and_then(|id| snapshot.index.point_by_id(id))
-                .ok_or_else(|| ApiError::NotFound(format!("no location with id {text:?}")))?,
-        ),
+        Some(text) => Place::Point(params::known_snap_point(text, &snapshot)?),
         None if params.get("poly").is_some() => Place::Area(params::area(&params)?),
         None => {
             let (lat, lng) = params::area(&params).and_then(|_| params::point(&params))?;

@@ -122,11 +122,7 @@ pub async fn stops_at_location(
     let MonthChoice::Month(month) = month(&params, &snapshot)? else {
         return Ok(render::stops(&[]));
     };
-    let stops = location_id
-        .trim()
-        .parse()
-        .ok()
-        .and_then(|id| snapshot.index.point_by_id(id))
+    let stops = params::snap_point(location_id, &snapshot)
         .map(|point| snapshot.stops.stops_at_point(&snapshot.index, month, point))
         .unwrap_or_default();
     Ok(render::stops(&stops))
