@@ -1,8 +1,13 @@
 //! The in-memory index on a generated national month: snapshot build time from
 //! PostgreSQL, resident memory per crime, and the latency of dense one-mile queries.
 //!
-//! `cargo run --release -p police-benches --bin index-bench [-- --months N]`
+//! `cargo run --release -p police-benches --bin index-bench [-- --months N] [--keep DIR]`
+//!
+//! With `--keep DIR` the generated months are imported into an embedded PostgreSQL under
+//! `DIR` and kept there: a later run with the same `DIR` (and the same `--months`) measures
+//! the snapshot again without generating and importing anew.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use police_storage::embedded::{EmbeddedOptions, EmbeddedPostgres};
@@ -25,22 +30,46 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
+/// The value of `--keep DIR`, if given.
+fn keep_arg() -> anyhow::Result<Option<PathBuf>> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == "--keep") {
+        None => Ok(None),
+        Some(i) => {
+            let value = args.get(i + 1).ok_or_else(|| anyhow::anyhow!("--keep needs a value"))?;
+            Ok(Some(PathBuf::from(value)))
+        }
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let months = police_benches::months_arg()?;
-    let scratch = tempfile::tempdir()?;
-    let archive = scratch.path().join("archive");
-    let options = GenerateOptions::national(months);
-    generate(&options, &archive)?;
-    let cluster = EmbeddedPostgres::start(EmbeddedOptions {
-        data_dir: scratch.path().join("data"),
-        durable: true,
-    })?;
+    let temporary = tempfile::tempdir()?;
+    let scratch = keep_arg()?.unwrap_or_else(|| temporary.path().to_owned());
+    // Written once the import has finished, with the number of months imported.
+    let imported_marker = scratch.join("imported-months");
+    let already_imported = std::fs::read_to_string(&imported_marker).ok();
+    if let Some(imported) = &already_imported {
+        anyhow::ensure!(
+            imported.trim() == months.to_string(),
+            "{} holds {} imported month(s), not {months}",
+            scratch.display(),
+            imported.trim()
+        );
+    }
+    let cluster =
+        EmbeddedPostgres::start(EmbeddedOptions { data_dir: scratch.join("data"), durable: true })?;
     let url = cluster.database_url();
-    police_storage::db::run_migrations(&mut police_storage::db::connect(&url)?)?;
-    let imported =
-        import_paths(&url, std::slice::from_ref(&archive), &ImportOptions::default(), &Silent)?;
-    anyhow::ensure!(imported.problems() == 0, "the generated archive did not import cleanly");
-    std::fs::remove_dir_all(&archive)?;
+    if already_imported.is_none() {
+        let archive = scratch.join("archive");
+        generate(&GenerateOptions::national(months), &archive)?;
+        police_storage::db::run_migrations(&mut police_storage::db::connect(&url)?)?;
+        let imported =
+            import_paths(&url, std::slice::from_ref(&archive), &ImportOptions::default(), &Silent)?;
+        anyhow::ensure!(imported.problems() == 0, "the generated archive did not import cleanly");
+        std::fs::remove_dir_all(&archive)?;
+        std::fs::write(&imported_marker, months.to_string())?;
+    }
 
     let rss_before = rss_bytes();
     let started = Instant::now();
@@ -96,9 +125,9 @@ fn main() -> anyhow::Result<()> {
 
     println!("Machine: {}", police_benches::machine_description());
     println!(
-        "Data: {months} generated national month(s): {crimes} crimes, {} snap points, {} outcome rows imported\n",
+        "Data: {months} generated national month(s): {crimes} crimes, {} snap points, {} outcomes\n",
         index.point_count(),
-        imported.files.iter().filter(|f| f.kind == police_storage::import::FileKind::Outcomes).map(|f| f.rows_accepted).sum::<u64>()
+        index.outcome_count()
     );
     println!("| measure | value |");
     println!("|---|---:|");
@@ -107,6 +136,19 @@ fn main() -> anyhow::Result<()> {
         "| resident memory added by the snapshot | {:.0} MiB ({:.0} bytes per crime, outcomes and snap points included) |",
         (rss_after.saturating_sub(rss_before)) as f64 / 1048576.0,
         (rss_after.saturating_sub(rss_before)) as f64 / crimes as f64
+    );
+    let memory = index.memory_report();
+    for (component, bytes) in &memory.components {
+        println!(
+            "| crime index: {component} | {:.1} MiB ({:.1} bytes per crime) |",
+            *bytes as f64 / 1048576.0,
+            *bytes as f64 / crimes as f64
+        );
+    }
+    println!(
+        "| crime index: total heap | {:.1} MiB ({:.1} bytes per crime) |",
+        memory.total() as f64 / 1048576.0,
+        memory.total() as f64 / crimes as f64
     );
     for (label, points) in [("dense (city centre)", &dense), ("countryside", &rural)] {
         let (query, total, results, bytes) = measure(points);

@@ -4,6 +4,7 @@
 //! built from plain values (see [`IndexBuilder`]), so it can be tested and benchmarked alone.
 
 mod build;
+mod memory;
 pub mod stops;
 #[cfg(test)]
 mod tests;
@@ -11,6 +12,7 @@ mod tests;
 use std::collections::HashMap;
 
 pub use build::{CrimeInput, IndexBuilder, OutcomeInput};
+pub use memory::MemoryReport;
 pub use stops::{StopIndex, StopIndexBuilder, StopInput, StopRef, UNNAMED_LOCATION};
 
 use crate::reference::{crime_category, outcome_category};
@@ -229,6 +231,58 @@ impl CrimeIndex {
     /// Number of crimes.
     pub fn crime_count(&self) -> usize {
         self.records.len()
+    }
+
+    /// Heap bytes of the index by component.
+    pub fn memory_report(&self) -> MemoryReport {
+        use memory::{hash_map_bytes, str_bytes, str_pool_bytes, vec_bytes};
+        let mut report = MemoryReport::default();
+        report.add("crime records", vec_bytes(&self.records));
+        report.add(
+            "crimes by month and snap point",
+            vec_bytes(&self.months)
+                + self.months.iter().map(|m| vec_bytes(&m.offsets)).sum::<usize>(),
+        );
+        report.add(
+            "persistent-id index",
+            vec_bytes(&self.persistent_index)
+                + hash_map_bytes(&self.other_persistent_ids)
+                + hash_map_bytes(&self.other_persistent_index)
+                + 2 * self.other_persistent_ids.values().map(|id| str_bytes(id)).sum::<usize>(),
+        );
+        report.add(
+            "outcomes by month and snap point",
+            vec_bytes(&self.outcomes)
+                + self
+                    .outcomes
+                    .iter()
+                    .map(|m| vec_bytes(&m.records) + vec_bytes(&m.offsets))
+                    .sum::<usize>(),
+        );
+        report.add("outcomes by crime", vec_bytes(&self.outcomes_by_crime));
+        report.add(
+            "snap points",
+            vec_bytes(&self.points)
+                + self
+                    .points
+                    .iter()
+                    .map(|p| str_bytes(&p.name) + str_bytes(&p.subtype))
+                    .sum::<usize>(),
+        );
+        report.add("snap point ids", hash_map_bytes(&self.point_by_id));
+        report.add("R-tree over snap points", self.spatial.heap_bytes());
+        report.add(
+            "text pools (forces, contexts, outcome names)",
+            str_pool_bytes(&self.forces)
+                + str_pool_bytes(&self.contexts)
+                + str_pool_bytes(&self.outcome_names),
+        );
+        report
+    }
+
+    /// Number of outcomes whose crime is in the index.
+    pub fn outcome_count(&self) -> usize {
+        self.outcomes_by_crime.len()
     }
 
     /// Number of snap points.

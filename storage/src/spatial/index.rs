@@ -50,6 +50,23 @@ impl SpatialIndex {
         self.tree.size()
     }
 
+    /// Bytes the tree holds on the heap: every node's child list (rstar does not expose the
+    /// lists' capacity, so this counts their length).
+    pub fn heap_bytes(&self) -> usize {
+        fn node_bytes(node: &ParentNode<Entry>) -> usize {
+            let children = node.children();
+            let own = std::mem::size_of_val(children);
+            own + children
+                .iter()
+                .map(|child| match child {
+                    RTreeNode::Leaf(_) => 0,
+                    RTreeNode::Parent(parent) => node_bytes(parent),
+                })
+                .sum::<usize>()
+        }
+        node_bytes(self.tree.root())
+    }
+
     /// Whether no point is indexed.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
