@@ -229,7 +229,7 @@ fn load_index(database_url: &str, shared: &str) -> anyhow::Result<CrimeIndex> {
                 as u8,
         })
     })?;
-    Ok(builder.build())
+    builder.build()
 }
 
 /// Streams the stops out of the store (timestamps in UTC) into an index over `points`.

@@ -1,9 +1,12 @@
 //! The in-memory index the API answers from: snap points in an R-tree, and for every month
-//! the crimes grouped by snap point in flat arrays (CSR: per-point offsets into one record
-//! array), outcomes likewise, and a persistent-id lookup. No database types here: it is
+//! the crimes grouped by snap point in flat arrays (CSR: offsets into one record array for
+//! the snap points that have crimes that month), outcomes likewise, and a persistent-id
+//! lookup. Built for national scale: about 60 bytes per crime, outcomes and snap points
+//! included (see [`CrimeIndex::memory_report`]). No database types here: it is
 //! built from plain values (see [`IndexBuilder`]), so it can be tested and benchmarked alone.
 
 mod build;
+mod compact;
 mod memory;
 pub mod stops;
 #[cfg(test)]
@@ -14,6 +17,8 @@ use std::collections::HashMap;
 pub use build::{CrimeInput, IndexBuilder, OutcomeInput};
 pub use memory::MemoryReport;
 pub use stops::{StopIndex, StopIndexBuilder, StopInput, StopRef, UNNAMED_LOCATION};
+
+use compact::{PointGroups, PositionMap, RankedBits};
 
 use crate::reference::{crime_category, outcome_category};
 use crate::spatial::{Area, SpatialIndex};
@@ -48,29 +53,38 @@ pub struct SnapPoint {
     pub subtype: Box<str>,
 }
 
-/// One crime, compactly. Its month, snap point and position follow from where it sits in
-/// the index; text lives in the index's pools.
+/// One crime, compactly (8 bytes). Its month, snap point and position follow from where it
+/// sits in the index; its Crime ID, and text, live in the index's side arrays and pools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CrimeRecord {
-    /// The police.uk Crime ID as 32 bytes (64 hex digits), when [`CrimeRecord::HEX_ID`].
-    persistent_id: [u8; 32],
     pub id: u32,
-    /// Index into the context pool; 0 is `""`.
-    context: u32,
-    /// Index into the outcome name pool; 0 is "no outcome".
-    last_outcome: u16,
-    /// `Month::index()` of the latest recorded outcome; 0 when no outcome was imported.
-    outcome_month: u16,
     pub category: u8,
     pub force: u8,
+    /// Index into the outcome name pool; 0 is "no outcome", [`CrimeRecord::LAST_OUTCOME_ELSEWHERE`]
+    /// says the index is in the index's side table.
+    last_outcome: u8,
+    /// [`CrimeRecord::OTHER_ID`], [`CrimeRecord::HAS_CONTEXT`], and above
+    /// [`CrimeRecord::OUTCOME_MONTH_SHIFT`] the months from the crime's month to its latest
+    /// recorded outcome (0 also when none was imported), or
+    /// [`CrimeRecord::OUTCOME_MONTH_ELSEWHERE`].
     flags: u8,
 }
 
 impl CrimeRecord {
-    /// The record has a Crime ID stored as 32 bytes.
-    const HEX_ID: u8 = 1;
     /// The record has a Crime ID that is not 64 hex digits (kept in a side table).
-    const OTHER_ID: u8 = 2;
+    const OTHER_ID: u8 = 1;
+    /// The record's context is not `""` (its pool index is in a side table).
+    const HAS_CONTEXT: u8 = 2;
+    const OUTCOME_MONTH_SHIFT: u8 = 2;
+    /// The latest outcome's month is not 0 to 62 months after the crime's: it is in a side
+    /// table.
+    const OUTCOME_MONTH_ELSEWHERE: u8 = 63;
+    /// The last outcome's pool index does not fit a byte: it is in a side table.
+    const LAST_OUTCOME_ELSEWHERE: u8 = u8::MAX;
+
+    fn outcome_month_delta(&self) -> u8 {
+        self.flags >> Self::OUTCOME_MONTH_SHIFT
+    }
 }
 
 /// A crime as read from the index, with everything needed to render it.
@@ -94,23 +108,26 @@ impl<'a> CrimeRef<'a> {
     where
         'a: 'b,
     {
-        let flags = self.record.flags;
-        if flags & CrimeRecord::HEX_ID != 0 {
+        if let Some(bytes) = self.index.hex_id(self.position) {
             const HEX: &[u8; 16] = b"0123456789abcdef";
-            for (i, byte) in self.record.persistent_id.iter().enumerate() {
+            for (i, byte) in bytes.iter().enumerate() {
                 buffer[2 * i] = HEX[(byte >> 4) as usize];
                 buffer[2 * i + 1] = HEX[(byte & 15) as usize];
             }
             std::str::from_utf8(&buffer[..]).expect("hex digits are ASCII")
-        } else if flags & CrimeRecord::OTHER_ID != 0 {
-            self.index.other_persistent_ids.get(&self.position).map_or("", |id| id)
+        } else if self.record.flags & CrimeRecord::OTHER_ID != 0 {
+            self.index.other_persistent_ids.get(self.position).map_or("", |id| id)
         } else {
             ""
         }
     }
 
     pub fn context(&self) -> &'a str {
-        &self.index.contexts[self.record.context as usize]
+        if self.record.flags & CrimeRecord::HAS_CONTEXT == 0 {
+            return "";
+        }
+        let pool_index = self.index.record_contexts.get(self.position).copied().unwrap_or(0);
+        &self.index.contexts[pool_index as usize]
     }
 
     pub fn force_id(&self) -> &'a str {
@@ -121,26 +138,36 @@ impl<'a> CrimeRef<'a> {
     /// The month is that of the latest outcome in the imported outcomes data, or the crime's
     /// own month when none was imported (see COMPATIBILITY.md).
     pub fn outcome_status(&self) -> Option<(&'a str, Month)> {
-        if self.record.last_outcome == 0 {
-            return None;
-        }
-        let name = &self.index.outcome_names[self.record.last_outcome as usize];
-        let month = match self.record.outcome_month {
-            0 => self.month,
-            index => Month::from_index(index as u32).unwrap_or(self.month),
+        let pool_index = match self.record.last_outcome {
+            0 => return None,
+            CrimeRecord::LAST_OUTCOME_ELSEWHERE => {
+                *self.index.rare_last_outcomes.get(self.position).expect("kept at build")
+            }
+            inline => u32::from(inline),
+        };
+        let name = &self.index.outcome_names[pool_index as usize];
+        let month = match self.record.outcome_month_delta() {
+            CrimeRecord::OUTCOME_MONTH_ELSEWHERE => self
+                .index
+                .distant_outcome_months
+                .get(self.position)
+                .and_then(|&index| Month::from_index(u32::from(index)))
+                .unwrap_or(self.month),
+            delta => self.month.plus(i32::from(delta)).unwrap_or(self.month),
         };
         Some((name, month))
     }
 
     /// The outcomes recorded for this crime, oldest first.
     pub fn outcomes(&self) -> impl Iterator<Item = (Month, u8)> + 'a {
-        let all = &self.index.outcomes_by_crime;
+        let index = self.index;
+        let by_crime = &index.outcomes_by_crime;
         let position = self.position;
-        let start = all.partition_point(|o| o.crime < position);
-        all[start..]
+        let start = by_crime.partition_point(|&o| index.outcome_crimes[o as usize] < position);
+        by_crime[start..]
             .iter()
-            .take_while(move |o| o.crime == position)
-            .map(|o| (Month::from_index(o.month as u32).expect("valid month"), o.code))
+            .take_while(move |&&o| index.outcome_crimes[o as usize] == position)
+            .map(move |&o| (index.outcome_month(o), index.outcome_codes[o as usize]))
     }
 }
 
@@ -168,39 +195,25 @@ pub struct TooManyResults {
 }
 
 /// One month of crimes: records `start..located_end` are grouped by snap point through
-/// `offsets`; `located_end..end` have no location, sorted by force.
+/// `groups` (entries relative to `start`); `located_end..end` have no location, by force.
 #[derive(Debug, Clone)]
 struct MonthCrimes {
     month: Month,
     start: u32,
     located_end: u32,
     end: u32,
-    /// `offsets[p]..offsets[p + 1]` (relative to `start`) are the crimes at snap point `p`;
-    /// empty when the month has no located crimes.
-    offsets: Vec<u32>,
+    groups: PointGroups,
 }
 
-/// An outcome, grouped by month and snap point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct OutcomeRecord {
-    crime: u32,
-    code: u8,
-}
-
-/// One month of outcomes with a location, grouped by snap point.
+/// One month of outcomes (the month they were recorded): outcomes `start..end` of the
+/// index's outcome arrays; those with a location first, grouped by snap point through
+/// `groups` (entries relative to `start`), each group by crime.
 #[derive(Debug, Clone)]
 struct MonthOutcomes {
     month: Month,
-    records: Vec<OutcomeRecord>,
-    offsets: Vec<u32>,
-}
-
-/// An outcome of a crime, for `outcomes-for-crime`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct CrimeOutcome {
-    crime: u32,
-    month: u16,
-    code: u8,
+    start: u32,
+    end: u32,
+    groups: PointGroups,
 }
 
 /// The whole index. Immutable once built.
@@ -213,16 +226,30 @@ pub struct CrimeIndex {
     records: Vec<CrimeRecord>,
     /// Sorted by month.
     months: Vec<MonthCrimes>,
-    /// (first 8 bytes of the Crime ID, record position), sorted.
-    persistent_index: Vec<(u64, u32)>,
-    other_persistent_ids: HashMap<u32, Box<str>>,
+    /// Which records have a Crime ID of 64 hex digits.
+    hex_id_records: RankedBits,
+    /// Those Crime IDs as 32 bytes, in record order.
+    hex_ids: Vec<[u8; 32]>,
+    /// Indexes into `hex_ids`, sorted by the Crime ID (then record order).
+    hex_id_order: Vec<u32>,
+    other_persistent_ids: PositionMap<Box<str>>,
     other_persistent_index: HashMap<Box<str>, u32>,
     contexts: Vec<Box<str>>,
+    /// Context pool indexes of the records with [`CrimeRecord::HAS_CONTEXT`].
+    record_contexts: PositionMap<u32>,
     outcome_names: Vec<Box<str>>,
-    /// Sorted by month.
-    outcomes: Vec<MonthOutcomes>,
-    /// Sorted by (crime, month).
-    outcomes_by_crime: Vec<CrimeOutcome>,
+    /// Outcome name pool indexes that do not fit [`CrimeRecord`]'s byte.
+    rare_last_outcomes: PositionMap<u32>,
+    /// `Month::index()` of the latest outcome, where [`CrimeRecord::OUTCOME_MONTH_ELSEWHERE`].
+    distant_outcome_months: PositionMap<u16>,
+    /// Sorted by month; they cover the outcome arrays in order.
+    outcome_months: Vec<MonthOutcomes>,
+    /// Each outcome's crime (its record position) …
+    outcome_crimes: Vec<u32>,
+    /// … and its position in [`crate::reference::OUTCOME_CATEGORIES`].
+    outcome_codes: Vec<u8>,
+    /// Outcome positions, sorted by (crime, month, code).
+    outcomes_by_crime: Vec<u32>,
     /// Outcomes whose crime is not in the index (their crime month was not imported).
     pub orphan_outcomes: u64,
 }
@@ -241,23 +268,31 @@ impl CrimeIndex {
         report.add(
             "crimes by month and snap point",
             vec_bytes(&self.months)
-                + self.months.iter().map(|m| vec_bytes(&m.offsets)).sum::<usize>(),
+                + self.months.iter().map(|m| m.groups.heap_bytes()).sum::<usize>(),
+        );
+        report.add(
+            "Crime IDs (32 bytes each, and which records have one)",
+            vec_bytes(&self.hex_ids) + self.hex_id_records.heap_bytes(),
         );
         report.add(
             "persistent-id index",
-            vec_bytes(&self.persistent_index)
-                + hash_map_bytes(&self.other_persistent_ids)
+            vec_bytes(&self.hex_id_order)
+                + self.other_persistent_ids.heap_bytes()
                 + hash_map_bytes(&self.other_persistent_index)
                 + 2 * self.other_persistent_ids.values().map(|id| str_bytes(id)).sum::<usize>(),
         );
         report.add(
+            "contexts, rare last outcomes and outcome months",
+            self.record_contexts.heap_bytes()
+                + self.rare_last_outcomes.heap_bytes()
+                + self.distant_outcome_months.heap_bytes(),
+        );
+        report.add(
             "outcomes by month and snap point",
-            vec_bytes(&self.outcomes)
-                + self
-                    .outcomes
-                    .iter()
-                    .map(|m| vec_bytes(&m.records) + vec_bytes(&m.offsets))
-                    .sum::<usize>(),
+            vec_bytes(&self.outcome_crimes)
+                + vec_bytes(&self.outcome_codes)
+                + vec_bytes(&self.outcome_months)
+                + self.outcome_months.iter().map(|m| m.groups.heap_bytes()).sum::<usize>(),
         );
         report.add("outcomes by crime", vec_bytes(&self.outcomes_by_crime));
         report.add(
@@ -282,7 +317,7 @@ impl CrimeIndex {
 
     /// Number of outcomes whose crime is in the index.
     pub fn outcome_count(&self) -> usize {
-        self.outcomes_by_crime.len()
+        self.outcome_crimes.len()
     }
 
     /// Number of snap points.
@@ -313,6 +348,18 @@ impl CrimeIndex {
         self.months.binary_search_by_key(&month, |m| m.month).ok().map(|i| &self.months[i])
     }
 
+    /// The Crime ID of the record at `position` as 32 bytes, when it is 64 hex digits.
+    fn hex_id(&self, position: u32) -> Option<&[u8; 32]> {
+        self.hex_id_records
+            .get(position)
+            .then(|| &self.hex_ids[self.hex_id_records.rank(position) as usize])
+    }
+
+    /// The month an outcome (by position) was recorded.
+    fn outcome_month(&self, outcome: u32) -> Month {
+        self.outcome_months[self.outcome_months.partition_point(|m| m.end <= outcome)].month
+    }
+
     fn crime_ref(&self, position: u32, month: Month, point: Option<u32>) -> CrimeRef<'_> {
         CrimeRef {
             index: self,
@@ -332,18 +379,16 @@ impl CrimeIndex {
         cap: Option<usize>,
     ) -> Result<Vec<CrimeRef<'_>>, TooManyResults> {
         let Some(data) = self.month(month) else { return Ok(Vec::new()) };
-        if data.offsets.is_empty() {
-            return Ok(Vec::new());
-        }
         let matches = |r: &CrimeRecord| category.is_none_or(|c| r.category == c);
         let range = |p: u32| {
-            let p = p as usize;
-            (data.start + data.offsets[p])..(data.start + data.offsets[p + 1])
+            let group = data.groups.range(p);
+            (data.start + group.start)..(data.start + group.end)
         };
         let found: usize = points
             .iter()
             .map(|&p| {
-                self.records[range(p).start as usize..range(p).end as usize]
+                let range = range(p);
+                self.records[range.start as usize..range.end as usize]
                     .iter()
                     .filter(|r| matches(r))
                     .count()
@@ -414,16 +459,13 @@ impl CrimeIndex {
     pub fn crime_by_persistent_id(&self, persistent_id: &str) -> Option<CrimeRef<'_>> {
         let position = match build::decode_hex_id(persistent_id) {
             Some(bytes) => {
-                let prefix = u64::from_be_bytes(bytes[..8].try_into().expect("8 bytes"));
-                let start = self.persistent_index.partition_point(|(p, _)| *p < prefix);
-                self.persistent_index[start..]
-                    .iter()
-                    .take_while(|(p, _)| *p == prefix)
-                    .map(|(_, position)| *position)
-                    .find(|&position| {
-                        let r = &self.records[position as usize];
-                        r.flags & CrimeRecord::HEX_ID != 0 && r.persistent_id == bytes
-                    })?
+                let order = &self.hex_id_order;
+                let first = order.partition_point(|&k| self.hex_ids[k as usize] < bytes);
+                let k = *order.get(first)?;
+                if self.hex_ids[k as usize] != bytes {
+                    return None;
+                }
+                self.hex_id_records.select(k)
             }
             None => *self.other_persistent_index.get(persistent_id)?,
         };
@@ -434,10 +476,8 @@ impl CrimeIndex {
     fn locate(&self, position: u32) -> CrimeRef<'_> {
         let m = self.months.partition_point(|m| m.end <= position);
         let data = &self.months[m];
-        let point = (position < data.located_end).then(|| {
-            let relative = position - data.start;
-            (data.offsets.partition_point(|&o| o <= relative) - 1) as u32
-        });
+        let point =
+            (position < data.located_end).then(|| data.groups.point_of(position - data.start));
         self.crime_ref(position, data.month, point)
     }
 
@@ -448,16 +488,18 @@ impl CrimeIndex {
         points: &[u32],
         cap: Option<usize>,
     ) -> Result<Vec<OutcomeRef<'_>>, TooManyResults> {
-        let Some(data) =
-            self.outcomes.binary_search_by_key(&month, |m| m.month).ok().map(|i| &self.outcomes[i])
+        let Some(data) = self
+            .outcome_months
+            .binary_search_by_key(&month, |m| m.month)
+            .ok()
+            .map(|i| &self.outcome_months[i])
         else {
             return Ok(Vec::new());
         };
-        if data.offsets.is_empty() {
-            return Ok(Vec::new());
-        }
-        let range =
-            |p: u32| data.offsets[p as usize] as usize..data.offsets[p as usize + 1] as usize;
+        let range = |p: u32| {
+            let group = data.groups.range(p);
+            (data.start + group.start) as usize..(data.start + group.end) as usize
+        };
         let found: usize = points.iter().map(|&p| range(p).len()).sum();
         if let Some(cap) = cap {
             if found > cap {
@@ -466,11 +508,11 @@ impl CrimeIndex {
         }
         let mut outcomes = Vec::with_capacity(found);
         for &p in points {
-            for record in &data.records[range(p)] {
+            for o in range(p) {
                 outcomes.push(OutcomeRef {
                     month,
-                    code: record.code,
-                    crime: self.locate(record.crime),
+                    code: self.outcome_codes[o],
+                    crime: self.locate(self.outcome_crimes[o]),
                 });
             }
         }

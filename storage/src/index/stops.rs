@@ -711,7 +711,7 @@ mod tests {
         for &(id, lat, lng) in &points {
             builder.add_point(point(id, lat, lng, &format!("On or near Street {id}")));
         }
-        let crimes = builder.build();
+        let crimes = builder.build().unwrap();
         let months = [Month::new(2024, 1).unwrap(), Month::new(2024, 2).unwrap()];
         let forces = ["metropolitan", "city-of-london", "btp"];
         let mut stops = StopIndexBuilder::new();
@@ -785,7 +785,7 @@ mod tests {
         builder.add_point(point(9, 51.5, -0.1, "On or near High Street"));
         builder.add_point(point(7, 51.5, -0.1, "On or near Low Street"));
         builder.add_point(point(6, 51.6, -0.1, UNNAMED_LOCATION));
-        let crimes = builder.build();
+        let crimes = builder.build().unwrap();
         let month = Month::new(2024, 1).unwrap();
         let mut stops = StopIndexBuilder::new();
         stops.add_stop(stop(month, "metropolitan", 1, Some(5))).unwrap();
@@ -804,7 +804,7 @@ mod tests {
     fn fields_round_trip() {
         let mut builder = IndexBuilder::new();
         builder.add_point(point(1, 51.5, -0.1, "On or near Bank"));
-        let crimes = builder.build();
+        let crimes = builder.build().unwrap();
         let month = Month::new(2024, 1).unwrap();
         let mut stops = StopIndexBuilder::new();
         stops

@@ -85,7 +85,7 @@ fn build(data: &Data) -> CrimeIndex {
             })
             .unwrap();
     }
-    builder.build()
+    builder.build().unwrap()
 }
 
 fn random_area(rng: &mut Rng, data: &Data) -> Area {
@@ -226,4 +226,166 @@ fn lookups_by_point_force_and_persistent_id_equal_brute_force() {
         assert!(index.crime_by_persistent_id(&persistent.to_uppercase()).is_none());
     }
     assert!(index.crime_by_persistent_id("not-an-id").is_none());
+}
+
+/// Crimes whose context, Crime ID, last outcome or outcome month do not fit the record.
+#[test]
+fn rare_values_round_trip_through_the_side_tables() {
+    let month = Month::new(2024, 6).unwrap();
+    let mut builder = IndexBuilder::new();
+    builder.add_point(SnapPoint {
+        id: 7,
+        latitude: 51.5,
+        longitude: -0.1,
+        name: "On or near High Street".into(),
+        location_type: LocationType::Force,
+        subtype: "".into(),
+    });
+    // 300 distinct last outcomes: more than a byte numbers.
+    let names: Vec<String> = (0..300).map(|i| format!("Outcome {i}")).collect();
+    let ids: Vec<String> = (0..300).map(|i| format!("{i:064x}")).collect();
+    for i in 0..300 {
+        builder
+            .add_crime(CrimeInput {
+                id: i + 1,
+                month,
+                force_id: FORCES[i as usize % 3],
+                persistent_id: match i {
+                    3 => Some("not-hex-3"),
+                    _ if i % 10 == 3 => None,
+                    _ => Some(&ids[i as usize]),
+                },
+                location_id: (i % 2 == 0).then_some(7),
+                category: 1,
+                last_outcome: Some(&names[i as usize]),
+                context: if i % 7 == 0 { "Reported online" } else { "" },
+            })
+            .unwrap();
+    }
+    // Outcomes before the crime's month, long after it, and just after it.
+    for (i, offset) in [(10, -2), (20, 70), (30, 62), (40, 61), (50, 0)] {
+        builder
+            .add_outcome(OutcomeInput {
+                month: month.plus(offset).unwrap(),
+                persistent_id: &ids[i],
+                location_id: None,
+                code: 4,
+            })
+            .unwrap();
+    }
+    builder
+        .add_outcome(OutcomeInput {
+            month: month.plus(1).unwrap(),
+            persistent_id: "not-hex-3",
+            location_id: Some(7),
+            code: 5,
+        })
+        .unwrap();
+    let index = builder.build().unwrap();
+
+    for i in (0..300).filter(|i| i % 10 != 3) {
+        let crime = index.crime_by_persistent_id(&ids[i]).expect("found");
+        assert_eq!(crime.record.id, i as u32 + 1);
+        assert_eq!(crime.context(), if i % 7 == 0 { "Reported online" } else { "" });
+        assert_eq!(crime.force_id(), FORCES[i % 3]);
+        let latest = match i {
+            10 => month.plus(-2).unwrap(),
+            20 => month.plus(70).unwrap(),
+            30 => month.plus(62).unwrap(),
+            40 => month.plus(61).unwrap(),
+            _ => month,
+        };
+        assert_eq!(crime.outcome_status(), Some((names[i].as_str(), latest)), "crime {i}");
+    }
+    let other = index.crime_by_persistent_id("not-hex-3").expect("found");
+    let mut buffer = [0; 64];
+    assert_eq!(other.persistent_id(&mut buffer), "not-hex-3");
+    assert_eq!(other.outcomes().collect::<Vec<_>>(), vec![(month.plus(1).unwrap(), 5)]);
+    assert_eq!(other.outcome_status().map(|(_, m)| m), Some(month.plus(1).unwrap()));
+    let at_point = index.outcomes_at_point(month.plus(1).unwrap(), 0);
+    assert_eq!(at_point.iter().map(|o| o.crime.record.id).collect::<Vec<_>>(), vec![4]);
+    assert_eq!(index.orphan_outcomes, 0);
+}
+
+/// Builders filled apart and appended build the same index as one builder given it all.
+#[test]
+fn appended_builders_equal_one_builder() {
+    let data = random_data(11);
+    let whole = build(&data);
+    let mut parts: Vec<IndexBuilder> = (0..3).map(|_| IndexBuilder::new()).collect();
+    for (i, (id, month, point, category, force, persistent)) in data.crimes.iter().enumerate() {
+        parts[i * 3 / data.crimes.len()]
+            .add_crime(CrimeInput {
+                id: i64::from(*id),
+                month: *month,
+                force_id: force,
+                persistent_id: persistent.as_deref(),
+                location_id: point.map(|p| data.points[p].id),
+                category: *category,
+                last_outcome: persistent.as_ref().map(|_| "Under investigation"),
+                context: "",
+            })
+            .unwrap();
+    }
+    for (month, crime, point, code) in &data.outcomes {
+        parts[1]
+            .add_outcome(OutcomeInput {
+                month: *month,
+                persistent_id: data.crimes[*crime].5.as_deref().unwrap(),
+                location_id: point.map(|p| data.points[p].id),
+                code: *code,
+            })
+            .unwrap();
+    }
+    // The points come last: crimes may be staged before their snap points.
+    for point in &data.points {
+        parts[2].add_point(point.clone());
+    }
+    let mut parts = parts.into_iter();
+    let mut builder = parts.next().unwrap();
+    for part in parts {
+        builder.append(part).unwrap();
+    }
+    let appended = builder.build().unwrap();
+
+    assert_eq!(appended.crime_count(), whole.crime_count());
+    assert_eq!(appended.outcome_count(), whole.outcome_count());
+    let describe = |crime: &CrimeRef<'_>| {
+        let mut buffer = [0; 64];
+        (
+            crime.record.id,
+            crime.month,
+            crime.point.map(|p| p.id),
+            crime.force_id().to_owned(),
+            crime.persistent_id(&mut buffer).to_owned(),
+            crime.outcome_status().map(|(name, month)| (name.to_owned(), month)),
+            crime.outcomes().collect::<Vec<_>>(),
+        )
+    };
+    for m in 1..=5 {
+        let month = Month::new(2024, m).unwrap();
+        for p in (0..data.points.len() as u32).step_by(7) {
+            let a: Vec<_> = whole.crimes_at_point(month, p, None).iter().map(describe).collect();
+            let b: Vec<_> = appended.crimes_at_point(month, p, None).iter().map(describe).collect();
+            assert_eq!(a, b);
+            let a: Vec<_> = whole
+                .outcomes_at_point(month, p)
+                .iter()
+                .map(|o| (o.code, describe(&o.crime)))
+                .collect();
+            let b: Vec<_> = appended
+                .outcomes_at_point(month, p)
+                .iter()
+                .map(|o| (o.code, describe(&o.crime)))
+                .collect();
+            assert_eq!(a, b);
+        }
+        for force in FORCES {
+            let a: Vec<_> =
+                whole.crimes_without_location(month, force, None).iter().map(describe).collect();
+            let b: Vec<_> =
+                appended.crimes_without_location(month, force, None).iter().map(describe).collect();
+            assert_eq!(a, b);
+        }
+    }
 }
