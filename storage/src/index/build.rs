@@ -82,27 +82,39 @@ struct StagedOutcome {
 struct Pool<T> {
     texts: Vec<Box<str>>,
     ids: HashMap<Box<str>, T>,
+    /// The id of the string interned last: rows often repeat the previous row's value (a
+    /// file is one force's).
+    recent: Option<T>,
 }
 
-impl<T: Copy + TryFrom<usize>> Pool<T> {
+impl<T: Copy + TryFrom<usize> + Into<u64>> Pool<T> {
     /// A pool whose entry 0 is `first`.
     fn starting_with(first: &str) -> Self {
-        let mut pool = Pool { texts: Vec::new(), ids: HashMap::new() };
+        let mut pool = Pool::default();
         pool.intern(first).unwrap_or_else(|_| unreachable!("an empty pool has room"));
         pool
     }
 
     fn intern(&mut self, text: &str) -> anyhow::Result<T> {
-        if let Some(&id) = self.ids.get(text) {
-            return Ok(id);
+        if let Some(id) = self.recent {
+            if *self.texts[id.into() as usize] == *text {
+                return Ok(id);
+            }
         }
-        let id = T::try_from(self.texts.len())
-            .map_err(|_| anyhow::anyhow!("too many distinct values for the index's text pool"))?;
-        self.texts.push(text.into());
-        self.ids.insert(text.into(), id);
+        let id = match self.ids.get(text) {
+            Some(&id) => id,
+            None => {
+                let id = T::try_from(self.texts.len()).map_err(|_| {
+                    anyhow::anyhow!("too many distinct values for the index's text pool")
+                })?;
+                self.texts.push(text.into());
+                self.ids.insert(text.into(), id);
+                id
+            }
+        };
+        self.recent = Some(id);
         Ok(id)
     }
-
     /// Interns every entry of `other`: the new id of each of its ids.
     fn merge(&mut self, other: Pool<T>) -> anyhow::Result<Vec<T>> {
         other.texts.iter().map(|text| self.intern(text)).collect()
@@ -111,7 +123,7 @@ impl<T: Copy + TryFrom<usize>> Pool<T> {
 
 impl<T> Default for Pool<T> {
     fn default() -> Self {
-        Pool { texts: Vec::new(), ids: HashMap::new() }
+        Pool { texts: Vec::new(), ids: HashMap::new(), recent: None }
     }
 }
 
@@ -139,23 +151,30 @@ impl Default for IndexBuilder {
     }
 }
 
+/// The value of each lowercase hex digit, [`NOT_HEX`] for every other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut values = [NOT_HEX; 256];
+    let mut digit = 0;
+    while digit < 16 {
+        values[b"0123456789abcdef"[digit] as usize] = digit as u8;
+        digit += 1;
+    }
+    values
+};
+const NOT_HEX: u8 = 0x80;
+
 /// 64 lowercase hex digits as 32 bytes; `None` for anything else (upper case included:
 /// police.uk answers 404 to an upper-cased id).
 pub(super) fn decode_hex_id(text: &str) -> Option<[u8; 32]> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 64 {
-        return None;
-    }
-    let digit = |b: u8| match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        _ => None,
-    };
+    let bytes: &[u8; 64] = text.as_bytes().try_into().ok()?;
     let mut out = [0u8; 32];
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+    let mut seen = 0u8;
+    for (byte, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let (high, low) = (HEX_VALUES[pair[0] as usize], HEX_VALUES[pair[1] as usize]);
+        seen |= high | low;
+        *byte = high << 4 | low;
     }
-    Some(out)
+    (seen & NOT_HEX == 0).then_some(out)
 }
 
 /// The first 8 bytes of a Crime ID, as a number that sorts like the bytes.
@@ -681,8 +700,19 @@ fn place_outcomes(
 
 #[cfg(test)]
 mod tests {
-    use super::sort_pairs;
+    use super::{decode_hex_id, sort_pairs};
     use crate::generate::rng::Rng;
+
+    #[test]
+    fn only_64_lowercase_hex_digits_decode() {
+        let id = "00ff10a0".repeat(8);
+        let bytes = decode_hex_id(&id).unwrap();
+        assert_eq!(bytes[..4], [0x00, 0xff, 0x10, 0xa0]);
+        assert!(decode_hex_id(&id.to_uppercase()).is_none());
+        assert!(decode_hex_id(&id[1..]).is_none());
+        assert!(decode_hex_id(&format!("{}g", &id[1..])).is_none());
+        assert!(decode_hex_id(&format!("{}é", &id[2..])).is_none());
+    }
 
     #[test]
     fn sort_pairs_equals_a_plain_sort() {
