@@ -1,7 +1,6 @@
 //! The immutable, in-memory view of the store that the API answers from. Built from
 //! PostgreSQL at start; a request never runs SQL.
 
-use std::borrow::Cow;
 use std::io::BufRead;
 use std::time::{Duration, Instant};
 
@@ -108,14 +107,26 @@ impl Snapshot {
                 .collect::<anyhow::Result<_>>()?;
             let latest_crime_month =
                 months.iter().find(|(_, has_street)| *has_street).map(|(m, _)| m.month);
-            let index = load_index(database_url, &shared)?;
-            let stops = load_stops(database_url, &shared, &index)?;
+            // Each bulk table streams on a thread and connection of its own.
+            let (index, stops, neighbourhoods) = std::thread::scope(|scope| {
+                let points = scope.spawn(|| load_points(database_url, &shared));
+                let crimes = scope.spawn(|| load_crimes(database_url, &shared));
+                let outcomes = scope.spawn(|| load_outcomes(database_url, &shared));
+                let stops = scope.spawn(|| load_stops(database_url, &shared));
+                let neighbourhoods = NeighbourhoodData::load(conn)?;
+                let mut builder = joined(points)?;
+                builder.append(joined(crimes)?)?;
+                builder.append(joined(outcomes)?)?;
+                let index = builder.build()?;
+                let stops = joined(stops)?.build(&index)?;
+                Ok::<_, anyhow::Error>((index, stops, neighbourhoods))
+            })?;
             Ok::<_, anyhow::Error>(Snapshot {
                 forces: forces.into_iter().map(|f| ListedForce { id: f.id, name: f.name }).collect(),
                 months: months.into_iter().map(|(m, _)| m).collect(),
                 latest_crime_month,
                 index,
-                neighbourhoods: NeighbourhoodData::load(conn)?,
+                neighbourhoods,
                 stops,
                 load_time: Duration::ZERO,
             })
@@ -145,8 +156,13 @@ fn copy_connection(database_url: &str, shared: &str) -> anyhow::Result<PgConnect
     Ok(conn)
 }
 
-/// Streams snap points, crimes and outcomes out of the store with `COPY … TO STDOUT`.
-fn load_index(database_url: &str, shared: &str) -> anyhow::Result<CrimeIndex> {
+/// What a loading thread returned; its panic goes on in the caller.
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Streams the snap points out of the store with `COPY … TO STDOUT`.
+fn load_points(database_url: &str, shared: &str) -> anyhow::Result<IndexBuilder> {
     let mut builder = IndexBuilder::new();
     let mut conn = copy_connection(database_url, shared)?;
     let target = (
@@ -162,7 +178,7 @@ fn load_index(database_url: &str, shared: &str) -> anyhow::Result<CrimeIndex> {
     // coordinates with a named point, the nearest-point search (ties to the first added)
     // finds the named one.
     let mut unnamed = Vec::new();
-    for_each_row(reader, 6, |f| {
+    for_each_row(reader, |f: &[Option<&str>; 6]| {
         let point = SnapPoint {
             id: parse(f[0], "location id")?,
             latitude: parse(f[1], "latitude")?,
@@ -184,7 +200,12 @@ fn load_index(database_url: &str, shared: &str) -> anyhow::Result<CrimeIndex> {
     for point in unnamed {
         builder.add_point(point);
     }
+    Ok(builder)
+}
 
+/// Streams the crimes out of the store.
+fn load_crimes(database_url: &str, shared: &str) -> anyhow::Result<IndexBuilder> {
+    let mut builder = IndexBuilder::new();
     let target = (
         crimes::id,
         crimes::month,
@@ -197,7 +218,7 @@ fn load_index(database_url: &str, shared: &str) -> anyhow::Result<CrimeIndex> {
     );
     let mut conn = copy_connection(database_url, shared)?;
     let reader = diesel::copy_to(target).with_format(CopyFormat::Text).load_raw(&mut conn)?;
-    for_each_row(reader, 8, |f| {
+    for_each_row(reader, |f: &[Option<&str>; 8]| {
         let slug = f[5].unwrap_or_default();
         builder.add_crime(CrimeInput {
             id: parse(f[0], "crime id")?,
@@ -211,12 +232,17 @@ fn load_index(database_url: &str, shared: &str) -> anyhow::Result<CrimeIndex> {
             context: f[7].unwrap_or_default(),
         })
     })?;
+    Ok(builder)
+}
 
+/// Streams the outcomes out of the store.
+fn load_outcomes(database_url: &str, shared: &str) -> anyhow::Result<IndexBuilder> {
+    let mut builder = IndexBuilder::new();
     let target =
         (outcomes::month, outcomes::persistent_id, outcomes::location_id, outcomes::outcome_code);
     let mut conn = copy_connection(database_url, shared)?;
     let reader = diesel::copy_to(target).with_format(CopyFormat::Text).load_raw(&mut conn)?;
-    for_each_row(reader, 4, |f| {
+    for_each_row(reader, |f: &[Option<&str>; 4]| {
         let code = f[3].unwrap_or_default();
         builder.add_outcome(OutcomeInput {
             month: month_of_date(f[0])?,
@@ -229,11 +255,12 @@ fn load_index(database_url: &str, shared: &str) -> anyhow::Result<CrimeIndex> {
                 as u8,
         })
     })?;
-    builder.build()
+    Ok(builder)
 }
 
-/// Streams the stops out of the store (timestamps in UTC) into an index over `points`.
-fn load_stops(database_url: &str, shared: &str, points: &CrimeIndex) -> anyhow::Result<StopIndex> {
+/// Streams the stops out of the store (timestamps in UTC), to be built over the crime
+/// index's snap points.
+fn load_stops(database_url: &str, shared: &str) -> anyhow::Result<StopIndexBuilder> {
     let mut builder = StopIndexBuilder::new();
     let mut conn = copy_connection(database_url, shared)?;
     diesel::sql_query("SET TIME ZONE 'UTC'").execute(&mut conn)?;
@@ -262,7 +289,7 @@ fn load_stops(database_url: &str, shared: &str, points: &CrimeIndex) -> anyhow::
         Some("f") => Some(false),
         _ => None,
     };
-    for_each_row(reader, 16, |f| {
+    for_each_row(reader, |f: &[Option<&str>; 16]| {
         let datetime = f[3].unwrap_or_default();
         builder.add_stop(StopInput {
             month: Some(month_of_date(f[0])?),
@@ -284,7 +311,7 @@ fn load_stops(database_url: &str, shared: &str, points: &CrimeIndex) -> anyhow::
             removal_of_more_than_outer_clothing: flag(f[15]),
         })
     })?;
-    builder.build(points)
+    Ok(builder)
 }
 
 fn parse<T: std::str::FromStr>(field: Option<&str>, what: &str) -> anyhow::Result<T> {
@@ -300,11 +327,11 @@ fn month_of_date(field: Option<&str>) -> anyhow::Result<Month> {
         .ok_or_else(|| anyhow::anyhow!("month {text:?} is not a date"))
 }
 
-/// Calls `row` with the fields of every line of text-format `COPY` output (`None` for NULL).
-fn for_each_row(
+/// Calls `row` with the `N` fields of every line of text-format `COPY` output (`None` for
+/// NULL). The fields borrow from one line buffer, unescaped in place: no allocation per row.
+fn for_each_row<const N: usize>(
     mut reader: impl BufRead,
-    columns: usize,
-    mut row: impl FnMut(&[Option<&str>]) -> anyhow::Result<()>,
+    mut row: impl FnMut(&[Option<&str>; N]) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let mut line = Vec::new();
     loop {
@@ -315,56 +342,104 @@ fn for_each_row(
         if line.last() == Some(&b'\n') {
             line.pop();
         }
-        let text = std::str::from_utf8(&line)?;
-        let mut unescaped: Vec<Cow<str>> = Vec::with_capacity(columns);
-        let mut nulls = Vec::with_capacity(columns);
-        for field in text.split('\t') {
-            nulls.push(field == "\\N");
-            unescaped.push(unescape_copy_text(field));
+        let bounds = unescape_fields::<N>(&mut line).ok_or_else(|| {
+            anyhow::anyhow!("unexpected COPY row {:?}", String::from_utf8_lossy(&line))
+        })?;
+        let mut fields = [None; N];
+        for (field, bound) in fields.iter_mut().zip(bounds) {
+            if let Some((start, end)) = bound {
+                *field = Some(std::str::from_utf8(&line[start..end])?);
+            }
         }
-        anyhow::ensure!(unescaped.len() == columns, "unexpected COPY row {text:?}");
-        let fields: Vec<Option<&str>> = unescaped
-            .iter()
-            .zip(&nulls)
-            .map(|(value, &null)| (!null).then_some(value.as_ref()))
-            .collect();
         row(&fields)?;
     }
 }
 
-/// Undoes text-format `COPY` escaping.
-fn unescape_copy_text(field: &str) -> Cow<'_, str> {
-    if !field.contains('\\') {
-        return Cow::Borrowed(field);
-    }
-    let mut out = String::with_capacity(field.len());
-    let mut chars = field.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
+/// Splits a text-format `COPY` line into its `N` tab-separated fields and undoes their
+/// escaping in place (unescaped text is never longer): each field's byte range in `line`,
+/// `None` for NULL (`\N`). `None` when the line does not have `N` fields.
+fn unescape_fields<const N: usize>(line: &mut [u8]) -> Option<[Option<(usize, usize)>; N]> {
+    let mut bounds = [None; N];
+    let mut field = 0;
+    let (mut read, mut write) = (0, 0);
+    loop {
+        let start = write;
+        let raw_start = read;
+        while read < line.len() && line[read] != b'\t' {
+            let byte = line[read];
+            read += 1;
+            line[write] = if byte != b'\\' {
+                byte
+            } else if read == line.len() {
+                b'\\'
+            } else {
+                read += 1;
+                match line[read - 1] {
+                    b't' => b'\t',
+                    b'n' => b'\n',
+                    b'r' => b'\r',
+                    b'b' => 0x08,
+                    b'f' => 0x0c,
+                    b'v' => 0x0b,
+                    other => other,
+                }
+            };
+            write += 1;
         }
-        match chars.next() {
-            Some('t') => out.push('\t'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('b') => out.push('\u{8}'),
-            Some('f') => out.push('\u{c}'),
-            Some('v') => out.push('\u{b}'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
+        let null = read - raw_start == 2 && line[start] == b'N' && write - start == 1;
+        *bounds.get_mut(field)? = (!null).then_some((start, write));
+        field += 1;
+        if read == line.len() {
+            break;
         }
+        read += 1;
     }
-    Cow::Owned(out)
+    (field == N).then_some(bounds)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::unescape_copy_text;
+    use super::{for_each_row, unescape_fields};
+
+    fn fields<const N: usize>(line: &str) -> Option<[Option<String>; N]> {
+        let mut bytes = line.as_bytes().to_vec();
+        let bounds = unescape_fields::<N>(&mut bytes)?;
+        Some(
+            bounds.map(|b| {
+                b.map(|(start, end)| String::from_utf8(bytes[start..end].to_vec()).unwrap())
+            }),
+        )
+    }
 
     #[test]
     fn copy_text_escapes_are_undone() {
-        assert_eq!(unescape_copy_text("plain"), "plain");
-        assert_eq!(unescape_copy_text("a\\tb\\nc\\\\d"), "a\tb\nc\\d");
+        let [a, b, c] = fields::<3>("plain\ta\\tb\\nc\\\\d\tend\\").unwrap();
+        assert_eq!(a.as_deref(), Some("plain"));
+        assert_eq!(b.as_deref(), Some("a\tb\nc\\d"));
+        assert_eq!(c.as_deref(), Some("end\\"));
+    }
+
+    #[test]
+    fn nulls_and_empty_fields_differ() {
+        let [a, b, c, d] = fields::<4>("\\N\t\t\\\\N\tN").unwrap();
+        assert_eq!(a, None);
+        assert_eq!(b.as_deref(), Some(""));
+        assert_eq!(c.as_deref(), Some("\\N"));
+        assert_eq!(d.as_deref(), Some("N"));
+    }
+
+    #[test]
+    fn lines_with_another_number_of_fields_are_refused() {
+        assert!(fields::<3>("a\tb").is_none());
+        assert!(fields::<1>("a\tb").is_none());
+        let mut rows = Vec::new();
+        let input: &[u8] = "1\tx\n2\t\\N\n".as_bytes();
+        for_each_row(input, |f: &[Option<&str>; 2]| {
+            rows.push((f[0].unwrap().to_owned(), f[1].map(str::to_owned)));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(rows, vec![("1".into(), Some("x".into())), ("2".into(), None)]);
+        assert!(for_each_row("1\n".as_bytes(), |_: &[Option<&str>; 2]| Ok(())).is_err());
     }
 }
