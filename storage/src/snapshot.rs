@@ -342,68 +342,88 @@ fn for_each_row<const N: usize>(
         if line.last() == Some(&b'\n') {
             line.pop();
         }
-        let bounds = unescape_fields::<N>(&mut line).ok_or_else(|| {
+        let bounds = split_fields::<N>(&mut line).ok_or_else(|| {
             anyhow::anyhow!("unexpected COPY row {:?}", String::from_utf8_lossy(&line))
         })?;
-        let mut fields = [None; N];
-        for (field, bound) in fields.iter_mut().zip(bounds) {
-            if let Some((start, end)) = bound {
-                *field = Some(std::str::from_utf8(&line[start..end])?);
-            }
-        }
+        let text = std::str::from_utf8(&line)?;
+        // Fields end at a tab or the end of the line: character boundaries.
+        let fields = bounds.map(|bound| bound.map(|(start, end)| &text[start..end]));
         row(&fields)?;
     }
 }
 
-/// Splits a text-format `COPY` line into its `N` tab-separated fields and undoes their
-/// escaping in place (unescaped text is never longer): each field's byte range in `line`,
-/// `None` for NULL (`\N`). `None` when the line does not have `N` fields.
-fn unescape_fields<const N: usize>(line: &mut [u8]) -> Option<[Option<(usize, usize)>; N]> {
+/// Splits a text-format `COPY` line into its `N` tab-separated fields: each field's byte
+/// range in `line`, `None` for NULL (`\N`). Escaped fields (rare) are undone in place, the
+/// rest of the line moving up. `None` when the line does not have `N` fields.
+fn split_fields<const N: usize>(line: &mut Vec<u8>) -> Option<[Option<(usize, usize)>; N]> {
     let mut bounds = [None; N];
-    let mut field = 0;
-    let (mut read, mut write) = (0, 0);
-    loop {
-        let start = write;
-        let raw_start = read;
-        while read < line.len() && line[read] != b'\t' {
-            let byte = line[read];
-            read += 1;
-            line[write] = if byte != b'\\' {
-                byte
-            } else if read == line.len() {
-                b'\\'
+    let mut start = 0;
+    for (field, bound) in bounds.iter_mut().enumerate() {
+        let stop = |line: &[u8], from: usize, also_backslash: bool| {
+            line[from..]
+                .iter()
+                .position(|&b| b == b'\t' || (also_backslash && b == b'\\'))
+                .map_or(line.len(), |i| from + i)
+        };
+        let mut end = stop(line, start, true);
+        if line.get(end) == Some(&b'\\') {
+            let raw_end = stop(line, start, false);
+            if line[start..raw_end] == *b"\\N" {
+                end = raw_end;
             } else {
-                read += 1;
-                match line[read - 1] {
-                    b't' => b'\t',
-                    b'n' => b'\n',
-                    b'r' => b'\r',
-                    b'b' => 0x08,
-                    b'f' => 0x0c,
-                    b'v' => 0x0b,
-                    other => other,
-                }
-            };
-            write += 1;
+                end = unescape_in_place(line, start, raw_end);
+                *bound = Some((start, end));
+            }
+        } else {
+            *bound = Some((start, end));
         }
-        let null = read - raw_start == 2 && line[start] == b'N' && write - start == 1;
-        *bounds.get_mut(field)? = (!null).then_some((start, write));
-        field += 1;
-        if read == line.len() {
-            break;
+        if field + 1 == N {
+            return (end == line.len()).then_some(bounds);
         }
-        read += 1;
+        if line.get(end) != Some(&b'\t') {
+            return None;
+        }
+        start = end + 1;
     }
-    (field == N).then_some(bounds)
+    None
+}
+
+/// Undoes text-format `COPY` escaping of `line[start..end]` in place, removing the bytes it
+/// saves: the field's new end.
+fn unescape_in_place(line: &mut Vec<u8>, start: usize, end: usize) -> usize {
+    let (mut read, mut write) = (start, start);
+    while read < end {
+        let byte = line[read];
+        read += 1;
+        line[write] = if byte != b'\\' {
+            byte
+        } else if read == end {
+            b'\\'
+        } else {
+            read += 1;
+            match line[read - 1] {
+                b't' => b'\t',
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b'b' => 0x08,
+                b'f' => 0x0c,
+                b'v' => 0x0b,
+                other => other,
+            }
+        };
+        write += 1;
+    }
+    line.drain(write..end);
+    write
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{for_each_row, unescape_fields};
+    use super::{for_each_row, split_fields};
 
     fn fields<const N: usize>(line: &str) -> Option<[Option<String>; N]> {
         let mut bytes = line.as_bytes().to_vec();
-        let bounds = unescape_fields::<N>(&mut bytes)?;
+        let bounds = split_fields::<N>(&mut bytes)?;
         Some(
             bounds.map(|b| {
                 b.map(|(start, end)| String::from_utf8(bytes[start..end].to_vec()).unwrap())
@@ -413,10 +433,11 @@ mod tests {
 
     #[test]
     fn copy_text_escapes_are_undone() {
-        let [a, b, c] = fields::<3>("plain\ta\\tb\\nc\\\\d\tend\\").unwrap();
+        let [a, b, c, d] = fields::<4>("plain\ta\\tb\\nc\\\\d\tend\\\tlast").unwrap();
         assert_eq!(a.as_deref(), Some("plain"));
         assert_eq!(b.as_deref(), Some("a\tb\nc\\d"));
         assert_eq!(c.as_deref(), Some("end\\"));
+        assert_eq!(d.as_deref(), Some("last"));
     }
 
     #[test]
