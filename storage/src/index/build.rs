@@ -556,6 +556,7 @@ impl IndexBuilder {
         index.distant_outcome_months = PositionMap::new(distant_outcome_months);
         index.records = records;
         index.points = points;
+        index.points.shrink_to_fit();
         index.point_by_id = point_by_id;
         Ok(index)
     }
