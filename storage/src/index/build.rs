@@ -217,29 +217,42 @@ fn sort_pairs(pairs: &mut Vec<(u64, u32)>) {
     *pairs = sorted;
 }
 
-/// Groups `items` (given by index) by a key below `key_count` with a counting sort, keeping
-/// their order within a key: the grouped indexes, and where each key's group starts (with
-/// the end at `starts[key_count]`).
-fn group_by_key(
-    count: usize,
-    key_count: usize,
-    key: impl Fn(usize) -> usize,
-) -> (Vec<u32>, Vec<u32>) {
-    let mut starts = vec![0u32; key_count + 1];
-    for i in 0..count {
-        starts[key(i) + 1] += 1;
+/// A counting sort's buffers, kept from one use to the next (fewer, larger allocations).
+#[derive(Default)]
+struct Grouping {
+    /// The items, grouped by key, in their order within a key.
+    grouped: Vec<u32>,
+    /// Where each key's group starts in `grouped`, then the end.
+    starts: Vec<u32>,
+    next: Vec<u32>,
+}
+
+impl Grouping {
+    /// Groups the items `0..count` by a key below `key_count`.
+    fn group(&mut self, count: usize, key_count: usize, key: impl Fn(usize) -> usize) {
+        self.starts.clear();
+        self.starts.resize(key_count + 1, 0);
+        for i in 0..count {
+            self.starts[key(i) + 1] += 1;
+        }
+        for k in 0..key_count {
+            self.starts[k + 1] += self.starts[k];
+        }
+        self.next.clear();
+        self.next.extend_from_slice(&self.starts);
+        self.grouped.clear();
+        self.grouped.resize(count, 0);
+        for i in 0..count {
+            let k = key(i);
+            self.grouped[self.next[k] as usize] = i as u32;
+            self.next[k] += 1;
+        }
     }
-    for k in 0..key_count {
-        starts[k + 1] += starts[k];
+
+    /// The items with a key, given it has been grouped.
+    fn members(&self, key: usize) -> &[u32] {
+        &self.grouped[self.starts[key] as usize..self.starts[key + 1] as usize]
     }
-    let mut next = starts.clone();
-    let mut grouped = vec![0u32; count];
-    for i in 0..count {
-        let k = key(i);
-        grouped[next[k] as usize] = i as u32;
-        next[k] += 1;
-    }
-    (grouped, starts)
 }
 
 /// Position of `key` in a list of side entries sorted by it.
@@ -572,46 +585,37 @@ fn place_crimes(
 ) -> Vec<u32> {
     let Some(first_month) = crimes.iter().map(|c| c.month).min() else { return Vec::new() };
     let last_month = crimes.iter().map(|c| c.month).max().unwrap_or(first_month);
-    let (by_month, month_starts) =
-        group_by_key(crimes.len(), usize::from(last_month - first_month) + 1, |i| {
-            usize::from(crimes[i].month - first_month)
-        });
-    let mut order = Vec::with_capacity(crimes.len());
+    let month_count = usize::from(last_month - first_month) + 1;
+    let mut by_month = Grouping::default();
+    by_month.group(crimes.len(), month_count, |i| usize::from(crimes[i].month - first_month));
+    let mut by_point = Grouping::default();
     let point_slot = |point: u32| if point == NO_POINT { point_count } else { point as usize };
-    for (slot, bounds) in month_starts.windows(2).enumerate() {
-        if bounds[0] == bounds[1] {
+    let mut order = Vec::with_capacity(crimes.len());
+    for slot in 0..month_count {
+        let month_crimes = by_month.members(slot);
+        if month_crimes.is_empty() {
             continue;
         }
-        let month_crimes = &by_month[bounds[0] as usize..bounds[1] as usize];
-        let (grouped, point_starts) = group_by_key(month_crimes.len(), point_count + 1, |i| {
+        by_point.group(month_crimes.len(), point_count + 1, |i| {
             point_slot(crime_points[month_crimes[i] as usize])
         });
         let start = order.len() as u32;
-        let counts: Vec<u32> = point_starts.windows(2).map(|b| b[1] - b[0]).collect();
-        for group in point_starts.windows(2).filter(|b| b[1] - b[0] > 0) {
+        for point in 0..=point_count {
             let group_start = order.len();
-            order.extend(
-                grouped[group[0] as usize..group[1] as usize]
-                    .iter()
-                    .map(|&i| month_crimes[i as usize]),
-            );
-            if group[1] - group[0] > 1 {
+            order.extend(by_point.members(point).iter().map(|&i| month_crimes[i as usize]));
+            if order.len() - group_start > 1 {
                 order[group_start..]
                     .sort_unstable_by_key(|&c| (crimes[c as usize].force, crimes[c as usize].id));
             }
         }
-        let located = point_starts[point_count];
+        let located = by_point.starts[point_count];
         months.push(MonthCrimes {
             month: Month::from_index(u32::from(first_month) + slot as u32)
                 .expect("staged from a Month"),
             start,
             located_end: start + located,
             end: order.len() as u32,
-            groups: if located > 0 {
-                PointGroups::from_counts(&counts[..point_count])
-            } else {
-                PointGroups::default()
-            },
+            groups: PointGroups::from_starts(&by_point.starts[..=point_count]),
         });
     }
     order
@@ -632,31 +636,30 @@ fn place_outcomes(
         return;
     };
     let last_month = kept.iter().map(|&o| outcomes[o as usize].month).max().unwrap_or(first_month);
-    let (by_month, month_starts) =
-        group_by_key(kept.len(), usize::from(last_month - first_month) + 1, |i| {
-            usize::from(outcomes[kept[i] as usize].month - first_month)
-        });
+    let month_count = usize::from(last_month - first_month) + 1;
+    let mut by_month = Grouping::default();
+    by_month.group(kept.len(), month_count, |i| {
+        usize::from(outcomes[kept[i] as usize].month - first_month)
+    });
+    let mut by_point = Grouping::default();
     let point_slot = |point: u32| if point == NO_POINT { point_count } else { point as usize };
     index.outcome_crimes.reserve_exact(kept.len());
     index.outcome_codes.reserve_exact(kept.len());
-    for (slot, bounds) in month_starts.windows(2).enumerate() {
-        if bounds[0] == bounds[1] {
+    let mut members: Vec<(u32, u8)> = Vec::new();
+    for slot in 0..month_count {
+        let month_outcomes = by_month.members(slot);
+        if month_outcomes.is_empty() {
             continue;
         }
-        let month_outcomes: Vec<u32> = by_month[bounds[0] as usize..bounds[1] as usize]
-            .iter()
-            .map(|&i| kept[i as usize])
-            .collect();
-        let (grouped, point_starts) = group_by_key(month_outcomes.len(), point_count + 1, |i| {
-            point_slot(outcome_points[month_outcomes[i] as usize])
+        let outcome = |i: u32| kept[month_outcomes[i as usize] as usize] as usize;
+        by_point.group(month_outcomes.len(), point_count + 1, |i| {
+            point_slot(outcome_points[outcome(i as u32)])
         });
         let start = index.outcome_crimes.len() as u32;
-        let counts: Vec<u32> = point_starts.windows(2).map(|b| b[1] - b[0]).collect();
-        let mut members: Vec<(u32, u8)> = Vec::new();
-        for group in point_starts.windows(2).filter(|b| b[1] - b[0] > 0) {
+        for point in 0..=point_count {
             members.clear();
-            members.extend(grouped[group[0] as usize..group[1] as usize].iter().map(|&i| {
-                let o = month_outcomes[i as usize] as usize;
+            members.extend(by_point.members(point).iter().map(|&i| {
+                let o = outcome(i);
                 (outcome_crimes[o], outcomes[o].code)
             }));
             members.sort_unstable();
@@ -665,17 +668,12 @@ fn place_outcomes(
                 index.outcome_codes.push(code);
             }
         }
-        let located = point_starts[point_count];
         index.outcome_months.push(MonthOutcomes {
             month: Month::from_index(u32::from(first_month) + slot as u32)
                 .expect("staged from a Month"),
             start,
             end: index.outcome_crimes.len() as u32,
-            groups: if located > 0 {
-                PointGroups::from_counts(&counts[..point_count])
-            } else {
-                PointGroups::default()
-            },
+            groups: PointGroups::from_starts(&by_point.starts[..=point_count]),
         });
     }
 

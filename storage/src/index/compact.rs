@@ -69,19 +69,23 @@ pub(super) struct PointGroups {
 }
 
 impl PointGroups {
-    /// From the number of entries at each snap point.
-    pub(super) fn from_counts(counts: &[u32]) -> PointGroups {
-        let mut words = RankedBits::empty_words(counts.len());
-        let mut offsets = vec![0u32];
-        let mut total = 0u32;
-        for (point, &count) in counts.iter().enumerate() {
-            if count > 0 {
+    /// From where each snap point's entries start, and where the last one's end: entries
+    /// `starts[p]..starts[p + 1]` are at point `p`.
+    pub(super) fn from_starts(starts: &[u32]) -> PointGroups {
+        let point_count = starts.len().saturating_sub(1);
+        let occupied_count = starts.windows(2).filter(|b| b[1] > b[0]).count();
+        if occupied_count == 0 {
+            return PointGroups::default();
+        }
+        let mut words = RankedBits::empty_words(point_count);
+        let mut offsets = Vec::with_capacity(occupied_count + 1);
+        offsets.push(starts[0]);
+        for (point, bounds) in starts.windows(2).enumerate() {
+            if bounds[1] > bounds[0] {
                 words[point / 64] |= 1 << (point % 64);
-                total += count;
-                offsets.push(total);
+                offsets.push(bounds[1]);
             }
         }
-        offsets.shrink_to_fit();
         PointGroups { occupied: RankedBits::new(words), offsets }
     }
 
@@ -173,7 +177,13 @@ mod tests {
         let mut rng = Rng::new(5);
         let counts: Vec<u32> =
             (0..700).map(|_| if rng.chance(0.4) { rng.index(5) as u32 + 1 } else { 0 }).collect();
-        let groups = PointGroups::from_counts(&counts);
+        let starts: Vec<u32> = std::iter::once(0)
+            .chain(counts.iter().scan(0, |end, &count| {
+                *end += count;
+                Some(*end)
+            }))
+            .collect();
+        let groups = PointGroups::from_starts(&starts);
         let mut start = 0;
         for (point, &count) in counts.iter().enumerate() {
             let range = groups.range(point as u32);
