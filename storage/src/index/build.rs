@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::compact::{PointGroups, PositionMap, RankedBits};
+use super::compact::{PointGroups, PointIds, PositionMap, RankedBits};
 use super::{CrimeIndex, CrimeRecord, MonthCrimes, MonthOutcomes, SnapPoint};
 use crate::spatial::SpatialIndex;
 use crate::Month;
@@ -405,13 +405,12 @@ impl IndexBuilder {
         let spatial = SpatialIndex::new(
             &points.iter().map(|p| (p.latitude, p.longitude)).collect::<Vec<_>>(),
         );
-        let point_by_id: HashMap<i32, u32> =
-            points.iter().enumerate().map(|(i, p)| (p.id, i as u32)).collect();
+        let point_by_id = PointIds::new(points.iter().map(|p| p.id));
         let point_of = |flags: u8, location_id: i32| -> anyhow::Result<u32> {
             if flags & LOCATED == 0 {
                 return Ok(NO_POINT);
             }
-            point_by_id.get(&location_id).copied().ok_or_else(|| {
+            point_by_id.get(location_id).ok_or_else(|| {
                 anyhow::anyhow!("location {location_id} is referenced but not loaded")
             })
         };

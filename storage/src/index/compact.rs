@@ -2,9 +2,10 @@
 //! its set bits, entries grouped by snap point over only the points that have any, and a
 //! side table of rare values keyed by record position.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
-use super::memory::vec_bytes;
+use super::memory::{hash_map_bytes, vec_bytes};
 
 /// A fixed bit vector with a directory of set-bit counts, one `u32` per 64 bits.
 #[derive(Debug, Clone, Default)]
@@ -109,6 +110,64 @@ impl PointGroups {
     }
 }
 
+/// Snap point positions by store id: a table indexed by id when the ids are dense (as the
+/// store's sequence makes them), else a hash map. The last position given an id wins.
+#[derive(Debug, Clone)]
+pub(super) enum PointIds {
+    /// `positions[id - first]`, [`PointIds::ABSENT`] for ids no point has.
+    Dense {
+        first: i32,
+        positions: Vec<u32>,
+    },
+    Sparse(HashMap<i32, u32>),
+}
+
+impl Default for PointIds {
+    fn default() -> Self {
+        PointIds::Sparse(HashMap::new())
+    }
+}
+
+impl PointIds {
+    const ABSENT: u32 = u32::MAX;
+
+    /// From the store ids of the points, in position order.
+    pub(super) fn new(ids: impl ExactSizeIterator<Item = i32> + Clone) -> PointIds {
+        let count = ids.len();
+        let (Some(first), Some(last)) = (ids.clone().min(), ids.clone().max()) else {
+            return PointIds::default();
+        };
+        let span = (i64::from(last) - i64::from(first) + 1) as u64;
+        // A table at most twice the points' count (plus a little) is smaller than the map.
+        if span <= 2 * count as u64 + 1024 {
+            let mut positions = vec![Self::ABSENT; span as usize];
+            for (position, id) in ids.enumerate() {
+                positions[(i64::from(id) - i64::from(first)) as usize] = position as u32;
+            }
+            PointIds::Dense { first, positions }
+        } else {
+            PointIds::Sparse(ids.enumerate().map(|(position, id)| (id, position as u32)).collect())
+        }
+    }
+
+    pub(super) fn get(&self, id: i32) -> Option<u32> {
+        match self {
+            PointIds::Dense { first, positions } => {
+                let slot = usize::try_from(i64::from(id) - i64::from(*first)).ok()?;
+                positions.get(slot).copied().filter(|&p| p != Self::ABSENT)
+            }
+            PointIds::Sparse(map) => map.get(&id).copied(),
+        }
+    }
+
+    pub(super) fn heap_bytes(&self) -> usize {
+        match self {
+            PointIds::Dense { positions, .. } => vec_bytes(positions),
+            PointIds::Sparse(map) => hash_map_bytes(map),
+        }
+    }
+}
+
 /// Values for a few record positions, sorted by position.
 #[derive(Debug, Clone)]
 pub(super) struct PositionMap<T> {
@@ -198,6 +257,22 @@ mod tests {
             start += count;
         }
         assert!(groups.range(5000).is_empty());
+    }
+
+    #[test]
+    fn point_ids_find_the_last_point_with_an_id_dense_or_not() {
+        for ids in [vec![5, 7, 6, 9, 7], vec![5, 1_000_000, -3, 7, 1_000_000]] {
+            let lookup = PointIds::new(ids.iter().copied());
+            assert_eq!(matches!(lookup, PointIds::Dense { .. }), ids[1] == 7);
+            for (position, &id) in ids.iter().enumerate() {
+                let last = ids.iter().rposition(|&other| other == id).unwrap();
+                assert_eq!(lookup.get(id), Some(last as u32), "{id} at {position}");
+            }
+            for absent in [4, 8, 10, i32::MIN, i32::MAX] {
+                assert_eq!(lookup.get(absent), None);
+            }
+        }
+        assert_eq!(PointIds::new(std::iter::empty()).get(1), None);
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub use build::{CrimeInput, IndexBuilder, OutcomeInput};
 pub use memory::MemoryReport;
 pub use stops::{StopIndex, StopIndexBuilder, StopInput, StopRef, UNNAMED_LOCATION};
 
-use compact::{PointGroups, PositionMap, RankedBits};
+use compact::{PointGroups, PointIds, PositionMap, RankedBits};
 
 use crate::reference::{crime_category, outcome_category};
 use crate::spatial::{Area, SpatialIndex};
@@ -220,7 +220,7 @@ struct MonthOutcomes {
 #[derive(Debug, Default)]
 pub struct CrimeIndex {
     points: Vec<SnapPoint>,
-    point_by_id: HashMap<i32, u32>,
+    point_by_id: PointIds,
     spatial: SpatialIndex,
     forces: Vec<Box<str>>,
     records: Vec<CrimeRecord>,
@@ -304,7 +304,7 @@ impl CrimeIndex {
                     .map(|p| str_bytes(&p.name) + str_bytes(&p.subtype))
                     .sum::<usize>(),
         );
-        report.add("snap point ids", hash_map_bytes(&self.point_by_id));
+        report.add("snap point ids", self.point_by_id.heap_bytes());
         report.add("R-tree over snap points", self.spatial.heap_bytes());
         report.add(
             "text pools (forces, contexts, outcome names)",
@@ -332,7 +332,7 @@ impl CrimeIndex {
 
     /// The snap point with a store id.
     pub fn point_by_id(&self, id: i32) -> Option<u32> {
-        self.point_by_id.get(&id).copied()
+        self.point_by_id.get(id)
     }
 
     pub fn point(&self, point: u32) -> &SnapPoint {
