@@ -1,7 +1,9 @@
 //! The immutable, in-memory view of the store that the API answers from. Built from
 //! PostgreSQL at start; a request never runs SQL.
 
+use std::collections::HashSet;
 use std::io::BufRead;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::pg::{CopyFormat, PgConnection};
@@ -178,12 +180,23 @@ fn load_points(database_url: &str, shared: &str) -> anyhow::Result<IndexBuilder>
     // coordinates with a named point, the nearest-point search (ties to the first added)
     // finds the named one.
     let mut unnamed = Vec::new();
+    // One allocation per distinct name, shared by the points that have it.
+    let mut names: HashSet<Arc<str>> = HashSet::new();
     for_each_row(reader, |f: &[Option<&str>; 6]| {
+        let name = f[3].unwrap_or_default();
+        let name = match names.get(name) {
+            Some(shared) => Arc::clone(shared),
+            None => {
+                let shared: Arc<str> = name.into();
+                names.insert(Arc::clone(&shared));
+                shared
+            }
+        };
         let point = SnapPoint {
             id: parse(f[0], "location id")?,
             latitude: parse(f[1], "latitude")?,
             longitude: parse(f[2], "longitude")?,
-            name: f[3].unwrap_or_default().into(),
+            name,
             location_type: match f[4] {
                 Some("BTP") => LocationType::Btp,
                 _ => LocationType::Force,

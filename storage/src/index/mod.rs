@@ -12,7 +12,8 @@ pub mod stops;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 pub use build::{CrimeInput, IndexBuilder, OutcomeInput};
 pub use memory::MemoryReport;
@@ -47,8 +48,9 @@ pub struct SnapPoint {
     pub id: i32,
     pub latitude: f64,
     pub longitude: f64,
-    /// "On or near …".
-    pub name: Box<str>,
+    /// "On or near …". Shared among the points with the same name (a few thousand names
+    /// serve hundreds of thousands of points).
+    pub name: Arc<str>,
     pub location_type: LocationType,
     pub subtype: Box<str>,
 }
@@ -262,7 +264,7 @@ impl CrimeIndex {
 
     /// Heap bytes of the index by component.
     pub fn memory_report(&self) -> MemoryReport {
-        use memory::{hash_map_bytes, str_bytes, str_pool_bytes, vec_bytes};
+        use memory::{allocation_bytes, hash_map_bytes, str_bytes, str_pool_bytes, vec_bytes};
         let mut report = MemoryReport::default();
         report.add("crime records", vec_bytes(&self.records));
         report.add(
@@ -295,13 +297,22 @@ impl CrimeIndex {
                 + self.outcome_months.iter().map(|m| m.groups.heap_bytes()).sum::<usize>(),
         );
         report.add("outcomes by crime", vec_bytes(&self.outcomes_by_crime));
+        let mut names = HashSet::new();
         report.add(
             "snap points",
             vec_bytes(&self.points)
                 + self
                     .points
                     .iter()
-                    .map(|p| str_bytes(&p.name) + str_bytes(&p.subtype))
+                    .map(|p| {
+                        // An `Arc<str>` allocation: two counts, then the text.
+                        let name = if names.insert(Arc::as_ptr(&p.name)) {
+                            allocation_bytes(2 * std::mem::size_of::<usize>() + p.name.len())
+                        } else {
+                            0
+                        };
+                        name + str_bytes(&p.subtype)
+                    })
                     .sum::<usize>(),
         );
         report.add("snap point ids", self.point_by_id.heap_bytes());
