@@ -2,13 +2,79 @@
 //! (crime lists of thousands of records). Each writes exactly the bytes that serialising
 //! the corresponding `police-openapi` wire value with serde_json gives — the tests check
 //! that — only several times faster: no formatter machinery, coordinates without float
-//! formatting, strings copied whole unless they need escaping.
+//! formatting, strings copied whole unless they need escaping, snap points' `location`
+//! objects written once per snapshot.
 
+use police_storage::index::{CrimeIndex, SnapPoint};
 use police_storage::Month;
+
+/// The bytes serde_json escapes in strings: controls, `"` and `\\`.
+const ESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+/// Every snap point's `location` object (`{"latitude":…,"street":{…},"longitude":…}`),
+/// written once when a snapshot is installed: a crime list repeats it for every crime, and
+/// copying it is several times cheaper than writing two coordinates and a name each time.
+/// About 110 bytes a snap point.
+#[derive(Debug, Default)]
+pub struct PointLocations {
+    /// `bytes[offsets[p]..offsets[p + 1]]` is the object of point `p`.
+    offsets: Vec<u32>,
+    bytes: Vec<u8>,
+}
+
+impl PointLocations {
+    pub fn new(index: &CrimeIndex) -> Self {
+        let count = index.point_count();
+        let mut offsets = Vec::with_capacity(count + 1);
+        let mut bytes = Vec::with_capacity(count * 112);
+        offsets.push(0);
+        for point in 0..count as u32 {
+            location(index.point(point), &mut bytes);
+            offsets.push(u32::try_from(bytes.len()).expect("snap point JSON under 4 GiB"));
+        }
+        bytes.shrink_to_fit();
+        PointLocations { offsets, bytes }
+    }
+
+    /// The `location` object of snap point `point` (see [`CrimeRef::point_index`]).
+    pub fn get(&self, point: u32) -> &[u8] {
+        let point = point as usize;
+        &self.bytes[self.offsets[point] as usize..self.offsets[point + 1] as usize]
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * 4 + self.bytes.capacity()
+    }
+}
+
+/// A snap point as police.uk's `location` object.
+pub fn location(point: &SnapPoint, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"latitude\":");
+    coordinate(point.latitude, out);
+    out.extend_from_slice(b",\"street\":{\"id\":");
+    integer(i64::from(point.id), out);
+    out.extend_from_slice(b",\"name\":");
+    string(&point.name, out);
+    out.extend_from_slice(b"},\"longitude\":");
+    coordinate(point.longitude, out);
+    out.push(b'}');
+}
 
 /// A JSON string: `"…"`, escaped exactly as serde_json escapes it.
 pub fn string(value: &str, out: &mut Vec<u8>) {
-    let needs_escaping = value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+    // Or-ing the table over the bytes (no early exit) lets the loop run branch-free.
+    let needs_escaping = value.bytes().fold(false, |any, b| any | ESCAPED[b as usize]);
     if needs_escaping {
         serde_json::to_writer(&mut *out, value).expect("writing to memory cannot fail");
     } else {
@@ -17,6 +83,15 @@ pub fn string(value: &str, out: &mut Vec<u8>) {
         out.extend_from_slice(value.as_bytes());
         out.push(b'"');
     }
+}
+
+/// A JSON string known to need no escaping (slugs, hex ids, fixed words): `"…"`.
+pub fn plain_string(value: &str, out: &mut Vec<u8>) {
+    debug_assert!(!value.bytes().any(|b| ESCAPED[b as usize]), "{value:?} needs escaping");
+    out.reserve(value.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(value.as_bytes());
+    out.push(b'"');
 }
 
 /// An integer.

@@ -11,7 +11,7 @@ use police_storage::reference::outcome_category;
 use police_storage::Month;
 use serde::Serialize;
 
-use crate::json_writer;
+use crate::json_writer::{self, PointLocations};
 
 fn year_month(month: Month) -> YearMonth {
     YearMonth { year: month.year(), month: month.month() }
@@ -95,23 +95,24 @@ fn write_json(value: &impl Serialize, out: &mut Vec<u8>) {
 
 /// `[crime, …]` as JSON bytes: byte for byte what serialising [`crime`]'s [`Crime`] gives
 /// (the tests check it), written directly because crime lists are the large answers.
-pub fn crimes_json(crimes: &[CrimeRef<'_>]) -> Vec<u8> {
+/// `locations` are the snapshot's pre-rendered snap points.
+pub fn crimes_json(crimes: &[CrimeRef<'_>], locations: &PointLocations) -> Vec<u8> {
     let mut out = Vec::with_capacity(2 + crimes.len() * 380);
     out.push(b'[');
     for (i, crime) in crimes.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_crime(crime, &mut out);
+        write_crime(crime, locations, &mut out);
     }
     out.push(b']');
     out
 }
 
 /// One [`Crime`], keys in its order.
-fn write_crime(crime: &CrimeRef<'_>, out: &mut Vec<u8>) {
+fn write_crime(crime: &CrimeRef<'_>, locations: &PointLocations, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"category\":");
-    json_writer::string(crime.category_slug(), out);
+    json_writer::plain_string(crime.category_slug(), out);
     out.extend_from_slice(b",\"persistent_id\":");
     let mut id = [0u8; 64];
     json_writer::string(crime.persistent_id(&mut id), out);
@@ -120,18 +121,8 @@ fn write_crime(crime: &CrimeRef<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"id\":");
     json_writer::integer(i64::from(crime.record.id), out);
     out.extend_from_slice(b",\"location\":");
-    match crime.point {
-        Some(point) => {
-            out.extend_from_slice(b"{\"latitude\":");
-            json_writer::coordinate(point.latitude, out);
-            out.extend_from_slice(b",\"street\":{\"id\":");
-            json_writer::integer(i64::from(point.id), out);
-            out.extend_from_slice(b",\"name\":");
-            json_writer::string(&point.name, out);
-            out.extend_from_slice(b"},\"longitude\":");
-            json_writer::coordinate(point.longitude, out);
-            out.push(b'}');
-        }
+    match crime.point_index() {
+        Some(point) => out.extend_from_slice(locations.get(point)),
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"context\":");
@@ -140,7 +131,7 @@ fn write_crime(crime: &CrimeRef<'_>, out: &mut Vec<u8>) {
     json_writer::month(crime.month, out);
     out.extend_from_slice(b",\"location_type\":");
     match crime.point {
-        Some(point) => json_writer::string(point.location_type.as_str(), out),
+        Some(point) => json_writer::plain_string(point.location_type.as_str(), out),
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"outcome_status\":");
@@ -158,8 +149,8 @@ fn write_crime(crime: &CrimeRef<'_>, out: &mut Vec<u8>) {
 }
 
 /// `[crime, …]`.
-pub fn crimes(crimes: &[CrimeRef<'_>]) -> HttpResponse {
-    json_body(crimes_json(crimes))
+pub fn crimes(crimes: &[CrimeRef<'_>], locations: &PointLocations) -> HttpResponse {
+    json_body(crimes_json(crimes, locations))
 }
 
 /// `[outcome, …]` as `outcomes-at-location` gives them.
@@ -294,11 +285,12 @@ mod tests {
         assert!(crimes.iter().any(|c| c.point.is_none()));
         assert!(crimes.iter().any(|c| c.outcome_status().is_some_and(|(_, m)| m != month)));
 
-        let written = String::from_utf8(crimes_json(&crimes)).unwrap();
+        let locations = PointLocations::new(&index);
+        let written = String::from_utf8(crimes_json(&crimes, &locations)).unwrap();
         let mut buffers = vec![[0u8; 64]; crimes.len()];
         let expected: Vec<Crime<'_>> =
             crimes.iter().zip(buffers.iter_mut()).map(|(c, buffer)| crime(c, buffer)).collect();
         assert_eq!(written, serde_json::to_string(&expected).unwrap());
-        assert_eq!(crimes_json(&[]), b"[]");
+        assert_eq!(crimes_json(&[], &locations), b"[]");
     }
 }

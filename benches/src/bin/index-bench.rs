@@ -46,6 +46,8 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let snapshot = Snapshot::load(&url)?;
     let build_seconds = started.elapsed().as_secs_f64();
+    // What the server prepares from a snapshot, in the same measure.
+    let locations = police_api::json_writer::PointLocations::new(&snapshot.index);
     let rss_after = rss_bytes();
     let index = &snapshot.index;
     let crimes = index.crime_count();
@@ -79,7 +81,7 @@ fn main() -> anyhow::Result<()> {
                 let started = Instant::now();
                 let found = index.crimes_in_area(month, &area, None, None).expect("no cap");
                 let queried = started.elapsed();
-                let json = police_api::render::crimes_json(&found);
+                let json = police_api::render::crimes_json(&found, &locations);
                 let rendered = started.elapsed();
                 if round > 0 {
                     query_us.push(queried.as_secs_f64() * 1e6);
