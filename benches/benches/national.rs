@@ -6,7 +6,7 @@
 //!   on the densest one-mile circle found by sampling and on the sparsest non-empty one.
 //! * `crimes_in_area/neighbourhood_polygon_dense`: an 8-vertex polygon of about 1 km radius
 //!   around the densest centre, the way the API takes `poly` (`parse_poly`, then the index).
-//! * `render/crimes_json_dense`: the dense answer rendered as police.uk JSON, in bytes/s.
+//! * `render/crimes_json_dense`: the dense answer rendered as police.uk JSON, in MB/s.
 //! * `locate_neighbourhood/inside_a_neighbourhood`: `BoundaryIndex::locate` on the imported
 //!   national boundaries, at points known to be inside one.
 //!
@@ -83,11 +83,11 @@ fn polygon_query<'a>(
 
 fn snapshot_build(criterion: &mut Criterion, national: &NationalMonth) {
     let mut group = criterion.benchmark_group("snapshot");
-    // About a second per load: ten loads, each its own sample.
+    // One to two seconds per load: ten loads, each its own sample.
     group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(15));
+    group.measurement_time(Duration::from_secs(25));
     group.bench_function("load_national_month", |b| {
         b.iter_with_large_drop(|| Snapshot::load(&national.archive.database_url).expect("loads"))
     });
@@ -120,7 +120,8 @@ fn render(criterion: &mut Criterion, national: &NationalMonth) {
     let crimes = crimes.expect("no cap");
     let bytes = police_api::render::crimes_json(&crimes).len();
     let mut group = criterion.benchmark_group("render");
-    group.throughput(Throughput::Bytes(bytes as u64));
+    // Decimal units, so criterion reports MB/s rather than MiB/s.
+    group.throughput(Throughput::BytesDecimal(bytes as u64));
     group.bench_function("crimes_json_dense", |b| {
         b.iter_with_large_drop(|| police_api::render::crimes_json(black_box(&crimes)))
     });
