@@ -5,11 +5,8 @@
 
 use std::time::Instant;
 
-use police_storage::embedded::{EmbeddedOptions, EmbeddedPostgres};
-use police_storage::generate::{generate, GenerateOptions};
-use police_storage::import::{import_paths, ImportOptions, Silent};
+use police_benches::{one_mile_centres_by_density, one_mile_circle, ImportedNationalArchive};
 use police_storage::snapshot::Snapshot;
-use police_storage::spatial::{Area, ONE_MILE_M};
 
 /// Resident set size of this process, in bytes.
 fn rss_bytes() -> u64 {
@@ -27,20 +24,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn main() -> anyhow::Result<()> {
     let months = police_benches::months_arg()?;
-    let scratch = tempfile::tempdir()?;
-    let archive = scratch.path().join("archive");
-    let options = GenerateOptions::national(months);
-    generate(&options, &archive)?;
-    let cluster = EmbeddedPostgres::start(EmbeddedOptions {
-        data_dir: scratch.path().join("data"),
-        durable: true,
-    })?;
-    let url = cluster.database_url();
-    police_storage::db::run_migrations(&mut police_storage::db::connect(&url)?)?;
-    let imported =
-        import_paths(&url, std::slice::from_ref(&archive), &ImportOptions::default(), &Silent)?;
-    anyhow::ensure!(imported.problems() == 0, "the generated archive did not import cleanly");
-    std::fs::remove_dir_all(&archive)?;
+    let archive = ImportedNationalArchive::create(months)?;
+    let url = archive.database_url.clone();
+    let imported = &archive.summary;
 
     let rss_before = rss_bytes();
     let started = Instant::now();
@@ -54,16 +40,7 @@ fn main() -> anyhow::Result<()> {
     let month = snapshot.latest_crime_month.expect("data was imported");
 
     // Dense centres: the snap points with the most crimes within a mile, found by sampling.
-    let mut candidates: Vec<(usize, u32)> = (0..index.point_count() as u32)
-        .step_by(97)
-        .map(|p| {
-            let point = index.point(p);
-            let area =
-                Area::Circle { lat: point.latitude, lng: point.longitude, radius_m: ONE_MILE_M };
-            (index.crimes_in_area(month, &area, None, None).map_or(0, |c| c.len()), p)
-        })
-        .collect();
-    candidates.sort_unstable_by(|a, b| b.cmp(a));
+    let candidates = one_mile_centres_by_density(index, month, 97);
     let dense: Vec<u32> = candidates.iter().take(50).map(|(_, p)| *p).collect();
     let rural: Vec<u32> =
         candidates.iter().rev().filter(|(n, _)| *n > 0).take(50).map(|(_, p)| *p).collect();
@@ -72,12 +49,7 @@ fn main() -> anyhow::Result<()> {
         let (mut query_us, mut total_us, mut results, mut bytes) = (Vec::new(), Vec::new(), 0, 0);
         for round in 0..20 {
             for &p in points {
-                let point = index.point(p);
-                let area = Area::Circle {
-                    lat: point.latitude,
-                    lng: point.longitude,
-                    radius_m: ONE_MILE_M,
-                };
+                let area = one_mile_circle(index, p);
                 let started = Instant::now();
                 let found = index.crimes_in_area(month, &area, None, None).expect("no cap");
                 let queried = started.elapsed();
@@ -127,6 +99,6 @@ fn main() -> anyhow::Result<()> {
         );
     }
     drop(snapshot);
-    cluster.stop()?;
+    archive.stop()?;
     Ok(())
 }
