@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod docs;
 pub mod error;
+pub mod json_writer;
 pub mod params;
 pub mod progress;
 pub mod refresh;

@@ -11,6 +11,8 @@ use police_storage::reference::outcome_category;
 use police_storage::Month;
 use serde::Serialize;
 
+use crate::json_writer::{self, PointLocations};
+
 fn year_month(month: Month) -> YearMonth {
     YearMonth { year: month.year(), month: month.month() }
 }
@@ -91,17 +93,64 @@ fn write_json(value: &impl Serialize, out: &mut Vec<u8>) {
     serde_json::to_writer(out, value).expect("serialising to memory cannot fail");
 }
 
-/// `[crime, …]` as JSON bytes.
-pub fn crimes_json(crimes: &[CrimeRef<'_>]) -> Vec<u8> {
-    array(crimes, |c, out| {
-        let mut id = [0u8; 64];
-        write_json(&crime(c, &mut id), out);
-    })
+/// `[crime, …]` as JSON bytes: byte for byte what serialising [`crime`]'s [`Crime`] gives
+/// (the tests check it), written directly because crime lists are the large answers.
+/// `locations` are the snapshot's pre-rendered snap points.
+pub fn crimes_json(crimes: &[CrimeRef<'_>], locations: &PointLocations) -> Vec<u8> {
+    let mut out = Vec::with_capacity(2 + crimes.len() * 380);
+    out.push(b'[');
+    for (i, crime) in crimes.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_crime(crime, locations, &mut out);
+    }
+    out.push(b']');
+    out
+}
+
+/// One [`Crime`], keys in its order.
+fn write_crime(crime: &CrimeRef<'_>, locations: &PointLocations, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"category\":");
+    json_writer::plain_string(crime.category_slug(), out);
+    out.extend_from_slice(b",\"persistent_id\":");
+    let mut id = [0u8; 64];
+    json_writer::string(crime.persistent_id(&mut id), out);
+    out.extend_from_slice(b",\"location_subtype\":");
+    json_writer::string(crime.point.map_or("", |p| &p.subtype), out);
+    out.extend_from_slice(b",\"id\":");
+    json_writer::integer(i64::from(crime.record.id), out);
+    out.extend_from_slice(b",\"location\":");
+    match crime.point_index() {
+        Some(point) => out.extend_from_slice(locations.get(point)),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"context\":");
+    json_writer::string(crime.context(), out);
+    out.extend_from_slice(b",\"month\":");
+    json_writer::month(crime.month, out);
+    out.extend_from_slice(b",\"location_type\":");
+    match crime.point {
+        Some(point) => json_writer::plain_string(point.location_type.as_str(), out),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"outcome_status\":");
+    match crime.outcome_status() {
+        Some((category, month)) => {
+            out.extend_from_slice(b"{\"category\":");
+            json_writer::string(category, out);
+            out.extend_from_slice(b",\"date\":");
+            json_writer::month(month, out);
+            out.push(b'}');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b'}');
 }
 
 /// `[crime, …]`.
-pub fn crimes(crimes: &[CrimeRef<'_>]) -> HttpResponse {
-    json_body(crimes_json(crimes))
+pub fn crimes(crimes: &[CrimeRef<'_>], locations: &PointLocations) -> HttpResponse {
+    json_body(crimes_json(crimes, locations))
 }
 
 /// `[outcome, …]` as `outcomes-at-location` gives them.
@@ -171,4 +220,77 @@ pub fn stop<'a>(stop: &StopRef<'a>) -> Stop<'a> {
 /// `[stop, …]`.
 pub fn stops(stops: &[StopRef<'_>]) -> HttpResponse {
     json_body(array(stops, |s, out| write_json(&stop(s), out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use police_storage::index::{CrimeInput, IndexBuilder, LocationType, OutcomeInput};
+    use police_storage::spatial::Area;
+
+    use super::*;
+
+    /// The hand-written crime list equals serde's serialisation of the wire type, for crimes
+    /// with and without locations, ids, outcomes and contexts, and with text that needs
+    /// escaping everywhere text can come from the data.
+    #[test]
+    fn crime_lists_are_written_exactly_as_serde_writes_them() {
+        let mut builder = IndexBuilder::new();
+        let names = ["On or near Campbell Street", "On or near \"The\" Arcade\\", "Café\n漢字"];
+        for i in 0..60 {
+            builder.add_point(SnapPoint {
+                id: 1000 + i,
+                latitude: 51.5 + f64::from(i) * 0.000_123_456_7,
+                longitude: -0.000_000_3 - f64::from(i) * 0.013_579,
+                name: names[i as usize % names.len()].into(),
+                location_type: if i % 7 == 0 { LocationType::Btp } else { LocationType::Force },
+                subtype: if i % 7 == 0 { "Station \"Main\"".into() } else { "".into() },
+            });
+        }
+        let month = Month::new(2024, 3).unwrap();
+        let hex_ids: Vec<String> = (0..400).map(|i| format!("{:064x}", 7_919 * (i + 1))).collect();
+        for i in 0..400u32 {
+            let persistent_id = match i % 5 {
+                0 => None,
+                1 => Some("NOT-HEX \"id\""),
+                _ => Some(hex_ids[i as usize].as_str()),
+            };
+            builder
+                .add_crime(CrimeInput {
+                    id: i64::from(i) * 1_000_003,
+                    month,
+                    force_id: "surrey",
+                    persistent_id,
+                    location_id: (i % 11 != 0).then_some(1000 + (i % 60) as i32),
+                    category: (i % 14) as u8,
+                    last_outcome: (i % 3 != 0).then_some("Under \"investigation\""),
+                    context: if i % 13 == 0 { "Context\twith \\ escapes" } else { "" },
+                })
+                .unwrap();
+            if i % 6 == 2 {
+                builder
+                    .add_outcome(OutcomeInput {
+                        month: month.plus(2).unwrap(),
+                        persistent_id: &hex_ids[i as usize],
+                        location_id: None,
+                        code: 3,
+                    })
+                    .unwrap();
+            }
+        }
+        let index = builder.build().unwrap();
+        let everywhere = Area::Circle { lat: 51.5, lng: -0.4, radius_m: 100_000.0 };
+        let mut crimes = index.crimes_in_area(month, &everywhere, None, None).unwrap();
+        crimes.extend(index.crimes_without_location(month, "surrey", None));
+        assert!(crimes.len() > 350, "{} crimes", crimes.len());
+        assert!(crimes.iter().any(|c| c.point.is_none()));
+        assert!(crimes.iter().any(|c| c.outcome_status().is_some_and(|(_, m)| m != month)));
+
+        let locations = PointLocations::new(&index);
+        let written = String::from_utf8(crimes_json(&crimes, &locations)).unwrap();
+        let mut buffers = vec![[0u8; 64]; crimes.len()];
+        let expected: Vec<Crime<'_>> =
+            crimes.iter().zip(buffers.iter_mut()).map(|(c, buffer)| crime(c, buffer)).collect();
+        assert_eq!(written, serde_json::to_string(&expected).unwrap());
+        assert_eq!(crimes_json(&[], &locations), b"[]");
+    }
 }

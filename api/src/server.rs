@@ -12,13 +12,37 @@ use arc_swap::ArcSwap;
 use police_storage::snapshot::Snapshot;
 use utoipa_actix_web::AppExt;
 
+use crate::json_writer::PointLocations;
 use crate::routes;
 
 /// What every request handler can reach: the current snapshot, swapped atomically when the
 /// store changes. A handler takes one `Arc` at its start and answers from it alone.
 pub struct AppState {
-    snapshot: ArcSwap<Snapshot>,
+    snapshot: ArcSwap<Served>,
     limits: Limits,
+}
+
+/// A snapshot as served: the store's snapshot (reached through `Deref`), and what the API
+/// prepares from it once rather than per request.
+pub struct Served {
+    pub snapshot: Snapshot,
+    /// Every snap point's `location` object, pre-rendered.
+    pub locations: PointLocations,
+}
+
+impl Served {
+    pub fn new(snapshot: Snapshot) -> Self {
+        let locations = PointLocations::new(&snapshot.index);
+        Served { snapshot, locations }
+    }
+}
+
+impl std::ops::Deref for Served {
+    type Target = Snapshot;
+
+    fn deref(&self) -> &Snapshot {
+        &self.snapshot
+    }
 }
 
 /// Limits on what one request may ask for.
@@ -39,7 +63,7 @@ impl Default for Limits {
 
 impl AppState {
     pub fn new(snapshot: Snapshot, limits: Limits) -> Self {
-        AppState { snapshot: ArcSwap::from_pointee(snapshot), limits }
+        AppState { snapshot: ArcSwap::from_pointee(Served::new(snapshot)), limits }
     }
 
     /// The cap on results of area routes.
@@ -48,13 +72,13 @@ impl AppState {
     }
 
     /// The snapshot to answer the current request from.
-    pub fn current(&self) -> Arc<Snapshot> {
+    pub fn current(&self) -> Arc<Served> {
         self.snapshot.load_full()
     }
 
     /// Makes `snapshot` the one new requests see.
     pub fn replace(&self, snapshot: Snapshot) {
-        self.snapshot.store(Arc::new(snapshot));
+        self.snapshot.store(Arc::new(Served::new(snapshot)));
     }
 }
 

@@ -66,11 +66,11 @@ pub async fn crimes_street(
     let area = params::area(&params)?;
     let snapshot = state.current();
     let MonthChoice::Month(month) = params::month(&params, &snapshot)? else {
-        return Ok(render::crimes(&[]));
+        return Ok(render::crimes(&[], &snapshot.locations));
     };
     let filter = params::category_filter(&category);
     let crimes = snapshot.index.crimes_in_area(month, &area, filter, state.max_results())?;
-    Ok(render::crimes(&crimes))
+    Ok(render::crimes(&crimes, &snapshot.locations))
 }
 
 /// Crimes at a location.
@@ -110,13 +110,13 @@ pub async fn crimes_at_location(
         }
     };
     let MonthChoice::Month(month) = params::month(&params, &snapshot)? else {
-        return Ok(render::crimes(&[]));
+        return Ok(render::crimes(&[], &snapshot.locations));
     };
     let crimes = match point {
         Some(point) => snapshot.index.crimes_at_point(month, point, None),
         None => Vec::new(),
     };
-    Ok(render::crimes(&crimes))
+    Ok(render::crimes(&crimes, &snapshot.locations))
 }
 
 /// Crimes with no location.
@@ -149,10 +149,11 @@ pub async fn crimes_no_location(
     }
     let snapshot = state.current();
     let MonthChoice::Month(month) = params::month(&params, &snapshot)? else {
-        return Ok(render::crimes(&[]));
+        return Ok(render::crimes(&[], &snapshot.locations));
     };
     let filter = params.get("category").and_then(params::category_filter);
-    Ok(render::crimes(&snapshot.index.crimes_without_location(month, force, filter)))
+    let crimes = snapshot.index.crimes_without_location(month, force, filter);
+    Ok(render::crimes(&crimes, &snapshot.locations))
 }
 
 /// Crime categories.

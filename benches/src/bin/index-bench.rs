@@ -10,11 +10,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use police_storage::embedded::{EmbeddedOptions, EmbeddedPostgres};
-use police_storage::generate::{generate, GenerateOptions};
-use police_storage::import::{import_paths, ImportOptions, Silent};
+use police_benches::{one_mile_centres_by_density, one_mile_circle, ImportedNationalArchive};
 use police_storage::snapshot::Snapshot;
-use police_storage::spatial::{Area, ONE_MILE_M};
 
 /// Resident set size of this process, in bytes.
 fn rss_bytes() -> u64 {
@@ -44,53 +41,23 @@ fn keep_arg() -> anyhow::Result<Option<PathBuf>> {
 
 fn main() -> anyhow::Result<()> {
     let months = police_benches::months_arg()?;
-    let temporary = tempfile::tempdir()?;
-    let scratch = keep_arg()?.unwrap_or_else(|| temporary.path().to_owned());
-    // Written once the import has finished, with the number of months imported.
-    let imported_marker = scratch.join("imported-months");
-    let already_imported = std::fs::read_to_string(&imported_marker).ok();
-    if let Some(imported) = &already_imported {
-        anyhow::ensure!(
-            imported.trim() == months.to_string(),
-            "{} holds {} imported month(s), not {months}",
-            scratch.display(),
-            imported.trim()
-        );
-    }
-    let cluster =
-        EmbeddedPostgres::start(EmbeddedOptions { data_dir: scratch.join("data"), durable: true })?;
-    let url = cluster.database_url();
-    if already_imported.is_none() {
-        let archive = scratch.join("archive");
-        generate(&GenerateOptions::national(months), &archive)?;
-        police_storage::db::run_migrations(&mut police_storage::db::connect(&url)?)?;
-        let imported =
-            import_paths(&url, std::slice::from_ref(&archive), &ImportOptions::default(), &Silent)?;
-        anyhow::ensure!(imported.problems() == 0, "the generated archive did not import cleanly");
-        std::fs::remove_dir_all(&archive)?;
-        std::fs::write(&imported_marker, months.to_string())?;
-    }
+    let keep = keep_arg()?;
+    let archive = ImportedNationalArchive::create_in(months, keep.as_deref())?;
+    let url = archive.database_url.clone();
 
     let rss_before = rss_bytes();
     let started = Instant::now();
     let snapshot = Snapshot::load(&url)?;
     let build_seconds = started.elapsed().as_secs_f64();
+    // What the server prepares from a snapshot, in the same measure.
+    let locations = police_api::json_writer::PointLocations::new(&snapshot.index);
     let rss_after = rss_bytes();
     let index = &snapshot.index;
     let crimes = index.crime_count();
     let month = snapshot.latest_crime_month.expect("data was imported");
 
     // Dense centres: the snap points with the most crimes within a mile, found by sampling.
-    let mut candidates: Vec<(usize, u32)> = (0..index.point_count() as u32)
-        .step_by(97)
-        .map(|p| {
-            let point = index.point(p);
-            let area =
-                Area::Circle { lat: point.latitude, lng: point.longitude, radius_m: ONE_MILE_M };
-            (index.crimes_in_area(month, &area, None, None).map_or(0, |c| c.len()), p)
-        })
-        .collect();
-    candidates.sort_unstable_by(|a, b| b.cmp(a));
+    let candidates = one_mile_centres_by_density(index, month, 97);
     let dense: Vec<u32> = candidates.iter().take(50).map(|(_, p)| *p).collect();
     let rural: Vec<u32> =
         candidates.iter().rev().filter(|(n, _)| *n > 0).take(50).map(|(_, p)| *p).collect();
@@ -99,16 +66,11 @@ fn main() -> anyhow::Result<()> {
         let (mut query_us, mut total_us, mut results, mut bytes) = (Vec::new(), Vec::new(), 0, 0);
         for round in 0..20 {
             for &p in points {
-                let point = index.point(p);
-                let area = Area::Circle {
-                    lat: point.latitude,
-                    lng: point.longitude,
-                    radius_m: ONE_MILE_M,
-                };
+                let area = one_mile_circle(index, p);
                 let started = Instant::now();
                 let found = index.crimes_in_area(month, &area, None, None).expect("no cap");
                 let queried = started.elapsed();
-                let json = police_api::render::crimes_json(&found);
+                let json = police_api::render::crimes_json(&found, &locations);
                 let rendered = started.elapsed();
                 if round > 0 {
                     query_us.push(queried.as_secs_f64() * 1e6);
@@ -167,6 +129,6 @@ fn main() -> anyhow::Result<()> {
         );
     }
     drop(snapshot);
-    cluster.stop()?;
+    archive.stop()?;
     Ok(())
 }

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use police_benches::{points_inside_boundaries, QueryPointRng};
 use police_storage::embedded::{EmbeddedOptions, EmbeddedPostgres};
 use police_storage::generate::{generate, GenerateOptions};
 use police_storage::import::kml::parse_kml;
@@ -16,18 +17,6 @@ use police_storage::import::{import_paths, FileStatus, ImportOptions, Silent};
 use police_storage::neighbourhoods::{Boundary, BoundaryIndex};
 use police_storage::reference::FORCES;
 use police_storage::snapshot::Snapshot;
-
-/// xorshift64*, enough for picking query points.
-struct Points(u64);
-
-impl Points {
-    fn unit(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
@@ -115,22 +104,13 @@ fn main() -> anyhow::Result<()> {
     // Uniform points over the boundaries' bounding box (land and sea, hits and misses), and
     // points known to be inside a boundary (a random point of a random boundary's box, kept
     // when a brute-force test finds it inside).
-    let mut rng = Points(0x9e37_79b9_7f4a_7c15);
+    let mut rng = QueryPointRng::new(0x9e37_79b9_7f4a_7c15);
     let uniform: Vec<(f64, f64)> = (0..1_000_000)
         .map(|_| {
             (min_lat + (max_lat - min_lat) * rng.unit(), min_lng + (max_lng - min_lng) * rng.unit())
         })
         .collect();
-    let mut inside = Vec::with_capacity(200_000);
-    while inside.len() < 200_000 {
-        let number = (rng.unit() * index.len() as f64) as usize;
-        let boundary = index.boundary(number).expect("in range");
-        let (a, b, c, d) = boundary.bounding_box().expect("not empty");
-        let (lat, lng) = (a + (c - a) * rng.unit(), b + (d - b) * rng.unit());
-        if boundary.contains(lat, lng) {
-            inside.push((lat, lng));
-        }
-    }
+    let inside = points_inside_boundaries(&index, 200_000, &mut rng);
 
     // Correctness on a sample, and the brute force's speed for comparison.
     let sample = &uniform[..2_000];

@@ -101,6 +101,19 @@ pub struct CrimeRef<'a> {
 }
 
 impl<'a> CrimeRef<'a> {
+    /// The position of the crime's snap point among the index's points (see
+    /// [`CrimeIndex::point`]), for callers keeping per-point data of their own.
+    pub fn point_index(&self) -> Option<u32> {
+        // `point` always refers into `index.points` (`CrimeIndex::crime_ref` makes every
+        // CrimeRef), so its offset from the start is its position.
+        self.point.map(|point| {
+            let offset = std::ptr::from_ref(point).addr() - self.index.points.as_ptr().addr();
+            let position = offset / std::mem::size_of::<SnapPoint>();
+            debug_assert!(std::ptr::eq(point, &self.index.points[position]));
+            position as u32
+        })
+    }
+
     pub fn category_slug(&self) -> &'static str {
         crime_category(self.record.category).slug
     }
@@ -410,16 +423,23 @@ impl CrimeIndex {
                 return Err(TooManyResults { found, cap });
             }
         }
-        let mut crimes = Vec::with_capacity(found);
+        // Sorted as compact (category, id) keys first: cheaper than sorting the references,
+        // whose keys sit behind a pointer.
+        let mut keyed = Vec::with_capacity(found);
         for &p in points {
             for position in range(p) {
-                if matches(&self.records[position as usize]) {
-                    crimes.push(self.crime_ref(position, month, Some(p)));
+                let record = &self.records[position as usize];
+                if matches(record) {
+                    let key = (u64::from(record.category) << 32) | u64::from(record.id);
+                    keyed.push((key, position, p));
                 }
             }
         }
-        crimes.sort_unstable_by_key(|c| (c.record.category, c.record.id));
-        Ok(crimes)
+        keyed.sort_unstable_by_key(|&(key, _, _)| key);
+        Ok(keyed
+            .into_iter()
+            .map(|(_, position, p)| self.crime_ref(position, month, Some(p)))
+            .collect())
     }
 
     /// Crimes of a month inside an area (`crimes-street`), at most `cap` (else an error).

@@ -1,0 +1,158 @@
+//! Criterion micro-benchmarks on one generated national month (`GenerateOptions::national(1)`
+//! imported into a throwaway embedded PostgreSQL, set up once per run, about half a minute):
+//!
+//! * `snapshot/load_national_month`: `Snapshot::load` (COPY out of PostgreSQL, index build).
+//! * `crimes_in_area/one_mile_dense_city_centre` and `…/one_mile_countryside`: the index alone,
+//!   on the densest one-mile circle found by sampling and on the sparsest non-empty one.
+//! * `crimes_in_area/neighbourhood_polygon_dense`: an 8-vertex polygon of about 1 km radius
+//!   around the densest centre, the way the API takes `poly` (`parse_poly`, then the index).
+//! * `render/crimes_json_dense`: the dense answer rendered as police.uk JSON, in MB/s.
+//! * `locate_neighbourhood/inside_a_neighbourhood`: `BoundaryIndex::locate` on the imported
+//!   national boundaries, at points known to be inside one.
+//!
+//! `cargo bench -p police-benches --bench national [-- FILTER]`
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, SamplingMode, Throughput};
+use police_benches::{
+    one_mile_centres_by_density, one_mile_circle, points_inside_boundaries, regular_poly,
+    ImportedNationalArchive, QueryPointRng,
+};
+use police_storage::index::CrimeIndex;
+use police_storage::snapshot::Snapshot;
+use police_storage::spatial::{parse_poly, Area};
+use police_storage::Month;
+
+/// Radius and corner count of the neighbourhood-sized polygon query.
+const POLYGON_RADIUS_M: f64 = 1_000.0;
+const POLYGON_VERTICES: usize = 8;
+
+/// Query points cycled through by the locate benchmark.
+const LOCATE_POINTS: usize = 10_000;
+
+/// What every benchmark queries: the imported archive, a snapshot of it, and the chosen areas.
+struct NationalMonth {
+    archive: ImportedNationalArchive,
+    snapshot: Snapshot,
+    month: Month,
+    dense_circle: Area,
+    countryside_circle: Area,
+    dense_poly: String,
+}
+
+impl NationalMonth {
+    fn set_up() -> anyhow::Result<NationalMonth> {
+        eprintln!("machine: {}", police_benches::machine_description());
+        eprintln!("setting up: generating and importing a national month (about half a minute)");
+        let archive = ImportedNationalArchive::create(1)?;
+        let snapshot = Snapshot::load(&archive.database_url)?;
+        let index = &snapshot.index;
+        let month = snapshot.latest_crime_month.expect("a month of crimes was imported");
+        let centres = one_mile_centres_by_density(index, month, 97);
+        let (dense_crimes, dense_point) = centres[0];
+        let (countryside_crimes, countryside_point) =
+            *centres.iter().rev().find(|(crimes, _)| *crimes > 0).expect("some crimes");
+        let dense_circle = one_mile_circle(index, dense_point);
+        let countryside_circle = one_mile_circle(index, countryside_point);
+        let centre = index.point(dense_point);
+        let dense_poly =
+            regular_poly(centre.latitude, centre.longitude, POLYGON_RADIUS_M, POLYGON_VERTICES);
+        eprintln!(
+            "data: {} crimes at {} snap points, {} neighbourhood boundaries; one-mile circles: \
+             dense {dense_crimes} crimes, countryside {countryside_crimes}; dense polygon {} crimes",
+            index.crime_count(),
+            index.point_count(),
+            snapshot.neighbourhoods.boundaries().len(),
+            polygon_query(index, month, &dense_poly).len(),
+        );
+        Ok(NationalMonth { archive, snapshot, month, dense_circle, countryside_circle, dense_poly })
+    }
+}
+
+/// A `poly` query as the API answers it: parse, then search the index.
+fn polygon_query<'a>(
+    index: &'a CrimeIndex,
+    month: Month,
+    poly: &str,
+) -> Vec<police_storage::index::CrimeRef<'a>> {
+    let area = Area::Polygon(parse_poly(poly).expect("a valid polygon"));
+    index.crimes_in_area(month, &area, None, None).expect("no cap")
+}
+
+fn snapshot_build(criterion: &mut Criterion, national: &NationalMonth) {
+    let mut group = criterion.benchmark_group("snapshot");
+    // One to two seconds per load: ten loads, each its own sample.
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(25));
+    group.bench_function("load_national_month", |b| {
+        b.iter_with_large_drop(|| Snapshot::load(&national.archive.database_url).expect("loads"))
+    });
+    group.finish();
+}
+
+fn crimes_in_area(criterion: &mut Criterion, national: &NationalMonth) {
+    let index = &national.snapshot.index;
+    let month = national.month;
+    let mut group = criterion.benchmark_group("crimes_in_area");
+    for (name, area) in [
+        ("one_mile_dense_city_centre", &national.dense_circle),
+        ("one_mile_countryside", &national.countryside_circle),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_with_large_drop(|| {
+                index.crimes_in_area(month, black_box(area), None, None).expect("no cap")
+            })
+        });
+    }
+    group.bench_function("neighbourhood_polygon_dense", |b| {
+        b.iter_with_large_drop(|| polygon_query(index, month, black_box(&national.dense_poly)))
+    });
+    group.finish();
+}
+
+fn render(criterion: &mut Criterion, national: &NationalMonth) {
+    let index = &national.snapshot.index;
+    let crimes = index.crimes_in_area(national.month, &national.dense_circle, None, None);
+    let crimes = crimes.expect("no cap");
+    // Prepared once per snapshot by the server, as here.
+    let locations = police_api::json_writer::PointLocations::new(index);
+    let bytes = police_api::render::crimes_json(&crimes, &locations).len();
+    let mut group = criterion.benchmark_group("render");
+    // Decimal units, so criterion reports MB/s rather than MiB/s.
+    group.throughput(Throughput::BytesDecimal(bytes as u64));
+    group.bench_function("crimes_json_dense", |b| {
+        b.iter_with_large_drop(|| police_api::render::crimes_json(black_box(&crimes), &locations))
+    });
+    group.finish();
+}
+
+fn locate_neighbourhood(criterion: &mut Criterion, national: &NationalMonth) {
+    let boundaries = national.snapshot.neighbourhoods.boundaries();
+    let mut rng = QueryPointRng::new(0x9e37_79b9_7f4a_7c15);
+    let points = points_inside_boundaries(boundaries, LOCATE_POINTS, &mut rng);
+    let mut group = criterion.benchmark_group("locate_neighbourhood");
+    group.bench_function("inside_a_neighbourhood", |b| {
+        let mut next = points.iter().cycle();
+        b.iter(|| {
+            let &(lat, lng) = next.next().expect("endless");
+            boundaries.locate(black_box(lat), black_box(lng))
+        })
+    });
+    group.finish();
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut criterion = Criterion::default().configure_from_args();
+    let national = NationalMonth::set_up()?;
+    snapshot_build(&mut criterion, &national);
+    crimes_in_area(&mut criterion, &national);
+    render(&mut criterion, &national);
+    locate_neighbourhood(&mut criterion, &national);
+    criterion.final_summary();
+    drop(national.snapshot);
+    national.archive.stop()
+}

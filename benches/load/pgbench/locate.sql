@@ -1,0 +1,7 @@
+-- locate-neighbourhood?q=lat,lng: the neighbourhood whose boundary holds the point.
+\set n random(1, :queries)
+SELECT lat, lng FROM bench_locate WHERE n = :n \gset
+SELECT json_build_object('force', force_id, 'neighbourhood', id)
+FROM gis_neighbourhoods
+WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint((:lng)::float8, (:lat)::float8), 4326))
+LIMIT 1;

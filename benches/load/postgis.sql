@@ -1,0 +1,137 @@
+-- The PostGIS side of the load benchmark: the rows police-api imported, laid out the way a
+-- developer serving police.uk's JSON straight from PostgreSQL would lay them out, built
+-- from the store's own tables (so both sides answer from the same rows).
+--
+-- * `gis_crimes`: one denormalised row per located crime (snap point, street name and the
+--   outcome_status already joined in), LIST-partitioned by month so a query touches one
+--   month's partition; rows written in geometry (Hilbert) order, like CLUSTER; a GiST index
+--   on the point and a btree on the snap point id in every partition.
+-- * `gis_neighbourhoods`: each neighbourhood's boundary as a MultiPolygon with holes, GiST.
+--
+-- The JSON is built at query time with json_build_object (`json`, not `jsonb`, keeps
+-- police.uk's key order), as police-api renders it at query time. See pgbench/*.sql.
+\set ON_ERROR_STOP on
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS postgis;
+
+DROP TABLE IF EXISTS gis_crimes;
+CREATE TABLE gis_crimes (
+    month_key        integer NOT NULL, -- YYYYMM
+    month            text NOT NULL,    -- YYYY-MM
+    -- Position in police-api's category list: answers are ordered by category, then id.
+    category_order   smallint NOT NULL,
+    id               bigint NOT NULL,
+    category         text NOT NULL,
+    persistent_id    text NOT NULL,
+    context          text NOT NULL,
+    location_id      integer NOT NULL,
+    latitude         text NOT NULL, -- as police.uk writes it: six decimals
+    longitude        text NOT NULL,
+    street_name      text NOT NULL,
+    location_type    text NOT NULL,
+    location_subtype text NOT NULL,
+    outcome_category text,
+    outcome_date     text,
+    geom             geometry(Point, 4326) NOT NULL
+) PARTITION BY LIST (month_key);
+
+DO $$
+DECLARE
+    key integer;
+BEGIN
+    FOR key IN SELECT DISTINCT to_char(month, 'YYYYMM')::integer FROM crimes LOOP
+        EXECUTE format('CREATE TABLE gis_crimes_%s PARTITION OF gis_crimes FOR VALUES IN (%s)',
+                       key, key);
+    END LOOP;
+END
+$$;
+
+-- outcome_status.date: the month of the crime's latest imported outcome, else its own month.
+CREATE TEMP TABLE latest_outcome AS
+    SELECT persistent_id, max(month) AS month FROM outcomes GROUP BY persistent_id;
+CREATE INDEX ON latest_outcome (persistent_id);
+ANALYZE latest_outcome;
+
+INSERT INTO gis_crimes
+SELECT to_char(c.month, 'YYYYMM')::integer,
+       to_char(c.month, 'YYYY-MM'),
+       array_position(ARRAY['anti-social-behaviour', 'bicycle-theft', 'burglary',
+                            'criminal-damage-arson', 'drugs', 'other-theft',
+                            'possession-of-weapons', 'public-order', 'robbery', 'shoplifting',
+                            'theft-from-the-person', 'vehicle-crime', 'violent-crime',
+                            'other-crime', 'public-disorder-weapons'], c.category),
+       c.id,
+       c.category,
+       coalesce(c.persistent_id, ''),
+       c.context,
+       c.location_id,
+       round(l.latitude::numeric, 6)::text,
+       round(l.longitude::numeric, 6)::text,
+       l.name,
+       l.location_type,
+       l.location_subtype,
+       c.last_outcome,
+       CASE WHEN c.last_outcome IS NOT NULL
+            THEN to_char(coalesce(o.month, c.month), 'YYYY-MM') END,
+       ST_SetSRID(ST_MakePoint(l.longitude, l.latitude), 4326)
+FROM crimes c
+JOIN locations l ON l.id = c.location_id
+LEFT JOIN latest_outcome o ON o.persistent_id = c.persistent_id
+ORDER BY 1, 16;
+
+CREATE INDEX gis_crimes_geom ON gis_crimes USING gist (geom);
+CREATE INDEX gis_crimes_location ON gis_crimes (location_id);
+ANALYZE gis_crimes;
+
+DROP TABLE IF EXISTS gis_neighbourhoods;
+CREATE TABLE gis_neighbourhoods AS
+WITH rings AS (
+    SELECT n.force_id, n.id, p.part_no, r.ring_no,
+           ST_MakeLine(array_agg(ST_MakePoint((q.point ->> 1)::float8, (q.point ->> 0)::float8)
+                                 ORDER BY q.point_no)) AS ring
+    FROM neighbourhoods n
+    CROSS JOIN LATERAL jsonb_array_elements(n.boundary) WITH ORDINALITY AS p (part, part_no)
+    CROSS JOIN LATERAL jsonb_array_elements(p.part) WITH ORDINALITY AS r (ring, ring_no)
+    CROSS JOIN LATERAL jsonb_array_elements(r.ring) WITH ORDINALITY AS q (point, point_no)
+    WHERE jsonb_typeof(n.boundary) = 'array'
+    GROUP BY n.force_id, n.id, p.part_no, r.ring_no
+), closed AS (
+    SELECT force_id, id, part_no, ring_no,
+           CASE WHEN ST_IsClosed(ring) THEN ring ELSE ST_AddPoint(ring, ST_StartPoint(ring)) END
+               AS ring
+    FROM rings
+    WHERE ST_NPoints(ring) >= 3
+), parts AS (
+    SELECT force_id, id, part_no,
+           ST_MakePolygon((array_agg(ring ORDER BY ring_no))[1],
+                          (array_agg(ring ORDER BY ring_no))[2:]) AS polygon
+    FROM closed
+    GROUP BY force_id, id, part_no
+)
+SELECT force_id, id, ST_SetSRID(ST_Multi(ST_Collect(polygon)), 4326) AS geom
+FROM parts
+GROUP BY force_id, id;
+
+CREATE INDEX gis_neighbourhoods_geom ON gis_neighbourhoods USING gist (geom);
+ANALYZE gis_neighbourhoods;
+
+-- One crime as police.uk writes it (key order included). A one-expression SQL function:
+-- the planner inlines it into the queries that use it.
+CREATE OR REPLACE FUNCTION gis_crime_json(c gis_crimes) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'category', c.category,
+        'persistent_id', c.persistent_id,
+        'location_subtype', c.location_subtype,
+        'id', c.id,
+        'location', json_build_object(
+            'latitude', c.latitude,
+            'street', json_build_object('id', c.location_id, 'name', c.street_name),
+            'longitude', c.longitude),
+        'context', c.context,
+        'month', c.month,
+        'location_type', c.location_type,
+        'outcome_status', CASE WHEN c.outcome_category IS NOT NULL
+                               THEN json_build_object('category', c.outcome_category,
+                                                      'date', c.outcome_date) END)
+$$;
