@@ -55,6 +55,8 @@ case $mode in
         shared_buffers=8GB compare=25 ;;
 esac
 
+# Every measured run follows an unmeasured one of this many seconds, on both sides.
+warmup=$(( seconds >= 10 ? 3 : 1 ))
 base=${POLICE_LOAD_DIR:-$root/target/load-bench}
 work=$base/$mode
 archive=$base/archive-$(echo "${generate[*]}" | tr -d ' -')-$seed
@@ -196,6 +198,9 @@ for stage in "${stages[@]}"; do
         --queries "$work/queries" --compare "$compare" --sizes "$work/sizes-$stage.json"
 
     for kind in street polygon location locate mix; do
+        # An unmeasured warm-up first, on both sides.
+        taskset -c "$load_cpu" wrk -t1 -c"$connections" -d"${warmup}s" --timeout 10s \
+            -s "$here/paths.lua" "$url" -- "$work/queries/$kind.paths" >/dev/null
         taskset -c "$load_cpu" wrk -t1 -c"$connections" -d"${seconds}s" --timeout 10s \
             -s "$here/paths.lua" "$url" -- "$work/queries/$kind.paths" >"$work/logs/wrk-$stage-$kind.txt"
         python3 "$here/report.py" record --results "$results" --figures "$work/logs/wrk-$stage-$kind.txt" \
@@ -227,6 +232,8 @@ for stage in "${stages[@]}"; do
             scripts=(-f "$here/pgbench/$kind.sql")
         fi
         prefix=$work/logs/pgbench-$stage-$kind
+        taskset -c "$load_cpu" pgbench -h "$socket_dir" -p "$port" -U police -n -M prepared \
+            -c "$connections" -j 1 -T "$warmup" -D queries="$queries" "${scripts[@]}" police >/dev/null 2>&1
         (cd "$work/logs" && taskset -c "$load_cpu" pgbench -h "$socket_dir" -p "$port" -U police -n \
             -M prepared -c "$connections" -j 1 -T "$seconds" --random-seed "$seed" \
             -D queries="$queries" "${scripts[@]}" -l --log-prefix "$prefix" police \
