@@ -14,7 +14,8 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS postgis;
 
-DROP TABLE IF EXISTS gis_crimes;
+-- CASCADE: gis_crime_json (made again below) takes its row type.
+DROP TABLE IF EXISTS gis_crimes CASCADE;
 CREATE TABLE gis_crimes (
     month_key        integer NOT NULL, -- YYYYMM
     month            text NOT NULL,    -- YYYY-MM

@@ -45,7 +45,7 @@ connections=8
 paced_connections=64
 case $mode in
     smoke)
-        generate=(--preset demo --months 2) stages=(2) seconds=1 queries=100
+        generate=(--preset demo --months 2) stages=(1 2) seconds=1 queries=100
         shared_buffers=128MB compare=10 ;;
     quick)
         generate=(--preset national --months 1) stages=(1) seconds=8 queries=5000
