@@ -94,6 +94,19 @@ pub fn plain_string(value: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
+/// A Crime ID held as 32 bytes, as its 64 lowercase hex digits in quotes.
+pub fn hex_string(bytes: &[u8; 32], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [0u8; 66];
+    text[0] = b'"';
+    text[65] = b'"';
+    for (i, byte) in bytes.iter().enumerate() {
+        text[1 + 2 * i] = HEX[usize::from(byte >> 4)];
+        text[2 + 2 * i] = HEX[usize::from(byte & 15)];
+    }
+    out.extend_from_slice(&text);
+}
+
 /// An integer.
 pub fn integer(value: i64, out: &mut Vec<u8>) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
@@ -173,6 +186,13 @@ mod tests {
         ] {
             assert_eq!(written(|out| string(value, out)), serde(&value), "{value:?}");
         }
+    }
+
+    #[test]
+    fn hex_ids_are_written_as_lowercase_hex() {
+        let bytes: [u8; 32] = std::array::from_fn(|i| (i * 37 + 5) as u8);
+        let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(written(|out| hex_string(&bytes, out)), format!("\"{expected}\""));
     }
 
     #[test]

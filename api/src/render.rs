@@ -97,7 +97,8 @@ fn write_json(value: &impl Serialize, out: &mut Vec<u8>) {
 /// (the tests check it), written directly because crime lists are the large answers.
 /// `locations` are the snapshot's pre-rendered snap points.
 pub fn crimes_json(crimes: &[CrimeRef<'_>], locations: &PointLocations) -> Vec<u8> {
-    let mut out = Vec::with_capacity(2 + crimes.len() * 380);
+    // A crime takes 330–400 bytes: room for all at once, so the buffer never moves.
+    let mut out = Vec::with_capacity(2 + crimes.len() * 420);
     out.push(b'[');
     for (i, crime) in crimes.iter().enumerate() {
         if i > 0 {
@@ -114,8 +115,10 @@ fn write_crime(crime: &CrimeRef<'_>, locations: &PointLocations, out: &mut Vec<u
     out.extend_from_slice(b"{\"category\":");
     json_writer::plain_string(crime.category_slug(), out);
     out.extend_from_slice(b",\"persistent_id\":");
-    let mut id = [0u8; 64];
-    json_writer::string(crime.persistent_id(&mut id), out);
+    match crime.hex_persistent_id() {
+        Some(bytes) => json_writer::hex_string(bytes, out),
+        None => json_writer::string(crime.persistent_id(&mut [0u8; 64]), out),
+    }
     out.extend_from_slice(b",\"location_subtype\":");
     json_writer::string(crime.point.map_or("", |p| &p.subtype), out);
     out.extend_from_slice(b",\"id\":");

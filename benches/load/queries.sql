@@ -84,7 +84,7 @@ SELECT n - 3 * :count AS n,
 FROM bench_sample WHERE n > 3 * :count;
 ALTER TABLE bench_locate ADD PRIMARY KEY (n);
 
-ANALYZE bench_street, bench_polygon, bench_location, bench_locate;
+VACUUM (ANALYZE) bench_street, bench_polygon, bench_location, bench_locate;
 
 \o :out/street.paths
 COPY (SELECT '/api/crimes-street/all-crime?lat=' || to_char(lat, 'FM990.000000') || '&lng='

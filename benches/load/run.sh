@@ -13,9 +13,10 @@
 # draw the seeded query sets (queries.sql), serve them with `police-api serve` and drive it
 # with wrk, check that its answers equal PostGIS's, then drive PostGIS with pgbench.
 #
-# Cores (2 here): the server under test gets core 0 (police-api with one worker thread;
-# every PostgreSQL process during the PostGIS runs), the load generator core 1 (wrk -t1,
-# pgbench -j1). Both sides see the same number of connections.
+# Cores (2 here): the server under test gets core 0 (police-api with one worker thread,
+# moved there once its snapshot is loaded; every PostgreSQL process during the PostGIS
+# runs), the load generator core 1 (wrk -t1, pgbench -j1). Both sides see the same number
+# of connections.
 #
 # Results: target/load-bench/<mode>/results.md (the table), results.jsonl and stages.jsonl
 # (the raw figures), and the logs. Needs wrk and PostGIS: installed from Debian's packages
@@ -128,6 +129,9 @@ max_wal_size = 4GB
 checkpoint_timeout = 30min
 random_page_cost = 1.1
 jit = off
+# Nothing of the database's own housekeeping during measurements: tables are vacuumed and
+# analysed explicitly once loaded, and a checkpoint runs before each side's runs.
+autovacuum = off
 EOF
 "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$pgdata" -l "$work/logs/postgres.log" -w start >/dev/null
 server_pid=
@@ -182,17 +186,21 @@ for stage in "${stages[@]}"; do
     "${psql[@]}" -v count="$queries" -v seed="$seed" -v out="$work/queries" -f "$here/queries.sql" >/dev/null
     python3 "$here/report.py" mix --queries "$work/queries"
 
-    log "starting police-api serve on core $server_cpu"
-    taskset -c "$server_cpu" "$bin" serve --database-url "$database_url" --bind "127.0.0.1:$http_port" \
+    # The snapshot loads with the whole machine (its COPY streams and PostgreSQL's side run
+    # in parallel), then the server is moved to its one core for the measurements.
+    log "starting police-api serve"
+    "$bin" serve --database-url "$database_url" --bind "127.0.0.1:$http_port" \
         --workers 1 >"$work/logs/serve-$stage.log" 2>&1 &
     server_pid=$!
     python3 "$here/report.py" ready --url "$url"
+    taskset -a -p -c "$server_cpu" "$server_pid" >/dev/null
     snapshot_line=$(grep 'snapshot loaded in' "$work/logs/serve-$stage.log" | head -1)
     echo "  $snapshot_line"
     snapshot_seconds=$(echo "$snapshot_line" | sed -E 's/.*loaded in ([0-9.]+) s.*/\1/')
     crimes=$(echo "$snapshot_line" | sed -E 's/.*: ([0-9]+) crimes.*/\1/')
     rss_kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status")
 
+    "${psql[@]}" -c "CHECKPOINT"
     log "checking police-api's answers against PostGIS's"
     python3 "$here/report.py" check --url "$url" --psql "${psql[*]}" --scripts "$here" \
         --queries "$work/queries" --compare "$compare" --sizes "$work/sizes-$stage.json"
@@ -222,7 +230,7 @@ for stage in "${stages[@]}"; do
     log "PostGIS: prewarming, then pgbench with PostgreSQL on core $server_cpu"
     "${psql[@]}" -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \
         -c "SELECT count(pg_prewarm(c.oid)) FROM pg_class c WHERE c.relkind IN ('r', 'i')
-            AND (c.relname LIKE 'gis_%' OR c.relname LIKE 'bench_%')" >/dev/null
+            AND (c.relname LIKE 'gis_%' OR c.relname LIKE 'bench_%')" -c "CHECKPOINT" >/dev/null
     pin_postgres "$server_cpu"
     for kind in street polygon location locate mix; do
         if [ "$kind" = mix ]; then

@@ -118,6 +118,12 @@ impl<'a> CrimeRef<'a> {
         crime_category(self.record.category).slug
     }
 
+    /// The Crime ID as its 32 bytes, when it is 64 lowercase hex digits (nearly all are);
+    /// `None` for anti-social behaviour and other forms (see [`CrimeRef::persistent_id`]).
+    pub fn hex_persistent_id(&self) -> Option<&'a [u8; 32]> {
+        self.index.hex_id(self.position)
+    }
+
     /// The Crime ID, `""` for anti-social behaviour; written into `buffer` when hex.
     pub fn persistent_id<'b>(&self, buffer: &'b mut [u8; 64]) -> &'b str
     where
