@@ -46,7 +46,7 @@ impl PointLocations {
         PointLocations { offsets, bytes }
     }
 
-    /// The `location` object of snap point `point` (see [`CrimeRef::point_index`]).
+    /// The `location` object of snap point `point` (see [`police_storage::index::CrimeRef::point_index`]).
     pub fn get(&self, point: u32) -> &[u8] {
         let point = point as usize;
         &self.bytes[self.offsets[point] as usize..self.offsets[point + 1] as usize]

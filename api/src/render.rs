@@ -3,8 +3,8 @@
 
 use actix_web::HttpResponse;
 use police_openapi::{
-    Coordinate, Crime, CrimeOutcome, CrimeWithOutcomes, Location, OutcomeCategory, OutcomeCrime,
-    OutcomeStatus, Stop, StopOutcomeObject, Street, StreetOutcome, UtcDateTime, YearMonth,
+    Coordinate, CrimeOutcome, CrimeWithOutcomes, Location, OutcomeCategory, OutcomeCrime, Stop,
+    StopOutcomeObject, Street, StreetOutcome, UtcDateTime, YearMonth,
 };
 use police_storage::index::{CrimeRef, OutcomeRef, SnapPoint, StopRef};
 use police_storage::reference::outcome_category;
@@ -29,24 +29,6 @@ fn location<'a>(crime: &CrimeRef<'a>) -> (Option<Location<'a>>, Option<&'a str>,
             &point.subtype,
         ),
         None => (None, None, ""),
-    }
-}
-
-/// A crime as `crimes-street` and friends give it.
-pub fn crime<'a>(crime: &CrimeRef<'a>, id_buffer: &'a mut [u8; 64]) -> Crime<'a> {
-    let (location, location_type, location_subtype) = location(crime);
-    Crime {
-        category: crime.category_slug(),
-        persistent_id: crime.persistent_id(id_buffer),
-        location_subtype,
-        id: i64::from(crime.record.id),
-        location,
-        context: crime.context(),
-        month: year_month(crime.month),
-        location_type,
-        outcome_status: crime
-            .outcome_status()
-            .map(|(category, month)| OutcomeStatus { category, date: year_month(month) }),
     }
 }
 
@@ -93,7 +75,7 @@ fn write_json(value: &impl Serialize, out: &mut Vec<u8>) {
     serde_json::to_writer(out, value).expect("serialising to memory cannot fail");
 }
 
-/// `[crime, …]` as JSON bytes: byte for byte what serialising [`crime`]'s [`Crime`] gives
+/// `[crime, …]` as JSON bytes: byte for byte what serialising `police_openapi::Crime` gives
 /// (the tests check it), written directly because crime lists are the large answers.
 /// `locations` are the snapshot's pre-rendered snap points.
 pub fn crimes_json(crimes: &[CrimeRef<'_>], locations: &PointLocations) -> Vec<u8> {
@@ -227,10 +209,29 @@ pub fn stops(stops: &[StopRef<'_>]) -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
+    use police_openapi::{Crime, OutcomeStatus};
     use police_storage::index::{CrimeInput, IndexBuilder, LocationType, OutcomeInput};
     use police_storage::spatial::Area;
 
     use super::*;
+
+    /// A crime as the wire type: the reference the hand-written writer must match.
+    fn crime<'a>(crime: &CrimeRef<'a>, id_buffer: &'a mut [u8; 64]) -> Crime<'a> {
+        let (location, location_type, location_subtype) = location(crime);
+        Crime {
+            category: crime.category_slug(),
+            persistent_id: crime.persistent_id(id_buffer),
+            location_subtype,
+            id: i64::from(crime.record.id),
+            location,
+            context: crime.context(),
+            month: year_month(crime.month),
+            location_type,
+            outcome_status: crime
+                .outcome_status()
+                .map(|(category, month)| OutcomeStatus { category, date: year_month(month) }),
+        }
+    }
 
     /// The hand-written crime list equals serde's serialisation of the wire type, for crimes
     /// with and without locations, ids, outcomes and contexts, and with text that needs

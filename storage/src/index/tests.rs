@@ -56,24 +56,27 @@ fn random_data(seed: u64) -> Data {
     Data { points, crimes, outcomes }
 }
 
+fn crime_input<'a>(data: &Data, crime: &'a Crime) -> CrimeInput<'a> {
+    let (id, month, point, category, force, persistent) = crime;
+    CrimeInput {
+        id: i64::from(*id),
+        month: *month,
+        force_id: force,
+        persistent_id: persistent.as_deref(),
+        location_id: point.map(|p| data.points[p].id),
+        category: *category,
+        last_outcome: persistent.as_ref().map(|_| "Under investigation"),
+        context: "",
+    }
+}
+
 fn build(data: &Data) -> CrimeIndex {
     let mut builder = IndexBuilder::new();
     for point in &data.points {
         builder.add_point(point.clone());
     }
-    for (id, month, point, category, force, persistent) in &data.crimes {
-        builder
-            .add_crime(CrimeInput {
-                id: i64::from(*id),
-                month: *month,
-                force_id: force,
-                persistent_id: persistent.as_deref(),
-                location_id: point.map(|p| data.points[p].id),
-                category: *category,
-                last_outcome: persistent.as_ref().map(|_| "Under investigation"),
-                context: "",
-            })
-            .unwrap();
+    for crime in &data.crimes {
+        builder.add_crime(crime_input(data, crime)).unwrap();
     }
     for (month, crime, point, code) in &data.outcomes {
         builder
@@ -313,19 +316,8 @@ fn appended_builders_equal_one_builder() {
     let data = random_data(11);
     let whole = build(&data);
     let mut parts: Vec<IndexBuilder> = (0..3).map(|_| IndexBuilder::new()).collect();
-    for (i, (id, month, point, category, force, persistent)) in data.crimes.iter().enumerate() {
-        parts[i * 3 / data.crimes.len()]
-            .add_crime(CrimeInput {
-                id: i64::from(*id),
-                month: *month,
-                force_id: force,
-                persistent_id: persistent.as_deref(),
-                location_id: point.map(|p| data.points[p].id),
-                category: *category,
-                last_outcome: persistent.as_ref().map(|_| "Under investigation"),
-                context: "",
-            })
-            .unwrap();
+    for (i, crime) in data.crimes.iter().enumerate() {
+        parts[i * 3 / data.crimes.len()].add_crime(crime_input(&data, crime)).unwrap();
     }
     for (month, crime, point, code) in &data.outcomes {
         parts[1]
