@@ -7,13 +7,14 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use police_storage::db::ImportListener;
-use police_storage::generate::{generate, GenerateOptions};
-use police_storage::import::{
+use police_generate::{generate, GenerateOptions};
+use police_index::Month;
+use police_store::db;
+use police_store::db::ImportListener;
+use police_store::import::{
     import_paths, imported_file_count, FileKind, ImportOptions, ImportSummary,
 };
-use police_storage::snapshot::Snapshot;
-use police_storage::{db, Month};
+use police_store::snapshot::Snapshot;
 
 use crate::progress::Progress;
 use crate::refresh::Refresher;

@@ -35,8 +35,8 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<police_storage::index::TooManyResults> for ApiError {
-    fn from(error: police_storage::index::TooManyResults) -> Self {
+impl From<police_index::crimes::TooManyResults> for ApiError {
+    fn from(error: police_index::crimes::TooManyResults) -> Self {
         ApiError::TooManyResults { found: error.found, cap: error.cap }
     }
 }

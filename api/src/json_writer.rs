@@ -5,8 +5,8 @@
 //! formatting, strings copied whole unless they need escaping, snap points' `location`
 //! objects written once per snapshot.
 
-use police_storage::index::{CrimeIndex, SnapPoint};
-use police_storage::Month;
+use police_index::crimes::{CrimeIndex, SnapPoint};
+use police_index::Month;
 
 /// The bytes serde_json escapes in strings: controls, `"` and `\\`.
 const ESCAPED: [bool; 256] = {
@@ -46,7 +46,7 @@ impl PointLocations {
         PointLocations { offsets, bytes }
     }
 
-    /// The `location` object of snap point `point` (see [`police_storage::index::CrimeRef::point_index`]).
+    /// The `location` object of snap point `point` (see [`police_index::crimes::CrimeRef::point_index`]).
     pub fn get(&self, point: u32) -> &[u8] {
         let point = point as usize;
         &self.bytes[self.offsets[point] as usize..self.offsets[point + 1] as usize]

@@ -4,10 +4,10 @@
 
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::HttpRequest;
-use police_storage::reference::{crime_category_code_for_slug, ALL_CRIME};
-use police_storage::snapshot::Snapshot;
-use police_storage::spatial::{parse_poly, Area, ONE_MILE_M};
-use police_storage::Month;
+use police_index::reference::{crime_category_code_for_slug, ALL_CRIME};
+use police_index::spatial::{parse_poly, Area, ONE_MILE_M};
+use police_index::Month;
+use police_store::snapshot::Snapshot;
 
 use crate::error::ApiError;
 

@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use police_storage::import::{
+use police_store::import::{
     ArchiveFile, FileReport, FileStatus, ImportObserver, ImportSummary, ReferenceReport,
     SkippedFile,
 };

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use police_storage::db::ImportListener;
-use police_storage::snapshot::Snapshot;
+use police_store::db::ImportListener;
+use police_store::snapshot::Snapshot;
 
 use crate::server::AppState;
 

@@ -2,13 +2,14 @@
 //! (the wire types in `police-openapi` fix it), one record at a time.
 
 use actix_web::HttpResponse;
+use police_index::crimes::{CrimeRef, OutcomeRef, SnapPoint};
+use police_index::reference::outcome_category;
+use police_index::stops::StopRef;
+use police_index::Month;
 use police_openapi::{
     Coordinate, CrimeOutcome, CrimeWithOutcomes, Location, OutcomeCategory, OutcomeCrime, Stop,
     StopOutcomeObject, Street, StreetOutcome, UtcDateTime, YearMonth,
 };
-use police_storage::index::{CrimeRef, OutcomeRef, SnapPoint, StopRef};
-use police_storage::reference::outcome_category;
-use police_storage::Month;
 use serde::Serialize;
 
 use crate::json_writer::{self, PointLocations};
@@ -209,9 +210,9 @@ pub fn stops(stops: &[StopRef<'_>]) -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
+    use police_index::crimes::{CrimeInput, IndexBuilder, LocationType, OutcomeInput};
+    use police_index::spatial::Area;
     use police_openapi::{Crime, OutcomeStatus};
-    use police_storage::index::{CrimeInput, IndexBuilder, LocationType, OutcomeInput};
-    use police_storage::spatial::Area;
 
     use super::*;
 

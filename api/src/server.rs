@@ -9,7 +9,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Compress, DefaultHeaders, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use arc_swap::ArcSwap;
-use police_storage::snapshot::Snapshot;
+use police_store::snapshot::Snapshot;
 use utoipa_actix_web::AppExt;
 
 use crate::json_writer::PointLocations;

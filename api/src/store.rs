@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use police_storage::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use police_store::embedded::{EmbeddedOptions, EmbeddedPostgres};
 
 /// An open store: its URL, and the embedded cluster behind it when there is one (stopped
 /// when this is dropped).
@@ -49,7 +49,7 @@ impl Store {
 
     /// A `psql` command line that reaches the store, for messages to the user.
     pub fn psql_hint(&self) -> String {
-        format!("psql '{}'", police_storage::db::redact(&self.database_url))
+        format!("psql '{}'", police_store::db::redact(&self.database_url))
     }
 }
 

@@ -20,10 +20,10 @@ use police_benches::{
     one_mile_centres_by_density, one_mile_circle, points_inside_boundaries, regular_poly,
     ImportedNationalArchive, QueryPointRng,
 };
-use police_storage::index::CrimeIndex;
-use police_storage::snapshot::Snapshot;
-use police_storage::spatial::{parse_poly, Area};
-use police_storage::Month;
+use police_index::crimes::CrimeIndex;
+use police_index::spatial::{parse_poly, Area};
+use police_index::Month;
+use police_store::snapshot::Snapshot;
 
 /// Radius and corner count of the neighbourhood-sized polygon query.
 const POLYGON_RADIUS_M: f64 = 1_000.0;
@@ -76,7 +76,7 @@ fn polygon_query<'a>(
     index: &'a CrimeIndex,
     month: Month,
     poly: &str,
-) -> Vec<police_storage::index::CrimeRef<'a>> {
+) -> Vec<police_index::crimes::CrimeRef<'a>> {
     let area = Area::Polygon(parse_poly(poly).expect("a valid polygon"));
     index.crimes_in_area(month, &area, None, None).expect("no cap")
 }

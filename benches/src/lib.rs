@@ -6,13 +6,13 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::Context;
-use police_storage::embedded::{EmbeddedOptions, EmbeddedPostgres};
-use police_storage::generate::{generate, GenerateOptions};
-use police_storage::import::{import_paths, ImportOptions, ImportSummary, Silent};
-use police_storage::index::CrimeIndex;
-use police_storage::neighbourhoods::BoundaryIndex;
-use police_storage::spatial::{Area, ONE_MILE_M};
-use police_storage::Month;
+use police_generate::{generate, GenerateOptions};
+use police_index::crimes::CrimeIndex;
+use police_index::neighbourhoods::BoundaryIndex;
+use police_index::spatial::{Area, ONE_MILE_M};
+use police_index::Month;
+use police_store::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use police_store::import::{import_paths, ImportOptions, ImportSummary, Silent};
 
 /// `GenerateOptions::national(months)` generated and imported into a fresh embedded
 /// PostgreSQL in a temporary directory (or one kept, see
@@ -72,7 +72,7 @@ impl ImportedNationalArchive {
             let archive = dir.join("archive");
             generate(&GenerateOptions::national(months), &archive)
                 .context("generating the national archive")?;
-            police_storage::db::run_migrations(&mut police_storage::db::connect(&database_url)?)?;
+            police_store::db::run_migrations(&mut police_store::db::connect(&database_url)?)?;
             let imported = import_paths(
                 &database_url,
                 std::slice::from_ref(&archive),

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use police_api::refresh::Refresher;
 use police_api::server::{AppState, BackgroundServer, Limits, ServerOptions};
-use police_storage::db::ImportListener;
-use police_storage::snapshot::Snapshot;
+use police_store::db::ImportListener;
+use police_store::snapshot::Snapshot;
 
 use crate::TestDatabase;
 

@@ -4,7 +4,7 @@
 //! # The server
 //!
 //! By default each test *process* starts one embedded cluster
-//! ([`police_storage::embedded`], non-durable: no fsync) in `<tmp>/police-tests-<pid>`, on
+//! ([`police_store::embedded`], non-durable: no fsync) in `<tmp>/police-tests-<pid>`, on
 //! first use. Nothing stops it explicitly — statics are never dropped — so it relies on the
 //! embedded cluster's supervisor, which stops the server once this process is gone however it
 //! ends. The directory goes the same way: a small cleanup `sh` (in its own process group, so a
@@ -38,7 +38,7 @@ use anyhow::Context;
 use diesel::pg::PgConnection;
 use diesel::sql_types::Bool;
 use diesel::RunQueryDsl;
-use police_storage::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use police_store::embedded::{EmbeddedOptions, EmbeddedPostgres};
 
 /// The database every test database is cloned from.
 pub const TEMPLATE_DATABASE: &str = "police_template";
@@ -62,14 +62,14 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// A new connection to the database; panics when that fails.
     pub fn connect(&self) -> PgConnection {
-        police_storage::db::connect(&self.url)
+        police_store::db::connect(&self.url)
             .unwrap_or_else(|e| panic!("connecting to test database {}: {e:#}", self.name))
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let result = police_storage::db::connect(&server().admin_url).and_then(|mut admin| {
+        let result = police_store::db::connect(&server().admin_url).and_then(|mut admin| {
             diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
                 .execute(&mut admin)
                 .context("DROP DATABASE")
@@ -86,7 +86,7 @@ pub fn test_database() -> TestDatabase {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let server = server();
     let name = format!("test_{}_{}", COUNTER.fetch_add(1, Ordering::Relaxed), std::process::id());
-    let result = police_storage::db::connect(&server.admin_url).and_then(|mut admin| {
+    let result = police_store::db::connect(&server.admin_url).and_then(|mut admin| {
         // Shared: clones may run together, but not while the template is being migrated.
         diesel::sql_query(format!("SELECT pg_advisory_lock_shared({TEMPLATE_LOCK_KEY})"))
             .execute(&mut admin)?;
@@ -268,7 +268,7 @@ fn remove_stale_temp_dirs() {
 
 /// Creates the template database when missing and applies pending migrations to it.
 fn prepare_template(server: &Server) -> anyhow::Result<()> {
-    let mut admin = police_storage::db::connect(&server.admin_url)?;
+    let mut admin = police_store::db::connect(&server.admin_url)?;
     diesel::sql_query(format!("SELECT pg_advisory_lock({TEMPLATE_LOCK_KEY})"))
         .execute(&mut admin)?;
     let exists: bool = diesel::select(diesel::dsl::sql::<Bool>(&format!(
@@ -282,8 +282,8 @@ fn prepare_template(server: &Server) -> anyhow::Result<()> {
     }
     {
         // Dropped before cloning: a template with open connections cannot be cloned.
-        let mut template = police_storage::db::connect(&server.url_for(TEMPLATE_DATABASE))?;
-        police_storage::db::run_migrations(&mut template)?;
+        let mut template = police_store::db::connect(&server.url_for(TEMPLATE_DATABASE))?;
+        police_store::db::run_migrations(&mut template)?;
     }
     diesel::sql_query(format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK_KEY})"))
         .execute(&mut admin)?;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use police_api::server::Limits;
-use police_storage::import::{import_paths, FileStatus, ImportOptions, ImportSummary, Silent};
+use police_store::import::{import_paths, FileStatus, ImportOptions, ImportSummary, Silent};
 use police_tests::http::{Response, TestServer};
 use police_tests::{test_database, TestDatabase};
 use serde_json::Value;

@@ -39,7 +39,7 @@ fn template_has_every_migration() {
     for table in ["forces", "neighbourhoods", "locations", "crimes", "outcomes", "stops"] {
         assert!(table_exists(&mut conn, table), "table {table} missing");
     }
-    let applied = police_storage::db::run_migrations(&mut conn).unwrap();
+    let applied = police_store::db::run_migrations(&mut conn).unwrap();
     assert!(applied.is_empty(), "the template lacked migrations {applied:?}");
 }
 
@@ -47,11 +47,11 @@ fn template_has_every_migration() {
 fn migrations_are_reversible() {
     let db = test_database();
     let mut conn = db.connect();
-    let reverted = police_storage::db::revert_all_migrations(&mut conn).unwrap();
+    let reverted = police_store::db::revert_all_migrations(&mut conn).unwrap();
     assert!(!reverted.is_empty());
     assert!(!table_exists(&mut conn, "crimes"));
     assert!(!table_exists(&mut conn, "forces"));
-    let applied = police_storage::db::run_migrations(&mut conn).unwrap();
+    let applied = police_store::db::run_migrations(&mut conn).unwrap();
     assert_eq!(applied.len(), reverted.len());
     // The 44 forces police.uk lists, and British Transport Police.
     assert_eq!(count(&mut conn, "forces"), 45);

@@ -1,7 +1,7 @@
 //! The HTTP surface over real requests: `/api/forces`, `/api/crimes-street-dates`,
 //! `/api/crime-last-updated`, and the behaviour every response shares.
 
-use police_storage::import::{import_paths, ImportOptions, Silent};
+use police_store::import::{import_paths, ImportOptions, Silent};
 use police_tests::http::TestServer;
 use police_tests::test_database;
 use std::io::{Read, Write};

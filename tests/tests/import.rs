@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use police_storage::import::{import_paths, FileStatus, ImportOptions, ImportSummary, Silent};
+use police_store::import::{import_paths, FileStatus, ImportOptions, ImportSummary, Silent};
 use police_tests::{shared_data_dir, test_database, TestDatabase};
 
 const STREET_HEADER: &str = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context";
@@ -343,7 +343,7 @@ fn a_newer_vintage_replaces_the_month_atomically_and_keeps_ids() {
     let reader = {
         let stop = stop.clone();
         std::thread::spawn(move || {
-            let mut conn = police_storage::db::connect(&url).unwrap();
+            let mut conn = police_store::db::connect(&url).unwrap();
             let mut seen = std::collections::BTreeSet::new();
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 seen.insert(count(&mut conn, "SELECT count(*) AS n FROM crimes"));

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use police_storage::import::{
+use police_store::import::{
     import_paths, FileStatus, ImportOptions, ImportSummary, ReferenceKind, Silent,
 };
 use police_tests::http::{Response, TestServer};
@@ -482,7 +482,7 @@ fn real_police_uk_responses_import_as_they_are_and_come_back_equal() {
 
 #[test]
 fn a_generated_archive_answers_every_endpoint() {
-    use police_storage::generate::{generate, GenerateOptions};
+    use police_generate::{generate, GenerateOptions};
     let db = test_database();
     let dir = tempfile::tempdir().unwrap();
     let options = GenerateOptions {

@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use police_storage::generate::{generate, GenerateOptions};
-use police_storage::import::{import_paths, ImportOptions, Silent};
-use police_storage::Month;
+use police_generate::{generate, GenerateOptions};
+use police_index::Month;
+use police_store::import::{import_paths, ImportOptions, Silent};
 use police_tests::http::TestServer;
 use police_tests::test_database;
 

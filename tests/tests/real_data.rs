@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use police_api::server::Limits;
-use police_storage::import::{import_paths, ImportOptions, Silent};
-use police_storage::reference::{crime_category, crime_category_code_for_csv_name};
+use police_index::reference::{crime_category, crime_category_code_for_csv_name};
+use police_store::import::{import_paths, ImportOptions, Silent};
 use police_tests::http::TestServer;
 use police_tests::{shared_data_dir, test_database};
 

@@ -16,7 +16,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use police_api::server::Limits;
-use police_storage::import::{import_paths, FileStatus, ImportOptions, ImportSummary, Silent};
+use police_store::import::{import_paths, FileStatus, ImportOptions, ImportSummary, Silent};
 use police_tests::http::{Response, TestServer};
 use police_tests::{shared_data_dir, test_database, TestDatabase};
 use serde_json::Value;
@@ -708,8 +708,9 @@ fn the_migration_maps_stops_imported_before_it_to_snap_points() {
     let _dir = leicester(&db);
     let before = stop_locations(&db);
     let mut conn = db.connect();
-    let down = include_str!("../../storage/migrations/2024-01-02-000000_stop_locations/down.sql");
-    let up = include_str!("../../storage/migrations/2024-01-02-000000_stop_locations/up.sql");
+    let down =
+        include_str!("../../storage/store/migrations/2024-01-02-000000_stop_locations/down.sql");
+    let up = include_str!("../../storage/store/migrations/2024-01-02-000000_stop_locations/up.sql");
     conn.batch_execute(down).unwrap();
     // As if the stops had been imported before unnamed points existed.
     diesel::sql_query(format!("DELETE FROM locations WHERE name = '{UNNAMED}'"))

@@ -3,10 +3,10 @@
 
 use actix_web::http::Method;
 use actix_web::{get, route, web, HttpRequest, HttpResponse};
-use police_openapi::{AreaForm, Crime, CrimeCategory};
-use police_storage::reference::{
+use police_index::reference::{
     force_by_id, ALL_CRIME, CRIME_CATEGORIES, CURRENT_CRIME_CATEGORY_COUNT,
 };
+use police_openapi::{AreaForm, Crime, CrimeCategory};
 
 use crate::error::ApiError;
 use crate::params::{self, MonthChoice, Params};

@@ -7,13 +7,13 @@
 //! after every fixed route (see `server::configure`).
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use police_index::neighbourhoods::{ForceResources, NeighbourhoodResources};
+use police_index::spatial::is_valid_coordinate;
 use police_openapi::{
     BoundaryPoint, LocatedNeighbourhood, NeighbourhoodDetail, NeighbourhoodEvent,
     NeighbourhoodPriority, NeighbourhoodSummary, Person,
 };
-use police_storage::neighbourhoods::{ForceResources, NeighbourhoodResources};
-use police_storage::snapshot::Snapshot;
-use police_storage::spatial::is_valid_coordinate;
+use police_store::snapshot::Snapshot;
 
 use super::forces::{json_bytes, not_found};
 use crate::error::ApiError;

@@ -1,8 +1,8 @@
 //! Outcomes: `outcomes-at-location` and `outcomes-for-crime/{persistent_id}`.
 
 use actix_web::{get, route, web, HttpRequest, HttpResponse};
+use police_index::spatial::{Area, ONE_MILE_M};
 use police_openapi::{AreaForm, CrimeWithOutcomes, StreetOutcome};
-use police_storage::spatial::{Area, ONE_MILE_M};
 
 use crate::error::ApiError;
 use crate::params::{self, MonthChoice};

@@ -6,9 +6,9 @@
 //! (police.uk documents none).
 
 use actix_web::{get, route, web, HttpRequest, HttpResponse};
+use police_index::Month;
 use police_openapi::{AreaForm, Stop};
-use police_storage::snapshot::Snapshot;
-use police_storage::Month;
+use police_store::snapshot::Snapshot;
 
 use crate::error::ApiError;
 use crate::params::{self, MonthChoice, Params};

@@ -9,9 +9,9 @@
 
 use std::time::Instant;
 
-use police_storage::embedded::{EmbeddedOptions, EmbeddedPostgres};
-use police_storage::generate::{generate, GenerateOptions};
-use police_storage::import::{import_paths, FileKind, FileStatus, ImportOptions, Silent};
+use police_generate::{generate, GenerateOptions};
+use police_store::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use police_store::import::{import_paths, FileKind, FileStatus, ImportOptions, Silent};
 
 fn main() -> anyhow::Result<()> {
     let months = police_benches::months_arg()?;
@@ -26,8 +26,8 @@ fn main() -> anyhow::Result<()> {
         data_dir: scratch.path().join("data"),
         durable: true,
     })?;
-    let mut conn = police_storage::db::connect(&cluster.database_url())?;
-    police_storage::db::run_migrations(&mut conn)?;
+    let mut conn = police_store::db::connect(&cluster.database_url())?;
+    police_store::db::run_migrations(&mut conn)?;
 
     let first = import_paths(
         &cluster.database_url(),

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use police_benches::{one_mile_centres_by_density, one_mile_circle, ImportedNationalArchive};
-use police_storage::snapshot::Snapshot;
+use police_store::snapshot::Snapshot;
 
 /// Resident set size of this process, in bytes.
 fn rss_bytes() -> u64 {

@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use police_benches::{points_inside_boundaries, QueryPointRng};
-use police_storage::embedded::{EmbeddedOptions, EmbeddedPostgres};
-use police_storage::generate::{generate, GenerateOptions};
-use police_storage::import::kml::parse_kml;
-use police_storage::import::{import_paths, FileStatus, ImportOptions, Silent};
-use police_storage::neighbourhoods::{Boundary, BoundaryIndex};
-use police_storage::reference::FORCES;
-use police_storage::snapshot::Snapshot;
+use police_generate::{generate, GenerateOptions};
+use police_index::neighbourhoods::{Boundary, BoundaryIndex};
+use police_index::reference::FORCES;
+use police_store::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use police_store::import::kml::parse_kml;
+use police_store::import::{import_paths, FileStatus, ImportOptions, Silent};
+use police_store::snapshot::Snapshot;
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
@@ -150,7 +150,7 @@ fn main() -> anyhow::Result<()> {
             durable: true,
         })?;
         let url = cluster.database_url();
-        police_storage::db::run_migrations(&mut police_storage::db::connect(&url)?)?;
+        police_store::db::run_migrations(&mut police_store::db::connect(&url)?)?;
         let started = Instant::now();
         let summary =
             import_paths(&url, std::slice::from_ref(&archive), &ImportOptions::default(), &Silent)?;

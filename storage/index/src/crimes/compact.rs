@@ -1,0 +1,285 @@
+//! Compact building blocks of the index: a bit vector that counts (rank) and finds (select)
+//! its set bits, entries grouped by snap point over only the points that have any, and a
+//! side table of rare values keyed by record position.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::memory::{hash_map_bytes, vec_bytes};
+
+/// A fixed bit vector with a directory of set-bit counts, one `u32` per 64 bits.
+#[derive(Debug, Clone, Default)]
+pub(super) struct RankedBits {
+    words: Vec<u64>,
+    /// Set bits in the words before each word.
+    ranks: Vec<u32>,
+}
+
+impl RankedBits {
+    /// From the bit vector's words: bit `i` is bit `i % 64` of `words[i / 64]`.
+    pub(super) fn new(mut words: Vec<u64>) -> RankedBits {
+        words.shrink_to_fit();
+        let mut ranks = Vec::with_capacity(words.len());
+        let mut count = 0u32;
+        for word in &words {
+            ranks.push(count);
+            count += word.count_ones();
+        }
+        RankedBits { words, ranks }
+    }
+
+    /// The words needed for `len` bits, all clear.
+    pub(super) fn empty_words(len: usize) -> Vec<u64> {
+        vec![0; len.div_ceil(64)]
+    }
+
+    pub(super) fn get(&self, bit: u32) -> bool {
+        self.words.get(bit as usize / 64).is_some_and(|word| word >> (bit % 64) & 1 != 0)
+    }
+
+    /// Set bits before `bit`.
+    pub(super) fn rank(&self, bit: u32) -> u32 {
+        let word = bit as usize / 64;
+        let below = (1u64 << (bit % 64)) - 1;
+        self.ranks[word] + (self.words[word] & below).count_ones()
+    }
+
+    /// The position of the set bit with `rank` set bits before it.
+    pub(super) fn select(&self, rank: u32) -> u32 {
+        let word = self.ranks.partition_point(|&r| r <= rank) - 1;
+        let mut bits = self.words[word];
+        for _ in 0..rank - self.ranks[word] {
+            bits &= bits - 1;
+        }
+        (word * 64) as u32 + bits.trailing_zeros()
+    }
+
+    pub(super) fn heap_bytes(&self) -> usize {
+        vec_bytes(&self.words) + vec_bytes(&self.ranks)
+    }
+}
+
+/// Entries (one month's crimes or outcomes, numbered from 0) grouped by snap point, in point
+/// order. Only the points that have entries take space: a bit per snap point says which do,
+/// and each of those has one offset.
+#[derive(Debug, Clone, Default)]
+pub(super) struct PointGroups {
+    occupied: RankedBits,
+    /// The entries at the `i`-th occupied point are `offsets[i]..offsets[i + 1]`.
+    offsets: Vec<u32>,
+}
+
+impl PointGroups {
+    /// From where each snap point's entries start, and where the last one's end: entries
+    /// `starts[p]..starts[p + 1]` are at point `p`.
+    pub(super) fn from_starts(starts: &[u32]) -> PointGroups {
+        let point_count = starts.len().saturating_sub(1);
+        let occupied_count = starts.windows(2).filter(|b| b[1] > b[0]).count();
+        if occupied_count == 0 {
+            return PointGroups::default();
+        }
+        let mut words = RankedBits::empty_words(point_count);
+        let mut offsets = Vec::with_capacity(occupied_count + 1);
+        offsets.push(starts[0]);
+        for (point, bounds) in starts.windows(2).enumerate() {
+            if bounds[1] > bounds[0] {
+                words[point / 64] |= 1 << (point % 64);
+                offsets.push(bounds[1]);
+            }
+        }
+        PointGroups { occupied: RankedBits::new(words), offsets }
+    }
+
+    /// The entries at a snap point; empty when it has none.
+    pub(super) fn range(&self, point: u32) -> Range<u32> {
+        if !self.occupied.get(point) {
+            return 0..0;
+        }
+        let i = self.occupied.rank(point) as usize;
+        self.offsets[i]..self.offsets[i + 1]
+    }
+
+    /// The snap point of an entry.
+    pub(super) fn point_of(&self, entry: u32) -> u32 {
+        let i = self.offsets.partition_point(|&o| o <= entry) - 1;
+        self.occupied.select(i as u32)
+    }
+
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.occupied.heap_bytes() + vec_bytes(&self.offsets)
+    }
+}
+
+/// Snap point positions by store id: a table indexed by id when the ids are dense (as the
+/// store's sequence makes them), else a hash map. The last position given an id wins.
+#[derive(Debug, Clone)]
+pub(super) enum PointIds {
+    /// `positions[id - first]`, [`PointIds::ABSENT`] for ids no point has.
+    Dense {
+        first: i32,
+        positions: Vec<u32>,
+    },
+    Sparse(HashMap<i32, u32>),
+}
+
+impl Default for PointIds {
+    fn default() -> Self {
+        PointIds::Sparse(HashMap::new())
+    }
+}
+
+impl PointIds {
+    const ABSENT: u32 = u32::MAX;
+
+    /// From the store ids of the points, in position order.
+    pub(super) fn new(ids: impl ExactSizeIterator<Item = i32> + Clone) -> PointIds {
+        let count = ids.len();
+        let (Some(first), Some(last)) = (ids.clone().min(), ids.clone().max()) else {
+            return PointIds::default();
+        };
+        let span = (i64::from(last) - i64::from(first) + 1) as u64;
+        // A table at most twice the points' count (plus a little) is smaller than the map.
+        if span <= 2 * count as u64 + 1024 {
+            let mut positions = vec![Self::ABSENT; span as usize];
+            for (position, id) in ids.enumerate() {
+                positions[(i64::from(id) - i64::from(first)) as usize] = position as u32;
+            }
+            PointIds::Dense { first, positions }
+        } else {
+            PointIds::Sparse(ids.enumerate().map(|(position, id)| (id, position as u32)).collect())
+        }
+    }
+
+    pub(super) fn get(&self, id: i32) -> Option<u32> {
+        match self {
+            PointIds::Dense { first, positions } => {
+                let slot = usize::try_from(i64::from(id) - i64::from(*first)).ok()?;
+                positions.get(slot).copied().filter(|&p| p != Self::ABSENT)
+            }
+            PointIds::Sparse(map) => map.get(&id).copied(),
+        }
+    }
+
+    pub(super) fn heap_bytes(&self) -> usize {
+        match self {
+            PointIds::Dense { positions, .. } => vec_bytes(positions),
+            PointIds::Sparse(map) => hash_map_bytes(map),
+        }
+    }
+}
+
+/// Values for a few record positions, sorted by position.
+#[derive(Debug, Clone)]
+pub(super) struct PositionMap<T> {
+    entries: Vec<(u32, T)>,
+}
+
+impl<T> Default for PositionMap<T> {
+    fn default() -> Self {
+        PositionMap { entries: Vec::new() }
+    }
+}
+
+impl<T> PositionMap<T> {
+    /// From entries in any order; each position at most once.
+    pub(super) fn new(mut entries: Vec<(u32, T)>) -> PositionMap<T> {
+        entries.sort_unstable_by_key(|(position, _)| *position);
+        entries.shrink_to_fit();
+        PositionMap { entries }
+    }
+
+    pub(super) fn get(&self, position: u32) -> Option<&T> {
+        let i = self.entries.binary_search_by_key(&position, |(p, _)| *p).ok()?;
+        Some(&self.entries[i].1)
+    }
+
+    pub(super) fn values(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().map(|(_, value)| value)
+    }
+
+    pub(super) fn heap_bytes(&self) -> usize {
+        vec_bytes(&self.entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use police_generate::rng::Rng;
+
+    #[test]
+    fn rank_and_select_equal_counting() {
+        let mut rng = Rng::new(3);
+        for density in [0.0, 0.01, 0.5, 1.0] {
+            let len = 1000;
+            let bits: Vec<bool> = (0..len).map(|_| rng.chance(density)).collect();
+            let mut words = RankedBits::empty_words(len);
+            for (i, _) in bits.iter().enumerate().filter(|(_, &set)| set) {
+                words[i / 64] |= 1 << (i % 64);
+            }
+            let ranked = RankedBits::new(words);
+            let mut rank = 0;
+            for (i, &set) in bits.iter().enumerate() {
+                assert_eq!(ranked.get(i as u32), set);
+                assert_eq!(ranked.rank(i as u32), rank);
+                if set {
+                    assert_eq!(ranked.select(rank), i as u32);
+                    rank += 1;
+                }
+            }
+            assert!(!ranked.get(len as u32 + 100));
+        }
+    }
+
+    #[test]
+    fn point_groups_equal_dense_offsets() {
+        let mut rng = Rng::new(5);
+        let counts: Vec<u32> =
+            (0..700).map(|_| if rng.chance(0.4) { rng.index(5) as u32 + 1 } else { 0 }).collect();
+        let starts: Vec<u32> = std::iter::once(0)
+            .chain(counts.iter().scan(0, |end, &count| {
+                *end += count;
+                Some(*end)
+            }))
+            .collect();
+        let groups = PointGroups::from_starts(&starts);
+        let mut start = 0;
+        for (point, &count) in counts.iter().enumerate() {
+            let range = groups.range(point as u32);
+            if count == 0 {
+                assert!(range.is_empty());
+            } else {
+                assert_eq!(range, start..start + count);
+            }
+            for entry in start..start + count {
+                assert_eq!(groups.point_of(entry), point as u32);
+            }
+            start += count;
+        }
+        assert!(groups.range(5000).is_empty());
+    }
+
+    #[test]
+    fn point_ids_find_the_last_point_with_an_id_dense_or_not() {
+        for ids in [vec![5, 7, 6, 9, 7], vec![5, 1_000_000, -3, 7, 1_000_000]] {
+            let lookup = PointIds::new(ids.iter().copied());
+            assert_eq!(matches!(lookup, PointIds::Dense { .. }), ids[1] == 7);
+            for (position, &id) in ids.iter().enumerate() {
+                let last = ids.iter().rposition(|&other| other == id).unwrap();
+                assert_eq!(lookup.get(id), Some(last as u32), "{id} at {position}");
+            }
+            for absent in [4, 8, 10, i32::MIN, i32::MAX] {
+                assert_eq!(lookup.get(absent), None);
+            }
+        }
+        assert_eq!(PointIds::new(std::iter::empty()).get(1), None);
+    }
+
+    #[test]
+    fn position_map_finds_what_it_was_given() {
+        let map = PositionMap::new(vec![(9, "nine"), (2, "two"), (40, "forty")]);
+        assert_eq!(map.get(2), Some(&"two"));
+        assert_eq!(map.get(40), Some(&"forty"));
+        assert_eq!(map.get(3), None);
+    }
+}

@@ -1,0 +1,573 @@
+//! The in-memory index the API answers from: snap points in an R-tree, and for every month
+//! the crimes grouped by snap point in flat arrays (CSR: offsets into one record array for
+//! the snap points that have crimes that month), outcomes likewise, and a persistent-id
+//! lookup. Built for national scale: about 60 bytes per crime, outcomes and snap points
+//! included (see [`CrimeIndex::memory_report`]). No database types here: it is
+//! built from plain values (see [`IndexBuilder`]), so it can be tested and benchmarked alone.
+
+mod build;
+mod compact;
+mod memory;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+pub use build::{CrimeInput, IndexBuilder, OutcomeInput};
+pub use memory::MemoryReport;
+
+use compact::{PointGroups, PointIds, PositionMap, RankedBits};
+
+use crate::reference::{crime_category, outcome_category};
+use crate::spatial::{Area, SpatialIndex};
+use crate::Month;
+
+/// police.uk's `location_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocationType {
+    Force,
+    Btp,
+}
+
+impl LocationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationType::Force => "Force",
+            LocationType::Btp => "BTP",
+        }
+    }
+}
+
+/// An anonymised map point ("snap point").
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapPoint {
+    /// The store's stable id: `location.street.id` in responses.
+    pub id: i32,
+    pub latitude: f64,
+    pub longitude: f64,
+    /// "On or near …". Shared among the points with the same name (a few thousand names
+    /// serve hundreds of thousands of points).
+    pub name: Arc<str>,
+    pub location_type: LocationType,
+    pub subtype: Box<str>,
+}
+
+/// One crime, compactly (8 bytes). Its month, snap point and position follow from where it
+/// sits in the index; its Crime ID, and text, live in the index's side arrays and pools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrimeRecord {
+    pub id: u32,
+    pub category: u8,
+    pub force: u8,
+    /// Index into the outcome name pool; 0 is "no outcome", [`CrimeRecord::LAST_OUTCOME_ELSEWHERE`]
+    /// says the index is in the index's side table.
+    last_outcome: u8,
+    /// [`CrimeRecord::OTHER_ID`], [`CrimeRecord::HAS_CONTEXT`], and above
+    /// [`CrimeRecord::OUTCOME_MONTH_SHIFT`] the months from the crime's month to its latest
+    /// recorded outcome (0 also when none was imported), or
+    /// [`CrimeRecord::OUTCOME_MONTH_ELSEWHERE`].
+    flags: u8,
+}
+
+impl CrimeRecord {
+    /// The record has a Crime ID that is not 64 hex digits (kept in a side table).
+    const OTHER_ID: u8 = 1;
+    /// The record's context is not `""` (its pool index is in a side table).
+    const HAS_CONTEXT: u8 = 2;
+    const OUTCOME_MONTH_SHIFT: u8 = 2;
+    /// The latest outcome's month is not 0 to 62 months after the crime's: it is in a side
+    /// table.
+    const OUTCOME_MONTH_ELSEWHERE: u8 = 63;
+    /// The last outcome's pool index does not fit a byte: it is in a side table.
+    const LAST_OUTCOME_ELSEWHERE: u8 = u8::MAX;
+
+    fn outcome_month_delta(&self) -> u8 {
+        self.flags >> Self::OUTCOME_MONTH_SHIFT
+    }
+}
+
+/// A crime as read from the index, with everything needed to render it.
+#[derive(Debug, Clone, Copy)]
+pub struct CrimeRef<'a> {
+    index: &'a CrimeIndex,
+    /// Position in the global record array.
+    pub position: u32,
+    pub record: &'a CrimeRecord,
+    pub month: Month,
+    pub point: Option<&'a SnapPoint>,
+}
+
+impl<'a> CrimeRef<'a> {
+    /// The position of the crime's snap point among the index's points (see
+    /// [`CrimeIndex::point`]), for callers keeping per-point data of their own.
+    pub fn point_index(&self) -> Option<u32> {
+        // `point` always refers into `index.points` (`CrimeIndex::crime_ref` makes every
+        // CrimeRef), so its offset from the start is its position.
+        self.point.map(|point| {
+            let offset = std::ptr::from_ref(point).addr() - self.index.points.as_ptr().addr();
+            let position = offset / std::mem::size_of::<SnapPoint>();
+            debug_assert!(std::ptr::eq(point, &self.index.points[position]));
+            position as u32
+        })
+    }
+
+    pub fn category_slug(&self) -> &'static str {
+        crime_category(self.record.category).slug
+    }
+
+    /// The Crime ID as its 32 bytes, when it is 64 lowercase hex digits (nearly all are);
+    /// `None` for anti-social behaviour and other forms (see [`CrimeRef::persistent_id`]).
+    pub fn hex_persistent_id(&self) -> Option<&'a [u8; 32]> {
+        self.index.hex_id(self.position)
+    }
+
+    /// The Crime ID, `""` for anti-social behaviour; written into `buffer` when hex.
+    pub fn persistent_id<'b>(&self, buffer: &'b mut [u8; 64]) -> &'b str
+    where
+        'a: 'b,
+    {
+        if let Some(bytes) = self.index.hex_id(self.position) {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            for (i, byte) in bytes.iter().enumerate() {
+                buffer[2 * i] = HEX[(byte >> 4) as usize];
+                buffer[2 * i + 1] = HEX[(byte & 15) as usize];
+            }
+            std::str::from_utf8(&buffer[..]).expect("hex digits are ASCII")
+        } else if self.record.flags & CrimeRecord::OTHER_ID != 0 {
+            self.index.other_persistent_ids.get(self.position).map_or("", |id| id)
+        } else {
+            ""
+        }
+    }
+
+    pub fn context(&self) -> &'a str {
+        if self.record.flags & CrimeRecord::HAS_CONTEXT == 0 {
+            return "";
+        }
+        let pool_index = self.index.record_contexts.get(self.position).copied().unwrap_or(0);
+        &self.index.contexts[pool_index as usize]
+    }
+
+    pub fn force_id(&self) -> &'a str {
+        &self.index.forces[self.record.force as usize]
+    }
+
+    /// `outcome_status`: the last outcome's display name and month, when the crime has one.
+    /// The month is that of the latest outcome in the imported outcomes data, or the crime's
+    /// own month when none was imported (see COMPATIBILITY.md).
+    pub fn outcome_status(&self) -> Option<(&'a str, Month)> {
+        let pool_index = match self.record.last_outcome {
+            0 => return None,
+            CrimeRecord::LAST_OUTCOME_ELSEWHERE => {
+                *self.index.rare_last_outcomes.get(self.position).expect("kept at build")
+            }
+            inline => u32::from(inline),
+        };
+        let name = &self.index.outcome_names[pool_index as usize];
+        let month = match self.record.outcome_month_delta() {
+            CrimeRecord::OUTCOME_MONTH_ELSEWHERE => self
+                .index
+                .distant_outcome_months
+                .get(self.position)
+                .and_then(|&index| Month::from_index(u32::from(index)))
+                .unwrap_or(self.month),
+            delta => self.month.plus(i32::from(delta)).unwrap_or(self.month),
+        };
+        Some((name, month))
+    }
+
+    /// The outcomes recorded for this crime, oldest first.
+    pub fn outcomes(&self) -> impl Iterator<Item = (Month, u8)> + 'a {
+        let index = self.index;
+        let by_crime = &index.outcomes_by_crime;
+        let position = self.position;
+        let start = by_crime.partition_point(|&o| index.outcome_crimes[o as usize] < position);
+        by_crime[start..]
+            .iter()
+            .take_while(move |&&o| index.outcome_crimes[o as usize] == position)
+            .map(move |&o| (index.outcome_month(o), index.outcome_codes[o as usize]))
+    }
+}
+
+/// An outcome as read from the index.
+#[derive(Debug, Clone, Copy)]
+pub struct OutcomeRef<'a> {
+    /// The month the outcome was recorded.
+    pub month: Month,
+    /// Position in [`crate::reference::OUTCOME_CATEGORIES`].
+    pub code: u8,
+    pub crime: CrimeRef<'a>,
+}
+
+impl OutcomeRef<'_> {
+    pub fn category(&self) -> crate::reference::OutcomeCategory {
+        outcome_category(self.code)
+    }
+}
+
+/// More results than the configured cap (police.uk's 503).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyResults {
+    pub found: usize,
+    pub cap: usize,
+}
+
+/// One month of crimes: records `start..located_end` are grouped by snap point through
+/// `groups` (entries relative to `start`); `located_end..end` have no location, by force.
+#[derive(Debug, Clone)]
+struct MonthCrimes {
+    month: Month,
+    start: u32,
+    located_end: u32,
+    end: u32,
+    groups: PointGroups,
+}
+
+/// One month of outcomes (the month they were recorded): outcomes `start..end` of the
+/// index's outcome arrays; those with a location first, grouped by snap point through
+/// `groups` (entries relative to `start`), each group by crime.
+#[derive(Debug, Clone)]
+struct MonthOutcomes {
+    month: Month,
+    start: u32,
+    end: u32,
+    groups: PointGroups,
+}
+
+/// The whole index. Immutable once built.
+#[derive(Debug, Default)]
+pub struct CrimeIndex {
+    points: Vec<SnapPoint>,
+    point_by_id: PointIds,
+    pub(crate) spatial: SpatialIndex,
+    forces: Vec<Box<str>>,
+    records: Vec<CrimeRecord>,
+    /// Sorted by month.
+    months: Vec<MonthCrimes>,
+    /// Which records have a Crime ID of 64 hex digits.
+    hex_id_records: RankedBits,
+    /// Those Crime IDs as 32 bytes, in record order.
+    hex_ids: Vec<[u8; 32]>,
+    /// Indexes into `hex_ids`, sorted by the Crime ID (then record order).
+    hex_id_order: Vec<u32>,
+    other_persistent_ids: PositionMap<Box<str>>,
+    other_persistent_index: HashMap<Box<str>, u32>,
+    contexts: Vec<Box<str>>,
+    /// Context pool indexes of the records with [`CrimeRecord::HAS_CONTEXT`].
+    record_contexts: PositionMap<u32>,
+    outcome_names: Vec<Box<str>>,
+    /// Outcome name pool indexes that do not fit [`CrimeRecord`]'s byte.
+    rare_last_outcomes: PositionMap<u32>,
+    /// `Month::index()` of the latest outcome, where [`CrimeRecord::OUTCOME_MONTH_ELSEWHERE`].
+    distant_outcome_months: PositionMap<u16>,
+    /// Sorted by month; they cover the outcome arrays in order.
+    outcome_months: Vec<MonthOutcomes>,
+    /// Each outcome's crime (its record position) …
+    outcome_crimes: Vec<u32>,
+    /// … and its position in [`crate::reference::OUTCOME_CATEGORIES`].
+    outcome_codes: Vec<u8>,
+    /// Outcome positions, sorted by (crime, month, code).
+    outcomes_by_crime: Vec<u32>,
+    /// Outcomes whose crime is not in the index (their crime month was not imported).
+    pub orphan_outcomes: u64,
+}
+
+impl CrimeIndex {
+    /// Number of crimes.
+    pub fn crime_count(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Heap bytes of the index by component.
+    pub fn memory_report(&self) -> MemoryReport {
+        use memory::{allocation_bytes, hash_map_bytes, str_bytes, str_pool_bytes, vec_bytes};
+        let mut report = MemoryReport::default();
+        report.add("crime records", vec_bytes(&self.records));
+        report.add(
+            "crimes by month and snap point",
+            vec_bytes(&self.months)
+                + self.months.iter().map(|m| m.groups.heap_bytes()).sum::<usize>(),
+        );
+        report.add(
+            "Crime IDs (32 bytes each, and which records have one)",
+            vec_bytes(&self.hex_ids) + self.hex_id_records.heap_bytes(),
+        );
+        report.add(
+            "persistent-id index",
+            vec_bytes(&self.hex_id_order)
+                + self.other_persistent_ids.heap_bytes()
+                + hash_map_bytes(&self.other_persistent_index)
+                + 2 * self.other_persistent_ids.values().map(|id| str_bytes(id)).sum::<usize>(),
+        );
+        report.add(
+            "contexts, rare last outcomes and outcome months",
+            self.record_contexts.heap_bytes()
+                + self.rare_last_outcomes.heap_bytes()
+                + self.distant_outcome_months.heap_bytes(),
+        );
+        report.add(
+            "outcomes by month and snap point",
+            vec_bytes(&self.outcome_crimes)
+                + vec_bytes(&self.outcome_codes)
+                + vec_bytes(&self.outcome_months)
+                + self.outcome_months.iter().map(|m| m.groups.heap_bytes()).sum::<usize>(),
+        );
+        report.add("outcomes by crime", vec_bytes(&self.outcomes_by_crime));
+        let mut names = HashSet::new();
+        report.add(
+            "snap points",
+            vec_bytes(&self.points)
+                + self
+                    .points
+                    .iter()
+                    .map(|p| {
+                        // An `Arc<str>` allocation: two counts, then the text.
+                        let name = if names.insert(Arc::as_ptr(&p.name)) {
+                            allocation_bytes(2 * std::mem::size_of::<usize>() + p.name.len())
+                        } else {
+                            0
+                        };
+                        name + str_bytes(&p.subtype)
+                    })
+                    .sum::<usize>(),
+        );
+        report.add("snap point ids", self.point_by_id.heap_bytes());
+        report.add("R-tree over snap points", self.spatial.heap_bytes());
+        report.add(
+            "text pools (forces, contexts, outcome names)",
+            str_pool_bytes(&self.forces)
+                + str_pool_bytes(&self.contexts)
+                + str_pool_bytes(&self.outcome_names),
+        );
+        report
+    }
+
+    /// Number of outcomes whose crime is in the index.
+    pub fn outcome_count(&self) -> usize {
+        self.outcome_crimes.len()
+    }
+
+    /// Number of snap points.
+    pub fn point_count(&self) -> usize {
+        self.points.len()
+    }
+
+    /// Months with crimes, oldest first.
+    pub fn crime_months(&self) -> impl Iterator<Item = Month> + '_ {
+        self.months.iter().map(|m| m.month)
+    }
+
+    /// The snap point with a store id.
+    pub fn point_by_id(&self, id: i32) -> Option<u32> {
+        self.point_by_id.get(id)
+    }
+
+    pub fn point(&self, point: u32) -> &SnapPoint {
+        &self.points[point as usize]
+    }
+
+    /// The snap point nearest to a place, and its distance in metres.
+    pub fn nearest_point(&self, latitude: f64, longitude: f64) -> Option<(u32, f64)> {
+        self.spatial.nearest(latitude, longitude)
+    }
+
+    fn month(&self, month: Month) -> Option<&MonthCrimes> {
+        self.months.binary_search_by_key(&month, |m| m.month).ok().map(|i| &self.months[i])
+    }
+
+    /// The Crime ID of the record at `position` as 32 bytes, when it is 64 hex digits.
+    fn hex_id(&self, position: u32) -> Option<&[u8; 32]> {
+        self.hex_id_records
+            .get(position)
+            .then(|| &self.hex_ids[self.hex_id_records.rank(position) as usize])
+    }
+
+    /// The month an outcome (by position) was recorded.
+    fn outcome_month(&self, outcome: u32) -> Month {
+        self.outcome_months[self.outcome_months.partition_point(|m| m.end <= outcome)].month
+    }
+
+    fn crime_ref(&self, position: u32, month: Month, point: Option<u32>) -> CrimeRef<'_> {
+        CrimeRef {
+            index: self,
+            position,
+            record: &self.records[position as usize],
+            month,
+            point: point.map(|p| &self.points[p as usize]),
+        }
+    }
+
+    /// The crimes at the given snap points in a month, in category order then id.
+    fn crimes_at_points(
+        &self,
+        month: Month,
+        points: &[u32],
+        category: Option<u8>,
+        cap: Option<usize>,
+    ) -> Result<Vec<CrimeRef<'_>>, TooManyResults> {
+        let Some(data) = self.month(month) else { return Ok(Vec::new()) };
+        let matches = |r: &CrimeRecord| category.is_none_or(|c| r.category == c);
+        let range = |p: u32| {
+            let group = data.groups.range(p);
+            (data.start + group.start)..(data.start + group.end)
+        };
+        let found: usize = points
+            .iter()
+            .map(|&p| {
+                let range = range(p);
+                self.records[range.start as usize..range.end as usize]
+                    .iter()
+                    .filter(|r| matches(r))
+                    .count()
+            })
+            .sum();
+        if let Some(cap) = cap {
+            if found > cap {
+                return Err(TooManyResults { found, cap });
+            }
+        }
+        // Sorted as compact (category, id) keys first: cheaper than sorting the references,
+        // whose keys sit behind a pointer.
+        let mut keyed = Vec::with_capacity(found);
+        for &p in points {
+            for position in range(p) {
+                let record = &self.records[position as usize];
+                if matches(record) {
+                    let key = (u64::from(record.category) << 32) | u64::from(record.id);
+                    keyed.push((key, position, p));
+                }
+            }
+        }
+        keyed.sort_unstable_by_key(|&(key, _, _)| key);
+        Ok(keyed
+            .into_iter()
+            .map(|(_, position, p)| self.crime_ref(position, month, Some(p)))
+            .collect())
+    }
+
+    /// Crimes of a month inside an area (`crimes-street`), at most `cap` (else an error).
+    pub fn crimes_in_area(
+        &self,
+        month: Month,
+        area: &Area,
+        category: Option<u8>,
+        cap: Option<usize>,
+    ) -> Result<Vec<CrimeRef<'_>>, TooManyResults> {
+        let points = self.spatial.query(area);
+        self.crimes_at_points(month, &points, category, cap)
+    }
+
+    /// Crimes of a month at one snap point (`crimes-at-location`).
+    pub fn crimes_at_point(
+        &self,
+        month: Month,
+        point: u32,
+        category: Option<u8>,
+    ) -> Vec<CrimeRef<'_>> {
+        self.crimes_at_points(month, &[point], category, None).unwrap_or_default()
+    }
+
+    /// Crimes of a month that could not be placed, for one force (`crimes-no-location`).
+    pub fn crimes_without_location(
+        &self,
+        month: Month,
+        force_id: &str,
+        category: Option<u8>,
+    ) -> Vec<CrimeRef<'_>> {
+        let Some(data) = self.month(month) else { return Vec::new() };
+        let Some(force) = self.forces.iter().position(|f| &**f == force_id) else {
+            return Vec::new();
+        };
+        let mut crimes: Vec<CrimeRef<'_>> = (data.located_end..data.end)
+            .filter(|&p| {
+                let r = &self.records[p as usize];
+                r.force as usize == force && category.is_none_or(|c| r.category == c)
+            })
+            .map(|p| self.crime_ref(p, month, None))
+            .collect();
+        crimes.sort_unstable_by_key(|c| (c.record.category, c.record.id));
+        crimes
+    }
+
+    /// The crime with a police.uk Crime ID (exact, case-sensitive).
+    pub fn crime_by_persistent_id(&self, persistent_id: &str) -> Option<CrimeRef<'_>> {
+        let position = match build::decode_hex_id(persistent_id) {
+            Some(bytes) => {
+                let order = &self.hex_id_order;
+                let first = order.partition_point(|&k| self.hex_ids[k as usize] < bytes);
+                let k = *order.get(first)?;
+                if self.hex_ids[k as usize] != bytes {
+                    return None;
+                }
+                self.hex_id_records.select(k)
+            }
+            None => *self.other_persistent_index.get(persistent_id)?,
+        };
+        Some(self.locate(position))
+    }
+
+    /// A crime by its position, with its month and snap point worked out.
+    fn locate(&self, position: u32) -> CrimeRef<'_> {
+        let m = self.months.partition_point(|m| m.end <= position);
+        let data = &self.months[m];
+        let point =
+            (position < data.located_end).then(|| data.groups.point_of(position - data.start));
+        self.crime_ref(position, data.month, point)
+    }
+
+    /// Outcomes recorded in a month at the given snap points, oldest crime first.
+    fn outcomes_at_points(
+        &self,
+        month: Month,
+        points: &[u32],
+        cap: Option<usize>,
+    ) -> Result<Vec<OutcomeRef<'_>>, TooManyResults> {
+        let Some(data) = self
+            .outcome_months
+            .binary_search_by_key(&month, |m| m.month)
+            .ok()
+            .map(|i| &self.outcome_months[i])
+        else {
+            return Ok(Vec::new());
+        };
+        let range = |p: u32| {
+            let group = data.groups.range(p);
+            (data.start + group.start) as usize..(data.start + group.end) as usize
+        };
+        let found: usize = points.iter().map(|&p| range(p).len()).sum();
+        if let Some(cap) = cap {
+            if found > cap {
+                return Err(TooManyResults { found, cap });
+            }
+        }
+        let mut outcomes = Vec::with_capacity(found);
+        for &p in points {
+            for o in range(p) {
+                outcomes.push(OutcomeRef {
+                    month,
+                    code: self.outcome_codes[o],
+                    crime: self.locate(self.outcome_crimes[o]),
+                });
+            }
+        }
+        outcomes.sort_unstable_by_key(|o| (o.crime.month, o.crime.record.id, o.code));
+        Ok(outcomes)
+    }
+
+    /// Outcomes recorded in a month inside an area (`outcomes-at-location`).
+    pub fn outcomes_in_area(
+        &self,
+        month: Month,
+        area: &Area,
+        cap: Option<usize>,
+    ) -> Result<Vec<OutcomeRef<'_>>, TooManyResults> {
+        let points = self.spatial.query(area);
+        self.outcomes_at_points(month, &points, cap)
+    }
+
+    /// Outcomes recorded in a month at one snap point.
+    pub fn outcomes_at_point(&self, month: Month, point: u32) -> Vec<OutcomeRef<'_>> {
+        self.outcomes_at_points(month, &[point], None).unwrap_or_default()
+    }
+}

@@ -1,0 +1,383 @@
+//! The index against brute force over the same rows: random crimes, outcomes and areas.
+
+use std::collections::BTreeSet;
+
+use super::*;
+use crate::spatial::{Polygon, ONE_MILE_M};
+use police_generate::rng::Rng;
+
+/// (id, month, point index or None, category, force, persistent id)
+type Crime = (u32, Month, Option<usize>, u8, &'static str, Option<String>);
+
+struct Data {
+    points: Vec<SnapPoint>,
+    crimes: Vec<Crime>,
+    /// (month, crime index in `crimes`, point index, code)
+    outcomes: Vec<(Month, usize, Option<usize>, u8)>,
+}
+
+const FORCES: [&str; 3] = ["surrey", "kent", "btp"];
+
+fn random_data(seed: u64) -> Data {
+    let mut rng = Rng::new(seed);
+    let towns: Vec<(f64, f64)> =
+        (0..8).map(|_| (rng.range(50.5, 53.5), rng.range(-3.0, 1.0))).collect();
+    let points: Vec<SnapPoint> = (0..3000)
+        .map(|i| {
+            let (lat, lng) = towns[rng.index(towns.len())];
+            SnapPoint {
+                id: 1000 + i * 3,
+                latitude: lat + rng.normal() * 0.03,
+                longitude: lng + rng.normal() * 0.05,
+                name: format!("On or near Street {i}").into(),
+                location_type: if i % 50 == 0 { LocationType::Btp } else { LocationType::Force },
+                subtype: "".into(),
+            }
+        })
+        .collect();
+    let first = Month::new(2024, 1).unwrap();
+    let crimes = (0..20_000u32)
+        .map(|id| {
+            let month = first.plus(rng.index(4) as i32).unwrap();
+            let point = (!rng.chance(0.03)).then(|| rng.index(points.len()));
+            let category = rng.index(14) as u8;
+            let persistent = (category != 0).then(|| format!("{:016x}{:048x}", rng.next_u64(), id));
+            (id + 1, month, point, category, FORCES[rng.index(3)], persistent)
+        })
+        .collect::<Vec<_>>();
+    let outcomes = (0..8000)
+        .map(|_| {
+            let crime = rng.index(crimes.len());
+            let month = crimes[crime].1.plus(rng.index(3) as i32).unwrap();
+            (month, crime, crimes[crime].2, rng.index(28) as u8)
+        })
+        .filter(|(_, crime, _, _)| crimes[*crime].5.is_some())
+        .collect();
+    Data { points, crimes, outcomes }
+}
+
+fn crime_input<'a>(data: &Data, crime: &'a Crime) -> CrimeInput<'a> {
+    let (id, month, point, category, force, persistent) = crime;
+    CrimeInput {
+        id: i64::from(*id),
+        month: *month,
+        force_id: force,
+        persistent_id: persistent.as_deref(),
+        location_id: point.map(|p| data.points[p].id),
+        category: *category,
+        last_outcome: persistent.as_ref().map(|_| "Under investigation"),
+        context: "",
+    }
+}
+
+fn build(data: &Data) -> CrimeIndex {
+    let mut builder = IndexBuilder::new();
+    for point in &data.points {
+        builder.add_point(point.clone());
+    }
+    for crime in &data.crimes {
+        builder.add_crime(crime_input(data, crime)).unwrap();
+    }
+    for (month, crime, point, code) in &data.outcomes {
+        builder
+            .add_outcome(OutcomeInput {
+                month: *month,
+                persistent_id: data.crimes[*crime].5.as_deref().unwrap(),
+                location_id: point.map(|p| data.points[p].id),
+                code: *code,
+            })
+            .unwrap();
+    }
+    builder.build().unwrap()
+}
+
+fn random_area(rng: &mut Rng, data: &Data) -> Area {
+    let centre = &data.points[rng.index(data.points.len())];
+    let (lat, lng) = (centre.latitude, centre.longitude);
+    match rng.index(4) {
+        0 => Area::Circle { lat, lng, radius_m: ONE_MILE_M },
+        1 => Area::Circle { lat, lng, radius_m: rng.range(1.0, 200_000.0) },
+        2 => {
+            // A random star: concave more often than not.
+            let n = 3 + rng.index(12);
+            let size = rng.range(0.0005, 1.5);
+            let vertices = (0..n)
+                .map(|k| {
+                    let angle = k as f64 / n as f64 * std::f64::consts::TAU;
+                    let r = size * rng.range(0.2, 1.0);
+                    (lat + r * angle.sin(), lng + r * angle.cos())
+                })
+                .collect();
+            Area::Polygon(Polygon::new(vertices).unwrap())
+        }
+        _ => {
+            // An axis-aligned box with corners on snap points: points on the boundary.
+            let other = &data.points[rng.index(data.points.len())];
+            let (a, b) = (lat.min(other.latitude), lat.max(other.latitude) + 1e-4);
+            let (c, d) = (lng.min(other.longitude), lng.max(other.longitude) + 1e-4);
+            Area::Polygon(Polygon::new(vec![(a, c), (b, c), (b, d), (a, d)]).unwrap())
+        }
+    }
+}
+
+#[test]
+fn area_queries_equal_brute_force_over_the_rows() {
+    for seed in 0..3 {
+        let data = random_data(seed);
+        let index = build(&data);
+        assert_eq!(index.crime_count(), data.crimes.len());
+        let mut rng = Rng::new(1000 + seed);
+        for case in 0..300 {
+            let area = random_area(&mut rng, &data);
+            let month = Month::new(2024, 1 + rng.index(5) as u8).unwrap();
+            let category = rng.chance(0.5).then(|| rng.index(14) as u8);
+            let expected: BTreeSet<u32> = data
+                .crimes
+                .iter()
+                .filter(|(_, m, point, c, _, _)| {
+                    *m == month
+                        && category.is_none_or(|want| *c == want)
+                        && point.is_some_and(|p| {
+                            area.contains(data.points[p].latitude, data.points[p].longitude)
+                        })
+                })
+                .map(|c| c.0)
+                .collect();
+            let found = index.crimes_in_area(month, &area, category, None).unwrap();
+            let got: BTreeSet<u32> = found.iter().map(|c| c.record.id).collect();
+            assert_eq!(got.len(), found.len(), "no crime twice");
+            assert_eq!(got, expected, "seed {seed} case {case}: {area:?} {month} {category:?}");
+            for crime in &found {
+                let (_, m, point, ..) = &data.crimes[crime.record.id as usize - 1];
+                assert_eq!(crime.month, *m);
+                assert_eq!(crime.point.map(|p| p.id), point.map(|p| data.points[p].id));
+            }
+            // The cap counts the same rows.
+            if expected.len() > 1 {
+                let cap = expected.len() - 1;
+                let too_many = index.crimes_in_area(month, &area, category, Some(cap)).unwrap_err();
+                assert_eq!(too_many, TooManyResults { found: expected.len(), cap });
+            }
+
+            let expected_outcomes: BTreeSet<(u32, u8)> = data
+                .outcomes
+                .iter()
+                .filter(|(m, _, point, _)| {
+                    *m == month
+                        && point.is_some_and(|p| {
+                            area.contains(data.points[p].latitude, data.points[p].longitude)
+                        })
+                })
+                .map(|(_, crime, _, code)| (data.crimes[*crime].0, *code))
+                .collect();
+            let got: BTreeSet<(u32, u8)> = index
+                .outcomes_in_area(month, &area, None)
+                .unwrap()
+                .iter()
+                .map(|o| (o.crime.record.id, o.code))
+                .collect();
+            assert_eq!(got, expected_outcomes, "outcomes, seed {seed} case {case}");
+        }
+    }
+}
+
+#[test]
+fn lookups_by_point_force_and_persistent_id_equal_brute_force() {
+    let data = random_data(7);
+    let index = build(&data);
+    let month = Month::new(2024, 2).unwrap();
+    for force in FORCES {
+        let expected: BTreeSet<u32> = data
+            .crimes
+            .iter()
+            .filter(|(_, m, point, _, f, _)| *m == month && point.is_none() && *f == force)
+            .map(|c| c.0)
+            .collect();
+        let got: BTreeSet<u32> =
+            index.crimes_without_location(month, force, None).iter().map(|c| c.record.id).collect();
+        assert_eq!(got, expected, "{force}");
+    }
+    for p in (0..data.points.len()).step_by(37) {
+        let point = index.point_by_id(data.points[p].id).unwrap();
+        let expected: BTreeSet<u32> = data
+            .crimes
+            .iter()
+            .filter(|(_, m, at, ..)| *m == month && *at == Some(p))
+            .map(|c| c.0)
+            .collect();
+        let got: BTreeSet<u32> =
+            index.crimes_at_point(month, point, None).iter().map(|c| c.record.id).collect();
+        assert_eq!(got, expected);
+    }
+    for (i, (id, m, point, _, _, persistent)) in data.crimes.iter().enumerate().step_by(11) {
+        let Some(persistent) = persistent else { continue };
+        let crime = index.crime_by_persistent_id(persistent).expect("found");
+        assert_eq!((crime.record.id, crime.month), (*id, *m));
+        assert_eq!(crime.point.map(|p| p.id), point.map(|p| data.points[p].id));
+        let mut buffer = [0; 64];
+        assert_eq!(crime.persistent_id(&mut buffer), persistent);
+        let mut expected: Vec<(Month, u8)> = data
+            .outcomes
+            .iter()
+            .filter(|(_, crime, ..)| *crime == i)
+            .map(|(month, _, _, code)| (*month, *code))
+            .collect();
+        expected.sort();
+        assert_eq!(crime.outcomes().collect::<Vec<_>>(), expected);
+        let latest = expected.last().map_or(*m, |(month, _)| *month);
+        assert_eq!(crime.outcome_status().map(|(_, month)| month), Some(latest));
+        assert!(index.crime_by_persistent_id(&persistent.to_uppercase()).is_none());
+    }
+    assert!(index.crime_by_persistent_id("not-an-id").is_none());
+}
+
+/// Crimes whose context, Crime ID, last outcome or outcome month do not fit the record.
+#[test]
+fn rare_values_round_trip_through_the_side_tables() {
+    let month = Month::new(2024, 6).unwrap();
+    let mut builder = IndexBuilder::new();
+    builder.add_point(SnapPoint {
+        id: 7,
+        latitude: 51.5,
+        longitude: -0.1,
+        name: "On or near High Street".into(),
+        location_type: LocationType::Force,
+        subtype: "".into(),
+    });
+    // 300 distinct last outcomes: more than a byte numbers.
+    let names: Vec<String> = (0..300).map(|i| format!("Outcome {i}")).collect();
+    let ids: Vec<String> = (0..300).map(|i| format!("{i:064x}")).collect();
+    for i in 0..300 {
+        builder
+            .add_crime(CrimeInput {
+                id: i + 1,
+                month,
+                force_id: FORCES[i as usize % 3],
+                persistent_id: match i {
+                    3 => Some("not-hex-3"),
+                    _ if i % 10 == 3 => None,
+                    _ => Some(&ids[i as usize]),
+                },
+                location_id: (i % 2 == 0).then_some(7),
+                category: 1,
+                last_outcome: Some(&names[i as usize]),
+                context: if i % 7 == 0 { "Reported online" } else { "" },
+            })
+            .unwrap();
+    }
+    // Outcomes before the crime's month, long after it, and just after it.
+    for (i, offset) in [(10, -2), (20, 70), (30, 62), (40, 61), (50, 0)] {
+        builder
+            .add_outcome(OutcomeInput {
+                month: month.plus(offset).unwrap(),
+                persistent_id: &ids[i],
+                location_id: None,
+                code: 4,
+            })
+            .unwrap();
+    }
+    builder
+        .add_outcome(OutcomeInput {
+            month: month.plus(1).unwrap(),
+            persistent_id: "not-hex-3",
+            location_id: Some(7),
+            code: 5,
+        })
+        .unwrap();
+    let index = builder.build().unwrap();
+
+    for i in (0..300).filter(|i| i % 10 != 3) {
+        let crime = index.crime_by_persistent_id(&ids[i]).expect("found");
+        assert_eq!(crime.record.id, i as u32 + 1);
+        assert_eq!(crime.context(), if i % 7 == 0 { "Reported online" } else { "" });
+        assert_eq!(crime.force_id(), FORCES[i % 3]);
+        let latest = match i {
+            10 => month.plus(-2).unwrap(),
+            20 => month.plus(70).unwrap(),
+            30 => month.plus(62).unwrap(),
+            40 => month.plus(61).unwrap(),
+            _ => month,
+        };
+        assert_eq!(crime.outcome_status(), Some((names[i].as_str(), latest)), "crime {i}");
+    }
+    let other = index.crime_by_persistent_id("not-hex-3").expect("found");
+    let mut buffer = [0; 64];
+    assert_eq!(other.persistent_id(&mut buffer), "not-hex-3");
+    assert_eq!(other.outcomes().collect::<Vec<_>>(), vec![(month.plus(1).unwrap(), 5)]);
+    assert_eq!(other.outcome_status().map(|(_, m)| m), Some(month.plus(1).unwrap()));
+    let at_point = index.outcomes_at_point(month.plus(1).unwrap(), 0);
+    assert_eq!(at_point.iter().map(|o| o.crime.record.id).collect::<Vec<_>>(), vec![4]);
+    assert_eq!(index.orphan_outcomes, 0);
+}
+
+/// Builders filled apart and appended build the same index as one builder given it all.
+#[test]
+fn appended_builders_equal_one_builder() {
+    let data = random_data(11);
+    let whole = build(&data);
+    let mut parts: Vec<IndexBuilder> = (0..3).map(|_| IndexBuilder::new()).collect();
+    for (i, crime) in data.crimes.iter().enumerate() {
+        parts[i * 3 / data.crimes.len()].add_crime(crime_input(&data, crime)).unwrap();
+    }
+    for (month, crime, point, code) in &data.outcomes {
+        parts[1]
+            .add_outcome(OutcomeInput {
+                month: *month,
+                persistent_id: data.crimes[*crime].5.as_deref().unwrap(),
+                location_id: point.map(|p| data.points[p].id),
+                code: *code,
+            })
+            .unwrap();
+    }
+    // The points come last: crimes may be staged before their snap points.
+    for point in &data.points {
+        parts[2].add_point(point.clone());
+    }
+    let mut parts = parts.into_iter();
+    let mut builder = parts.next().unwrap();
+    for part in parts {
+        builder.append(part).unwrap();
+    }
+    let appended = builder.build().unwrap();
+
+    assert_eq!(appended.crime_count(), whole.crime_count());
+    assert_eq!(appended.outcome_count(), whole.outcome_count());
+    let describe = |crime: &CrimeRef<'_>| {
+        let mut buffer = [0; 64];
+        (
+            crime.record.id,
+            crime.month,
+            crime.point.map(|p| p.id),
+            crime.force_id().to_owned(),
+            crime.persistent_id(&mut buffer).to_owned(),
+            crime.outcome_status().map(|(name, month)| (name.to_owned(), month)),
+            crime.outcomes().collect::<Vec<_>>(),
+        )
+    };
+    for m in 1..=5 {
+        let month = Month::new(2024, m).unwrap();
+        for p in (0..data.points.len() as u32).step_by(7) {
+            let a: Vec<_> = whole.crimes_at_point(month, p, None).iter().map(describe).collect();
+            let b: Vec<_> = appended.crimes_at_point(month, p, None).iter().map(describe).collect();
+            assert_eq!(a, b);
+            let a: Vec<_> = whole
+                .outcomes_at_point(month, p)
+                .iter()
+                .map(|o| (o.code, describe(&o.crime)))
+                .collect();
+            let b: Vec<_> = appended
+                .outcomes_at_point(month, p)
+                .iter()
+                .map(|o| (o.code, describe(&o.crime)))
+                .collect();
+            assert_eq!(a, b);
+        }
+        for force in FORCES {
+            let a: Vec<_> =
+                whole.crimes_without_location(month, force, None).iter().map(describe).collect();
+            let b: Vec<_> =
+                appended.crimes_without_location(month, force, None).iter().map(describe).collect();
+            assert_eq!(a, b);
+        }
+    }
+}

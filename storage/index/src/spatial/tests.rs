@@ -1,0 +1,708 @@
+//! Unit tests, and property tests comparing the index with a brute-force scan (deterministic
+//! SplitMix64 cases; a failure names its seed and case).
+
+use std::time::Instant;
+
+use super::*;
+
+/// SplitMix64: a tiny deterministic PRNG, enough for generating test cases.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// Roughly normal, mean 0, standard deviation 1.
+    fn gauss(&mut self) -> f64 {
+        (0..6).map(|_| self.unit()).sum::<f64>() * std::f64::consts::SQRT_2 - 6.0 / 2.0_f64.sqrt()
+    }
+
+    /// Log-uniform in [lo, hi].
+    fn log_range(&mut self, lo: f64, hi: f64) -> f64 {
+        self.range(lo.ln(), hi.ln()).exp()
+    }
+}
+
+const MIN_LAT: f64 = 49.9;
+const MAX_LAT: f64 = 58.7;
+const MIN_LNG: f64 = -6.4;
+const MAX_LNG: f64 = 1.8;
+
+/// Grid lines some data points lie on exactly (and rectangle edges are drawn along).
+fn grid_lat(i: usize) -> f64 {
+    MIN_LAT + i as f64 * 0.05
+}
+
+fn grid_lng(j: usize) -> f64 {
+    MIN_LNG + j as f64 * 0.05
+}
+
+const GRID_ROWS: usize = 176;
+const GRID_COLS: usize = 164;
+
+/// Points clustered like UK towns, plus uniform scatter, points exactly on grid lines and exact
+/// duplicates of earlier points.
+fn uk_points(rng: &mut Rng, n: usize) -> Vec<(f64, f64)> {
+    let towns: Vec<(f64, f64, f64)> = (0..40)
+        .map(|_| {
+            (rng.range(MIN_LAT, MAX_LAT), rng.range(MIN_LNG, MAX_LNG), rng.log_range(0.005, 0.15))
+        })
+        .collect();
+    let mut points: Vec<(f64, f64)> = Vec::with_capacity(n);
+    while points.len() < n {
+        let kind = rng.unit();
+        let p = if kind < 0.72 || points.is_empty() {
+            let (lat, lng, spread) = towns[rng.below(towns.len())];
+            (lat + rng.gauss() * spread, lng + rng.gauss() * spread * 1.7)
+        } else if kind < 0.82 {
+            (rng.range(MIN_LAT, MAX_LAT), rng.range(MIN_LNG, MAX_LNG))
+        } else if kind < 0.86 {
+            (grid_lat(rng.below(GRID_ROWS)), rng.range(MIN_LNG, MAX_LNG))
+        } else if kind < 0.90 {
+            (rng.range(MIN_LAT, MAX_LAT), grid_lng(rng.below(GRID_COLS)))
+        } else if kind < 0.92 {
+            (grid_lat(rng.below(GRID_ROWS)), grid_lng(rng.below(GRID_COLS)))
+        } else {
+            points[rng.below(points.len())]
+        };
+        points.push(p);
+    }
+    points
+}
+
+fn brute_query(points: &[(f64, f64)], area: &Area) -> Vec<u32> {
+    (0..points.len() as u32)
+        .filter(|&i| area.contains(points[i as usize].0, points[i as usize].1))
+        .collect()
+}
+
+fn brute_nearest(points: &[(f64, f64)], lat: f64, lng: f64) -> Option<(u32, f64)> {
+    let mut best: Option<(u32, f64)> = None;
+    for (i, &(p_lat, p_lng)) in points.iter().enumerate() {
+        if !is_valid_coordinate(p_lat, p_lng) {
+            continue;
+        }
+        let d = haversine_m(lat, lng, p_lat, p_lng);
+        if best.is_none_or(|(_, best_d)| d < best_d) {
+            best = Some((i as u32, d));
+        }
+    }
+    best
+}
+
+/// Compares the index with brute force; returns the number of matches.
+fn check(index: &SpatialIndex, points: &[(f64, f64)], area: &Area, what: &str) -> usize {
+    let expected = brute_query(points, area);
+    let got = index.query(area);
+    assert_eq!(got, expected, "{what}: index and brute force differ for {area:?}");
+    expected.len()
+}
+
+fn polygon_area(vertices: Vec<(f64, f64)>) -> Option<Area> {
+    Polygon::new(vertices).ok().map(Area::Polygon)
+}
+
+/// Vertices around a centre at sorted random angles; `inner` < 1 makes a concave star.
+fn star(
+    rng: &mut Rng,
+    lat: f64,
+    lng: f64,
+    radius_deg: f64,
+    k: usize,
+    inner: f64,
+) -> Vec<(f64, f64)> {
+    let mut angles: Vec<f64> = (0..k).map(|_| rng.range(0.0, std::f64::consts::TAU)).collect();
+    angles.sort_by(f64::total_cmp);
+    let lng_scale = 1.0 / lat.to_radians().cos().max(0.2);
+    angles
+        .into_iter()
+        .map(|a| {
+            let r = radius_deg * rng.range(inner, 1.0);
+            (
+                (lat + r * a.sin()).clamp(-90.0, 90.0),
+                (lng + r * a.cos() * lng_scale).clamp(-180.0, 180.0),
+            )
+        })
+        .collect()
+}
+
+/// An axis-aligned comb: a base band with `teeth` teeth pointing north.
+fn comb(x0: f64, x1: f64, y0: f64, base_top: f64, y_top: f64, teeth: usize) -> Vec<(f64, f64)> {
+    let w = (x1 - x0) / (teeth as f64 - 0.5);
+    let mut ring = vec![(y0, x0), (y0, x1)];
+    for i in (0..teeth).rev() {
+        let left = x0 + i as f64 * w;
+        ring.push((y_top, if i == teeth - 1 { x1 } else { left + w / 2.0 }));
+        ring.push((y_top, left));
+        if i > 0 {
+            ring.push((base_top, left));
+            ring.push((base_top, x0 + (i - 1) as f64 * w + w / 2.0));
+        }
+    }
+    ring
+}
+
+fn random_centre(rng: &mut Rng, points: &[(f64, f64)]) -> (f64, f64) {
+    match rng.below(4) {
+        0 | 1 => points[rng.below(points.len())],
+        2 => (rng.range(MIN_LAT, MAX_LAT), rng.range(MIN_LNG, MAX_LNG)),
+        _ => (rng.range(45.0, 65.0), rng.range(-15.0, 10.0)),
+    }
+}
+
+#[test]
+fn spatial_haversine_known_distances() {
+    let one_degree = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
+    assert!((haversine_m(52.0, -1.0, 53.0, -1.0) - one_degree).abs() < 1e-6);
+    let london_paris = haversine_m(51.5074, -0.1278, 48.8566, 2.3522);
+    assert!((london_paris - 343_560.0).abs() < 1_000.0, "{london_paris}");
+    assert_eq!(haversine_m(52.1, 0.5, 52.1, 0.5), 0.0);
+    assert_eq!(haversine_m(1.0, 2.0, 3.0, 4.0), haversine_m(3.0, 4.0, 1.0, 2.0));
+    let across = haversine_m(0.0, 179.9, 0.0, -179.9);
+    assert!((across - 0.2 * one_degree).abs() < 1e-3, "{across}");
+    let antipodes = haversine_m(0.0, 0.0, 0.0, 180.0);
+    assert!((antipodes - EARTH_RADIUS_M * std::f64::consts::PI).abs() < 1e-6);
+}
+
+#[test]
+fn spatial_parse_poly_docs_example() {
+    let poly = parse_poly("52.268,0.543:52.794,0.238:52.130,0.478").unwrap();
+    assert_eq!(poly.vertices(), vec![(52.268, 0.543), (52.794, 0.238), (52.130, 0.478)]);
+    assert!(poly.contains(52.4, 0.42));
+    assert!(!poly.contains(52.4, 0.6));
+    assert_eq!(poly.as_geo().exterior().0.len(), 4, "geo-types ring is explicitly closed");
+}
+
+#[test]
+fn spatial_parse_poly_closing_vertex_and_spaces() {
+    let closed = parse_poly("52.268,0.543:52.794,0.238:52.130,0.478:52.268,0.543").unwrap();
+    assert_eq!(closed, parse_poly("52.268,0.543:52.794,0.238:52.130,0.478").unwrap());
+    let spaced = parse_poly(" 52.268 , 0.543 : 52.794,0.238 :52.130,\t0.478 ").unwrap();
+    assert_eq!(spaced, closed);
+    assert_eq!(parse_poly("-1,-2:1,-2:0,2").unwrap().vertices().len(), 3);
+}
+
+#[test]
+fn spatial_parse_poly_errors() {
+    let two = parse_poly("52.268,0.543:52.794,0.238");
+    assert_eq!(two, Err(AreaError::TooFewVertices { found: 2 }));
+    assert_eq!(two.unwrap_err().to_string(), "poly must have at least 3 distinct points, found 2");
+    assert_eq!(
+        parse_poly("52.268,0.543:52.794,0.238:52.268,0.543"),
+        Err(AreaError::TooFewVertices { found: 2 })
+    );
+    assert_eq!(parse_poly("52.268,0.543"), Err(AreaError::TooFewVertices { found: 1 }));
+    let malformed = [
+        "",
+        "   ",
+        "garbage",
+        "52.268;0.543:52.794;0.238:52.130;0.478",
+        "52.268:0.543:52.794",
+        "52.268,0.543,1:52.794,0.238:52.130,0.478",
+        "52.268,0.543:52.794,0.238:52.130,0.478:",
+        ":52.268,0.543:52.794,0.238:52.130,0.478",
+        "52.268,0.543::52.794,0.238:52.130,0.478",
+        "52.268,:52.794,0.238:52.130,0.478",
+        "52.268,0.543:52.794,0.238:52.130,abc",
+        "91,0.543:52.794,0.238:52.130,0.478",
+        "52.268,180.5:52.794,0.238:52.130,0.478",
+        "-90.001,0:52.794,0.238:52.130,0.478",
+        "NaN,0.543:52.794,0.238:52.130,0.478",
+        "inf,0.543:52.794,0.238:52.130,0.478",
+        "52.268,-infinity:52.794,0.238:52.130,0.478",
+        "52.2 68,0.543:52.794,0.238:52.130,0.478",
+    ];
+    for text in malformed {
+        match parse_poly(text) {
+            Err(AreaError::Malformed { reason }) => assert!(!reason.is_empty()),
+            other => panic!("{text:?} should be malformed, got {other:?}"),
+        }
+    }
+    let err = parse_poly("91,0.543:52.794,0.238:52.130,0.478").unwrap_err();
+    assert_eq!(err.to_string(), "malformed poly: latitude 91 at point 1 is outside [-90, 90]");
+    let err = parse_poly("52.268,0.543:52.794,0.238:52.130,0.478:").unwrap_err();
+    assert_eq!(err.to_string(), "malformed poly: point 4 is empty");
+    // Extremes are valid coordinates.
+    assert!(parse_poly("90,-180:-90,-180:0,180").is_ok());
+}
+
+#[test]
+fn spatial_polygon_rejects_collinear() {
+    assert_eq!(parse_poly("52,0:52.5,0.5:53,1"), Err(AreaError::NoArea));
+    assert_eq!(parse_poly("52,0:53,0:52.5,0:52.2,0"), Err(AreaError::NoArea));
+    assert_eq!(
+        AreaError::NoArea.to_string(),
+        "poly encloses no area: all its points lie on one straight line"
+    );
+    assert!(parse_poly("52,0:53,1:52.5,0.5000001").is_ok());
+    assert_eq!(
+        Polygon::new(vec![(0.0, 0.0), (f64::NAN, 1.0), (1.0, 1.0)]),
+        Err(AreaError::Malformed { reason: "point 2 is not a finite number".into() })
+    );
+}
+
+#[test]
+fn spatial_polygon_boundary_rule() {
+    // Unit square in (lat, lng), plus a concave notch cut from the top.
+    let square = Polygon::new(vec![(0.0, 0.0), (0.0, 1.0), (1.0, 1.0), (1.0, 0.0)]).unwrap();
+    for p in [(0.0, 0.0), (1.0, 1.0), (0.0, 0.5), (0.5, 1.0), (1.0, 0.25), (0.75, 0.0), (0.5, 0.5)]
+    {
+        assert!(square.contains(p.0, p.1), "{p:?}");
+    }
+    for p in [(-1e-6, 0.5), (0.5, 1.000001), (2.0, 0.5), (0.5, -0.5)] {
+        assert!(!square.contains(p.0, p.1), "{p:?}");
+    }
+    assert!(square.contains(1.0 + 0.5e-9, 0.5), "within the tolerance counts as boundary");
+    let notch = Polygon::new(vec![
+        (0.0, 0.0),
+        (0.0, 3.0),
+        (2.0, 3.0),
+        (2.0, 2.0),
+        (1.0, 1.5),
+        (2.0, 1.0),
+        (2.0, 0.0),
+    ])
+    .unwrap();
+    assert!(notch.contains(1.0, 1.5), "notch tip is a vertex");
+    assert!(notch.contains(1.5, 1.25), "on a sloped edge");
+    assert!(!notch.contains(1.8, 1.5), "inside the notch is outside");
+    assert!(notch.contains(1.8, 0.5) && notch.contains(1.8, 2.5));
+    assert!(!square.contains(f64::NAN, 0.5));
+}
+
+#[test]
+fn spatial_polygon_even_odd_and_self_touching() {
+    // Bow-tie: edges cross at (0.5, 0.5); the two triangles left and right are inside.
+    let bow = Polygon::new(vec![(0.0, 0.0), (1.0, 1.0), (0.0, 1.0), (1.0, 0.0)]).unwrap();
+    assert!(bow.contains(0.5, 0.2) && bow.contains(0.5, 0.8));
+    assert!(!bow.contains(0.2, 0.5) && !bow.contains(0.8, 0.5));
+    assert!(bow.contains(0.5, 0.5), "the crossing point is on the boundary");
+    // Two squares touching at (1, 1), traced as one ring.
+    let eight = Polygon::new(vec![
+        (0.0, 0.0),
+        (0.0, 1.0),
+        (1.0, 1.0),
+        (1.0, 2.0),
+        (2.0, 2.0),
+        (2.0, 1.0),
+        (1.0, 1.0),
+        (1.0, 0.0),
+    ])
+    .unwrap();
+    assert!(eight.contains(0.5, 0.5) && eight.contains(1.5, 1.5) && eight.contains(1.0, 1.0));
+    assert!(!eight.contains(1.5, 0.5) && !eight.contains(0.5, 1.5));
+    // A zero-width spike out of a square: its points are boundary, hence inside.
+    let spike = Polygon::new(vec![
+        (0.0, 0.0),
+        (0.0, 1.0),
+        (1.0, 1.0),
+        (1.0, 0.5),
+        (2.0, 0.5),
+        (1.0, 0.5),
+        (1.0, 0.0),
+    ])
+    .unwrap();
+    assert!(spike.contains(1.5, 0.5) && spike.contains(2.0, 0.5));
+    assert!(!spike.contains(1.5, 0.50001));
+}
+
+#[test]
+fn spatial_area_bounding_boxes() {
+    let circle = Area::Circle { lat: 52.0, lng: -1.0, radius_m: ONE_MILE_M };
+    let (min_lat, min_lng, max_lat, max_lng) = circle.bounding_box();
+    assert!(min_lat < 52.0 - 0.0144 && max_lat > 52.0 + 0.0144 && max_lat < 52.0 + 0.0146);
+    assert!(min_lng < -1.0 - 0.0235 && max_lng > -1.0 + 0.0235 && max_lng < -1.0 + 0.024);
+    let across = Area::Circle { lat: 0.0, lng: 179.99, radius_m: 10_000.0 };
+    assert_eq!((across.bounding_box().1, across.bounding_box().3), (-180.0, 180.0));
+    let polar = Area::Circle { lat: 89.99, lng: 0.0, radius_m: 10_000.0 };
+    assert_eq!(polar.bounding_box().2, 90.0);
+    assert_eq!((polar.bounding_box().1, polar.bounding_box().3), (-180.0, 180.0));
+    for empty in [
+        Area::Circle { lat: 999.0, lng: 0.0, radius_m: 10.0 },
+        Area::Circle { lat: 0.0, lng: 0.0, radius_m: -1.0 },
+        Area::Circle { lat: 0.0, lng: 0.0, radius_m: f64::NAN },
+    ] {
+        let (a, b, c, d) = empty.bounding_box();
+        assert!(a > c && b > d);
+        assert!(!empty.contains(0.0, 0.0));
+    }
+    let poly = Area::Polygon(parse_poly("52,0:53,1:52,1").unwrap());
+    let (a, b, c, d) = poly.bounding_box();
+    assert!(a < 52.0 && b < 0.0 && c > 53.0 && d > 1.0 && c < 53.000001);
+}
+
+#[test]
+fn spatial_index_basics() {
+    let empty = SpatialIndex::new(&[]);
+    assert!(empty.is_empty() && empty.nearest(52.0, 0.0).is_none());
+    assert!(empty.query(&Area::Circle { lat: 52.0, lng: 0.0, radius_m: 1e7 }).is_empty());
+
+    let points = [(52.0, 0.0), (f64::NAN, 0.0), (52.0, 0.0), (91.0, 0.0), (52.001, 0.0)];
+    let index = SpatialIndex::new(&points);
+    assert_eq!(index.len(), 3);
+    assert_eq!(index.query(&Area::Circle { lat: 52.0, lng: 0.0, radius_m: 200.0 }), vec![0, 2, 4]);
+    assert_eq!(index.query(&Area::Circle { lat: 52.0, lng: 0.0, radius_m: 0.0 }), vec![0, 2]);
+    assert_eq!(index.nearest(52.0, 0.0), Some((0, 0.0)), "ties go to the lowest id");
+    assert_eq!(index.nearest(52.0008, 0.0).map(|(id, _)| id), Some(4));
+    assert_eq!(index.nearest(999.0, 0.0), None);
+    assert!(index.query(&Area::Circle { lat: 999.0, lng: 0.0, radius_m: 1e9 }).is_empty());
+}
+
+#[test]
+fn spatial_property_circles_uk() {
+    let seed = 0x5EED_0001;
+    let mut rng = Rng(seed);
+    let points = uk_points(&mut rng, 20_000);
+    let index = SpatialIndex::new(&points);
+    assert_eq!(index.len(), points.len());
+    let mut nonempty = 0;
+    for case in 0..600 {
+        let (lat, lng) = match case % 5 {
+            0..=3 => random_centre(&mut rng, &points),
+            _ => match rng.below(4) {
+                0 => (MIN_LAT, rng.range(MIN_LNG, MAX_LNG)),
+                1 => (MAX_LAT, rng.range(MIN_LNG, MAX_LNG)),
+                2 => (rng.range(MIN_LAT, MAX_LAT), MIN_LNG),
+                _ => (rng.range(MIN_LAT, MAX_LAT), MAX_LNG),
+            },
+        };
+        let radius_m = if case % 7 == 0 {
+            // Exactly the distance to some point: that point is on the circle.
+            let (p_lat, p_lng) = points[rng.below(points.len())];
+            haversine_m(lat, lng, p_lat, p_lng)
+        } else if case % 11 == 0 {
+            ONE_MILE_M
+        } else {
+            rng.log_range(1.0, 300_000.0)
+        };
+        let area = Area::Circle { lat, lng, radius_m };
+        let found = check(&index, &points, &area, &format!("seed {seed:#x} circle case {case}"));
+        nonempty += usize::from(found > 0);
+    }
+    assert!(nonempty > 300, "too few non-empty circles: {nonempty}");
+}
+
+#[test]
+fn spatial_property_polygons_uk() {
+    let seed = 0x5EED_0002;
+    let mut rng = Rng(seed);
+    let points = uk_points(&mut rng, 20_000);
+    let index = SpatialIndex::new(&points);
+    let (mut built, mut nonempty, mut rejected) = (0, 0, 0);
+    for case in 0..700 {
+        let kind = case % 10;
+        let vertices = match kind {
+            // Convex, 1 m .. 2 degrees across.
+            0 => {
+                let (lat, lng) = random_centre(&mut rng, &points);
+                let r = rng.log_range(1e-5, 2.0);
+                let k = 3 + rng.below(10);
+                star(&mut rng, lat, lng, r, k, 1.0)
+            }
+            // Concave stars, from tiny (about 1 m) to larger than a county.
+            1 => {
+                let (lat, lng) = random_centre(&mut rng, &points);
+                let r = if rng.below(3) == 0 { 1e-5 } else { rng.log_range(1e-3, 1.5) };
+                let k = 5 + rng.below(40);
+                star(&mut rng, lat, lng, r, k, 0.15)
+            }
+            // Larger than the whole data set.
+            2 => {
+                let k = 3 + rng.below(30);
+                let inner = if rng.below(2) == 0 { 1.0 } else { 0.6 };
+                let r = rng.range(9.0, 20.0);
+                star(&mut rng, 54.3, -2.3, r, k, inner)
+            }
+            // Axis-aligned rectangles on the grid: data points lie on edges and corners.
+            3 => {
+                let (i, j) = (rng.below(GRID_ROWS - 20), rng.below(GRID_COLS - 20));
+                let (i2, j2) = (i + 1 + rng.below(19), j + 1 + rng.below(19));
+                let (a, b, c, d) = (grid_lat(i), grid_lng(j), grid_lat(i2), grid_lng(j2));
+                vec![(a, b), (a, d), (c, d), (c, b)]
+            }
+            // Combs on the grid.
+            4 => {
+                let (i, j) = (rng.below(GRID_ROWS - 30), rng.below(GRID_COLS - 30));
+                let teeth = 2 + rng.below(8);
+                comb(
+                    grid_lng(j),
+                    grid_lng(j + 2 + rng.below(28)),
+                    grid_lat(i),
+                    grid_lat(i + 1),
+                    grid_lat(i + 2 + rng.below(28)),
+                    teeth,
+                )
+            }
+            // Random (off-grid) combs.
+            5 => {
+                let (lat, lng) = random_centre(&mut rng, &points);
+                let (w, h) = (rng.log_range(1e-4, 1.0), rng.log_range(1e-4, 1.0));
+                comb(lng, lng + w, lat, lat + h * 0.2, lat + h, 2 + rng.below(12))
+            }
+            // Vertices at data points (star-shaped around their centroid).
+            6 => {
+                let (c_lat, c_lng) = points[rng.below(points.len())];
+                let mut reach = rng.log_range(1e-3, 0.5);
+                let mut near: Vec<(f64, f64)> = Vec::new();
+                while near.len() < 3 {
+                    near = points
+                        .iter()
+                        .copied()
+                        .filter(|p| {
+                            (p.0 - c_lat).abs() < reach && (p.1 - c_lng).abs() < reach * 1.7
+                        })
+                        .collect();
+                    near.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.total_cmp(&q.1)));
+                    near.dedup();
+                    reach *= 2.0;
+                }
+                let k = (3 + rng.below(15)).min(near.len());
+                for i in 0..k {
+                    let j = i + rng.below(near.len() - i);
+                    near.swap(i, j);
+                }
+                let mut chosen = near[..k].to_vec();
+                let m_lat = chosen.iter().map(|p| p.0).sum::<f64>() / k as f64;
+                let m_lng = chosen.iter().map(|p| p.1).sum::<f64>() / k as f64;
+                chosen.sort_by(|p, q| {
+                    (p.0 - m_lat).atan2(p.1 - m_lng).total_cmp(&(q.0 - m_lat).atan2(q.1 - m_lng))
+                });
+                chosen
+            }
+            // Self-touching: two rectangles sharing a grid corner, traced as one ring.
+            7 => {
+                let (i, j) = (rng.below(GRID_ROWS - 20), rng.below(GRID_COLS - 20));
+                let (y0, y1, y2) =
+                    (grid_lat(i), grid_lat(i + 1 + rng.below(9)), grid_lat(i + 10 + rng.below(10)));
+                let (x0, x1, x2) =
+                    (grid_lng(j), grid_lng(j + 1 + rng.below(9)), grid_lng(j + 10 + rng.below(10)));
+                vec![(y0, x0), (y0, x1), (y1, x1), (y1, x2), (y2, x2), (y2, x1), (y1, x1), (y1, x0)]
+            }
+            // A square with a zero-width spike along a grid line, or a bow-tie.
+            8 => {
+                let (i, j) = (rng.below(GRID_ROWS - 30), rng.below(GRID_COLS - 30));
+                let (y0, y1, y2) =
+                    (grid_lat(i), grid_lat(i + 10), grid_lat(i + 10 + rng.below(20)));
+                let (x0, xm, x1) = (grid_lng(j), grid_lng(j + 1 + rng.below(8)), grid_lng(j + 10));
+                if rng.below(2) == 0 {
+                    vec![(y0, x0), (y0, x1), (y1, x1), (y1, xm), (y2, xm), (y1, xm), (y1, x0)]
+                } else {
+                    vec![(y0, x0), (y1, x1), (y0, x1), (y1, x0)]
+                }
+            }
+            // Random (often self-intersecting) rings: even-odd.
+            _ => {
+                let (lat, lng) = random_centre(&mut rng, &points);
+                let r = rng.log_range(1e-3, 1.0);
+                (0..3 + rng.below(12))
+                    .map(|_| (lat + rng.range(-r, r), lng + rng.range(-r, r) * 1.7))
+                    .collect()
+            }
+        };
+        let Some(area) = polygon_area(vertices) else {
+            rejected += 1;
+            continue;
+        };
+        built += 1;
+        let found = check(
+            &index,
+            &points,
+            &area,
+            &format!("seed {seed:#x} polygon case {case} (kind {kind})"),
+        );
+        nonempty += usize::from(found > 0);
+    }
+    assert!(rejected < 5, "too many degenerate polygons: {rejected}");
+    assert!(nonempty > built / 2, "too few non-empty polygons: {nonempty} of {built}");
+}
+
+#[test]
+fn spatial_property_nearest_uk() {
+    let seed = 0x5EED_0003;
+    let mut rng = Rng(seed);
+    let points = uk_points(&mut rng, 20_000);
+    let index = SpatialIndex::new(&points);
+    for case in 0..2_000 {
+        let (lat, lng) = match case % 6 {
+            0 => points[rng.below(points.len())],
+            1 => {
+                let (lat, lng) = points[rng.below(points.len())];
+                (lat + rng.range(-1e-4, 1e-4), lng + rng.range(-1e-4, 1e-4))
+            }
+            2 | 3 => random_centre(&mut rng, &points),
+            4 => (grid_lat(rng.below(GRID_ROWS)), grid_lng(rng.below(GRID_COLS))),
+            _ => (rng.range(-90.0, 90.0), rng.range(-180.0, 180.0)),
+        };
+        assert_eq!(
+            index.nearest(lat, lng),
+            brute_nearest(&points, lat, lng),
+            "seed {seed:#x} nearest case {case} at ({lat}, {lng})"
+        );
+    }
+}
+
+/// Points over the whole globe, including the poles and the antimeridian: the box logic for
+/// caps around a pole and across ±180° longitude.
+#[test]
+fn spatial_property_global_edges() {
+    let seed = 0x5EED_0004;
+    let mut rng = Rng(seed);
+    let mut points: Vec<(f64, f64)> = (0..6_000)
+        .map(|_| (rng.range(-1.0, 1.0).asin().to_degrees(), rng.range(-180.0, 180.0)))
+        .collect();
+    for _ in 0..300 {
+        points.push((90.0, rng.range(-180.0, 180.0)));
+        points.push((-90.0, rng.range(-180.0, 180.0)));
+        points.push((rng.range(-90.0, 90.0), 180.0));
+        points.push((rng.range(-90.0, 90.0), -180.0));
+        points.push((rng.range(-89.0, 89.0), 180.0 - rng.log_range(1e-9, 1.0)));
+        points.push((rng.range(-89.0, 89.0), -180.0 + rng.log_range(1e-9, 1.0)));
+        points.push((90.0 - rng.log_range(1e-9, 2.0), rng.range(-180.0, 180.0)));
+        points.push((-90.0 + rng.log_range(1e-9, 2.0), rng.range(-180.0, 180.0)));
+    }
+    let index = SpatialIndex::new(&points);
+    for case in 0..1_500 {
+        let (lat, lng) = match case % 5 {
+            0 => points[rng.below(points.len())],
+            1 => (rng.range(-90.0, 90.0), sign(&mut rng) * 180.0),
+            2 => (sign(&mut rng) * (90.0 - rng.log_range(1e-9, 5.0)), rng.range(-180.0, 180.0)),
+            3 => (rng.range(-90.0, 90.0), sign(&mut rng) * (180.0 - rng.log_range(1e-9, 1.0))),
+            _ => (rng.range(-90.0, 90.0), rng.range(-180.0, 180.0)),
+        };
+        let (lat, lng) = (lat.clamp(-90.0, 90.0), lng.clamp(-180.0, 180.0));
+        let radius_m = if case % 9 == 0 {
+            let (p_lat, p_lng) = points[rng.below(points.len())];
+            haversine_m(lat, lng, p_lat, p_lng)
+        } else {
+            rng.log_range(1.0, 21_000_000.0)
+        };
+        let area = Area::Circle { lat, lng, radius_m };
+        check(&index, &points, &area, &format!("seed {seed:#x} global circle case {case}"));
+        assert_eq!(
+            index.nearest(lat, lng),
+            brute_nearest(&points, lat, lng),
+            "seed {seed:#x} global nearest case {case} at ({lat}, {lng})"
+        );
+    }
+}
+
+fn sign(rng: &mut Rng) -> f64 {
+    if rng.below(2) == 0 {
+        1.0
+    } else {
+        -1.0
+    }
+}
+
+/// 750,000 snap points, 1,000 one-mile circle queries in a dense area. Run with
+/// `cargo test --release -p police-index spatial -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn spatial_timing_750k() {
+    let mut rng = Rng(0x5EED_0750);
+    // A dense central-London core inside a wider London, big cities, and many towns.
+    let mut towns: Vec<(f64, f64, f64, f64)> =
+        vec![(51.51, -0.12, 0.03, 10.0), (51.51, -0.12, 0.15, 12.0)];
+    for _ in 0..12 {
+        towns.push((rng.range(50.5, 55.0), rng.range(-3.5, 0.5), 0.05, 2.0));
+    }
+    for _ in 0..2_000 {
+        towns.push((
+            rng.range(MIN_LAT, 55.8),
+            rng.range(-5.7, 1.7),
+            rng.log_range(0.005, 0.05),
+            0.2,
+        ));
+    }
+    let total_weight: f64 = towns.iter().map(|t| t.3).sum();
+    let points: Vec<(f64, f64)> = (0..750_000)
+        .map(|_| {
+            let mut pick = rng.range(0.0, total_weight);
+            let town = towns
+                .iter()
+                .find(|t| {
+                    pick -= t.3;
+                    pick < 0.0
+                })
+                .unwrap_or(&towns[0]);
+            let lat = town.0 + rng.gauss() * town.2;
+            let lng = town.1 + rng.gauss() * town.2 * 1.6;
+            ((lat * 1e6).round() / 1e6, (lng * 1e6).round() / 1e6)
+        })
+        .collect();
+
+    let start = Instant::now();
+    let index = SpatialIndex::new(&points);
+    let build = start.elapsed();
+
+    let centres: Vec<(f64, f64)> = (0..1_000)
+        .map(|_| (51.51 + rng.range(-0.03, 0.03), -0.12 + rng.range(-0.05, 0.05)))
+        .collect();
+    let mut results = 0usize;
+    let mut times = Vec::with_capacity(centres.len());
+    let start = Instant::now();
+    for &(lat, lng) in &centres {
+        let t = Instant::now();
+        let ids = index.query(&Area::Circle { lat, lng, radius_m: ONE_MILE_M });
+        times.push(t.elapsed());
+        results += std::hint::black_box(ids).len();
+    }
+    let circles = start.elapsed();
+    times.sort();
+
+    let start = Instant::now();
+    for &(lat, lng) in &centres {
+        std::hint::black_box(index.nearest(lat, lng));
+    }
+    let nearest = start.elapsed();
+    let far: Vec<(f64, f64)> =
+        (0..100).map(|_| (rng.range(-90.0, 90.0), rng.range(-180.0, 180.0))).collect();
+    let start = Instant::now();
+    for &(lat, lng) in &far {
+        std::hint::black_box(index.nearest(lat, lng));
+    }
+    let far_nearest = start.elapsed() / 100;
+
+    let poly = Area::Polygon(
+        parse_poly("51.52,-0.14:51.53,-0.10:51.51,-0.08:51.49,-0.11:51.505,-0.12:51.50,-0.15")
+            .unwrap(),
+    );
+    let start = Instant::now();
+    let mut poly_results = 0;
+    for _ in 0..100 {
+        poly_results = std::hint::black_box(index.query(&poly)).len();
+    }
+    let polys = start.elapsed() / 100;
+
+    println!("spatial timing: {} points, bulk_load {:?}", index.len(), build);
+    println!(
+        "1,000 one-mile circles in a dense area: total {:?}, mean {:?}, p50 {:?}, p99 {:?}, max {:?}, mean {} points per query",
+        circles,
+        circles / 1_000,
+        times[500],
+        times[990],
+        times[999],
+        results / 1_000
+    );
+    println!("1,000 nearest queries there: total {:?}, mean {:?}", nearest, nearest / 1_000);
+    println!("100 nearest queries from anywhere on Earth: mean {far_nearest:?}");
+    println!("6-vertex polygon ({poly_results} points): mean {polys:?}");
+}
