@@ -264,7 +264,7 @@ impl BoundaryIndex {
             return None;
         }
         let mut best: Option<u32> = None;
-        for entry in self.tree.locate_all_at_point(&[lat, lng]) {
+        for entry in self.tree.locate_all_at_point([lat, lng]) {
             let (number, part) = entry.data;
             if best.is_some_and(|b| b <= number) {
                 continue;

@@ -84,7 +84,7 @@ impl SpatialIndex {
             let envelope = AABB::from_corners([min_lat, min_lng], [max_lat, max_lng]);
             ids.extend(
                 self.tree
-                    .locate_in_envelope(&envelope)
+                    .locate_in_envelope(envelope)
                     .filter(|entry| area.contains(entry.geom()[0], entry.geom()[1]))
                     .map(|entry| entry.data),
             );

@@ -202,7 +202,10 @@ fn add_zip(path: &Path, discovery: &mut Discovery) -> anyhow::Result<()> {
         if entry.is_dir() {
             continue;
         }
-        let inner = entry.name().to_owned();
+        let inner = entry
+            .name()
+            .with_context(|| format!("reading entry {index} of zip {}", path.display()))?
+            .into_owned();
         let base = inner.rsplit('/').next().unwrap_or(&inner).to_owned();
         let display_name = format!("{}:{inner}", path.display());
         let source = Source::ZipEntry { archive: path.to_owned(), index };

@@ -7,6 +7,7 @@
 //! are `lng,lat[,alt]` tuples separated by whitespace; the altitude is ignored. Namespaces
 //! and prefixes are ignored (elements are matched by local name).
 
+use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
@@ -56,7 +57,7 @@ pub fn parse_kml(bytes: &[u8]) -> Result<ParsedKml, KmlError> {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().check_end_names = true;
     let mut buf = Vec::new();
-    let mut stack: Vec<Vec<u8>> = Vec::new();
+    let mut stack: Vec<String> = Vec::new();
     let mut root_seen = false;
     let mut polygon: Option<PolygonBuilder> = None;
     let mut role: Option<RingRole> = None;
@@ -71,28 +72,27 @@ pub fn parse_kml(bytes: &[u8]) -> Result<ParsedKml, KmlError> {
         let event = reader.read_event_into(&mut buf).map_err(|e| xml_error(&reader, &e))?;
         match event {
             Event::Start(start) => {
-                let name = start.local_name().as_ref().to_vec();
+                let name = start.local_name().into_inner().to_owned();
                 if !root_seen {
                     root_seen = true;
-                    if name != b"kml" {
-                        return Err(KmlError::NotKml(String::from_utf8_lossy(&name).into_owned()));
+                    if name != "kml" {
+                        return Err(KmlError::NotKml(name));
                     }
                 }
-                match name.as_slice() {
-                    b"Polygon" => polygon = Some(PolygonBuilder::default()),
-                    b"outerBoundaryIs" => role = Some(RingRole::Outer),
-                    b"innerBoundaryIs" => role = Some(RingRole::Inner),
-                    b"coordinates" => text = Some(String::new()),
+                match name.as_str() {
+                    "Polygon" => polygon = Some(PolygonBuilder::default()),
+                    "outerBoundaryIs" => role = Some(RingRole::Outer),
+                    "innerBoundaryIs" => role = Some(RingRole::Inner),
+                    "coordinates" => text = Some(String::new()),
                     _ => {}
                 }
                 stack.push(name);
             }
             Event::Empty(start) => {
                 if !root_seen {
-                    let name = start.local_name().as_ref().to_vec();
-                    return Err(KmlError::NotKml(String::from_utf8_lossy(&name).into_owned()));
+                    return Err(KmlError::NotKml(start.local_name().into_inner().to_owned()));
                 }
-                if start.local_name().as_ref() == b"Polygon" {
+                if start.local_name().into_inner() == "Polygon" {
                     polygons_read += 1;
                     rejections.push(Rejection {
                         line: polygons_read,
@@ -102,23 +102,38 @@ pub fn parse_kml(bytes: &[u8]) -> Result<ParsedKml, KmlError> {
             }
             Event::Text(t) => {
                 if let Some(text) = text.as_mut() {
-                    let t = t.unescape().map_err(|e| xml_error(&reader, &e))?;
-                    text.push_str(&t);
+                    text.push_str(&t.xml10_content());
+                }
+            }
+            // Entity and character references (`&amp;`, `&#44;`) arrive between text events.
+            Event::GeneralRef(reference) => {
+                if let Some(text) = text.as_mut() {
+                    let resolved = match reference.resolve_char_ref() {
+                        Ok(Some(c)) => c.to_string(),
+                        Ok(None) => resolve_predefined_entity(&reference)
+                            .ok_or_else(|| {
+                                let entity = format!("unknown entity &{};", &*reference);
+                                xml_error(&reader, &entity)
+                            })?
+                            .to_owned(),
+                        Err(e) => return Err(xml_error(&reader, &e)),
+                    };
+                    text.push_str(&resolved);
                 }
             }
             Event::CData(t) => {
                 if let Some(text) = text.as_mut() {
-                    text.push_str(&String::from_utf8_lossy(&t));
+                    text.push_str(&t.xml10_content());
                 }
             }
             Event::End(end) => {
-                let name = end.local_name().as_ref().to_vec();
+                let name = end.local_name().into_inner().to_owned();
                 stack.pop();
-                match name.as_slice() {
-                    b"coordinates" => {
+                match name.as_str() {
+                    "coordinates" => {
                         let ring = parse_ring(&text.take().unwrap_or_default());
                         // Coordinates of a ring count only inside a polygon's boundary.
-                        let in_ring = stack.iter().any(|n| n == b"LinearRing");
+                        let in_ring = stack.iter().any(|n| n == "LinearRing");
                         if let (Some(p), Some(role), true) = (polygon.as_mut(), role, in_ring) {
                             match role {
                                 RingRole::Outer if p.outer.is_none() => p.outer = Some(ring),
@@ -130,8 +145,8 @@ pub fn parse_kml(bytes: &[u8]) -> Result<ParsedKml, KmlError> {
                             }
                         }
                     }
-                    b"outerBoundaryIs" | b"innerBoundaryIs" => role = None,
-                    b"Polygon" => {
+                    "outerBoundaryIs" | "innerBoundaryIs" => role = None,
+                    "Polygon" => {
                         polygons_read += 1;
                         let built = polygon.take().unwrap_or_default();
                         match finish_polygon(built) {
@@ -152,9 +167,7 @@ pub fn parse_kml(bytes: &[u8]) -> Result<ParsedKml, KmlError> {
     if !root_seen {
         return Err(KmlError::NotKml("nothing".into()));
     }
-    if !stack.is_empty() {
-        let open = String::from_utf8_lossy(stack.last().map(Vec::as_slice).unwrap_or_default())
-            .into_owned();
+    if let Some(open) = stack.last() {
         return Err(KmlError::Xml(format!("the document ends inside <{open}>")));
     }
     if polygons_read == 0 {
