@@ -7,11 +7,12 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Compress, DefaultHeaders, Next};
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpResponse, HttpServer, ResponseError};
 use arc_swap::ArcSwap;
 use police_storage::snapshot::Snapshot;
 use utoipa_actix_web::AppExt;
 
+use crate::error::ApiError;
 use crate::json_writer::PointLocations;
 use crate::routes;
 
@@ -200,10 +201,7 @@ async fn limit_request_line(
     // `METHOD SP request-target SP HTTP/1.1`
     let length = request.method().as_str().len() + request.uri().to_string().len() + 10;
     if length > limit {
-        let response = HttpResponse::UriTooLong().content_type("text/plain").body(format!(
-            "Request line is too large ({length} > {limit} bytes): send long polygons with POST \
-             as a form body (poly=…&date=…)"
-        ));
+        let response = ApiError::UriTooLong { length, limit }.error_response();
         return Ok(request.into_response(response));
     }
     Ok(next.call(request).await?.map_into_boxed_body())
@@ -247,6 +245,6 @@ impl Drop for BackgroundServer {
 pub fn json_response<T: serde::Serialize>(value: &T) -> HttpResponse {
     match serde_json::to_vec(value) {
         Ok(body) => crate::render::json_body(body),
-        Err(_) => HttpResponse::InternalServerError().finish(),
+        Err(_) => ApiError::Internal.error_response(),
     }
 }

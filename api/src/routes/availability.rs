@@ -3,6 +3,7 @@
 use actix_web::{get, web, HttpResponse};
 use police_openapi::{CrimeDate, LastUpdated};
 
+use crate::error::ApiError;
 use crate::server::{json_response, AppState};
 
 /// Availability: the months with data.
@@ -40,11 +41,9 @@ pub async fn crimes_street_dates(state: web::Data<AppState>) -> HttpResponse {
     )
 )]
 #[get("/crime-last-updated")]
-pub async fn crime_last_updated(state: web::Data<AppState>) -> HttpResponse {
+pub async fn crime_last_updated(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match state.current().latest_crime_month {
-        Some(month) => json_response(&LastUpdated { date: month.first_day() }),
-        None => HttpResponse::NotFound()
-            .content_type("text/plain")
-            .body("Not Found: no crime data has been imported yet"),
+        Some(month) => Ok(json_response(&LastUpdated { date: month.first_day() })),
+        None => Err(ApiError::NotFound("Not Found: no crime data has been imported yet".into())),
     }
 }

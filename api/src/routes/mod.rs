@@ -7,9 +7,9 @@ pub mod neighbourhoods;
 pub mod outcomes;
 pub mod stops;
 
-use actix_web::HttpResponse;
+use crate::error::ApiError;
 
 /// Unknown paths: police.uk's plain `Not Found`.
-pub async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().content_type("text/plain").body("Not Found")
+pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::RouteNotFound)
 }
