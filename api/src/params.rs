@@ -3,6 +3,7 @@
 //! police.uk gives for that mistake.
 
 use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::Method;
 use actix_web::HttpRequest;
 use police_storage::reference::{crime_category_code_for_slug, ALL_CRIME};
 use police_storage::snapshot::Snapshot;
@@ -18,6 +19,16 @@ pub struct Params {
 }
 
 impl Params {
+    /// The parameters of a GET (its query string), or of a POST (its query string and
+    /// form body, see [`Params::from_query_and_body`]).
+    pub fn from_request(request: &HttpRequest, body: &[u8]) -> Result<Params, ApiError> {
+        if request.method() == Method::POST {
+            Params::from_query_and_body(request, body)
+        } else {
+            Params::from_query(request)
+        }
+    }
+
     /// The query string's parameters.
     pub fn from_query(request: &HttpRequest) -> Result<Params, ApiError> {
         let pairs = serde_urlencoded::from_str(request.query_string())

@@ -10,7 +10,7 @@ use std::time::Duration;
 use police_storage::db::ImportListener;
 use police_storage::snapshot::Snapshot;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// How often the listening connection is polled.
 const POLL: Duration = Duration::from_millis(200);

@@ -4,7 +4,8 @@ use actix_web::{get, web, HttpResponse};
 use police_openapi::{CrimeDate, LastUpdated};
 
 use crate::error::ApiError;
-use crate::server::{json_response, AppState};
+use crate::render::json_response;
+use crate::state::AppState;
 
 /// Availability: the months with data.
 ///
@@ -16,7 +17,7 @@ use crate::server::{json_response, AppState};
     responses((status = 200, description = "Months with data, newest first", body = [CrimeDate]))
 )]
 #[get("/crimes-street-dates")]
-pub async fn crimes_street_dates(state: web::Data<AppState>) -> HttpResponse {
+pub async fn crimes_street_dates(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
     let dates: Vec<CrimeDate> = snapshot
         .months
@@ -43,7 +44,7 @@ pub async fn crimes_street_dates(state: web::Data<AppState>) -> HttpResponse {
 #[get("/crime-last-updated")]
 pub async fn crime_last_updated(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match state.current().latest_crime_month {
-        Some(month) => Ok(json_response(&LastUpdated { date: month.first_day() })),
+        Some(month) => json_response(&LastUpdated { date: month.first_day() }),
         None => Err(ApiError::NotFound("Not Found: no crime data has been imported yet".into())),
     }
 }

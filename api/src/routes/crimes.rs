@@ -1,7 +1,6 @@
 //! Street-level crimes: `crimes-street/{category}`, `crimes-at-location`,
 //! `crimes-no-location`, `crime-categories`.
 
-use actix_web::http::Method;
 use actix_web::{get, route, web, HttpRequest, HttpResponse};
 use police_openapi::{AreaForm, Crime, CrimeCategory};
 use police_storage::reference::{
@@ -11,20 +10,11 @@ use police_storage::reference::{
 use crate::error::ApiError;
 use crate::params::{self, MonthChoice, Params};
 use crate::render;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Snap points further than this from the asked-for place are not "nearest" (police.uk
 /// zeroes crimes with no map point within 20 km).
 const NEAREST_POINT_LIMIT_M: f64 = 20_000.0;
-
-/// Parameters of a GET, or of a POST's query string and form body.
-pub(crate) fn request_params(request: &HttpRequest, body: &[u8]) -> Result<Params, ApiError> {
-    if request.method() == Method::POST {
-        Params::from_query_and_body(request, body)
-    } else {
-        Params::from_query(request)
-    }
-}
 
 /// Street-level crimes.
 ///
@@ -62,7 +52,7 @@ pub async fn crimes_street(
     category: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let params = request_params(&request, &body)?;
+    let params = Params::from_request(&request, &body)?;
     let area = params::area(&params)?;
     let snapshot = state.current();
     let MonthChoice::Month(month) = params::month(&params, &snapshot)? else {
@@ -166,10 +156,10 @@ pub async fn crimes_no_location(
     responses((status = 200, description = "Every category", body = [CrimeCategory]))
 )]
 #[get("/crime-categories")]
-pub async fn crime_categories() -> HttpResponse {
+pub async fn crime_categories() -> Result<HttpResponse, ApiError> {
     let categories: Vec<CrimeCategory> = std::iter::once(ALL_CRIME)
         .chain(CRIME_CATEGORIES[..CURRENT_CRIME_CATEGORY_COUNT].iter().copied())
         .map(|c| CrimeCategory { url: c.slug, name: c.name })
         .collect();
-    crate::server::json_response(&categories)
+    render::json_response(&categories)
 }

@@ -4,7 +4,8 @@ use actix_web::{get, web, HttpResponse};
 use police_openapi::{ForceDetail, ForceSummary, Person};
 
 use crate::error::ApiError;
-use crate::server::{json_response, AppState};
+use crate::render::{json_bytes, json_response};
+use crate::state::AppState;
 
 /// List of forces.
 ///
@@ -15,7 +16,7 @@ use crate::server::{json_response, AppState};
     responses((status = 200, description = "Every force", body = [ForceSummary]))
 )]
 #[get("/forces")]
-pub async fn list_forces(state: web::Data<AppState>) -> HttpResponse {
+pub async fn list_forces(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
     let forces: Vec<ForceSummary> = snapshot
         .forces
@@ -23,16 +24,6 @@ pub async fn list_forces(state: web::Data<AppState>) -> HttpResponse {
         .map(|f| ForceSummary { id: f.id.clone(), name: f.name.clone() })
         .collect();
     json_response(&forces)
-}
-
-/// police.uk's answer for an unknown force or neighbourhood: 404 `Not Found`.
-pub(crate) fn not_found() -> ApiError {
-    ApiError::NotFound("Not Found".into())
-}
-
-/// Pre-rendered JSON as police.uk's response.
-pub(crate) fn json_bytes(body: &[u8]) -> HttpResponse {
-    crate::render::json_body(body.to_vec())
 }
 
 /// Specific force.
@@ -54,7 +45,7 @@ pub async fn force_detail(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
-    let resources = snapshot.neighbourhoods.force(&id).ok_or_else(not_found)?;
+    let resources = snapshot.neighbourhoods.force(&id).ok_or(ApiError::RouteNotFound)?;
     Ok(json_bytes(&resources.detail))
 }
 
@@ -75,6 +66,6 @@ pub async fn force_people(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
-    let resources = snapshot.neighbourhoods.force(&id).ok_or_else(not_found)?;
+    let resources = snapshot.neighbourhoods.force(&id).ok_or(ApiError::RouteNotFound)?;
     Ok(json_bytes(&resources.people))
 }

@@ -4,7 +4,7 @@
 //! polygons.
 //!
 //! The `/{force}/…` patterns match any path of two or three segments, so they are registered
-//! after every fixed route (see `server::configure`).
+//! after every fixed route (see `routes::configure`).
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use police_openapi::{
@@ -15,20 +15,20 @@ use police_storage::neighbourhoods::{ForceResources, NeighbourhoodResources};
 use police_storage::snapshot::Snapshot;
 use police_storage::spatial::is_valid_coordinate;
 
-use super::forces::{json_bytes, not_found};
 use crate::error::ApiError;
 use crate::params::Params;
-use crate::server::AppState;
+use crate::render::{json_body, json_bytes};
+use crate::state::AppState;
 
 fn force<'a>(snapshot: &'a Snapshot, id: &str) -> Result<&'a ForceResources, ApiError> {
-    snapshot.neighbourhoods.force(id).ok_or_else(not_found)
+    snapshot.neighbourhoods.force(id).ok_or(ApiError::RouteNotFound)
 }
 
 fn neighbourhood<'a>(
     snapshot: &'a Snapshot,
     (force_id, id): &(String, String),
 ) -> Result<&'a NeighbourhoodResources, ApiError> {
-    force(snapshot, force_id)?.neighbourhood(id).ok_or_else(not_found)
+    force(snapshot, force_id)?.neighbourhood(id).ok_or(ApiError::RouteNotFound)
 }
 
 /// Neighbourhoods of a force.
@@ -103,7 +103,7 @@ pub async fn neighbourhood_boundary(
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
     let body = snapshot.neighbourhoods.boundary_json(neighbourhood(&snapshot, &path)?);
-    Ok(crate::render::json_body(body))
+    Ok(json_body(body))
 }
 
 /// Neighbourhood team.
@@ -197,10 +197,10 @@ pub async fn locate_neighbourhood(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::from_query(&request).map_err(|_| not_found())?;
-    let (lat, lng) = params.get("q").and_then(parse_q).ok_or_else(not_found)?;
+    let params = Params::from_query(&request).map_err(|_| ApiError::RouteNotFound)?;
+    let (lat, lng) = params.get("q").and_then(parse_q).ok_or(ApiError::RouteNotFound)?;
     let snapshot = state.current();
-    let located = snapshot.neighbourhoods.locate(lat, lng).ok_or_else(not_found)?;
+    let located = snapshot.neighbourhoods.locate(lat, lng).ok_or(ApiError::RouteNotFound)?;
     Ok(json_bytes(located))
 }
 

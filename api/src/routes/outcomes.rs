@@ -5,10 +5,9 @@ use police_openapi::{AreaForm, CrimeWithOutcomes, StreetOutcome};
 use police_storage::spatial::{Area, ONE_MILE_M};
 
 use crate::error::ApiError;
-use crate::params::{self, MonthChoice};
+use crate::params::{self, MonthChoice, Params};
 use crate::render;
-use crate::routes::crimes::request_params;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Street-level outcomes.
 ///
@@ -44,7 +43,7 @@ pub async fn outcomes_at_location(
     request: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let params = request_params(&request, &body)?;
+    let params = Params::from_request(&request, &body)?;
     let snapshot = state.current();
     enum Place {
         Point(u32),

@@ -13,8 +13,7 @@ use police_storage::Month;
 use crate::error::ApiError;
 use crate::params::{self, MonthChoice, Params};
 use crate::render;
-use crate::routes::crimes::request_params;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// `date` for the stop routes. As for crimes, it defaults to the latest month with crime
 /// data, a malformed date or one before the earliest month held is 404, and a month after
@@ -84,7 +83,7 @@ pub async fn stops_street(
     request: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let params = request_params(&request, &body)?;
+    let params = Params::from_request(&request, &body)?;
     let area = params::area(&params)?;
     let snapshot = state.current();
     let MonthChoice::Month(month) = month(&params, &snapshot)? else {
