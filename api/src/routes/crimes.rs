@@ -3,12 +3,13 @@
 
 use actix_web::{get, route, web, HttpRequest, HttpResponse};
 use police_openapi::{AreaForm, Crime, CrimeCategory};
-use police_storage::reference::{
-    force_by_id, ALL_CRIME, CRIME_CATEGORIES, CURRENT_CRIME_CATEGORY_COUNT,
-};
+use police_storage::reference::{ALL_CRIME, CRIME_CATEGORIES, CURRENT_CRIME_CATEGORY_COUNT};
 
 use crate::error::ApiError;
-use crate::params::{self, MonthChoice, Params};
+use crate::params::{
+    AreaQuery, CategoryPath, CategoryQuery, DateQuery, ForceQuery, IgnoredDateQuery,
+    LocationIdQuery, MonthChoice, NearestQuery, Params,
+};
 use crate::render;
 use crate::state::AppState;
 
@@ -31,13 +32,7 @@ const NEAREST_POINT_LIMIT_M: f64 = 20_000.0;
         description = "For POST: the parameters as a form (multipart/form-data works too); JSON is refused",
     ),
     tag = "crimes",
-    params(
-        ("category" = String, Path, description = "Category slug, or `all-crime`", example = "all-crime"),
-        ("lat" = Option<f64>, Query, description = "Latitude of the centre of a one-mile circle", example = 52.629729),
-        ("lng" = Option<f64>, Query, description = "Longitude of the centre of a one-mile circle", example = -1.131592),
-        ("poly" = Option<String>, Query, description = "Polygon `lat,lng:lat,lng:…` (closed automatically); used instead of lat/lng"),
-        ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
-    ),
+    params(CategoryPath, AreaQuery, DateQuery),
     responses(
         (status = 200, description = "Crimes in the area, grouped by category", body = [Crime]),
         (status = 400, description = "No location, a non-numeric lat/lng, a malformed poly, or a JSON body", content_type = "text/plain"),
@@ -49,16 +44,16 @@ const NEAREST_POINT_LIMIT_M: f64 = 20_000.0;
 pub async fn crimes_street(
     state: web::Data<AppState>,
     request: HttpRequest,
-    category: web::Path<String>,
+    category: web::Path<CategoryPath>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_request(&request, &body)?;
-    let area = params::area(&params)?;
+    let area = AreaQuery::from_params(&params).area()?;
     let snapshot = state.current();
-    let MonthChoice::Month(month) = params::month(&params, &snapshot)? else {
+    let MonthChoice::Month(month) = DateQuery::from_params(&params).month(&snapshot)? else {
         return Ok(render::crimes(&[], &snapshot.locations));
     };
-    let filter = params::category_filter(&category);
+    let filter = category.filter();
     let crimes = snapshot.index.crimes_in_area(month, &area, filter, state.max_results())?;
     Ok(render::crimes(&crimes, &snapshot.locations))
 }
@@ -69,12 +64,7 @@ pub async fn crimes_street(
 /// responses), or the snap point nearest to `lat`,`lng` (none further than 20 km away).
 #[utoipa::path(
     tag = "crimes",
-    params(
-        ("location_id" = Option<i64>, Query, description = "Snap point id", example = 1738842),
-        ("lat" = Option<f64>, Query, description = "Latitude; the nearest snap point is used"),
-        ("lng" = Option<f64>, Query, description = "Longitude; the nearest snap point is used"),
-        ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
-    ),
+    params(LocationIdQuery, NearestQuery, DateQuery),
     responses(
         (status = 200, description = "Crimes at the snap point", body = [Crime]),
         (status = 400, description = "Neither location_id nor lat/lng, or a non-numeric lat/lng", content_type = "text/plain"),
@@ -88,10 +78,10 @@ pub async fn crimes_at_location(
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
     let snapshot = state.current();
-    let point = match params.get("location_id") {
-        Some(text) => Some(params::known_snap_point(text, &snapshot)?),
+    let point = match LocationIdQuery::from_params(&params).snap_point(&snapshot)? {
+        Some(point) => Some(point),
         None => {
-            let (lat, lng) = params::point(&params)?;
+            let (lat, lng) = NearestQuery::from_params(&params).point()?;
             snapshot
                 .index
                 .nearest_point(lat, lng)
@@ -99,7 +89,7 @@ pub async fn crimes_at_location(
                 .map(|(point, _)| point)
         }
     };
-    let MonthChoice::Month(month) = params::month(&params, &snapshot)? else {
+    let MonthChoice::Month(month) = DateQuery::from_params(&params).month(&snapshot)? else {
         return Ok(render::crimes(&[], &snapshot.locations));
     };
     let crimes = match point {
@@ -114,11 +104,7 @@ pub async fn crimes_at_location(
 /// The crimes of one force in a month that could not be mapped (`location` is `null`).
 #[utoipa::path(
     tag = "crimes",
-    params(
-        ("force" = String, Query, description = "Force id, e.g. `leicestershire`"),
-        ("category" = Option<String>, Query, description = "Category slug or `all-crime` (the default)"),
-        ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
-    ),
+    params(ForceQuery, CategoryQuery, DateQuery),
     responses(
         (status = 200, description = "Crimes without a location", body = [Crime]),
         (status = 400, description = "No force given", content_type = "text/plain"),
@@ -131,17 +117,13 @@ pub async fn crimes_no_location(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
-    let force = params
-        .get("force")
-        .ok_or_else(|| ApiError::BadRequest("missing force, e.g. force=leicestershire".into()))?;
-    if force_by_id(force).is_none() {
-        return Err(ApiError::NotFound(format!("no force with id {force:?}")));
-    }
+    let force = ForceQuery::from_params(&params);
+    let force = force.known_force()?;
     let snapshot = state.current();
-    let MonthChoice::Month(month) = params::month(&params, &snapshot)? else {
+    let MonthChoice::Month(month) = DateQuery::from_params(&params).month(&snapshot)? else {
         return Ok(render::crimes(&[], &snapshot.locations));
     };
-    let filter = params.get("category").and_then(params::category_filter);
+    let filter = CategoryQuery::from_params(&params).filter();
     let crimes = snapshot.index.crimes_without_location(month, force, filter);
     Ok(render::crimes(&crimes, &snapshot.locations))
 }
@@ -152,7 +134,7 @@ pub async fn crimes_no_location(
 /// depend on `date` (as on police.uk).
 #[utoipa::path(
     tag = "crimes",
-    params(("date" = Option<String>, Query, description = "Accepted and ignored, as on police.uk")),
+    params(IgnoredDateQuery),
     responses((status = 200, description = "Every category", body = [CrimeCategory]))
 )]
 #[get("/crime-categories")]

@@ -4,6 +4,7 @@ use actix_web::{get, web, HttpResponse};
 use police_openapi::{ForceDetail, ForceSummary, Person};
 
 use crate::error::ApiError;
+use crate::params::ForceIdPath;
 use crate::render::{json_bytes, json_response};
 use crate::state::AppState;
 
@@ -33,7 +34,7 @@ pub async fn list_forces(state: web::Data<AppState>) -> Result<HttpResponse, Api
 /// British Transport Police (`btp`) is not a force here, as on police.uk.
 #[utoipa::path(
     tag = "forces",
-    params(("id" = String, Path, description = "Force id from `/api/forces`", example = "leicestershire")),
+    params(ForceIdPath),
     responses(
         (status = 200, description = "The force", body = ForceDetail),
         (status = 404, description = "Unknown force (or `btp`): `Not Found`", content_type = "text/plain"),
@@ -42,10 +43,10 @@ pub async fn list_forces(state: web::Data<AppState>) -> Result<HttpResponse, Api
 #[get("/forces/{id}")]
 pub async fn force_detail(
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<ForceIdPath>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
-    let resources = snapshot.neighbourhoods.force(&id).ok_or(ApiError::RouteNotFound)?;
+    let resources = snapshot.neighbourhoods.force(&path.id).ok_or(ApiError::RouteNotFound)?;
     Ok(json_bytes(&resources.detail))
 }
 
@@ -54,7 +55,7 @@ pub async fn force_detail(
 /// A force's senior officers as imported (`forces/<id>/people.json`); `[]` when none were.
 #[utoipa::path(
     tag = "forces",
-    params(("id" = String, Path, description = "Force id from `/api/forces`", example = "leicestershire")),
+    params(ForceIdPath),
     responses(
         (status = 200, description = "Senior officers", body = [Person]),
         (status = 404, description = "Unknown force (or `btp`): `Not Found`", content_type = "text/plain"),
@@ -63,9 +64,9 @@ pub async fn force_detail(
 #[get("/forces/{id}/people")]
 pub async fn force_people(
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<ForceIdPath>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
-    let resources = snapshot.neighbourhoods.force(&id).ok_or(ApiError::RouteNotFound)?;
+    let resources = snapshot.neighbourhoods.force(&path.id).ok_or(ApiError::RouteNotFound)?;
     Ok(json_bytes(&resources.people))
 }
