@@ -16,9 +16,11 @@ use police_store::import::{
 };
 use police_store::snapshot::Snapshot;
 
+use crate::openapi::openapi_json;
 use crate::progress::Progress;
 use crate::refresh::Refresher;
-use crate::server::{self, AppState, Limits, ServerOptions};
+use crate::server::{self, ServerOptions};
+use crate::state::{AppState, Limits};
 use crate::store::Store;
 
 /// A self-hostable, police.uk-compatible REST API server.
@@ -192,7 +194,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("applied {} migrations; the schema is current", applied.len());
             }
         }
-        Command::Openapi => print!("{}", server::openapi_json()),
+        Command::Openapi => print!("{}", openapi_json()),
         Command::Generate(args) => {
             let options = generate_options(&args);
             let started = Instant::now();

@@ -4,6 +4,8 @@
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{get, web, HttpResponse};
 
+use crate::error::ApiError;
+
 const PAGE: &str = include_str!("../assets/docs.html");
 const SCRIPT: &str = include_str!("../assets/docs.js");
 const SWAGGER_UI_JS: &str = include_str!("../assets/swagger-ui/swagger-ui-bundle.js");
@@ -30,15 +32,15 @@ pub async fn page() -> HttpResponse {
 }
 
 /// `/docs/{asset}`: the page's script and Swagger UI's bundle and stylesheet.
-pub async fn asset(name: web::Path<String>) -> HttpResponse {
+pub async fn asset(name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (body, content_type) = match name.as_str() {
         "docs.js" => (SCRIPT, "text/javascript; charset=utf-8"),
         "swagger-ui-bundle.js" => (SWAGGER_UI_JS, "text/javascript; charset=utf-8"),
         "swagger-ui.css" => (SWAGGER_UI_CSS, "text/css; charset=utf-8"),
-        _ => return HttpResponse::NotFound().content_type("text/plain").body("Not Found"),
+        _ => return Err(ApiError::RouteNotFound),
     };
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type(content_type)
         .insert_header(CacheControl(vec![CacheDirective::Public, CacheDirective::MaxAge(86_400)]))
-        .body(body)
+        .body(body))
 }

@@ -1,10 +1,12 @@
 //! The one place where an error becomes an HTTP status. Bodies are short, readable
-//! `text/plain` messages (police.uk sends empty bodies; see COMPATIBILITY.md).
+//! `text/plain` messages (police.uk sends empty bodies; see COMPATIBILITY.md), except the
+//! bare `Not Found` police.uk gives for paths it does not know and the empty 500.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
-/// Everything a route can answer besides success.
+/// Everything the server can answer besides success: route handlers, the docs page and the
+/// middleware all answer their errors through this type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// A missing or unusable parameter (police.uk: 400).
@@ -13,30 +15,119 @@ pub enum ApiError {
     /// A malformed or out-of-range date, an unknown id (police.uk: 404).
     #[error("{0}")]
     NotFound(String),
+    /// police.uk's bare 404, body `Not Found`: no route matches the path, or the force,
+    /// neighbourhood, point or docs asset the path names does not exist (police.uk does not
+    /// tell those apart from an unknown route).
+    #[error("Not Found")]
+    RouteNotFound,
     /// More results than the configured cap (police.uk: 503 above 10,000).
     #[error(
         "this area holds {found} results, more than this server returns at once ({cap}); \
          ask for a smaller area"
     )]
     TooManyResults { found: usize, cap: usize },
+    /// A request line (`METHOD target HTTP/1.1`) longer than the configured limit (414).
+    #[error(
+        "Request line is too large ({length} > {limit} bytes): send long polygons with POST \
+         as a form body (poly=…&date=…)"
+    )]
+    UriTooLong { length: usize, limit: usize },
+    /// A response that could not be rendered: 500 with an empty body and no content type.
+    #[error("the response could not be rendered")]
+    Internal,
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::TooManyResults { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).content_type("text/plain").body(self.to_string())
+        match self {
+            ApiError::Internal => HttpResponse::build(self.status_code()).finish(),
+            _ => HttpResponse::build(self.status_code())
+                .content_type("text/plain")
+                .body(self.to_string()),
+        }
     }
 }
 
 impl From<police_index::crimes::TooManyResults> for ApiError {
     fn from(error: police_index::crimes::TooManyResults) -> Self {
         ApiError::TooManyResults { found: error.found, cap: error.cap }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::MessageBody;
+    use actix_web::http::header::CONTENT_TYPE;
+
+    use super::*;
+
+    /// Status, `Content-Type` (if any) and body of `error`'s response.
+    fn answer(error: ApiError) -> (u16, Option<String>, String) {
+        let response = error.error_response();
+        let status = response.status().as_u16();
+        let content_type =
+            response.headers().get(CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned());
+        let body = response.into_body().try_into_bytes().unwrap();
+        (status, content_type, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    fn text(status: u16, body: &str) -> (u16, Option<String>, String) {
+        (status, Some("text/plain".to_owned()), body.to_owned())
+    }
+
+    #[test]
+    fn bad_request_is_400_with_its_message() {
+        let error = ApiError::BadRequest("missing force, e.g. force=leicestershire".into());
+        assert_eq!(answer(error), text(400, "missing force, e.g. force=leicestershire"));
+    }
+
+    #[test]
+    fn not_found_is_404_with_its_message() {
+        let error = ApiError::NotFound("Not Found: no crime data has been imported yet".into());
+        assert_eq!(answer(error), text(404, "Not Found: no crime data has been imported yet"));
+    }
+
+    #[test]
+    fn route_not_found_is_police_uk_s_bare_404() {
+        assert_eq!(answer(ApiError::RouteNotFound), text(404, "Not Found"));
+    }
+
+    #[test]
+    fn too_many_results_is_503_naming_the_cap() {
+        assert_eq!(
+            answer(ApiError::TooManyResults { found: 10_001, cap: 10_000 }),
+            text(
+                503,
+                "this area holds 10001 results, more than this server returns at once \
+                 (10000); ask for a smaller area"
+            )
+        );
+    }
+
+    #[test]
+    fn uri_too_long_is_414_suggesting_post() {
+        assert_eq!(
+            answer(ApiError::UriTooLong { length: 70_000, limit: 65_536 }),
+            text(
+                414,
+                "Request line is too large (70000 > 65536 bytes): send long polygons with \
+                 POST as a form body (poly=…&date=…)"
+            )
+        );
+    }
+
+    #[test]
+    fn internal_is_an_empty_500_without_content_type() {
+        assert_eq!(answer(ApiError::Internal), (500, None, String::new()));
     }
 }

@@ -1,13 +1,31 @@
 //! Request parameters as police.uk reads them: from the query string, or for the area
 //! routes' POST form also from the body; turned into domain values, or into the status
 //! police.uk gives for that mistake.
+//!
+//! Each group of parameters is one struct deriving [`utoipa::IntoParams`]: the doc comment
+//! and `#[param]` attributes of a field are that parameter's documentation (a route lists the
+//! struct in `#[utoipa::path(params(…))]`), and the struct's methods parse it, so every
+//! parameter is documented and read in one place. Routes compose the groups they take, e.g.
+//! `params(CategoryPath, AreaQuery, DateQuery)`; later routes (`/api/v2/`) can reuse them
+//! and add their own (ranges of months, a radius).
+//!
+//! Query fields hold the text as sent (`value_type` documents what it is read as): police.uk
+//! reads parameters leniently and only when a route needs them, in the route's order, so the
+//! first mistake decides the answer (e.g. `lat` is not looked at when `location_id` is
+//! given); typed extraction by serde would reject more and in another order. The text is
+//! taken from [`Params`], where the body of a POST overrides the query and the last value of
+//! a repeated key counts.
 
 use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::Method;
 use actix_web::HttpRequest;
-use police_index::reference::{crime_category_code_for_slug, ALL_CRIME};
-use police_index::spatial::{parse_poly, Area, ONE_MILE_M};
+use police_index::reference::{crime_category_code_for_slug, force_by_id, ALL_CRIME};
+use police_index::spatial::{is_valid_coordinate, parse_poly, Area, ONE_MILE_M};
 use police_index::Month;
 use police_store::snapshot::Snapshot;
+use serde::Deserialize;
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
 
@@ -18,6 +36,16 @@ pub struct Params {
 }
 
 impl Params {
+    /// The parameters of a GET (its query string), or of a POST (its query string and
+    /// form body, see [`Params::from_query_and_body`]).
+    pub fn from_request(request: &HttpRequest, body: &[u8]) -> Result<Params, ApiError> {
+        if request.method() == Method::POST {
+            Params::from_query_and_body(request, body)
+        } else {
+            Params::from_query(request)
+        }
+    }
+
     /// The query string's parameters.
     pub fn from_query(request: &HttpRequest) -> Result<Params, ApiError> {
         let pairs = serde_urlencoded::from_str(request.query_string())
@@ -55,6 +83,11 @@ impl Params {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
+
+    /// The value of `key`, if given, as an owned string.
+    fn text(&self, key: &str) -> Option<String> {
+        self.get(key).map(str::to_owned)
+    }
 }
 
 /// The text fields of a `multipart/form-data` body.
@@ -91,40 +124,84 @@ fn multipart_fields(content_type: &str, body: &[u8]) -> Result<Vec<(String, Stri
     Ok(fields)
 }
 
-/// Which month a request asks about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MonthChoice {
-    /// A month within the data this server holds.
-    Month(Month),
-    /// A month after the latest one (police.uk answers `[]`), or a store without data.
-    Nothing,
+// ---------------------------------------------------------------------------------------------
+// Places: an area, a point, a snap point.
+
+/// `lat`, `lng` and `poly` of the area routes (`crimes-street`, `outcomes-at-location`,
+/// `stops-street`): a polygon, or a circle around a point.
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AreaQuery {
+    /// Latitude of the centre of a one-mile circle
+    #[param(value_type = Option<f64>, example = 52.629729)]
+    lat: Option<String>,
+    /// Longitude of the centre of a one-mile circle
+    #[param(value_type = Option<f64>, example = -1.131592)]
+    lng: Option<String>,
+    /// Polygon `lat,lng:lat,lng:…` (closed automatically); used instead of lat/lng
+    poly: Option<String>,
 }
 
-/// `date`: `YYYY-MM`, defaulting to the latest month with crime data. Malformed, or before
-/// the earliest month held: 404 (as police.uk, for dates before its 36-month window).
-pub fn month(params: &Params, snapshot: &Snapshot) -> Result<MonthChoice, ApiError> {
-    let Some(latest) = snapshot.latest_crime_month else { return Ok(MonthChoice::Nothing) };
-    let text = match params.get("date") {
-        None | Some("") => return Ok(MonthChoice::Month(latest)),
-        Some(text) => text,
-    };
-    let month: Month = text.parse().map_err(|_| {
-        ApiError::NotFound(format!(
-            "date must be a month written YYYY-MM, e.g. {latest}; got {text:?}"
-        ))
-    })?;
-    let earliest = snapshot.months.last().map_or(latest, |m| m.month);
-    if month < earliest {
-        return Err(ApiError::NotFound(format!(
-            "no data before {earliest}: this server holds {earliest} to {latest}"
-        )));
+impl AreaQuery {
+    /// The area parameters among `params`.
+    pub fn from_params(params: &Params) -> Self {
+        AreaQuery { lat: params.text("lat"), lng: params.text("lng"), poly: params.text("poly") }
     }
-    Ok(if month > latest { MonthChoice::Nothing } else { MonthChoice::Month(month) })
+
+    /// `poly`, else a one-mile circle around `lat`,`lng` (400 when neither is usable).
+    pub fn area(&self) -> Result<Area, ApiError> {
+        self.area_with_radius(ONE_MILE_M)
+    }
+
+    /// `poly`, else a circle of `radius_m` metres around `lat`,`lng`; `poly` wins when both
+    /// are given. 400 for a malformed polygon, no location at all, or an unreadable point.
+    pub fn area_with_radius(&self, radius_m: f64) -> Result<Area, ApiError> {
+        if let Some(poly) = &self.poly {
+            return parse_poly(poly)
+                .map(Area::Polygon)
+                .map_err(|e| ApiError::BadRequest(e.to_string()));
+        }
+        if self.lat.is_none() && self.lng.is_none() {
+            return Err(ApiError::BadRequest(
+                "no location given: use lat and lng (a one-mile radius) or poly=lat,lng:lat,lng:lat,lng".into(),
+            ));
+        }
+        let (lat, lng) = point(self.lat.as_deref(), self.lng.as_deref())?;
+        Ok(Area::Circle { lat, lng, radius_m })
+    }
 }
 
-fn coordinate(params: &Params, key: &str, limit: f64) -> Result<f64, ApiError> {
-    let text = params
-        .get(key)
+/// `lat` and `lng` of `crimes-at-location`: a point whose nearest snap point is meant.
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NearestQuery {
+    /// Latitude; the nearest snap point is used
+    #[param(value_type = Option<f64>)]
+    lat: Option<String>,
+    /// Longitude; the nearest snap point is used
+    #[param(value_type = Option<f64>)]
+    lng: Option<String>,
+}
+
+impl NearestQuery {
+    /// The point parameters among `params`.
+    pub fn from_params(params: &Params) -> Self {
+        NearestQuery { lat: params.text("lat"), lng: params.text("lng") }
+    }
+
+    /// `(lat, lng)`, clamped to the globe (400 when either is missing or not a number).
+    pub fn point(&self) -> Result<(f64, f64), ApiError> {
+        point(self.lat.as_deref(), self.lng.as_deref())
+    }
+}
+
+/// A point from `lat` and `lng` (400 when either is missing or not a number).
+fn point(lat: Option<&str>, lng: Option<&str>) -> Result<(f64, f64), ApiError> {
+    Ok((coordinate(lat, "lat", 90.0)?, coordinate(lng, "lng", 180.0)?))
+}
+
+fn coordinate(text: Option<&str>, key: &str, limit: f64) -> Result<f64, ApiError> {
+    let text = text
         .ok_or_else(|| ApiError::BadRequest(format!("missing {key}: give lat and lng, or poly")))?;
     let value: f64 = text.trim().parse().map_err(|_| {
         ApiError::BadRequest(format!("{key} must be a number in degrees, got {text:?}"))
@@ -136,43 +213,394 @@ fn coordinate(params: &Params, key: &str, limit: f64) -> Result<f64, ApiError> {
     Ok(value.clamp(-limit, limit))
 }
 
+/// An optional `location_id` (`crimes-at-location`, `outcomes-at-location`): a snap point
+/// instead of coordinates; an unknown one is 404.
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LocationIdQuery {
+    /// Snap point id
+    #[param(value_type = Option<i64>, example = 1738842)]
+    location_id: Option<String>,
+}
+
+impl LocationIdQuery {
+    /// `location_id` among `params`.
+    pub fn from_params(params: &Params) -> Self {
+        LocationIdQuery { location_id: params.text("location_id") }
+    }
+
+    /// The snap point `location_id` names; `None` when no `location_id` is given, 404 when
+    /// it is not a snap point of this snapshot.
+    pub fn snap_point(&self, snapshot: &Snapshot) -> Result<Option<u32>, ApiError> {
+        let Some(location_id) = &self.location_id else { return Ok(None) };
+        snap_point(location_id, snapshot)
+            .map(Some)
+            .ok_or_else(|| ApiError::NotFound(format!("no location with id {location_id:?}")))
+    }
+}
+
+/// The required `location_id` of `stops-at-location`, where an unknown snap point is not an
+/// error (police.uk answers `[]`).
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StopLocationQuery {
+    /// Snap point id
+    #[param(value_type = i64, example = 1738842)]
+    location_id: Option<String>,
+}
+
+impl StopLocationQuery {
+    /// `location_id` among `params`.
+    pub fn from_params(params: &Params) -> Self {
+        StopLocationQuery { location_id: params.text("location_id") }
+    }
+
+    /// The snap point `location_id` names, `None` when this snapshot has no such snap point;
+    /// 400 when `location_id` is missing or empty.
+    pub fn snap_point(&self, snapshot: &Snapshot) -> Result<Option<u32>, ApiError> {
+        let location_id =
+            self.location_id.as_deref().filter(|id| !id.is_empty()).ok_or_else(|| {
+                ApiError::BadRequest("missing location_id, e.g. location_id=1738842".into())
+            })?;
+        Ok(snap_point(location_id, snapshot))
+    }
+}
+
 /// The snap point a `location_id` names, if it is a number this snapshot knows.
-pub fn snap_point(location_id: &str, snapshot: &Snapshot) -> Option<u32> {
+fn snap_point(location_id: &str, snapshot: &Snapshot) -> Option<u32> {
     location_id.trim().parse().ok().and_then(|id| snapshot.index.point_by_id(id))
 }
 
-/// [`snap_point`], or the 404 that crimes and outcomes answer for an unknown `location_id`.
-pub fn known_snap_point(location_id: &str, snapshot: &Snapshot) -> Result<u32, ApiError> {
-    snap_point(location_id, snapshot)
-        .ok_or_else(|| ApiError::NotFound(format!("no location with id {location_id:?}")))
+/// The `q=lat,lng` of `locate-neighbourhood`.
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LocateQuery {
+    /// `lat,lng`
+    #[param(value_type = String, example = "51.500617,-0.124629")]
+    q: Option<String>,
 }
 
-/// A point from `lat` and `lng` (400 when either is missing or not a number).
-pub fn point(params: &Params) -> Result<(f64, f64), ApiError> {
-    Ok((coordinate(params, "lat", 90.0)?, coordinate(params, "lng", 180.0)?))
+impl LocateQuery {
+    /// `q` among `params`.
+    pub fn from_params(params: &Params) -> Self {
+        LocateQuery { q: params.text("q") }
+    }
+
+    /// `(lat, lng)`; police.uk's bare 404 when `q` is missing, malformed or off the globe.
+    pub fn point(&self) -> Result<(f64, f64), ApiError> {
+        self.q.as_deref().and_then(parse_q).ok_or(ApiError::RouteNotFound)
+    }
 }
 
-/// The area of an area route: `poly`, else a one-mile circle around `lat`,`lng`.
-pub fn area(params: &Params) -> Result<Area, ApiError> {
-    if let Some(poly) = params.get("poly") {
-        return parse_poly(poly)
-            .map(Area::Polygon)
-            .map_err(|e| ApiError::BadRequest(e.to_string()));
+/// `lat,lng` as `locate-neighbourhood` takes it.
+fn parse_q(q: &str) -> Option<(f64, f64)> {
+    let (lat, lng) = q.split_once(',')?;
+    let number = |t: &str| t.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+    let (lat, lng) = (number(lat)?, number(lng)?);
+    is_valid_coordinate(lat, lng).then_some((lat, lng))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Months.
+
+/// Which month a request asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MonthChoice {
+    /// A month within the data this server holds.
+    Month(Month),
+    /// A month after the latest one (police.uk answers `[]`), or a store without data.
+    Nothing,
+}
+
+/// `date`: the month a route answers for.
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DateQuery {
+    /// Month `YYYY-MM`; default the latest month
+    date: Option<String>,
+}
+
+impl DateQuery {
+    /// `date` among `params`.
+    pub fn from_params(params: &Params) -> Self {
+        DateQuery { date: params.text("date") }
     }
-    if params.get("lat").is_none() && params.get("lng").is_none() {
-        return Err(ApiError::BadRequest(
-            "no location given: use lat and lng (a one-mile radius) or poly=lat,lng:lat,lng:lat,lng".into(),
-        ));
+
+    /// `YYYY-MM`, defaulting to the latest month with crime data. Malformed, or before the
+    /// earliest month held: 404 (as police.uk, for dates before its 36-month window).
+    pub fn month(&self, snapshot: &Snapshot) -> Result<MonthChoice, ApiError> {
+        let Some(latest) = snapshot.latest_crime_month else { return Ok(MonthChoice::Nothing) };
+        self.choose(snapshot, latest, latest)
     }
-    let (lat, lng) = point(params)?;
-    Ok(Area::Circle { lat, lng, radius_m: ONE_MILE_M })
+
+    /// `date` for the stop routes. As for crimes, it defaults to the latest month with crime
+    /// data, a malformed date or one before the earliest month held is 404, and a month after
+    /// the data is `[]`; but a month with stops and no crime data is served, and a store that
+    /// holds stops but no crimes defaults to its latest month of stops (see COMPATIBILITY.md).
+    pub fn stop_month(&self, snapshot: &Snapshot) -> Result<MonthChoice, ApiError> {
+        let latest_stops = snapshot.stops.latest_month();
+        let Some(default) = snapshot.latest_crime_month.or(latest_stops) else {
+            return Ok(MonthChoice::Nothing);
+        };
+        let latest = latest_stops.map_or(default, |stops| stops.max(default));
+        self.choose(snapshot, default, latest)
+    }
+
+    /// The month `date` names: `default` when absent or empty; 404 when malformed or before
+    /// the earliest month held; [`MonthChoice::Nothing`] after `latest`.
+    fn choose(
+        &self,
+        snapshot: &Snapshot,
+        default: Month,
+        latest: Month,
+    ) -> Result<MonthChoice, ApiError> {
+        let text = match self.date.as_deref() {
+            None | Some("") => return Ok(MonthChoice::Month(default)),
+            Some(text) => text,
+        };
+        let month: Month = text.parse().map_err(|_| {
+            ApiError::NotFound(format!(
+                "date must be a month written YYYY-MM, e.g. {default}; got {text:?}"
+            ))
+        })?;
+        let earliest = snapshot.months.last().map_or(default, |m| m.month);
+        if month < earliest {
+            return Err(ApiError::NotFound(format!(
+                "no data before {earliest}: this server holds {earliest} to {latest}"
+            )));
+        }
+        Ok(if month > latest { MonthChoice::Nothing } else { MonthChoice::Month(month) })
+    }
+}
+
+/// The `date` of `crime-categories`, which police.uk accepts and ignores.
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IgnoredDateQuery {
+    /// Accepted and ignored, as on police.uk
+    pub date: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forces and categories.
+
+/// The required `force` of `crimes-no-location`, `stops-no-location` and `stops-force`.
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ForceQuery {
+    /// Force id, e.g. `leicestershire` (`btp` works too)
+    #[param(value_type = String)]
+    force: Option<String>,
+}
+
+impl ForceQuery {
+    /// `force` among `params`.
+    pub fn from_params(params: &Params) -> Self {
+        ForceQuery { force: params.text("force") }
+    }
+
+    /// A force police.uk knows (or `btp`), for the crime routes: 400 when `force` is missing,
+    /// 404 when it names no force (an empty one included).
+    pub fn known_force(&self) -> Result<&str, ApiError> {
+        let force = self.force.as_deref().ok_or_else(|| {
+            ApiError::BadRequest("missing force, e.g. force=leicestershire".into())
+        })?;
+        if force_by_id(force).is_none() {
+            return Err(ApiError::NotFound(format!("no force with id {force:?}")));
+        }
+        Ok(force)
+    }
+
+    /// Any force id, for the stop routes (an unknown force has no stops: `[]`): 400 when
+    /// `force` is missing or empty.
+    pub fn stop_force(&self) -> Result<&str, ApiError> {
+        self.force
+            .as_deref()
+            .filter(|force| !force.is_empty())
+            .ok_or_else(|| ApiError::BadRequest("missing force, e.g. force=metropolitan".into()))
+    }
+}
+
+/// The optional `category` of `crimes-no-location`.
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CategoryQuery {
+    /// Category slug or `all-crime` (the default)
+    category: Option<String>,
+}
+
+impl CategoryQuery {
+    /// `category` among `params`.
+    pub fn from_params(params: &Params) -> Self {
+        CategoryQuery { category: params.text("category") }
+    }
+
+    /// The category as a filter; `None` (all crime) when absent, `all-crime` or unknown.
+    pub fn filter(&self) -> Option<u8> {
+        self.category.as_deref().and_then(category_filter)
+    }
+}
+
+/// The `{category}` of `crimes-street/{category}`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CategoryPath {
+    /// Category slug, or `all-crime`
+    #[param(example = "all-crime")]
+    pub category: String,
+}
+
+impl CategoryPath {
+    /// The category as a filter; `None` (all crime) for `all-crime` and unknown slugs.
+    pub fn filter(&self) -> Option<u8> {
+        category_filter(&self.category)
+    }
 }
 
 /// A category slug as a filter: `None` for `all-crime` and, as on police.uk, for slugs it
 /// does not know (they silently mean all crime).
-pub fn category_filter(slug: &str) -> Option<u8> {
+fn category_filter(slug: &str) -> Option<u8> {
     if slug == ALL_CRIME.slug {
         return None;
     }
     crime_category_code_for_slug(slug)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Path segments naming forces, neighbourhoods and crimes (taken as they are: an unknown one
+// is police.uk's bare 404, decided by the route that looks it up).
+
+/// The `{id}` of `/api/forces/{id}` and `/api/forces/{id}/people`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ForceIdPath {
+    /// Force id from `/api/forces`
+    #[param(example = "leicestershire")]
+    pub id: String,
+}
+
+/// The `{force}` of `/api/{force}/neighbourhoods` (and of [`NeighbourhoodPath`]).
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ForcePath {
+    /// Force id
+    #[param(example = "leicestershire")]
+    pub force: String,
+}
+
+/// `{force}/{neighbourhood}` of the five `/api/{force}/{neighbourhood}…` routes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NeighbourhoodPath {
+    /// The force id.
+    pub force: String,
+    /// The neighbourhood id (case-sensitive).
+    pub neighbourhood: String,
+}
+
+/// The documentation of `{neighbourhood}`; that of `{force}` is [`ForcePath`]'s.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // documentation only: NeighbourhoodPath is what is read
+struct NeighbourhoodSegment {
+    /// Neighbourhood id (case-sensitive)
+    #[param(example = "NC04")]
+    neighbourhood: String,
+}
+
+impl IntoParams for NeighbourhoodPath {
+    fn into_params(parameter_in_provider: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = ForcePath::into_params(&parameter_in_provider);
+        params.extend(NeighbourhoodSegment::into_params(parameter_in_provider));
+        params
+    }
+}
+
+/// The `{persistent_id}` of `/api/outcomes-for-crime/{persistent_id}`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct PersistentIdPath {
+    /// The crime's 64-character persistent id
+    pub persistent_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        Params { pairs: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+    }
+
+    #[test]
+    fn q_is_lat_comma_lng() {
+        assert_eq!(parse_q("51.500617,-0.124629"), Some((51.500617, -0.124629)));
+        assert_eq!(parse_q(" 51.5 , -0.12 "), Some((51.5, -0.12)));
+        for bad in ["", "51.5", "51.5,", "a,b", "51.5,-0.1,3", "91,0", "0,181", "NaN,0", "inf,0"] {
+            assert_eq!(parse_q(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_last_value_of_a_repeated_key_counts() {
+        let query = AreaQuery::from_params(&params(&[("lat", "1"), ("lng", "2"), ("lat", "3")]));
+        assert_eq!(query.area(), Ok(Area::Circle { lat: 3.0, lng: 2.0, radius_m: ONE_MILE_M }));
+    }
+
+    #[test]
+    fn coordinates_are_trimmed_and_clamped() {
+        let query = NearestQuery::from_params(&params(&[("lat", " 95 "), ("lng", "-200")]));
+        assert_eq!(query.point(), Ok((90.0, -180.0)));
+    }
+
+    #[test]
+    fn area_errors_are_400_in_police_uk_s_order() {
+        let bad = |pairs: &[(&str, &str)]| AreaQuery::from_params(&params(pairs)).area();
+        assert!(matches!(bad(&[]), Err(ApiError::BadRequest(m)) if m.starts_with("no location")));
+        assert_eq!(
+            bad(&[("lng", "1")]),
+            Err(ApiError::BadRequest("missing lat: give lat and lng, or poly".into()))
+        );
+        assert_eq!(
+            bad(&[("lat", "x"), ("lng", "y")]),
+            Err(ApiError::BadRequest("lat must be a number in degrees, got \"x\"".into()))
+        );
+        assert_eq!(
+            bad(&[("lat", "NaN"), ("lng", "1")]),
+            Err(ApiError::BadRequest("lat must be a finite number, got \"NaN\"".into()))
+        );
+    }
+
+    #[test]
+    fn unknown_category_slugs_mean_all_crime() {
+        assert_eq!(CategoryPath { category: "all-crime".into() }.filter(), None);
+        assert_eq!(CategoryPath { category: "no-such-thing".into() }.filter(), None);
+        assert!(CategoryPath { category: "burglary".into() }.filter().is_some());
+        assert_eq!(CategoryQuery::from_params(&params(&[])).filter(), None);
+    }
+
+    #[test]
+    fn force_parameters_answer_as_police_uk() {
+        let force = |pairs: &[(&str, &str)]| ForceQuery::from_params(&params(pairs));
+        assert_eq!(
+            force(&[]).known_force(),
+            Err(ApiError::BadRequest("missing force, e.g. force=leicestershire".into()))
+        );
+        assert_eq!(
+            force(&[("force", "")]).known_force(),
+            Err(ApiError::NotFound("no force with id \"\"".into()))
+        );
+        assert_eq!(force(&[("force", "btp")]).known_force(), Ok("btp"));
+        assert_eq!(
+            force(&[("force", "")]).stop_force(),
+            Err(ApiError::BadRequest("missing force, e.g. force=metropolitan".into()))
+        );
+        assert_eq!(force(&[("force", "nowhere")]).stop_force(), Ok("nowhere"));
+    }
+
+    #[test]
+    fn neighbourhood_paths_document_force_then_neighbourhood() {
+        let names: Vec<String> =
+            NeighbourhoodPath::into_params(|| None).into_iter().map(|p| p.name).collect();
+        assert_eq!(names, ["force", "neighbourhood"]);
+    }
 }

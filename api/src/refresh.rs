@@ -10,7 +10,7 @@ use std::time::Duration;
 use police_store::db::ImportListener;
 use police_store::snapshot::Snapshot;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// How often the listening connection is polled.
 const POLL: Duration = Duration::from_millis(200);

@@ -12,6 +12,7 @@ use police_openapi::{
 };
 use serde::Serialize;
 
+use crate::error::ApiError;
 use crate::json_writer::{self, PointLocations};
 
 fn year_month(month: Month) -> YearMonth {
@@ -56,6 +57,16 @@ fn outcome_category_of(code: u8) -> OutcomeCategory<'static> {
 /// A `200 application/json` response with `body`: every JSON answer goes through here.
 pub fn json_body<B: actix_web::body::MessageBody + 'static>(body: B) -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(body)
+}
+
+/// `value` as police.uk's JSON response: compact, `application/json`.
+pub fn json_response<T: Serialize>(value: &T) -> Result<HttpResponse, ApiError> {
+    serde_json::to_vec(value).map(json_body).map_err(|_| ApiError::Internal)
+}
+
+/// Pre-rendered JSON (the snapshot's force and neighbourhood pages) as police.uk's response.
+pub fn json_bytes(body: &[u8]) -> HttpResponse {
+    json_body(body.to_vec())
 }
 
 /// A JSON array written element by element.

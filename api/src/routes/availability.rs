@@ -3,7 +3,9 @@
 use actix_web::{get, web, HttpResponse};
 use police_openapi::{CrimeDate, LastUpdated};
 
-use crate::server::{json_response, AppState};
+use crate::error::ApiError;
+use crate::render::json_response;
+use crate::state::AppState;
 
 /// Availability: the months with data.
 ///
@@ -15,7 +17,7 @@ use crate::server::{json_response, AppState};
     responses((status = 200, description = "Months with data, newest first", body = [CrimeDate]))
 )]
 #[get("/crimes-street-dates")]
-pub async fn crimes_street_dates(state: web::Data<AppState>) -> HttpResponse {
+pub async fn crimes_street_dates(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
     let dates: Vec<CrimeDate> = snapshot
         .months
@@ -40,11 +42,9 @@ pub async fn crimes_street_dates(state: web::Data<AppState>) -> HttpResponse {
     )
 )]
 #[get("/crime-last-updated")]
-pub async fn crime_last_updated(state: web::Data<AppState>) -> HttpResponse {
+pub async fn crime_last_updated(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match state.current().latest_crime_month {
         Some(month) => json_response(&LastUpdated { date: month.first_day() }),
-        None => HttpResponse::NotFound()
-            .content_type("text/plain")
-            .body("Not Found: no crime data has been imported yet"),
+        None => Err(ApiError::NotFound("Not Found: no crime data has been imported yet".into())),
     }
 }

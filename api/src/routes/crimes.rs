@@ -1,30 +1,21 @@
 //! Street-level crimes: `crimes-street/{category}`, `crimes-at-location`,
 //! `crimes-no-location`, `crime-categories`.
 
-use actix_web::http::Method;
 use actix_web::{get, route, web, HttpRequest, HttpResponse};
-use police_index::reference::{
-    force_by_id, ALL_CRIME, CRIME_CATEGORIES, CURRENT_CRIME_CATEGORY_COUNT,
-};
+use police_index::reference::{ALL_CRIME, CRIME_CATEGORIES, CURRENT_CRIME_CATEGORY_COUNT};
 use police_openapi::{AreaForm, Crime, CrimeCategory};
 
 use crate::error::ApiError;
-use crate::params::{self, MonthChoice, Params};
+use crate::params::{
+    AreaQuery, CategoryPath, CategoryQuery, DateQuery, ForceQuery, IgnoredDateQuery,
+    LocationIdQuery, MonthChoice, NearestQuery, Params,
+};
 use crate::render;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Snap points further than this from the asked-for place are not "nearest" (police.uk
 /// zeroes crimes with no map point within 20 km).
 const NEAREST_POINT_LIMIT_M: f64 = 20_000.0;
-
-/// Parameters of a GET, or of a POST's query string and form body.
-pub(crate) fn request_params(request: &HttpRequest, body: &[u8]) -> Result<Params, ApiError> {
-    if request.method() == Method::POST {
-        Params::from_query_and_body(request, body)
-    } else {
-        Params::from_query(request)
-    }
-}
 
 /// Street-level crimes.
 ///
@@ -41,13 +32,7 @@ pub(crate) fn request_params(request: &HttpRequest, body: &[u8]) -> Result<Param
         description = "For POST: the parameters as a form (multipart/form-data works too); JSON is refused",
     ),
     tag = "crimes",
-    params(
-        ("category" = String, Path, description = "Category slug, or `all-crime`", example = "all-crime"),
-        ("lat" = Option<f64>, Query, description = "Latitude of the centre of a one-mile circle", example = 52.629729),
-        ("lng" = Option<f64>, Query, description = "Longitude of the centre of a one-mile circle", example = -1.131592),
-        ("poly" = Option<String>, Query, description = "Polygon `lat,lng:lat,lng:…` (closed automatically); used instead of lat/lng"),
-        ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
-    ),
+    params(CategoryPath, AreaQuery, DateQuery),
     responses(
         (status = 200, description = "Crimes in the area, grouped by category", body = [Crime]),
         (status = 400, description = "No location, a non-numeric lat/lng, a malformed poly, or a JSON body", content_type = "text/plain"),
@@ -59,16 +44,16 @@ pub(crate) fn request_params(request: &HttpRequest, body: &[u8]) -> Result<Param
 pub async fn crimes_street(
     state: web::Data<AppState>,
     request: HttpRequest,
-    category: web::Path<String>,
+    category: web::Path<CategoryPath>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let params = request_params(&request, &body)?;
-    let area = params::area(&params)?;
+    let params = Params::from_request(&request, &body)?;
+    let area = AreaQuery::from_params(&params).area()?;
     let snapshot = state.current();
-    let MonthChoice::Month(month) = params::month(&params, &snapshot)? else {
+    let MonthChoice::Month(month) = DateQuery::from_params(&params).month(&snapshot)? else {
         return Ok(render::crimes(&[], &snapshot.locations));
     };
-    let filter = params::category_filter(&category);
+    let filter = category.filter();
     let crimes = snapshot.index.crimes_in_area(month, &area, filter, state.max_results())?;
     Ok(render::crimes(&crimes, &snapshot.locations))
 }
@@ -79,12 +64,7 @@ pub async fn crimes_street(
 /// responses), or the snap point nearest to `lat`,`lng` (none further than 20 km away).
 #[utoipa::path(
     tag = "crimes",
-    params(
-        ("location_id" = Option<i64>, Query, description = "Snap point id", example = 1738842),
-        ("lat" = Option<f64>, Query, description = "Latitude; the nearest snap point is used"),
-        ("lng" = Option<f64>, Query, description = "Longitude; the nearest snap point is used"),
-        ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
-    ),
+    params(LocationIdQuery, NearestQuery, DateQuery),
     responses(
         (status = 200, description = "Crimes at the snap point", body = [Crime]),
         (status = 400, description = "Neither location_id nor lat/lng, or a non-numeric lat/lng", content_type = "text/plain"),
@@ -98,10 +78,10 @@ pub async fn crimes_at_location(
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
     let snapshot = state.current();
-    let point = match params.get("location_id") {
-        Some(text) => Some(params::known_snap_point(text, &snapshot)?),
+    let point = match LocationIdQuery::from_params(&params).snap_point(&snapshot)? {
+        Some(point) => Some(point),
         None => {
-            let (lat, lng) = params::point(&params)?;
+            let (lat, lng) = NearestQuery::from_params(&params).point()?;
             snapshot
                 .index
                 .nearest_point(lat, lng)
@@ -109,7 +89,7 @@ pub async fn crimes_at_location(
                 .map(|(point, _)| point)
         }
     };
-    let MonthChoice::Month(month) = params::month(&params, &snapshot)? else {
+    let MonthChoice::Month(month) = DateQuery::from_params(&params).month(&snapshot)? else {
         return Ok(render::crimes(&[], &snapshot.locations));
     };
     let crimes = match point {
@@ -124,11 +104,7 @@ pub async fn crimes_at_location(
 /// The crimes of one force in a month that could not be mapped (`location` is `null`).
 #[utoipa::path(
     tag = "crimes",
-    params(
-        ("force" = String, Query, description = "Force id, e.g. `leicestershire`"),
-        ("category" = Option<String>, Query, description = "Category slug or `all-crime` (the default)"),
-        ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
-    ),
+    params(ForceQuery, CategoryQuery, DateQuery),
     responses(
         (status = 200, description = "Crimes without a location", body = [Crime]),
         (status = 400, description = "No force given", content_type = "text/plain"),
@@ -141,17 +117,13 @@ pub async fn crimes_no_location(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
-    let force = params
-        .get("force")
-        .ok_or_else(|| ApiError::BadRequest("missing force, e.g. force=leicestershire".into()))?;
-    if force_by_id(force).is_none() {
-        return Err(ApiError::NotFound(format!("no force with id {force:?}")));
-    }
+    let force = ForceQuery::from_params(&params);
+    let force = force.known_force()?;
     let snapshot = state.current();
-    let MonthChoice::Month(month) = params::month(&params, &snapshot)? else {
+    let MonthChoice::Month(month) = DateQuery::from_params(&params).month(&snapshot)? else {
         return Ok(render::crimes(&[], &snapshot.locations));
     };
-    let filter = params.get("category").and_then(params::category_filter);
+    let filter = CategoryQuery::from_params(&params).filter();
     let crimes = snapshot.index.crimes_without_location(month, force, filter);
     Ok(render::crimes(&crimes, &snapshot.locations))
 }
@@ -162,14 +134,14 @@ pub async fn crimes_no_location(
 /// depend on `date` (as on police.uk).
 #[utoipa::path(
     tag = "crimes",
-    params(("date" = Option<String>, Query, description = "Accepted and ignored, as on police.uk")),
+    params(IgnoredDateQuery),
     responses((status = 200, description = "Every category", body = [CrimeCategory]))
 )]
 #[get("/crime-categories")]
-pub async fn crime_categories() -> HttpResponse {
+pub async fn crime_categories() -> Result<HttpResponse, ApiError> {
     let categories: Vec<CrimeCategory> = std::iter::once(ALL_CRIME)
         .chain(CRIME_CATEGORIES[..CURRENT_CRIME_CATEGORY_COUNT].iter().copied())
         .map(|c| CrimeCategory { url: c.slug, name: c.name })
         .collect();
-    crate::server::json_response(&categories)
+    render::json_response(&categories)
 }

@@ -4,7 +4,9 @@ use actix_web::{get, web, HttpResponse};
 use police_openapi::{ForceDetail, ForceSummary, Person};
 
 use crate::error::ApiError;
-use crate::server::{json_response, AppState};
+use crate::params::ForceIdPath;
+use crate::render::{json_bytes, json_response};
+use crate::state::AppState;
 
 /// List of forces.
 ///
@@ -15,7 +17,7 @@ use crate::server::{json_response, AppState};
     responses((status = 200, description = "Every force", body = [ForceSummary]))
 )]
 #[get("/forces")]
-pub async fn list_forces(state: web::Data<AppState>) -> HttpResponse {
+pub async fn list_forces(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
     let forces: Vec<ForceSummary> = snapshot
         .forces
@@ -25,16 +27,6 @@ pub async fn list_forces(state: web::Data<AppState>) -> HttpResponse {
     json_response(&forces)
 }
 
-/// police.uk's answer for an unknown force or neighbourhood: 404 `Not Found`.
-pub(crate) fn not_found() -> ApiError {
-    ApiError::NotFound("Not Found".into())
-}
-
-/// Pre-rendered JSON as police.uk's response.
-pub(crate) fn json_bytes(body: &[u8]) -> HttpResponse {
-    crate::render::json_body(body.to_vec())
-}
-
 /// Specific force.
 ///
 /// A force's description, website, telephone number and ways to keep informed, as imported
@@ -42,7 +34,7 @@ pub(crate) fn json_bytes(body: &[u8]) -> HttpResponse {
 /// British Transport Police (`btp`) is not a force here, as on police.uk.
 #[utoipa::path(
     tag = "forces",
-    params(("id" = String, Path, description = "Force id from `/api/forces`", example = "leicestershire")),
+    params(ForceIdPath),
     responses(
         (status = 200, description = "The force", body = ForceDetail),
         (status = 404, description = "Unknown force (or `btp`): `Not Found`", content_type = "text/plain"),
@@ -51,10 +43,10 @@ pub(crate) fn json_bytes(body: &[u8]) -> HttpResponse {
 #[get("/forces/{id}")]
 pub async fn force_detail(
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<ForceIdPath>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
-    let resources = snapshot.neighbourhoods.force(&id).ok_or_else(not_found)?;
+    let resources = snapshot.neighbourhoods.force(&path.id).ok_or(ApiError::RouteNotFound)?;
     Ok(json_bytes(&resources.detail))
 }
 
@@ -63,7 +55,7 @@ pub async fn force_detail(
 /// A force's senior officers as imported (`forces/<id>/people.json`); `[]` when none were.
 #[utoipa::path(
     tag = "forces",
-    params(("id" = String, Path, description = "Force id from `/api/forces`", example = "leicestershire")),
+    params(ForceIdPath),
     responses(
         (status = 200, description = "Senior officers", body = [Person]),
         (status = 404, description = "Unknown force (or `btp`): `Not Found`", content_type = "text/plain"),
@@ -72,9 +64,9 @@ pub async fn force_detail(
 #[get("/forces/{id}/people")]
 pub async fn force_people(
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<ForceIdPath>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
-    let resources = snapshot.neighbourhoods.force(&id).ok_or_else(not_found)?;
+    let resources = snapshot.neighbourhoods.force(&path.id).ok_or(ApiError::RouteNotFound)?;
     Ok(json_bytes(&resources.people))
 }

@@ -1,4 +1,7 @@
-//! Route handlers, one module per area of the police.uk API.
+//! Route handlers, one module per area of the police.uk API, and their registration.
+//!
+//! A route module depends on `params` (reading requests), `render` (writing answers),
+//! `state` and `error` only, never on another route module.
 
 pub mod availability;
 pub mod crimes;
@@ -7,9 +10,42 @@ pub mod neighbourhoods;
 pub mod outcomes;
 pub mod stops;
 
-use actix_web::HttpResponse;
+use crate::error::ApiError;
+
+/// Registers every route of the API on `config`: the server and the OpenAPI document are
+/// both built from this one list.
+pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    config.service(
+        utoipa_actix_web::scope("/api")
+            .service(forces::list_forces)
+            .service(forces::force_detail)
+            .service(forces::force_people)
+            .service(availability::crimes_street_dates)
+            .service(availability::crime_last_updated)
+            .service(crimes::crimes_street)
+            .service(crimes::crimes_at_location)
+            .service(crimes::crimes_no_location)
+            .service(crimes::crime_categories)
+            .service(outcomes::outcomes_at_location)
+            .service(outcomes::outcomes_for_crime)
+            .service(stops::stops_street)
+            .service(stops::stops_at_location)
+            .service(stops::stops_no_location)
+            .service(stops::stops_force)
+            .service(neighbourhoods::locate_neighbourhood)
+            .service(crate::docs::openapi_json)
+            // `/{force}/…` matches any two- or three-segment path: actix tries resources in
+            // the order they are registered, so these must stay after every fixed route.
+            .service(neighbourhoods::neighbourhoods)
+            .service(neighbourhoods::neighbourhood_detail)
+            .service(neighbourhoods::neighbourhood_boundary)
+            .service(neighbourhoods::neighbourhood_people)
+            .service(neighbourhoods::neighbourhood_events)
+            .service(neighbourhoods::neighbourhood_priorities),
+    );
+}
 
 /// Unknown paths: police.uk's plain `Not Found`.
-pub async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().content_type("text/plain").body("Not Found")
+pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::RouteNotFound)
 }

@@ -4,31 +4,30 @@
 //! polygons.
 //!
 //! The `/{force}/…` patterns match any path of two or three segments, so they are registered
-//! after every fixed route (see `server::configure`).
+//! after every fixed route (see `routes::configure`).
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use police_index::neighbourhoods::{ForceResources, NeighbourhoodResources};
-use police_index::spatial::is_valid_coordinate;
 use police_openapi::{
     BoundaryPoint, LocatedNeighbourhood, NeighbourhoodDetail, NeighbourhoodEvent,
     NeighbourhoodPriority, NeighbourhoodSummary, Person,
 };
 use police_store::snapshot::Snapshot;
 
-use super::forces::{json_bytes, not_found};
 use crate::error::ApiError;
-use crate::params::Params;
-use crate::server::AppState;
+use crate::params::{ForcePath, LocateQuery, NeighbourhoodPath, Params};
+use crate::render::{json_body, json_bytes};
+use crate::state::AppState;
 
 fn force<'a>(snapshot: &'a Snapshot, id: &str) -> Result<&'a ForceResources, ApiError> {
-    snapshot.neighbourhoods.force(id).ok_or_else(not_found)
+    snapshot.neighbourhoods.force(id).ok_or(ApiError::RouteNotFound)
 }
 
 fn neighbourhood<'a>(
     snapshot: &'a Snapshot,
-    (force_id, id): &(String, String),
+    path: &NeighbourhoodPath,
 ) -> Result<&'a NeighbourhoodResources, ApiError> {
-    force(snapshot, force_id)?.neighbourhood(id).ok_or_else(not_found)
+    force(snapshot, &path.force)?.neighbourhood(&path.neighbourhood).ok_or(ApiError::RouteNotFound)
 }
 
 /// Neighbourhoods of a force.
@@ -38,7 +37,7 @@ fn neighbourhood<'a>(
 /// file names them).
 #[utoipa::path(
     tag = "neighbourhoods",
-    params(("force" = String, Path, description = "Force id", example = "leicestershire")),
+    params(ForcePath),
     responses(
         (status = 200, description = "The force's neighbourhoods", body = [NeighbourhoodSummary]),
         (status = 404, description = "Unknown force: `Not Found`", content_type = "text/plain"),
@@ -47,10 +46,10 @@ fn neighbourhood<'a>(
 #[get("/{force}/neighbourhoods")]
 pub async fn neighbourhoods(
     state: web::Data<AppState>,
-    force_id: web::Path<String>,
+    path: web::Path<ForcePath>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
-    Ok(json_bytes(&force(&snapshot, &force_id)?.neighbourhood_list))
+    Ok(json_bytes(&force(&snapshot, &path.force)?.neighbourhood_list))
 }
 
 /// Specific neighbourhood.
@@ -60,10 +59,7 @@ pub async fn neighbourhoods(
 /// imported.
 #[utoipa::path(
     tag = "neighbourhoods",
-    params(
-        ("force" = String, Path, description = "Force id", example = "leicestershire"),
-        ("neighbourhood" = String, Path, description = "Neighbourhood id (case-sensitive)", example = "NC04"),
-    ),
+    params(NeighbourhoodPath),
     responses(
         (status = 200, description = "The neighbourhood", body = NeighbourhoodDetail),
         (status = 404, description = "Unknown force or neighbourhood: `Not Found`", content_type = "text/plain"),
@@ -72,7 +68,7 @@ pub async fn neighbourhoods(
 #[get("/{force}/{neighbourhood}")]
 pub async fn neighbourhood_detail(
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<NeighbourhoodPath>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
     Ok(json_bytes(&neighbourhood(&snapshot, &path)?.detail))
@@ -87,10 +83,7 @@ pub async fn neighbourhood_detail(
 /// was imported.
 #[utoipa::path(
     tag = "neighbourhoods",
-    params(
-        ("force" = String, Path, description = "Force id", example = "leicestershire"),
-        ("neighbourhood" = String, Path, description = "Neighbourhood id (case-sensitive)", example = "NC04"),
-    ),
+    params(NeighbourhoodPath),
     responses(
         (status = 200, description = "The boundary's vertices", body = [BoundaryPoint]),
         (status = 404, description = "Unknown force or neighbourhood: `Not Found`", content_type = "text/plain"),
@@ -99,20 +92,17 @@ pub async fn neighbourhood_detail(
 #[get("/{force}/{neighbourhood}/boundary")]
 pub async fn neighbourhood_boundary(
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<NeighbourhoodPath>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
     let body = snapshot.neighbourhoods.boundary_json(neighbourhood(&snapshot, &path)?);
-    Ok(crate::render::json_body(body))
+    Ok(json_body(body))
 }
 
 /// Neighbourhood team.
 #[utoipa::path(
     tag = "neighbourhoods",
-    params(
-        ("force" = String, Path, description = "Force id", example = "leicestershire"),
-        ("neighbourhood" = String, Path, description = "Neighbourhood id (case-sensitive)", example = "NC04"),
-    ),
+    params(NeighbourhoodPath),
     responses(
         (status = 200, description = "The team; `[]` when none was imported", body = [Person]),
         (status = 404, description = "Unknown force or neighbourhood: `Not Found`", content_type = "text/plain"),
@@ -121,7 +111,7 @@ pub async fn neighbourhood_boundary(
 #[get("/{force}/{neighbourhood}/people")]
 pub async fn neighbourhood_people(
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<NeighbourhoodPath>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
     Ok(json_bytes(&neighbourhood(&snapshot, &path)?.people))
@@ -132,10 +122,7 @@ pub async fn neighbourhood_people(
 /// As imported (police.uk lists upcoming events only, by start date).
 #[utoipa::path(
     tag = "neighbourhoods",
-    params(
-        ("force" = String, Path, description = "Force id", example = "leicestershire"),
-        ("neighbourhood" = String, Path, description = "Neighbourhood id (case-sensitive)", example = "NC04"),
-    ),
+    params(NeighbourhoodPath),
     responses(
         (status = 200, description = "Events; `[]` when none were imported", body = [NeighbourhoodEvent]),
         (status = 404, description = "Unknown force or neighbourhood: `Not Found`", content_type = "text/plain"),
@@ -144,7 +131,7 @@ pub async fn neighbourhood_people(
 #[get("/{force}/{neighbourhood}/events")]
 pub async fn neighbourhood_events(
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<NeighbourhoodPath>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
     Ok(json_bytes(&neighbourhood(&snapshot, &path)?.events))
@@ -153,10 +140,7 @@ pub async fn neighbourhood_events(
 /// Neighbourhood priorities.
 #[utoipa::path(
     tag = "neighbourhoods",
-    params(
-        ("force" = String, Path, description = "Force id", example = "leicestershire"),
-        ("neighbourhood" = String, Path, description = "Neighbourhood id (case-sensitive)", example = "NC04"),
-    ),
+    params(NeighbourhoodPath),
     responses(
         (status = 200, description = "Priorities; `[]` when none were imported", body = [NeighbourhoodPriority]),
         (status = 404, description = "Unknown force or neighbourhood: `Not Found`", content_type = "text/plain"),
@@ -165,18 +149,10 @@ pub async fn neighbourhood_events(
 #[get("/{force}/{neighbourhood}/priorities")]
 pub async fn neighbourhood_priorities(
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<NeighbourhoodPath>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
     Ok(json_bytes(&neighbourhood(&snapshot, &path)?.priorities))
-}
-
-/// `lat,lng` as `locate-neighbourhood` takes it.
-fn parse_q(q: &str) -> Option<(f64, f64)> {
-    let (lat, lng) = q.split_once(',')?;
-    let number = |t: &str| t.trim().parse::<f64>().ok().filter(|v| v.is_finite());
-    let (lat, lng) = (number(lat)?, number(lng)?);
-    is_valid_coordinate(lat, lng).then_some((lat, lng))
 }
 
 /// Locate a neighbourhood.
@@ -186,7 +162,7 @@ fn parse_q(q: &str) -> Option<(f64, f64)> {
 /// (forces in `/api/forces` order, then each force's list order).
 #[utoipa::path(
     tag = "neighbourhoods",
-    params(("q" = String, Query, description = "`lat,lng`", example = "51.500617,-0.124629")),
+    params(LocateQuery),
     responses(
         (status = 200, description = "The neighbourhood", body = LocatedNeighbourhood),
         (status = 404, description = "Outside every boundary, or a malformed `q`: `Not Found`", content_type = "text/plain"),
@@ -197,23 +173,9 @@ pub async fn locate_neighbourhood(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::from_query(&request).map_err(|_| not_found())?;
-    let (lat, lng) = params.get("q").and_then(parse_q).ok_or_else(not_found)?;
+    let params = Params::from_query(&request).map_err(|_| ApiError::RouteNotFound)?;
+    let (lat, lng) = LocateQuery::from_params(&params).point()?;
     let snapshot = state.current();
-    let located = snapshot.neighbourhoods.locate(lat, lng).ok_or_else(not_found)?;
+    let located = snapshot.neighbourhoods.locate(lat, lng).ok_or(ApiError::RouteNotFound)?;
     Ok(json_bytes(located))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_q;
-
-    #[test]
-    fn q_is_lat_comma_lng() {
-        assert_eq!(parse_q("51.500617,-0.124629"), Some((51.500617, -0.124629)));
-        assert_eq!(parse_q(" 51.5 , -0.12 "), Some((51.5, -0.12)));
-        for bad in ["", "51.5", "51.5,", "a,b", "51.5,-0.1,3", "91,0", "0,181", "NaN,0", "inf,0"] {
-            assert_eq!(parse_q(bad), None, "{bad}");
-        }
-    }
 }

@@ -1,14 +1,13 @@
 //! Outcomes: `outcomes-at-location` and `outcomes-for-crime/{persistent_id}`.
 
 use actix_web::{get, route, web, HttpRequest, HttpResponse};
-use police_index::spatial::{Area, ONE_MILE_M};
+use police_index::spatial::Area;
 use police_openapi::{AreaForm, CrimeWithOutcomes, StreetOutcome};
 
 use crate::error::ApiError;
-use crate::params::{self, MonthChoice};
+use crate::params::{AreaQuery, DateQuery, LocationIdQuery, MonthChoice, Params, PersistentIdPath};
 use crate::render;
-use crate::routes::crimes::request_params;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Street-level outcomes.
 ///
@@ -24,13 +23,7 @@ use crate::server::AppState;
         description = "For POST: the parameters as a form (multipart/form-data works too); JSON is refused",
     ),
     tag = "outcomes",
-    params(
-        ("location_id" = Option<i64>, Query, description = "Snap point id"),
-        ("lat" = Option<f64>, Query, description = "Latitude of the centre of a one-mile circle"),
-        ("lng" = Option<f64>, Query, description = "Longitude of the centre of a one-mile circle"),
-        ("poly" = Option<String>, Query, description = "Polygon `lat,lng:lat,lng:…`"),
-        ("date" = Option<String>, Query, description = "Month the outcomes were recorded, `YYYY-MM`; default the latest month"),
-    ),
+    params(LocationIdQuery, AreaQuery, DateQuery),
     responses(
         (status = 200, description = "Outcomes in the area", body = [StreetOutcome]),
         (status = 400, description = "No location, a non-numeric lat/lng, a malformed poly, or a JSON body", content_type = "text/plain"),
@@ -44,21 +37,18 @@ pub async fn outcomes_at_location(
     request: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let params = request_params(&request, &body)?;
+    let params = Params::from_request(&request, &body)?;
     let snapshot = state.current();
     enum Place {
         Point(u32),
         Area(Area),
     }
-    let place = match params.get("location_id") {
-        Some(text) => Place::Point(params::known_snap_point(text, &snapshot)?),
-        None if params.get("poly").is_some() => Place::Area(params::area(&params)?),
-        None => {
-            let (lat, lng) = params::area(&params).and_then(|_| params::point(&params))?;
-            Place::Area(Area::Circle { lat, lng, radius_m: ONE_MILE_M })
-        }
+    // `location_id` wins; the area is not read at all when it is given.
+    let place = match LocationIdQuery::from_params(&params).snap_point(&snapshot)? {
+        Some(point) => Place::Point(point),
+        None => Place::Area(AreaQuery::from_params(&params).area()?),
     };
-    let MonthChoice::Month(month) = params::month(&params, &snapshot)? else {
+    let MonthChoice::Month(month) = DateQuery::from_params(&params).month(&snapshot)? else {
         return Ok(render::street_outcomes(&[]));
     };
     let outcomes = match place {
@@ -74,7 +64,7 @@ pub async fn outcomes_at_location(
 /// oldest first.
 #[utoipa::path(
     tag = "outcomes",
-    params(("persistent_id" = String, Path, description = "The crime's 64-character persistent id")),
+    params(PersistentIdPath),
     responses(
         (status = 200, description = "The crime and its outcomes", body = CrimeWithOutcomes),
         (status = 404, description = "No crime with that id (ids are lower case)", content_type = "text/plain"),
@@ -83,11 +73,13 @@ pub async fn outcomes_at_location(
 #[get("/outcomes-for-crime/{persistent_id}")]
 pub async fn outcomes_for_crime(
     state: web::Data<AppState>,
-    persistent_id: web::Path<String>,
+    path: web::Path<PersistentIdPath>,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = state.current();
-    let crime = snapshot.index.crime_by_persistent_id(&persistent_id).ok_or_else(|| {
-        ApiError::NotFound(format!("no crime with id {:?}", persistent_id.as_str()))
-    })?;
+    let persistent_id = path.persistent_id.as_str();
+    let crime = snapshot
+        .index
+        .crime_by_persistent_id(persistent_id)
+        .ok_or_else(|| ApiError::NotFound(format!("no crime with id {persistent_id:?}")))?;
     Ok(render::crime_with_outcomes(&crime))
 }

@@ -6,51 +6,12 @@
 //! (police.uk documents none).
 
 use actix_web::{get, route, web, HttpRequest, HttpResponse};
-use police_index::Month;
 use police_openapi::{AreaForm, Stop};
-use police_store::snapshot::Snapshot;
 
 use crate::error::ApiError;
-use crate::params::{self, MonthChoice, Params};
+use crate::params::{AreaQuery, DateQuery, ForceQuery, MonthChoice, Params, StopLocationQuery};
 use crate::render;
-use crate::routes::crimes::request_params;
-use crate::server::AppState;
-
-/// `date` for the stop routes. As for crimes, it defaults to the latest month with crime
-/// data, a malformed date or one before the earliest month held is 404, and a month after
-/// the data is `[]`; but a month with stops and no crime data is served, and a store that
-/// holds stops but no crimes defaults to its latest month of stops (see COMPATIBILITY.md).
-fn month(params: &Params, snapshot: &Snapshot) -> Result<MonthChoice, ApiError> {
-    let latest_stops = snapshot.stops.latest_month();
-    let Some(default) = snapshot.latest_crime_month.or(latest_stops) else {
-        return Ok(MonthChoice::Nothing);
-    };
-    let latest = latest_stops.map_or(default, |stops| stops.max(default));
-    let text = match params.get("date") {
-        None | Some("") => return Ok(MonthChoice::Month(default)),
-        Some(text) => text,
-    };
-    let month: Month = text.parse().map_err(|_| {
-        ApiError::NotFound(format!(
-            "date must be a month written YYYY-MM, e.g. {default}; got {text:?}"
-        ))
-    })?;
-    let earliest = snapshot.months.last().map_or(default, |m| m.month);
-    if month < earliest {
-        return Err(ApiError::NotFound(format!(
-            "no data before {earliest}: this server holds {earliest} to {latest}"
-        )));
-    }
-    Ok(if month > latest { MonthChoice::Nothing } else { MonthChoice::Month(month) })
-}
-
-/// The `force` parameter (400 when missing or empty).
-fn force(params: &Params) -> Result<&str, ApiError> {
-    params
-        .get("force")
-        .filter(|force| !force.is_empty())
-        .ok_or_else(|| ApiError::BadRequest("missing force, e.g. force=metropolitan".into()))
-}
+use crate::state::AppState;
 
 /// Stop and searches by area.
 ///
@@ -66,12 +27,7 @@ fn force(params: &Params) -> Result<&str, ApiError> {
         description = "For POST: the parameters as a form (multipart/form-data works too); JSON is refused",
     ),
     tag = "stops",
-    params(
-        ("lat" = Option<f64>, Query, description = "Latitude of the centre of a one-mile circle", example = 52.629729),
-        ("lng" = Option<f64>, Query, description = "Longitude of the centre of a one-mile circle", example = -1.131592),
-        ("poly" = Option<String>, Query, description = "Polygon `lat,lng:lat,lng:…` (closed automatically); used instead of lat/lng"),
-        ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
-    ),
+    params(AreaQuery, DateQuery),
     responses(
         (status = 200, description = "Stops in the area, by date and time", body = [Stop]),
         (status = 400, description = "No location, a non-numeric lat/lng, a malformed poly, or a JSON body", content_type = "text/plain"),
@@ -84,10 +40,10 @@ pub async fn stops_street(
     request: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let params = request_params(&request, &body)?;
-    let area = params::area(&params)?;
+    let params = Params::from_request(&request, &body)?;
+    let area = AreaQuery::from_params(&params).area()?;
     let snapshot = state.current();
-    let MonthChoice::Month(month) = month(&params, &snapshot)? else {
+    let MonthChoice::Month(month) = DateQuery::from_params(&params).stop_month(&snapshot)? else {
         return Ok(render::stops(&[]));
     };
     Ok(render::stops(&snapshot.stops.stops_in_area(&snapshot.index, month, &area)))
@@ -99,10 +55,7 @@ pub async fn stops_street(
 /// in a month, by date and time. An unknown location answers `[]`, as on police.uk.
 #[utoipa::path(
     tag = "stops",
-    params(
-        ("location_id" = i64, Query, description = "Snap point id", example = 1738842),
-        ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
-    ),
+    params(StopLocationQuery, DateQuery),
     responses(
         (status = 200, description = "Stops at the snap point (`[]` for an unknown one)", body = [Stop]),
         (status = 400, description = "No location_id", content_type = "text/plain"),
@@ -115,14 +68,12 @@ pub async fn stops_at_location(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
-    let location_id = params.get("location_id").filter(|id| !id.is_empty()).ok_or_else(|| {
-        ApiError::BadRequest("missing location_id, e.g. location_id=1738842".into())
-    })?;
     let snapshot = state.current();
-    let MonthChoice::Month(month) = month(&params, &snapshot)? else {
+    let point = StopLocationQuery::from_params(&params).snap_point(&snapshot)?;
+    let MonthChoice::Month(month) = DateQuery::from_params(&params).stop_month(&snapshot)? else {
         return Ok(render::stops(&[]));
     };
-    let stops = params::snap_point(location_id, &snapshot)
+    let stops = point
         .map(|point| snapshot.stops.stops_at_point(&snapshot.index, month, point))
         .unwrap_or_default();
     Ok(render::stops(&stops))
@@ -134,10 +85,7 @@ pub async fn stops_at_location(
 /// date and time. A force that published no stops answers `[]`.
 #[utoipa::path(
     tag = "stops",
-    params(
-        ("force" = String, Query, description = "Force id, e.g. `metropolitan` (`btp` works too)"),
-        ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
-    ),
+    params(ForceQuery, DateQuery),
     responses(
         (status = 200, description = "Stops without a location", body = [Stop]),
         (status = 400, description = "No force given", content_type = "text/plain"),
@@ -150,9 +98,10 @@ pub async fn stops_no_location(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
-    let force = force(&params)?;
+    let force = ForceQuery::from_params(&params);
+    let force = force.stop_force()?;
     let snapshot = state.current();
-    let MonthChoice::Month(month) = month(&params, &snapshot)? else {
+    let MonthChoice::Month(month) = DateQuery::from_params(&params).stop_month(&snapshot)? else {
         return Ok(render::stops(&[]));
     };
     Ok(render::stops(&snapshot.stops.stops_without_location(&snapshot.index, month, force)))
@@ -164,10 +113,7 @@ pub async fn stops_no_location(
 /// time. An unknown force, or one that published no stops that month, answers `[]`.
 #[utoipa::path(
     tag = "stops",
-    params(
-        ("force" = String, Query, description = "Force id, e.g. `metropolitan` (`btp` works too)"),
-        ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
-    ),
+    params(ForceQuery, DateQuery),
     responses(
         (status = 200, description = "The force's stops", body = [Stop]),
         (status = 400, description = "No force given", content_type = "text/plain"),
@@ -180,9 +126,10 @@ pub async fn stops_force(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
-    let force = force(&params)?;
+    let force = ForceQuery::from_params(&params);
+    let force = force.stop_force()?;
     let snapshot = state.current();
-    let MonthChoice::Month(month) = month(&params, &snapshot)? else {
+    let MonthChoice::Month(month) = DateQuery::from_params(&params).stop_month(&snapshot)? else {
         return Ok(render::stops(&[]));
     };
     Ok(render::stops(&snapshot.stops.stops_of_force(&snapshot.index, month, force)))

@@ -1,0 +1,84 @@
+//! What every request handler can reach: the snapshot being served (swapped atomically when
+//! the store changes) and the limits on what one request may ask for.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use police_store::snapshot::Snapshot;
+
+use crate::json_writer::PointLocations;
+
+/// What every request handler can reach: the current snapshot, swapped atomically when the
+/// store changes. A handler takes one `Arc` at its start and answers from it alone.
+pub struct AppState {
+    snapshot: ArcSwap<Served>,
+    limits: Limits,
+}
+
+/// A snapshot as served: the store's snapshot (reached through `Deref`), and what the API
+/// prepares from it once rather than per request.
+pub struct Served {
+    /// The store's snapshot.
+    pub snapshot: Snapshot,
+    /// Every snap point's `location` object, pre-rendered.
+    pub locations: PointLocations,
+}
+
+impl Served {
+    /// Prepares `snapshot` for serving.
+    pub fn new(snapshot: Snapshot) -> Self {
+        let locations = PointLocations::new(&snapshot.index);
+        Served { snapshot, locations }
+    }
+}
+
+impl std::ops::Deref for Served {
+    type Target = Snapshot;
+
+    fn deref(&self) -> &Snapshot {
+        &self.snapshot
+    }
+}
+
+/// Limits on what one request may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most results an area route returns; more answer 503. `None`: no cap.
+    pub max_results: Option<usize>,
+    /// Longest request line (`GET /api/…?… HTTP/1.1`) accepted, in bytes.
+    pub max_request_line: usize,
+}
+
+impl Default for Limits {
+    /// police.uk's cap of 10,000 results; request lines up to 64 KiB (police.uk: 4,094 bytes).
+    fn default() -> Self {
+        Limits { max_results: Some(10_000), max_request_line: 65_536 }
+    }
+}
+
+impl AppState {
+    /// Serves `snapshot` under `limits`.
+    pub fn new(snapshot: Snapshot, limits: Limits) -> Self {
+        AppState { snapshot: ArcSwap::from_pointee(Served::new(snapshot)), limits }
+    }
+
+    /// The limits requests are held to.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// The cap on results of area routes.
+    pub fn max_results(&self) -> Option<usize> {
+        self.limits.max_results
+    }
+
+    /// The snapshot to answer the current request from.
+    pub fn current(&self) -> Arc<Served> {
+        self.snapshot.load_full()
+    }
+
+    /// Makes `snapshot` the one new requests see.
+    pub fn replace(&self, snapshot: Snapshot) {
+        self.snapshot.store(Arc::new(Served::new(snapshot)));
+    }
+}
