@@ -90,7 +90,7 @@ pub struct ServerOptions {
 }
 
 /// Registers every route of the API on `config`.
-pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     config.service(
         utoipa_actix_web::scope("/api")
             .service(routes::forces::list_forces)

@@ -49,7 +49,7 @@ pub(crate) fn request_params(request: &HttpRequest, body: &[u8]) -> Result<Param
         ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
     ),
     responses(
-        (status = 200, description = "Crimes in the area, grouped by category", body = [Crime]),
+        (status = 200, description = "Crimes in the area, grouped by category", body = [Crime<'_>]),
         (status = 400, description = "No location, a non-numeric lat/lng, a malformed poly, or a JSON body", content_type = "text/plain"),
         (status = 404, description = "Malformed date, or a date before the data this server holds", content_type = "text/plain"),
         (status = 503, description = "More crimes than the server's cap", content_type = "text/plain"),
@@ -86,7 +86,7 @@ pub async fn crimes_street(
         ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
     ),
     responses(
-        (status = 200, description = "Crimes at the snap point", body = [Crime]),
+        (status = 200, description = "Crimes at the snap point", body = [Crime<'_>]),
         (status = 400, description = "Neither location_id nor lat/lng, or a non-numeric lat/lng", content_type = "text/plain"),
         (status = 404, description = "Unknown location_id, or a malformed or too early date", content_type = "text/plain"),
     )
@@ -130,7 +130,7 @@ pub async fn crimes_at_location(
         ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
     ),
     responses(
-        (status = 200, description = "Crimes without a location", body = [Crime]),
+        (status = 200, description = "Crimes without a location", body = [Crime<'_>]),
         (status = 400, description = "No force given", content_type = "text/plain"),
         (status = 404, description = "Unknown force, or a malformed or too early date", content_type = "text/plain"),
     )
@@ -163,11 +163,11 @@ pub async fn crimes_no_location(
 #[utoipa::path(
     tag = "crimes",
     params(("date" = Option<String>, Query, description = "Accepted and ignored, as on police.uk")),
-    responses((status = 200, description = "Every category", body = [CrimeCategory]))
+    responses((status = 200, description = "Every category", body = [CrimeCategory<'_>]))
 )]
 #[get("/crime-categories")]
 pub async fn crime_categories() -> HttpResponse {
-    let categories: Vec<CrimeCategory> = std::iter::once(ALL_CRIME)
+    let categories: Vec<CrimeCategory<'_>> = std::iter::once(ALL_CRIME)
         .chain(CRIME_CATEGORIES[..CURRENT_CRIME_CATEGORY_COUNT].iter().copied())
         .map(|c| CrimeCategory { url: c.slug, name: c.name })
         .collect();

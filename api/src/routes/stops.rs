@@ -73,7 +73,7 @@ fn force(params: &Params) -> Result<&str, ApiError> {
         ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
     ),
     responses(
-        (status = 200, description = "Stops in the area, by date and time", body = [Stop]),
+        (status = 200, description = "Stops in the area, by date and time", body = [Stop<'_>]),
         (status = 400, description = "No location, a non-numeric lat/lng, a malformed poly, or a JSON body", content_type = "text/plain"),
         (status = 404, description = "Malformed date, or a date before the data this server holds", content_type = "text/plain"),
     )
@@ -104,7 +104,7 @@ pub async fn stops_street(
         ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
     ),
     responses(
-        (status = 200, description = "Stops at the snap point (`[]` for an unknown one)", body = [Stop]),
+        (status = 200, description = "Stops at the snap point (`[]` for an unknown one)", body = [Stop<'_>]),
         (status = 400, description = "No location_id", content_type = "text/plain"),
         (status = 404, description = "Malformed date, or a date before the data this server holds", content_type = "text/plain"),
     )
@@ -139,7 +139,7 @@ pub async fn stops_at_location(
         ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
     ),
     responses(
-        (status = 200, description = "Stops without a location", body = [Stop]),
+        (status = 200, description = "Stops without a location", body = [Stop<'_>]),
         (status = 400, description = "No force given", content_type = "text/plain"),
         (status = 404, description = "Malformed date, or a date before the data this server holds", content_type = "text/plain"),
     )
@@ -169,7 +169,7 @@ pub async fn stops_no_location(
         ("date" = Option<String>, Query, description = "Month `YYYY-MM`; default the latest month"),
     ),
     responses(
-        (status = 200, description = "The force's stops", body = [Stop]),
+        (status = 200, description = "The force's stops", body = [Stop<'_>]),
         (status = 400, description = "No force given", content_type = "text/plain"),
         (status = 404, description = "Malformed date, or a date before the data this server holds", content_type = "text/plain"),
     )
