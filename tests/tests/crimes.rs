@@ -6,6 +6,10 @@
 //! Expected values come from the fixture and from the database (ids), never from the
 //! server's own types: JSON is compared as text, written out here by hand.
 
+// An `unwrap` fails the test, as meant; clippy.toml's `allow-unwrap-in-tests` does not cover
+// the helpers outside `#[test]` functions.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -168,7 +172,7 @@ fn write_file(dir: &Path, month: &str, force: &str, kind: &str, text: String) ->
     path
 }
 
-fn street_file(dir: &Path, month: &str, force: &str, rows: &[Crime]) -> PathBuf {
+fn street_file(dir: &Path, month: &str, force: &str, rows: &[Crime<'_>]) -> PathBuf {
     let by = force_name(force);
     let mut text = format!("{STREET_HEADER}\n");
     for (id, place, crime_type, last_outcome, context) in rows {
@@ -180,7 +184,7 @@ fn street_file(dir: &Path, month: &str, force: &str, rows: &[Crime]) -> PathBuf 
     write_file(dir, month, force, "street", text)
 }
 
-fn outcomes_file(dir: &Path, month: &str, force: &str, rows: &[Outcome]) -> PathBuf {
+fn outcomes_file(dir: &Path, month: &str, force: &str, rows: &[Outcome<'_>]) -> PathBuf {
     let by = force_name(force);
     let mut text = format!("{OUTCOMES_HEADER}\n");
     for (id, place, outcome_type) in rows {

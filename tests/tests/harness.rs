@@ -1,5 +1,9 @@
 //! Tests of the test harness itself: isolation, the migrated template, reversible migrations.
 
+// An `unwrap` fails the test, as meant; clippy.toml's `allow-unwrap-in-tests` does not cover
+// the helpers outside `#[test]` functions.
+#![allow(clippy::unwrap_used)]
+
 use diesel::sql_types::{BigInt, Bool};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use police_tests::{shared_data_dir, skip_without_shared_data, test_database};

@@ -1,6 +1,10 @@
 //! The HTTP surface over real requests: `/api/forces`, `/api/crimes-street-dates`,
 //! `/api/crime-last-updated`, and the behaviour every response shares.
 
+// An `unwrap` fails the test, as meant; clippy.toml's `allow-unwrap-in-tests` does not cover
+// the helpers outside `#[test]` functions.
+#![allow(clippy::unwrap_used)]
+
 use police_store::import::{import_paths, ImportOptions, Silent};
 use police_tests::http::TestServer;
 use police_tests::test_database;

@@ -1,6 +1,10 @@
 //! `police-api import` against a real PostgreSQL: row accounting, idempotence, atomic
 //! replacement, failure and `kill -9` in the middle of a file, refusals and bad rows.
 
+// An `unwrap` fails the test, as meant; clippy.toml's `allow-unwrap-in-tests` does not cover
+// the helpers outside `#[test]` functions.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -52,7 +56,7 @@ fn store_digest(conn: &mut PgConnection) -> String {
 /// One street row: `(crime id, lng, lat, location, crime type, last outcome)`.
 type StreetSpec<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, &'a str);
 
-fn street_csv(month: &str, rows: &[StreetSpec], crlf: bool, bom: bool) -> Vec<u8> {
+fn street_csv(month: &str, rows: &[StreetSpec<'_>], crlf: bool, bom: bool) -> Vec<u8> {
     let eol = if crlf { "\r\n" } else { "\n" };
     let mut out = String::new();
     if bom {

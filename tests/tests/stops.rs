@@ -7,6 +7,10 @@
 //! Expected values come from the fixture and from the database (ids), never from the
 //! server's own types: JSON is compared as text, written out here by hand.
 
+// An `unwrap` fails the test, as meant; clippy.toml's `allow-unwrap-in-tests` does not cover
+// the helpers outside `#[test]` functions.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};

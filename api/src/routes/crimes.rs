@@ -34,7 +34,7 @@ const NEAREST_POINT_LIMIT_M: f64 = 20_000.0;
     tag = "crimes",
     params(CategoryPath, AreaQuery, DateQuery),
     responses(
-        (status = 200, description = "Crimes in the area, grouped by category", body = [Crime]),
+        (status = 200, description = "Crimes in the area, grouped by category", body = [Crime<'_>]),
         (status = 400, description = "No location, a non-numeric lat/lng, a malformed poly, or a JSON body", content_type = "text/plain"),
         (status = 404, description = "Malformed date, or a date before the data this server holds", content_type = "text/plain"),
         (status = 503, description = "More crimes than the server's cap", content_type = "text/plain"),
@@ -66,7 +66,7 @@ pub async fn crimes_street(
     tag = "crimes",
     params(LocationIdQuery, NearestQuery, DateQuery),
     responses(
-        (status = 200, description = "Crimes at the snap point", body = [Crime]),
+        (status = 200, description = "Crimes at the snap point", body = [Crime<'_>]),
         (status = 400, description = "Neither location_id nor lat/lng, or a non-numeric lat/lng", content_type = "text/plain"),
         (status = 404, description = "Unknown location_id, or a malformed or too early date", content_type = "text/plain"),
     )
@@ -106,7 +106,7 @@ pub async fn crimes_at_location(
     tag = "crimes",
     params(ForceQuery, CategoryQuery, DateQuery),
     responses(
-        (status = 200, description = "Crimes without a location", body = [Crime]),
+        (status = 200, description = "Crimes without a location", body = [Crime<'_>]),
         (status = 400, description = "No force given", content_type = "text/plain"),
         (status = 404, description = "Unknown force, or a malformed or too early date", content_type = "text/plain"),
     )
@@ -135,11 +135,11 @@ pub async fn crimes_no_location(
 #[utoipa::path(
     tag = "crimes",
     params(IgnoredDateQuery),
-    responses((status = 200, description = "Every category", body = [CrimeCategory]))
+    responses((status = 200, description = "Every category", body = [CrimeCategory<'_>]))
 )]
 #[get("/crime-categories")]
 pub async fn crime_categories() -> Result<HttpResponse, ApiError> {
-    let categories: Vec<CrimeCategory> = std::iter::once(ALL_CRIME)
+    let categories: Vec<CrimeCategory<'_>> = std::iter::once(ALL_CRIME)
         .chain(CRIME_CATEGORIES[..CURRENT_CRIME_CATEGORY_COUNT].iter().copied())
         .map(|c| CrimeCategory { url: c.slug, name: c.name })
         .collect();

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 
 /// Registers every route of the API on `config`: the server and the OpenAPI document are
 /// both built from this one list.
-pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
+pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     config.service(
         utoipa_actix_web::scope("/api")
             .service(forces::list_forces)

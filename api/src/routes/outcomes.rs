@@ -25,7 +25,7 @@ use crate::state::AppState;
     tag = "outcomes",
     params(LocationIdQuery, AreaQuery, DateQuery),
     responses(
-        (status = 200, description = "Outcomes in the area", body = [StreetOutcome]),
+        (status = 200, description = "Outcomes in the area", body = [StreetOutcome<'_>]),
         (status = 400, description = "No location, a non-numeric lat/lng, a malformed poly, or a JSON body", content_type = "text/plain"),
         (status = 404, description = "Unknown location_id, or a malformed or too early date", content_type = "text/plain"),
         (status = 503, description = "More outcomes than the server's cap", content_type = "text/plain"),
@@ -66,7 +66,7 @@ pub async fn outcomes_at_location(
     tag = "outcomes",
     params(PersistentIdPath),
     responses(
-        (status = 200, description = "The crime and its outcomes", body = CrimeWithOutcomes),
+        (status = 200, description = "The crime and its outcomes", body = CrimeWithOutcomes<'_>),
         (status = 404, description = "No crime with that id (ids are lower case)", content_type = "text/plain"),
     )
 )]

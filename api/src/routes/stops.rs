@@ -29,7 +29,7 @@ use crate::state::AppState;
     tag = "stops",
     params(AreaQuery, DateQuery),
     responses(
-        (status = 200, description = "Stops in the area, by date and time", body = [Stop]),
+        (status = 200, description = "Stops in the area, by date and time", body = [Stop<'_>]),
         (status = 400, description = "No location, a non-numeric lat/lng, a malformed poly, or a JSON body", content_type = "text/plain"),
         (status = 404, description = "Malformed date, or a date before the data this server holds", content_type = "text/plain"),
     )
@@ -57,7 +57,7 @@ pub async fn stops_street(
     tag = "stops",
     params(StopLocationQuery, DateQuery),
     responses(
-        (status = 200, description = "Stops at the snap point (`[]` for an unknown one)", body = [Stop]),
+        (status = 200, description = "Stops at the snap point (`[]` for an unknown one)", body = [Stop<'_>]),
         (status = 400, description = "No location_id", content_type = "text/plain"),
         (status = 404, description = "Malformed date, or a date before the data this server holds", content_type = "text/plain"),
     )
@@ -87,7 +87,7 @@ pub async fn stops_at_location(
     tag = "stops",
     params(ForceQuery, DateQuery),
     responses(
-        (status = 200, description = "Stops without a location", body = [Stop]),
+        (status = 200, description = "Stops without a location", body = [Stop<'_>]),
         (status = 400, description = "No force given", content_type = "text/plain"),
         (status = 404, description = "Malformed date, or a date before the data this server holds", content_type = "text/plain"),
     )
@@ -115,7 +115,7 @@ pub async fn stops_no_location(
     tag = "stops",
     params(ForceQuery, DateQuery),
     responses(
-        (status = 200, description = "The force's stops", body = [Stop]),
+        (status = 200, description = "The force's stops", body = [Stop<'_>]),
         (status = 400, description = "No force given", content_type = "text/plain"),
         (status = 404, description = "Malformed date, or a date before the data this server holds", content_type = "text/plain"),
     )

@@ -20,10 +20,11 @@
 //! # Running as root
 //!
 //! PostgreSQL refuses to run as root. When our effective uid is 0, `initdb` and the server run
-//! as the `postgres` system user (or `nobody` when there is none), via `CommandExt::uid/gid`;
-//! the cluster and socket directories are chowned to that user. If that user cannot reach the
-//! data dir (some parent, say `/root`, is not traversable) start fails, naming the directory
-//! and suggesting another `--data-dir`. An ordinary user runs everything as itself.
+//! as the `postgres` system user (or `nobody` when there is none; looked up with `getpwnam`
+//! through `nix`), via `CommandExt::uid/gid`; the cluster and socket directories are chowned
+//! to that user. If that user cannot reach the data dir (some parent, say `/root`, is not
+//! traversable) start fails, naming the directory and suggesting another `--data-dir`. An
+//! ordinary user runs everything as itself.
 //!
 //! # Never leaving a server behind
 //!
@@ -72,6 +73,9 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context};
 use diesel::pg::PgConnection;
 use diesel::{Connection, RunQueryDsl};
+use nix::errno::Errno;
+use nix::sys::signal::{kill, killpg, Signal};
+use nix::unistd::{geteuid, Pid, User};
 
 /// The database the API uses, created on start when missing.
 pub const DATABASE: &str = "police";
@@ -429,12 +433,12 @@ fn stop_supervisor(mut supervisor: Supervisor) -> anyhow::Result<()> {
     // The supervisor has not exited, so it has not reaped the postmaster: the pid is still
     // the postmaster's (alive or a zombie).
     if pid > 0 {
-        send_signal(pid, libc::SIGQUIT);
+        send_signal(pid, Signal::SIGQUIT);
     }
     if wait_child(&mut supervisor.child, IMMEDIATE_SHUTDOWN_TIMEOUT)? {
         return Ok(());
     }
-    send_signal_to_group(supervisor.child.id(), libc::SIGKILL);
+    send_signal_to_group(supervisor.child.id(), Signal::SIGKILL);
     supervisor.child.wait()?;
     bail!("PostgreSQL (pid {pid}) had to be killed with SIGKILL")
 }
@@ -713,7 +717,7 @@ fn stop_stale_server(cluster_dir: &Path) -> anyhow::Result<()> {
                     "police-api: stopping PostgreSQL (pid {postmaster}) left running in {}",
                     cluster_dir.display()
                 );
-                send_signal(postmaster, libc::SIGINT);
+                send_signal(postmaster, Signal::SIGINT);
             }
             None => {
                 eprintln!(
@@ -721,14 +725,14 @@ fn stop_stale_server(cluster_dir: &Path) -> anyhow::Result<()> {
                     cluster_dir.display()
                 );
                 for &pid in &procs {
-                    send_signal(pid, libc::SIGTERM);
+                    send_signal(pid, Signal::SIGTERM);
                 }
             }
         }
         for (timeout, signal) in [
-            (FAST_SHUTDOWN_TIMEOUT, libc::SIGQUIT),
-            (IMMEDIATE_SHUTDOWN_TIMEOUT, libc::SIGKILL),
-            (IMMEDIATE_SHUTDOWN_TIMEOUT, 0),
+            (FAST_SHUTDOWN_TIMEOUT, Some(Signal::SIGQUIT)),
+            (IMMEDIATE_SHUTDOWN_TIMEOUT, Some(Signal::SIGKILL)),
+            (IMMEDIATE_SHUTDOWN_TIMEOUT, None),
         ] {
             let deadline = Instant::now() + timeout;
             while !procs.is_empty() && Instant::now() < deadline {
@@ -738,12 +742,12 @@ fn stop_stale_server(cluster_dir: &Path) -> anyhow::Result<()> {
             if procs.is_empty() {
                 break;
             }
-            if signal == 0 {
+            let Some(signal) = signal else {
                 bail!(
                     "PostgreSQL processes {procs:?} still run in {} and would not stop",
                     cluster_dir.display()
                 );
-            }
+            };
             for &pid in &procs {
                 send_signal(pid, signal);
             }
@@ -795,61 +799,59 @@ fn process_alive(pid: u32) -> bool {
             Err(_) => false,
         }
     } else {
-        send_signal(pid, 0) || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+        matches!(signal_process(pid, None), Ok(()) | Err(Errno::EPERM))
+    }
+}
+
+/// Sends `signal` to process `pid`, or with `None` only checks that it could.
+fn signal_process(pid: u32, signal: Option<Signal>) -> nix::Result<()> {
+    match i32::try_from(pid) {
+        // A positive pid names one process, never a group or every process.
+        Ok(pid) if pid > 0 => kill(Pid::from_raw(pid), signal),
+        _ => Err(Errno::ESRCH),
     }
 }
 
 /// Sends `signal` to process `pid`; false when it could not (e.g. no such process).
-#[allow(unsafe_code)]
-fn send_signal(pid: u32, signal: libc::c_int) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
-    if pid <= 0 {
-        return false;
-    }
-    // SAFETY: kill(2) takes plain integers and touches no memory of ours; `pid` is positive,
-    // so it names one process, never a group or every process.
-    unsafe { libc::kill(pid, signal) == 0 }
+fn send_signal(pid: u32, signal: Signal) -> bool {
+    signal_process(pid, Some(signal)).is_ok()
 }
 
 /// Sends `signal` to every process in process group `pgid`.
-#[allow(unsafe_code)]
-fn send_signal_to_group(pgid: u32, signal: libc::c_int) -> bool {
-    let Ok(pgid) = libc::pid_t::try_from(pgid) else { return false };
-    if pgid <= 1 {
-        return false;
+fn send_signal_to_group(pgid: u32, signal: Signal) -> bool {
+    match i32::try_from(pgid) {
+        // `pgid` > 1 is the group our supervisor leads.
+        Ok(pgid) if pgid > 1 => killpg(Pid::from_raw(pgid), signal).is_ok(),
+        _ => false,
     }
-    // SAFETY: killpg(2) takes plain integers and touches no memory of ours; `pgid` > 1 is the
-    // group our supervisor leads.
-    unsafe { libc::killpg(pgid, signal) == 0 }
 }
 
-#[allow(unsafe_code)]
 fn effective_uid() -> u32 {
-    // SAFETY: geteuid(2) has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    geteuid().as_raw()
 }
 
-/// The account to run PostgreSQL as when we are root: `postgres`, else `nobody`.
+/// The account to run PostgreSQL as when we are root: `postgres`, else `nobody` (looked up
+/// through the system's user database, `getpwnam`); never one with uid 0.
 fn unprivileged_user() -> anyhow::Result<RunAs> {
-    let passwd = fs::read_to_string("/etc/passwd").context("cannot read /etc/passwd")?;
-    let find = |wanted: &str| {
-        passwd.lines().find_map(|line| {
-            let fields: Vec<&str> = line.split(':').collect();
-            if fields.len() < 4 || fields[0] != wanted {
-                return None;
-            }
-            let uid = fields[2].parse().ok()?;
-            let gid = fields[3].parse().ok()?;
-            (uid != 0).then(|| RunAs { name: wanted.to_owned(), uid, gid })
-        })
+    let find = |wanted: &str| -> anyhow::Result<Option<RunAs>> {
+        let user = User::from_name(wanted)
+            .with_context(|| format!("cannot look up the user `{wanted}`"))?;
+        Ok(user.filter(|user| !user.uid.is_root()).map(|user| RunAs {
+            name: wanted.to_owned(),
+            uid: user.uid.as_raw(),
+            gid: user.gid.as_raw(),
+        }))
     };
-    find("postgres").or_else(|| find("nobody")).ok_or_else(|| {
-        anyhow!(
-            "PostgreSQL refuses to run as root, and there is neither a `postgres` nor a \
-             `nobody` user to run it as; create a `postgres` user or run police-api as an \
-             ordinary user"
-        )
-    })
+    match find("postgres")? {
+        Some(user) => Ok(user),
+        None => find("nobody")?.ok_or_else(|| {
+            anyhow!(
+                "PostgreSQL refuses to run as root, and there is neither a `postgres` nor a \
+                 `nobody` user to run it as; create a `postgres` user or run police-api as an \
+                 ordinary user"
+            )
+        }),
+    }
 }
 
 /// Fails clearly when `user` cannot reach `data_dir` (a parent directory not traversable).
@@ -1070,7 +1072,7 @@ mod tests {
         let pg = start(dir.path());
         let conn = PgConnection::establish(&pg.database_url()).unwrap();
         let pid = pg.pid();
-        assert!(send_signal(pid, libc::SIGKILL));
+        assert!(send_signal(pid, Signal::SIGKILL));
         assert!(wait_gone(pid, Duration::from_secs(10)));
         assert!(dir.path().join("pgdata/postmaster.pid").exists());
         drop(conn);
@@ -1248,7 +1250,7 @@ mod tests {
         for pid in group.iter().filter(|&&pid| pid != postmaster) {
             let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
             if !matches!(comm.trim(), "postgres" | "postmaster") {
-                send_signal(*pid, libc::SIGKILL);
+                send_signal(*pid, Signal::SIGKILL);
             }
         }
         owner.kill().unwrap();

@@ -390,6 +390,8 @@ impl IndexBuilder {
         Ok(())
     }
 
+    /// Builds the index: places the crimes, writes their records, joins the outcomes to
+    /// them and places the outcomes.
     pub fn build(self) -> anyhow::Result<CrimeIndex> {
         let IndexBuilder {
             points,
@@ -406,14 +408,6 @@ impl IndexBuilder {
             &points.iter().map(|p| (p.latitude, p.longitude)).collect::<Vec<_>>(),
         );
         let point_by_id = PointIds::new(points.iter().map(|p| p.id));
-        let point_of = |flags: u8, location_id: i32| -> anyhow::Result<u32> {
-            if flags & LOCATED == 0 {
-                return Ok(NO_POINT);
-            }
-            point_by_id.get(location_id).ok_or_else(|| {
-                anyhow::anyhow!("location {location_id} is referenced but not loaded")
-            })
-        };
         let mut index = CrimeIndex {
             spatial,
             forces: forces.texts,
@@ -422,156 +416,229 @@ impl IndexBuilder {
             ..CrimeIndex::default()
         };
 
-        let crime_points: Vec<u32> = crimes
-            .iter()
-            .map(|c| point_of(c.flags, c.location_id))
-            .collect::<anyhow::Result<_>>()?;
+        let crime_points =
+            points_of(&point_by_id, crimes.iter().map(|c| (c.flags, c.location_id)))?;
         let order = place_crimes(&crimes, &crime_points, points.len(), &mut index.months);
         drop(crime_points);
+        let staged = StagedSides { contexts: &crime_contexts, other_ids: &crime_other_ids };
+        let (mut records, hex_ids, hex_positions) =
+            write_records(&mut index, crimes, order, staged);
+        let by_id = persistent_id_order(&hex_ids);
 
-        // The records in their final order, and what the side tables hold for them.
-        let mut records = Vec::with_capacity(order.len());
-        let mut hex_words = RankedBits::empty_words(order.len());
-        let hex_count = crimes.iter().filter(|c| c.flags & HEX_ID != 0).count();
-        let mut hex_ids = Vec::with_capacity(hex_count);
-        // Record position of each entry of `hex_ids`, until the outcomes are joined.
-        let mut hex_positions = Vec::with_capacity(hex_count);
-        let mut record_contexts = Vec::new();
-        let mut other_ids = Vec::new();
-        let mut rare_last_outcomes = Vec::new();
-        for (position, &staged_position) in order.iter().enumerate() {
-            let crime = &crimes[staged_position as usize];
-            let position = position as u32;
-            let mut record = CrimeRecord {
-                id: crime.id,
-                category: crime.category,
-                force: crime.force,
-                last_outcome: 0,
-                flags: 0,
-            };
-            match u8::try_from(crime.last_outcome) {
-                Ok(inline) if inline != CrimeRecord::LAST_OUTCOME_ELSEWHERE => {
-                    record.last_outcome = inline;
-                }
-                _ => {
-                    record.last_outcome = CrimeRecord::LAST_OUTCOME_ELSEWHERE;
-                    rare_last_outcomes.push((position, u32::from(crime.last_outcome)));
-                }
-            }
-            if crime.flags & HAS_CONTEXT != 0 {
-                record.flags |= CrimeRecord::HAS_CONTEXT;
-                record_contexts.push((position, *side_entry(&crime_contexts, staged_position)));
-            }
-            if crime.flags & HEX_ID != 0 {
-                hex_words[position as usize / 64] |= 1 << (position % 64);
-                hex_ids.push(crime.hex_id);
-                hex_positions.push(position);
-            }
-            if crime.flags & OTHER_ID != 0 {
-                record.flags |= CrimeRecord::OTHER_ID;
-                let id = side_entry(&crime_other_ids, staged_position).clone();
-                index.other_persistent_index.insert(id.clone(), position);
-                other_ids.push((position, id));
-            }
-            records.push(record);
-        }
-        drop(crimes);
-        drop(order);
-        index.hex_id_records = RankedBits::new(hex_words);
-        index.record_contexts = PositionMap::new(record_contexts);
-        index.other_persistent_ids = PositionMap::new(other_ids);
-        index.rare_last_outcomes = PositionMap::new(rare_last_outcomes);
-
-        // The persistent-id index: `hex_ids` entries by (Crime ID, record order).
-        let mut by_id: Vec<(u64, u32)> =
-            hex_ids.iter().enumerate().map(|(k, id)| (id_prefix(id), k as u32)).collect();
-        sort_pairs(&mut by_id);
-        for run in by_id.chunk_by_mut(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
-            run.sort_unstable_by(|a, b| {
-                hex_ids[a.1 as usize].cmp(&hex_ids[b.1 as usize]).then(a.1.cmp(&b.1))
-            });
-        }
-
-        // Each outcome's crime: the first record (in record order) with its Crime ID.
-        let mut outcome_crimes = vec![NO_CRIME; outcomes.len()];
-        let mut outcomes_by_id: Vec<(u64, u32)> = outcomes
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| o.flags & HEX_ID != 0)
-            .map(|(i, o)| (id_prefix(&o.hex_id), i as u32))
-            .collect();
-        sort_pairs(&mut outcomes_by_id);
-        let mut next_crime = 0;
-        for &(prefix, outcome) in &outcomes_by_id {
-            while next_crime < by_id.len() && by_id[next_crime].0 < prefix {
-                next_crime += 1;
-            }
-            let wanted = &outcomes[outcome as usize].hex_id;
-            outcome_crimes[outcome as usize] = by_id[next_crime..]
-                .iter()
-                .take_while(|(p, _)| *p == prefix)
-                .find(|(_, k)| hex_ids[*k as usize] == *wanted)
-                .map_or(NO_CRIME, |(_, k)| hex_positions[*k as usize]);
-        }
-        drop(outcomes_by_id);
-        for (outcome, id) in &outcome_other_ids {
-            if let Some(&position) = index.other_persistent_index.get(id) {
-                outcome_crimes[*outcome as usize] = position;
-            }
-        }
-        drop(hex_positions);
+        let outcome_crimes = join_outcomes(
+            &index,
+            &outcomes,
+            &outcome_other_ids,
+            PersistentIds { hex_ids: &hex_ids, by_id: &by_id, positions: hex_positions },
+        );
         index.hex_id_order = by_id.into_iter().map(|(_, k)| k).collect();
         index.hex_ids = hex_ids;
 
-        let outcome_points: Vec<u32> = outcomes
-            .iter()
-            .map(|o| point_of(o.flags, o.location_id))
-            .collect::<anyhow::Result<_>>()?;
+        let outcome_points =
+            points_of(&point_by_id, outcomes.iter().map(|o| (o.flags, o.location_id)))?;
         index.orphan_outcomes = outcome_crimes.iter().filter(|&&c| c == NO_CRIME).count() as u64;
         place_outcomes(&mut index, &outcomes, &outcome_crimes, &outcome_points, points.len());
         drop(outcome_points);
 
-        // The latest outcome month of each crime, relative to its own month.
-        // `Month::index()` + 1 of the latest outcome of each crime; 0 when it has none.
-        let mut latest = vec![0u32; records.len()];
-        for (outcome, &crime) in outcome_crimes.iter().enumerate() {
-            if crime != NO_CRIME {
-                let slot = &mut latest[crime as usize];
-                *slot = (*slot).max(u32::from(outcomes[outcome].month) + 1);
-            }
-        }
-        let mut distant_outcome_months = Vec::new();
-        for month in &index.months {
-            let crime_month = month.month.index();
-            for position in month.start..month.end {
-                let delta = match latest[position as usize] {
-                    0 => 0,
-                    stored => {
-                        let outcome_month = stored - 1;
-                        match outcome_month.checked_sub(crime_month) {
-                            Some(delta)
-                                if delta < u32::from(CrimeRecord::OUTCOME_MONTH_ELSEWHERE) =>
-                            {
-                                delta as u8
-                            }
-                            _ => {
-                                let month = u16::try_from(outcome_month).expect("staged as u16");
-                                distant_outcome_months.push((position, month));
-                                CrimeRecord::OUTCOME_MONTH_ELSEWHERE
-                            }
-                        }
-                    }
-                };
-                records[position as usize].flags |= delta << CrimeRecord::OUTCOME_MONTH_SHIFT;
-            }
-        }
-        index.distant_outcome_months = PositionMap::new(distant_outcome_months);
+        set_outcome_months(&mut index, &mut records, &outcomes, &outcome_crimes);
         index.records = records;
         index.points = points;
         index.points.shrink_to_fit();
         index.point_by_id = point_by_id;
         Ok(index)
     }
+}
+
+/// The snap point (position in `points`) of each staged `(flags, location_id)`, [`NO_POINT`]
+/// for those not [`LOCATED`].
+fn points_of(
+    point_by_id: &PointIds,
+    staged: impl Iterator<Item = (u8, i32)>,
+) -> anyhow::Result<Vec<u32>> {
+    staged
+        .map(|(flags, location_id)| {
+            if flags & LOCATED == 0 {
+                return Ok(NO_POINT);
+            }
+            point_by_id.get(location_id).ok_or_else(|| {
+                anyhow::anyhow!("location {location_id} is referenced but not loaded")
+            })
+        })
+        .collect()
+}
+
+/// The builder's side entries of the staged crimes, by staged position.
+#[derive(Clone, Copy)]
+struct StagedSides<'a> {
+    contexts: &'a [(u32, u32)],
+    other_ids: &'a [(u32, Box<str>)],
+}
+
+/// The records' 64-hex-digit Crime IDs: the ids in record order, their order by id, and the
+/// record position of each.
+struct PersistentIds<'a> {
+    hex_ids: &'a [[u8; 32]],
+    /// `(id_prefix, entry of hex_ids)` sorted by (Crime ID, record order).
+    by_id: &'a [(u64, u32)],
+    /// Record position of each entry of `hex_ids`.
+    positions: Vec<u32>,
+}
+
+/// Writes the crimes' records in `order` (staged positions) and fills the index's side
+/// tables for them; returns the records, their 64-hex-digit Crime IDs in record order and
+/// the record position of each of those.
+fn write_records(
+    index: &mut CrimeIndex,
+    crimes: Vec<StagedCrime>,
+    order: Vec<u32>,
+    staged: StagedSides<'_>,
+) -> (Vec<CrimeRecord>, Vec<[u8; 32]>, Vec<u32>) {
+    let mut records = Vec::with_capacity(order.len());
+    let mut hex_words = RankedBits::empty_words(order.len());
+    let hex_count = crimes.iter().filter(|c| c.flags & HEX_ID != 0).count();
+    let mut hex_ids = Vec::with_capacity(hex_count);
+    // Record position of each entry of `hex_ids`, until the outcomes are joined.
+    let mut hex_positions = Vec::with_capacity(hex_count);
+    let mut record_contexts = Vec::new();
+    let mut other_ids = Vec::new();
+    let mut rare_last_outcomes = Vec::new();
+    for (position, &staged_position) in order.iter().enumerate() {
+        let crime = &crimes[staged_position as usize];
+        let position = position as u32;
+        let mut record = CrimeRecord {
+            id: crime.id,
+            category: crime.category,
+            force: crime.force,
+            last_outcome: 0,
+            flags: 0,
+        };
+        match u8::try_from(crime.last_outcome) {
+            Ok(inline) if inline != CrimeRecord::LAST_OUTCOME_ELSEWHERE => {
+                record.last_outcome = inline;
+            }
+            _ => {
+                record.last_outcome = CrimeRecord::LAST_OUTCOME_ELSEWHERE;
+                rare_last_outcomes.push((position, u32::from(crime.last_outcome)));
+            }
+        }
+        if crime.flags & HAS_CONTEXT != 0 {
+            record.flags |= CrimeRecord::HAS_CONTEXT;
+            record_contexts.push((position, *side_entry(staged.contexts, staged_position)));
+        }
+        if crime.flags & HEX_ID != 0 {
+            hex_words[position as usize / 64] |= 1 << (position % 64);
+            hex_ids.push(crime.hex_id);
+            hex_positions.push(position);
+        }
+        if crime.flags & OTHER_ID != 0 {
+            record.flags |= CrimeRecord::OTHER_ID;
+            let id = side_entry(staged.other_ids, staged_position).clone();
+            index.other_persistent_index.insert(id.clone(), position);
+            other_ids.push((position, id));
+        }
+        records.push(record);
+    }
+    drop(crimes);
+    drop(order);
+    index.hex_id_records = RankedBits::new(hex_words);
+    index.record_contexts = PositionMap::new(record_contexts);
+    index.other_persistent_ids = PositionMap::new(other_ids);
+    index.rare_last_outcomes = PositionMap::new(rare_last_outcomes);
+    (records, hex_ids, hex_positions)
+}
+
+/// The persistent-id index: `hex_ids` entries by (Crime ID, record order), each with its
+/// id's first 8 bytes.
+fn persistent_id_order(hex_ids: &[[u8; 32]]) -> Vec<(u64, u32)> {
+    let mut by_id: Vec<(u64, u32)> =
+        hex_ids.iter().enumerate().map(|(k, id)| (id_prefix(id), k as u32)).collect();
+    sort_pairs(&mut by_id);
+    for run in by_id.chunk_by_mut(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+        run.sort_unstable_by(|a, b| {
+            hex_ids[a.1 as usize].cmp(&hex_ids[b.1 as usize]).then(a.1.cmp(&b.1))
+        });
+    }
+    by_id
+}
+
+/// Each outcome's crime: the first record (in record order) with its Crime ID, [`NO_CRIME`]
+/// when there is none.
+fn join_outcomes(
+    index: &CrimeIndex,
+    outcomes: &[StagedOutcome],
+    outcome_other_ids: &[(u32, Box<str>)],
+    crimes: PersistentIds<'_>,
+) -> Vec<u32> {
+    let PersistentIds { hex_ids, by_id, positions } = crimes;
+    let mut outcome_crimes = vec![NO_CRIME; outcomes.len()];
+    let mut outcomes_by_id: Vec<(u64, u32)> = outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.flags & HEX_ID != 0)
+        .map(|(i, o)| (id_prefix(&o.hex_id), i as u32))
+        .collect();
+    sort_pairs(&mut outcomes_by_id);
+    let mut next_crime = 0;
+    for &(prefix, outcome) in &outcomes_by_id {
+        while next_crime < by_id.len() && by_id[next_crime].0 < prefix {
+            next_crime += 1;
+        }
+        let wanted = &outcomes[outcome as usize].hex_id;
+        outcome_crimes[outcome as usize] = by_id[next_crime..]
+            .iter()
+            .take_while(|(p, _)| *p == prefix)
+            .find(|(_, k)| hex_ids[*k as usize] == *wanted)
+            .map_or(NO_CRIME, |(_, k)| positions[*k as usize]);
+    }
+    drop(outcomes_by_id);
+    for (outcome, id) in outcome_other_ids {
+        if let Some(&position) = index.other_persistent_index.get(id) {
+            outcome_crimes[*outcome as usize] = position;
+        }
+    }
+    outcome_crimes
+}
+
+/// Stores in each record the month of its crime's latest outcome, relative to the crime's
+/// own month (in the index's side table when too far or before it).
+fn set_outcome_months(
+    index: &mut CrimeIndex,
+    records: &mut [CrimeRecord],
+    outcomes: &[StagedOutcome],
+    outcome_crimes: &[u32],
+) {
+    // `Month::index()` + 1 of the latest outcome of each crime; 0 when it has none.
+    let mut latest = vec![0u32; records.len()];
+    for (outcome, &crime) in outcome_crimes.iter().enumerate() {
+        if crime != NO_CRIME {
+            let slot = &mut latest[crime as usize];
+            *slot = (*slot).max(u32::from(outcomes[outcome].month) + 1);
+        }
+    }
+    let mut distant_outcome_months = Vec::new();
+    for month in &index.months {
+        let crime_month = month.month.index();
+        for position in month.start..month.end {
+            let delta = match latest[position as usize] {
+                0 => 0,
+                stored => {
+                    let outcome_month = stored - 1;
+                    match outcome_month.checked_sub(crime_month) {
+                        Some(delta) if delta < u32::from(CrimeRecord::OUTCOME_MONTH_ELSEWHERE) => {
+                            delta as u8
+                        }
+                        _ => {
+                            let month = u16::try_from(outcome_month).expect("staged as u16");
+                            distant_outcome_months.push((position, month));
+                            CrimeRecord::OUTCOME_MONTH_ELSEWHERE
+                        }
+                    }
+                }
+            };
+            records[position as usize].flags |= delta << CrimeRecord::OUTCOME_MONTH_SHIFT;
+        }
+    }
+    index.distant_outcome_months = PositionMap::new(distant_outcome_months);
 }
 
 /// Orders the crimes by (month, snap point, force, id), those without a point last in their

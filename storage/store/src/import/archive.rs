@@ -1,124 +1,15 @@
 //! Finding the files of a police.uk bulk archive: a `.zip` as downloaded, a folder of
 //! `YYYY-MM/YYYY-MM-<force>-<kind>.csv` (optionally `.csv.gz`), or single files.
 
-use std::fmt;
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use flate2::read::GzDecoder;
 
-use super::reference::{Identity, ReferenceFile};
+use super::identify::{identify, Identity};
+use super::types::{ArchiveFile, FileKind, ReferenceFile, SkippedFile, Source};
 use police_index::reference::{force_by_id, Force};
 use police_index::Month;
-
-/// The three kinds of monthly CSV police.uk publishes per force.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FileKind {
-    Street,
-    Outcomes,
-    StopAndSearch,
-}
-
-impl FileKind {
-    pub const ALL: [FileKind; 3] = [FileKind::Street, FileKind::Outcomes, FileKind::StopAndSearch];
-
-    /// The suffix in file names and the `kind` column of the `imports` ledger.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileKind::Street => "street",
-            FileKind::Outcomes => "outcomes",
-            FileKind::StopAndSearch => "stop-and-search",
-        }
-    }
-
-    /// The exact header police.uk writes for this kind.
-    pub fn header(self) -> &'static str {
-        match self {
-            FileKind::Street => "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context",
-            FileKind::Outcomes => "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type",
-            FileKind::StopAndSearch => "Type,Date,Part of a policing operation,Policing operation,Latitude,Longitude,Gender,Age range,Self-defined ethnicity,Officer-defined ethnicity,Legislation,Object of search,Outcome,Outcome linked to object of search,Removal of more than just outer clothing",
-        }
-    }
-
-    /// The number of fields in every record of this kind.
-    pub fn field_count(self) -> usize {
-        self.header().split(',').count()
-    }
-}
-
-impl fmt::Display for FileKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Where a file's bytes come from.
-#[derive(Debug, Clone)]
-pub(crate) enum Source {
-    Plain(PathBuf),
-    Gzip(PathBuf),
-    ZipEntry { archive: PathBuf, index: usize },
-}
-
-/// One monthly file of the archive, identified by its name.
-#[derive(Debug, Clone)]
-pub struct ArchiveFile {
-    /// Where it was found, for messages: a path, or `archive.zip:inner/path.csv`.
-    pub display_name: String,
-    pub month: Month,
-    pub force: Force,
-    pub kind: FileKind,
-    source: Source,
-}
-
-impl ArchiveFile {
-    /// The file's content, decompressed.
-    pub fn read(&self) -> anyhow::Result<Vec<u8>> {
-        self.source.read(&self.display_name)
-    }
-}
-
-impl Source {
-    /// The content, decompressed; `display_name` names it in errors.
-    pub(crate) fn read(&self, display_name: &str) -> anyhow::Result<Vec<u8>> {
-        let mut bytes = Vec::new();
-        match self {
-            Source::Plain(path) => {
-                File::open(path)
-                    .and_then(|mut f| f.read_to_end(&mut bytes))
-                    .with_context(|| format!("reading {}", path.display()))?;
-            }
-            Source::Gzip(path) => {
-                File::open(path)
-                    .and_then(|f| GzDecoder::new(f).read_to_end(&mut bytes))
-                    .with_context(|| format!("decompressing {}", path.display()))?;
-            }
-            Source::ZipEntry { archive, index } => {
-                let file = File::open(archive)
-                    .with_context(|| format!("opening {}", archive.display()))?;
-                let mut zip = zip::ZipArchive::new(file)
-                    .with_context(|| format!("reading zip {}", archive.display()))?;
-                let mut entry = zip.by_index(*index)?;
-                entry
-                    .read_to_end(&mut bytes)
-                    .with_context(|| format!("extracting {display_name}"))?;
-            }
-        }
-        Ok(bytes)
-    }
-}
-
-/// A file found under the given paths that will not be imported as monthly CSV, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SkippedFile {
-    pub display_name: String,
-    pub reason: String,
-    /// True when the file looked like police.uk data but cannot be accepted (an error for
-    /// the user); false for files that are simply not monthly CSVs (boundaries, JSON).
-    pub refused: bool,
-}
 
 /// Everything found under the paths given to `import`.
 #[derive(Debug, Default)]
@@ -227,7 +118,7 @@ fn add_reference(
     discovery: &mut Discovery,
 ) -> Option<Source> {
     let components: Vec<&str> = components.iter().map(String::as_str).collect();
-    match super::reference::identify(&components) {
+    match identify(&components) {
         Identity::Reference { kind, force, neighbourhood } => {
             let display_name = display_name.to_owned();
             discovery.reference.push(ReferenceFile {

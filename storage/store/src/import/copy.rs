@@ -5,8 +5,8 @@ use std::io::Write;
 use diesel::pg::PgConnection;
 use diesel::ExecuteCopyFromDsl;
 
-use crate::import::parse::{Rejection, Rows};
-use crate::import::ImportOptions;
+use super::parse::Rows;
+use super::types::{ImportOptions, Rejection};
 use crate::schema::{crimes, import_rejections, outcomes, stops};
 
 /// Everything the rows need besides their own fields.
@@ -89,7 +89,7 @@ fn stream(
     out: &mut dyn Write,
     rows: usize,
     options: &ImportOptions,
-    mut write_row: impl FnMut(usize, &mut Line),
+    mut write_row: impl FnMut(usize, &mut Line<'_>),
 ) -> Result<(), CopyError> {
     let mut buffer = Vec::with_capacity(CHUNK + 4096);
     for index in 0..rows {
@@ -118,7 +118,7 @@ fn stream(
 pub(super) fn copy_rows(
     conn: &mut PgConnection,
     rows: &Rows,
-    cx: &CopyContext,
+    cx: &CopyContext<'_>,
 ) -> Result<usize, CopyError> {
     let location = |index: Option<u32>| index.map(|i| cx.location_ids[i as usize]);
     match rows {

@@ -11,7 +11,7 @@ use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use super::parse::Rejection;
+use super::types::Rejection;
 use police_index::neighbourhoods::{Boundary, Ring};
 
 /// A KML read into boundary parts, with the polygons that could not be used.

@@ -12,100 +12,49 @@
 //! Files are imported by several workers at once, each with its own connection; all files
 //! of one force go to one worker, in order, so two versions of a file in one run are applied
 //! in the order given, and workers rarely touch the same snap points.
+//!
+//! Modules, each depending only on those listed before it: `types` (what they all share),
+//! `identify` (recognising force and neighbourhood files by path), [`archive`] (discovery),
+//! [`parse`] and [`kml`] (reading files), `worker` (the per-force worker pool), `locations`
+//! and `stop_locations` (snap point ids), `copy` (`COPY` writers), [`reference`] (writing
+//! force and neighbourhood files), and this module (writing monthly files).
+
+mod types;
 
 pub mod archive;
 mod copy;
+mod identify;
 pub mod kml;
+mod locations;
 pub mod parse;
 pub mod reference;
 mod stop_locations;
+mod worker;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Double, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use sha2::{Digest, Sha256};
 
-pub use archive::{discover, ArchiveFile, Discovery, FileKind, SkippedFile};
-pub use parse::{FileRefusal, Rejection};
-pub use reference::{ReferenceFile, ReferenceKind, ReferenceReport};
+pub use archive::{discover, Discovery};
+pub use parse::FileRefusal;
+pub use types::{
+    ArchiveFile, FileKind, FileReport, FileStatus, ImportObserver, ImportOptions, ReferenceFile,
+    ReferenceKind, ReferenceReport, Rejection, Silent, SkippedFile,
+};
 
 use crate::db::IMPORT_CHANNEL;
+use locations::LocationCache;
 use parse::{ParsedFile, Rows, StreetRow};
 
 /// First key of the advisory locks that serialise imports of the same (kind, force, month)
 /// across workers and processes; the second is a hash of that triple.
 const IMPORT_LOCK_CLASS: i32 = 0x706f_6c69;
-
-/// How an import runs.
-#[derive(Debug, Clone)]
-pub struct ImportOptions {
-    /// Files imported at once, each on its own connection.
-    pub workers: usize,
-    /// Abort the `COPY` with an error after this many rows of each file.
-    pub fail_after_rows: Option<u64>,
-    /// Print `paused after N rows` to stderr and sleep after this many rows of each file
-    /// (inside its transaction), so that a test can `kill -9` the process there.
-    pub pause_after_rows: Option<u64>,
-}
-
-impl Default for ImportOptions {
-    fn default() -> Self {
-        ImportOptions {
-            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            fail_after_rows: None,
-            pause_after_rows: None,
-        }
-    }
-}
-
-/// What happened to one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileStatus {
-    /// Rows were written; `replaced` when an earlier version of the file was in the store.
-    Imported { replaced: bool },
-    /// The same content (checksum) is already the current version.
-    Unchanged,
-    /// The file is not a police.uk file of its kind; nothing was written.
-    Refused(String),
-    /// Something went wrong while writing; the transaction was rolled back.
-    Failed(String),
-}
-
-/// The outcome of importing one file.
-#[derive(Debug, Clone)]
-pub struct FileReport {
-    pub file: String,
-    pub kind: FileKind,
-    pub force_id: &'static str,
-    pub month: police_index::Month,
-    pub status: FileStatus,
-    pub rows_read: u64,
-    pub rows_accepted: u64,
-    pub rows_rejected: u64,
-    pub rejections: Vec<Rejection>,
-    pub elapsed: Duration,
-}
-
-/// Hooks for progress reporting, called from the import's worker threads; every method has
-/// a no-op default.
-pub trait ImportObserver: Sync {
-    fn discovered(&self, _files: &[ArchiveFile], _skipped: &[SkippedFile]) {}
-    fn file_started(&self, _file: &ArchiveFile, _position: usize, _total: usize) {}
-    fn file_finished(&self, _report: &FileReport) {}
-    /// A force or neighbourhood file was imported (or not); see [`reference`].
-    fn reference_finished(&self, _report: &ReferenceReport) {}
-}
-
-/// An observer that reports nothing.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Silent;
-impl ImportObserver for Silent {}
 
 /// The outcome of an import run.
 #[derive(Debug, Clone, Default)]
@@ -176,66 +125,34 @@ pub fn import_paths(
     observer.discovered(&discovery.files, &discovery.skipped);
     let total = discovery.files.len();
 
-    // One unit of work per force, biggest first so the workers finish together.
-    let mut units: Vec<Vec<(usize, &ArchiveFile)>> = Vec::new();
-    let mut unit_of_force: HashMap<&str, usize> = HashMap::new();
-    for (position, file) in discovery.files.iter().enumerate() {
-        let unit = *unit_of_force.entry(file.force.id).or_insert_with(|| {
-            units.push(Vec::new());
-            units.len() - 1
-        });
-        units[unit].push((position, file));
-    }
-    units.sort_by_key(|unit| std::cmp::Reverse(unit.len()));
-
-    let next_unit = AtomicUsize::new(0);
     let started_files = AtomicUsize::new(0);
     let cache = LocationCache::default();
-    let reports: Mutex<Vec<(usize, FileReport)>> = Mutex::new(Vec::with_capacity(total));
-    let workers = options.workers.clamp(1, units.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                let mut conn = open_import_connection(database_url);
-                while let Some(unit) = units.get(next_unit.fetch_add(1, Ordering::Relaxed)) {
-                    for &(position, file) in unit {
-                        let ordinal = started_files.fetch_add(1, Ordering::Relaxed);
-                        observer.file_started(file, ordinal, total);
-                        let report = match &mut conn {
-                            Ok(conn) => import_file(conn, file, options, &cache),
-                            Err(error) => failed_report(file, format!("{error:#}")),
-                        };
-                        observer.file_finished(&report);
-                        reports
-                            .lock()
-                            .expect("no worker panics holding it")
-                            .push((position, report));
-                    }
-                }
-            });
-        }
-    });
+    let files = worker::for_each_by_force(
+        database_url,
+        &discovery.files,
+        |file| file.force.id,
+        options.workers,
+        |conn, file| {
+            let ordinal = started_files.fetch_add(1, Ordering::Relaxed);
+            observer.file_started(file, ordinal, total);
+            let report = match conn {
+                Ok(conn) => import_file(conn, file, options, &cache),
+                Err(error) => failed_report(file, format!("{error:#}")),
+            };
+            observer.file_finished(&report);
+            report
+        },
+    );
     let reference_started = Instant::now();
     let reference = reference::import_files(database_url, &discovery.reference, options, observer);
     let reference_elapsed = reference_started.elapsed();
-    let mut reports = reports.into_inner().expect("no worker panicked");
-    reports.sort_by_key(|(position, _)| *position);
     Ok(ImportSummary {
-        files: reports.into_iter().map(|(_, report)| report).collect(),
+        files,
         skipped: discovery.skipped,
         reference,
         elapsed: started.elapsed(),
         reference_elapsed,
     })
-}
-
-/// A connection for importing. Commits do not wait for the WAL to reach disk: a crash can
-/// lose the last files committed (the ledger then does not list them either, so the next
-/// import redoes them), never part of a file.
-fn open_import_connection(database_url: &str) -> anyhow::Result<PgConnection> {
-    let mut conn = crate::db::connect(database_url)?;
-    diesel::sql_query("SET synchronous_commit = off").execute(&mut conn)?;
-    Ok(conn)
 }
 
 fn failed_report(file: &ArchiveFile, why: String) -> FileReport {
@@ -250,43 +167,6 @@ fn failed_report(file: &ArchiveFile, why: String) -> FileReport {
         rows_rejected: 0,
         rejections: Vec::new(),
         elapsed: Duration::ZERO,
-    }
-}
-
-/// Snap point ids already known to be committed, shared by the workers of one import so
-/// that most files (outcomes repeat the street file's places) need no lookup.
-#[derive(Default)]
-struct LocationCache {
-    ids: Mutex<HashMap<(u64, u64, String), i32>>,
-    /// The named snap point chosen for a stop's coordinates (see `stop_locations`).
-    by_coordinates: Mutex<HashMap<(u64, u64), i32>>,
-}
-
-impl LocationCache {
-    fn key(location: &parse::LocationKey) -> (u64, u64, String) {
-        (location.longitude.to_bits(), location.latitude.to_bits(), location.name.clone())
-    }
-
-    fn coordinates(location: &parse::LocationKey) -> (u64, u64) {
-        (location.longitude.to_bits(), location.latitude.to_bits())
-    }
-
-    /// Ids for the `keys` found in `map` (0 elsewhere), and the indexes of those not found.
-    fn partition<K: std::hash::Hash + Eq>(
-        map: &Mutex<HashMap<K, i32>>,
-        keys: &[parse::LocationKey],
-        key: impl Fn(&parse::LocationKey) -> K,
-    ) -> (Vec<i32>, Vec<usize>) {
-        let known = map.lock().expect("no worker panics holding it");
-        let mut ids = vec![0; keys.len()];
-        let mut unknown = Vec::new();
-        for (index, location) in keys.iter().enumerate() {
-            match known.get(&key(location)) {
-                Some(&id) => ids[index] = id,
-                None => unknown.push(index),
-            }
-        }
-        (ids, unknown)
     }
 }
 
@@ -344,17 +224,7 @@ fn try_import_file(
         Ok((FileStatus::Imported { replaced: previous.is_some() }, new_locations))
     })?;
     // Only now are the snap points this file added certain to exist for everyone.
-    if file.kind == FileKind::StopAndSearch {
-        let mut known = cache.by_coordinates.lock().expect("no worker panics holding it");
-        for (index, id) in new_locations {
-            known.insert(LocationCache::coordinates(&parsed.locations.keys[index]), id);
-        }
-        return Ok(status);
-    }
-    let mut known = cache.ids.lock().expect("no worker panics holding it");
-    for (index, id) in new_locations {
-        known.insert(LocationCache::key(&parsed.locations.keys[index]), id);
-    }
+    cache.remember(file.kind, &parsed.locations.keys, new_locations);
     Ok(status)
 }
 
@@ -414,7 +284,7 @@ fn write_file(
         FileKind::StopAndSearch => {
             stop_locations::resolve_stop_locations(conn, file, parsed, cache)?
         }
-        _ => resolve_locations(conn, file, parsed, cache)?,
+        _ => locations::resolve_locations(conn, file, parsed, cache)?,
     };
     let import_id = diesel::sql_query(
         "INSERT INTO imports (file, kind, force_id, month, rows_read, rows_accepted, \
@@ -460,78 +330,6 @@ fn write_file(
         .bind::<Text, _>(format!("{} {} {}", file.kind, file.force.id, file.month))
         .execute(conn)?;
     Ok(looked_up)
-}
-
-#[derive(QueryableByName)]
-struct LocationIdRow {
-    #[diesel(sql_type = Integer)]
-    id: i32,
-    #[diesel(sql_type = BigInt)]
-    ord: i64,
-}
-
-/// Store ids per entry of a file's location table, and the (index, id) pairs of those that
-/// were looked up in the database.
-type ResolvedLocations = (Vec<i32>, Vec<(usize, i32)>);
-
-/// Store ids for the file's snap points, in the order of its `LocationTable`, and which of
-/// them had to be looked up in the database (the rest came from the cache). New snap points
-/// are inserted in a fixed order (by coordinates and name), so that concurrent imports
-/// sharing places wait for each other instead of deadlocking.
-fn resolve_locations(
-    conn: &mut PgConnection,
-    file: &ArchiveFile,
-    parsed: &ParsedFile,
-    cache: &LocationCache,
-) -> anyhow::Result<ResolvedLocations> {
-    let keys = &parsed.locations.keys;
-    let (mut ids, unknown) = LocationCache::partition(&cache.ids, keys, LocationCache::key);
-    if unknown.is_empty() {
-        return Ok((ids, Vec::new()));
-    }
-    let longitudes: Vec<f64> = unknown.iter().map(|&i| keys[i].longitude).collect();
-    let latitudes: Vec<f64> = unknown.iter().map(|&i| keys[i].latitude).collect();
-    let names: Vec<&str> = unknown.iter().map(|&i| keys[i].name.as_str()).collect();
-    let location_type =
-        if file.force.id == police_index::reference::BTP.id { "BTP" } else { "Force" };
-    // New snap points come back from the insert; ones that already existed are looked up.
-    let inserted: Vec<LocationIdRow> = diesel::sql_query(
-        "WITH input AS ( \
-             SELECT * FROM unnest($1::float8[], $2::float8[], $3::text[]) WITH ORDINALITY \
-                 AS input(longitude, latitude, name, ord)), \
-         inserted AS ( \
-             INSERT INTO locations (longitude, latitude, name, location_type) \
-             SELECT longitude, latitude, name, $4 FROM input \
-             ORDER BY longitude, latitude, name ON CONFLICT DO NOTHING \
-             RETURNING id, longitude, latitude, name) \
-         SELECT inserted.id, input.ord FROM inserted JOIN input USING (longitude, latitude, name)",
-    )
-    .bind::<Array<Double>, _>(&longitudes)
-    .bind::<Array<Double>, _>(&latitudes)
-    .bind::<Array<Text>, _>(&names)
-    .bind::<Text, _>(location_type)
-    .load(conn)?;
-    let mut rows = inserted;
-    if rows.len() < unknown.len() {
-        rows = diesel::sql_query(
-            "SELECT l.id, input.ord \
-             FROM unnest($1::float8[], $2::float8[], $3::text[]) WITH ORDINALITY \
-                  AS input(longitude, latitude, name, ord) \
-             JOIN locations l USING (longitude, latitude, name)",
-        )
-        .bind::<Array<Double>, _>(&longitudes)
-        .bind::<Array<Double>, _>(&latitudes)
-        .bind::<Array<Text>, _>(&names)
-        .load(conn)?;
-    }
-    anyhow::ensure!(rows.len() == unknown.len(), "could not resolve every snap point of the file");
-    let mut looked_up = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let index = unknown[(row.ord - 1) as usize];
-        ids[index] = row.id;
-        looked_up.push((index, row.id));
-    }
-    Ok((ids, looked_up))
 }
 
 /// What identifies a crime across vintages of the same month's file: its police.uk Crime ID,

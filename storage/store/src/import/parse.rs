@@ -3,17 +3,10 @@
 
 use std::collections::HashMap;
 
-use crate::import::archive::{ArchiveFile, FileKind};
+use super::types::{ArchiveFile, FileKind, Rejection};
 use police_index::reference::{
     crime_category, crime_category_code_for_csv_name, outcome_category, outcome_code_for_csv_name,
 };
-
-/// A row that was not accepted, with its 1-based line number in the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    pub line: u64,
-    pub reason: String,
-}
 
 /// A snap point as written in street and outcome files.
 #[derive(Debug, Clone, PartialEq)]

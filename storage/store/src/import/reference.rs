@@ -1,8 +1,9 @@
 //! Importing forces and neighbourhoods: police.uk's neighbourhood boundary KMLs and saved
 //! responses of its force and neighbourhood routes.
 //!
-//! Files are recognised by where they lie, mirroring the API's paths (anywhere in the tree
-//! given to `import`; `<force>` must be one of the 44 forces of `/api/forces`):
+//! Files are recognised (by the `identify` module, during discovery) by where they lie,
+//! mirroring the API's paths (anywhere in the tree given to `import`; `<force>` must be one
+//! of the 44 forces of `/api/forces`):
 //!
 //! | path ends with | imported as |
 //! |---|---|
@@ -27,8 +28,6 @@
 //! neighbourhood.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use diesel::pg::PgConnection;
@@ -42,205 +41,17 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::archive::Source;
-use super::parse::Rejection;
-use super::{FileStatus, ImportObserver, ImportOptions};
+use super::types::{
+    FileStatus, ImportObserver, ImportOptions, ReferenceFile, ReferenceKind, ReferenceReport,
+    Rejection,
+};
+use super::{kml, worker};
 use crate::db::IMPORT_CHANNEL;
 use police_index::neighbourhoods::Boundary;
-use police_index::reference::{Force, BTP, FORCES};
+use police_index::reference::FORCES;
 
 /// First key of the advisory locks that serialise imports of the same reference resource.
 const REFERENCE_LOCK_CLASS: i32 = 0x6e62_6864;
-
-/// What a force or neighbourhood file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ReferenceKind {
-    /// `forces/<force>.json`
-    Force,
-    /// `forces/<force>/people.json`
-    ForcePeople,
-    /// `<force>/neighbourhoods.json`
-    NeighbourhoodList,
-    /// `<force>/<neighbourhood>.json`
-    Neighbourhood,
-    /// `<force>/<neighbourhood>/people.json`
-    NeighbourhoodPeople,
-    /// `<force>/<neighbourhood>/events.json`
-    NeighbourhoodEvents,
-    /// `<force>/<neighbourhood>/priorities.json`
-    NeighbourhoodPriorities,
-    /// `<force>/<neighbourhood>/boundary.json`
-    BoundaryJson,
-    /// `<force>/<neighbourhood>.kml`
-    BoundaryKml,
-}
-
-impl ReferenceKind {
-    /// A name for messages.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReferenceKind::Force => "force",
-            ReferenceKind::ForcePeople => "force-people",
-            ReferenceKind::NeighbourhoodList => "neighbourhoods",
-            ReferenceKind::Neighbourhood => "neighbourhood",
-            ReferenceKind::NeighbourhoodPeople => "neighbourhood-people",
-            ReferenceKind::NeighbourhoodEvents => "neighbourhood-events",
-            ReferenceKind::NeighbourhoodPriorities => "neighbourhood-priorities",
-            ReferenceKind::BoundaryJson => "boundary-json",
-            ReferenceKind::BoundaryKml => "boundary-kml",
-        }
-    }
-
-    /// The `kind` of the ledger: both boundary formats write the same boundary.
-    fn ledger_kind(self) -> &'static str {
-        match self {
-            ReferenceKind::BoundaryJson | ReferenceKind::BoundaryKml => "boundary",
-            other => other.as_str(),
-        }
-    }
-}
-
-impl std::fmt::Display for ReferenceKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A force or neighbourhood file found by `discover`.
-#[derive(Debug, Clone)]
-pub struct ReferenceFile {
-    /// Where it was found: a path, or `archive.zip:inner/path`.
-    pub display_name: String,
-    pub kind: ReferenceKind,
-    pub force: Force,
-    /// The neighbourhood id, for the neighbourhood kinds.
-    pub neighbourhood: Option<String>,
-    pub(crate) source: Source,
-}
-
-impl ReferenceFile {
-    /// The file's content.
-    pub fn read(&self) -> anyhow::Result<Vec<u8>> {
-        self.source.read(&self.display_name)
-    }
-}
-
-/// What a path is, judged by its last components.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Identity {
-    Reference {
-        kind: ReferenceKind,
-        force: Force,
-        neighbourhood: Option<String>,
-    },
-    /// Looks like a force or neighbourhood file but is not imported (why).
-    Skip(String),
-    /// Not a force or neighbourhood file.
-    Other,
-}
-
-fn listed_force(id: &str) -> Option<Force> {
-    FORCES.iter().copied().find(|f| f.id == id)
-}
-
-const BTP_SKIP: &str = "British Transport Police has no force or neighbourhood pages on police.uk";
-
-/// Recognises force and neighbourhood files by their path's components (folders, then the
-/// file name).
-pub(crate) fn identify(components: &[&str]) -> Identity {
-    let n = components.len();
-    let Some(&name) = components.last() else { return Identity::Other };
-    let at = |back: usize| if n > back { Some(components[n - 1 - back]) } else { None };
-    let reference = |kind, force, neighbourhood: Option<&str>| Identity::Reference {
-        kind,
-        force,
-        neighbourhood: neighbourhood.map(str::to_owned),
-    };
-    if let Some(stem) = name.strip_suffix(".kml") {
-        return match at(1) {
-            Some(folder) if folder == BTP.id => Identity::Skip(BTP_SKIP.into()),
-            Some(folder) => match listed_force(folder) {
-                Some(force) if !stem.is_empty() => {
-                    reference(ReferenceKind::BoundaryKml, force, Some(stem))
-                }
-                _ => Identity::Skip(
-                    "a KML outside a <force>/ folder (only neighbourhood boundaries, \
-                     <force>/<neighbourhood>.kml, are imported)"
-                        .into(),
-                ),
-            },
-            None => Identity::Skip("a KML outside a <force>/ folder".into()),
-        };
-    }
-    let Some(stem) = name.strip_suffix(".json") else { return Identity::Other };
-    if stem.is_empty() {
-        return Identity::Other;
-    }
-    let is_btp = |folder: Option<&str>| folder == Some(BTP.id);
-    // forces/<force>/people.json
-    if stem == "people" && at(2) == Some("forces") {
-        if is_btp(at(1)) {
-            return Identity::Skip(BTP_SKIP.into());
-        }
-        if let Some(force) = at(1).and_then(listed_force) {
-            return reference(ReferenceKind::ForcePeople, force, None);
-        }
-    }
-    // <force>/<neighbourhood>/{people,events,priorities,boundary}.json
-    let sub = match stem {
-        "people" => Some(ReferenceKind::NeighbourhoodPeople),
-        "events" => Some(ReferenceKind::NeighbourhoodEvents),
-        "priorities" => Some(ReferenceKind::NeighbourhoodPriorities),
-        "boundary" => Some(ReferenceKind::BoundaryJson),
-        _ => None,
-    };
-    if let (Some(kind), Some(neighbourhood)) = (sub, at(1)) {
-        if is_btp(at(2)) {
-            return Identity::Skip(BTP_SKIP.into());
-        }
-        if let Some(force) = at(2).and_then(listed_force) {
-            return reference(kind, force, Some(neighbourhood));
-        }
-    }
-    // forces/<force>.json
-    if at(1) == Some("forces") {
-        if stem == BTP.id {
-            return Identity::Skip(BTP_SKIP.into());
-        }
-        if let Some(force) = listed_force(stem) {
-            return reference(ReferenceKind::Force, force, None);
-        }
-    }
-    // <force>/neighbourhoods.json, <force>/<neighbourhood>.json
-    if is_btp(at(1)) {
-        return Identity::Skip(BTP_SKIP.into());
-    }
-    if let Some(force) = at(1).and_then(listed_force) {
-        return if stem == "neighbourhoods" {
-            reference(ReferenceKind::NeighbourhoodList, force, None)
-        } else {
-            reference(ReferenceKind::Neighbourhood, force, Some(stem))
-        };
-    }
-    Identity::Other
-}
-
-/// The outcome of importing one force or neighbourhood file.
-#[derive(Debug, Clone)]
-pub struct ReferenceReport {
-    pub file: String,
-    pub kind: ReferenceKind,
-    pub force_id: &'static str,
-    pub neighbourhood: Option<String>,
-    pub status: FileStatus,
-    /// Records (array elements, 1 for an object) or, for a KML, polygons.
-    pub records_read: u64,
-    pub records_accepted: u64,
-    pub records_rejected: u64,
-    /// `line` is the record's (or polygon's) number in the file, from 1.
-    pub rejections: Vec<Rejection>,
-    pub elapsed: Duration,
-}
 
 /// Imports force and neighbourhood files: all files of one force on one worker, in a fixed
 /// order (force, people, list, details, team resources, then boundaries), forces in parallel.
@@ -260,51 +71,32 @@ pub(crate) fn import_files(
             &b.display_name,
         ))
     });
-    let mut units: Vec<Vec<(usize, &ReferenceFile)>> = Vec::new();
-    for (position, file) in order.into_iter().enumerate() {
-        match units.last_mut() {
-            Some(unit) if unit[0].1.force.id == file.force.id => unit.push((position, file)),
-            _ => units.push(vec![(position, file)]),
-        }
-    }
-    units.sort_by_key(|unit| std::cmp::Reverse(unit.len()));
-    if units.is_empty() {
+    if order.is_empty() {
         return Vec::new();
     }
     // Without it every file is checked in its transaction, which is only slower.
     let known = load_ledger(database_url).unwrap_or_default();
-    let next_unit = AtomicUsize::new(0);
-    let reports: Mutex<Vec<(usize, ReferenceReport)>> = Mutex::new(Vec::with_capacity(files.len()));
     // Files are tiny: waiting on PostgreSQL dominates, so four connections per worker (at
     // most 16) import them about twice as fast as one (see benches/RESULTS.md).
-    let workers = (options.workers * 4).clamp(1, 16).min(units.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                let mut conn = super::open_import_connection(database_url);
-                while let Some(unit) = units.get(next_unit.fetch_add(1, Ordering::Relaxed)) {
-                    for &(position, file) in unit {
-                        let report = match &mut conn {
-                            Ok(conn) => import_file(conn, file, &known),
-                            Err(error) => {
-                                let mut report = blank_report(file);
-                                report.status = FileStatus::Failed(format!("{error:#}"));
-                                report
-                            }
-                        };
-                        observer.reference_finished(&report);
-                        reports
-                            .lock()
-                            .expect("no worker panics holding it")
-                            .push((position, report));
-                    }
+    let workers = (options.workers * 4).clamp(1, 16);
+    worker::for_each_by_force(
+        database_url,
+        &order,
+        |file| file.force.id,
+        workers,
+        |conn, file| {
+            let report = match conn {
+                Ok(conn) => import_file(conn, file, &known),
+                Err(error) => {
+                    let mut report = blank_report(file);
+                    report.status = FileStatus::Failed(format!("{error:#}"));
+                    report
                 }
-            });
-        }
-    });
-    let mut reports = reports.into_inner().expect("no worker panicked");
-    reports.sort_by_key(|(position, _)| *position);
-    reports.into_iter().map(|(_, report)| report).collect()
+            };
+            observer.reference_finished(&report);
+            report
+        },
+    )
 }
 
 fn blank_report(file: &ReferenceFile) -> ReferenceReport {
@@ -477,7 +269,7 @@ struct Parsed {
 /// Reads a file; `Err` is why it is refused whole.
 fn parse(file: &ReferenceFile, bytes: &[u8]) -> Result<Parsed, String> {
     if file.kind == ReferenceKind::BoundaryKml {
-        let kml = super::kml::parse_kml(bytes).map_err(|e| e.to_string())?;
+        let kml = kml::parse_kml(bytes).map_err(|e| e.to_string())?;
         let boundary = serde_json::to_string(&kml.boundary).map_err(|e| e.to_string())?;
         return Ok(Parsed {
             records_read: kml.polygons_read,
@@ -657,7 +449,7 @@ macro_rules! with_ledger {
 }
 
 /// Writes a file's ledger row, its payload and the notification (inside its transaction).
-fn write(conn: &mut PgConnection, ledger: &LedgerRow, payload: &Payload) -> anyhow::Result<()> {
+fn write(conn: &mut PgConnection, ledger: &LedgerRow<'_>, payload: &Payload) -> anyhow::Result<()> {
     let (force, neighbourhood) = (ledger.force, ledger.neighbourhood);
     match payload {
         Payload::Force(detail) => {
@@ -749,60 +541,4 @@ fn write(conn: &mut PgConnection, ledger: &LedgerRow, payload: &Payload) -> anyh
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn id(path: &str) -> Identity {
-        identify(&path.split('/').collect::<Vec<_>>())
-    }
-
-    fn kind(path: &str) -> Option<(ReferenceKind, &'static str, Option<String>)> {
-        match id(path) {
-            Identity::Reference { kind, force, neighbourhood } => {
-                Some((kind, force.id, neighbourhood))
-            }
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn paths_mirror_the_api() {
-        use ReferenceKind::*;
-        let n = |s: &str| Some(s.to_owned());
-        assert_eq!(kind("x/boundaries/kent/179.kml"), Some((BoundaryKml, "kent", n("179"))));
-        assert_eq!(kind("api/forces/city-of-london.json"), Some((Force, "city-of-london", None)));
-        assert_eq!(kind("forces/surrey/people.json"), Some((ForcePeople, "surrey", None)));
-        assert_eq!(
-            kind("/a/city-of-london/neighbourhoods.json"),
-            Some((NeighbourhoodList, "city-of-london", None))
-        );
-        assert_eq!(kind("surrey/AB12.json"), Some((Neighbourhood, "surrey", n("AB12"))));
-        assert_eq!(
-            kind("northern-ireland/Belfast City/people.json"),
-            Some((NeighbourhoodPeople, "northern-ireland", n("Belfast City")))
-        );
-        assert_eq!(
-            kind("surrey/AB12/events.json"),
-            Some((NeighbourhoodEvents, "surrey", n("AB12")))
-        );
-        assert_eq!(
-            kind("surrey/AB12/priorities.json"),
-            Some((NeighbourhoodPriorities, "surrey", n("AB12")))
-        );
-        assert_eq!(kind("surrey/AB12/boundary.json"), Some((BoundaryJson, "surrey", n("AB12"))));
-        // A neighbourhood called "people" is still reachable through its own detail file.
-        assert_eq!(kind("surrey/people.json"), Some((Neighbourhood, "surrey", n("people"))));
-
-        assert_eq!(id("api/crimes-street/all-crime_lat51.5_lng0.0_2014-08.json"), Identity::Other);
-        assert_eq!(id("api/forces.json"), Identity::Other);
-        assert_eq!(id("2024-01/2024-01-surrey-street.csv"), Identity::Other);
-        assert_eq!(id("atlantis/AB12.json"), Identity::Other);
-        assert!(matches!(id("force kmls/surrey.kml"), Identity::Skip(_)));
-        assert!(matches!(id("btp/ABC.kml"), Identity::Skip(_)));
-        assert!(matches!(id("forces/btp.json"), Identity::Skip(_)));
-        assert!(matches!(id("btp/neighbourhoods.json"), Identity::Skip(_)));
-    }
 }

@@ -16,8 +16,9 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Double, Integer, Text};
 
+use super::locations::{LocationCache, ResolvedLocations};
 use super::parse::ParsedFile;
-use super::{ArchiveFile, LocationCache, ResolvedLocations};
+use super::types::ArchiveFile;
 use police_index::stops::UNNAMED_LOCATION;
 
 #[derive(QueryableByName)]
