@@ -2,28 +2,15 @@
 //! KMLs (a hole, several parts, a broken file) and saved police.uk responses, written to a
 //! temporary folder in police.uk's layouts.
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use police_store::import::{
-    import_paths, FileStatus, ImportOptions, ImportSummary, ReferenceKind, Silent,
-};
-use police_tests::http::{Response, TestServer};
+use police_store::import::{FileStatus, ImportSummary, ReferenceKind};
+use police_tests::fixtures::{import, write};
+use police_tests::http::{poll, Response, TestServer};
 use police_tests::{skip_without_shared_data, test_database, TestDatabase};
 use serde_json::{json, Value};
-
-fn write(dir: &Path, relative: &str, text: &str) -> PathBuf {
-    let path = dir.join(relative);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn import(db: &TestDatabase, paths: &[PathBuf]) -> ImportSummary {
-    import_paths(&db.url, paths, &ImportOptions::default(), &Silent).expect("import runs")
-}
 
 /// `(lat, lng)` corners → KML coordinates `lng,lat,0 …`, closed.
 fn ring(points: &[(f64, f64)]) -> String {
@@ -373,16 +360,9 @@ fn a_running_server_picks_up_imported_neighbourhoods() {
     let dir = tempfile::tempdir().unwrap();
     write_archive(dir.path());
     import(&db, &[dir.path().to_owned()]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let response = server.get("/api/leicestershire/NC04");
-        if response.status == 200 {
-            assert_eq!(response.body, DETAIL_BYTES);
-            break;
-        }
-        assert!(Instant::now() < deadline, "the server never refreshed");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let response = poll(&server, "/api/leicestershire/NC04", |r| r.status == 200);
+    assert_eq!(response.status, 200, "the server never refreshed");
+    assert_eq!(response.body, DETAIL_BYTES);
     assert_eq!(located(&server, 52.61, -1.15).unwrap()["neighbourhood"], "NC04");
 }
 
