@@ -193,13 +193,13 @@ fn files_that_are_not_police_uk_csvs_are_refused_whole() {
     write(
         dir.path(),
         "2024-01/2024-01-surrey-outcomes.csv",
-        &street_csv("2024-01", &[], false, false),
+        street_csv("2024-01", &[], false, false),
     );
     let named = write(dir.path(), "elsewhere/my-crimes.csv", b"a,b\n1,2\n");
     write(
         dir.path(),
         "2024-01/2024-01-atlantis-street.csv",
-        &street_csv("2024-01", &[], false, false),
+        street_csv("2024-01", &[], false, false),
     );
     write(dir.path(), "2024-01/wards.csv", b"a,b\n1,2\n");
     write(dir.path(), "notes.txt", b"not data\n");
@@ -302,7 +302,7 @@ fn a_newer_vintage_replaces_the_month_atomically_and_keeps_ids() {
     let old = write(
         dir.path(),
         "v1/2024-01/2024-01-surrey-street.csv",
-        &street_csv("2024-01", &as_specs(&old_rows), false, false),
+        street_csv("2024-01", &as_specs(&old_rows), false, false),
     );
     assert_eq!(import(&db, &[old]).imported(), 1);
     let before = crime_identities(&mut conn);
@@ -315,7 +315,7 @@ fn a_newer_vintage_replaces_the_month_atomically_and_keeps_ids() {
     let new = write(
         dir.path(),
         "v2/2024-01/2024-01-surrey-street.csv",
-        &street_csv("2024-01", &as_specs(&new_rows), false, false),
+        street_csv("2024-01", &as_specs(&new_rows), false, false),
     );
 
     // A reader polling throughout must only ever see the whole old or the whole new month.

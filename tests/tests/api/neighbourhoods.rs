@@ -106,7 +106,7 @@ fn write_archive(dir: &Path) {
     write(
         dir,
         &format!("{boundaries}/leicestershire/NC04.kml"),
-        &kml(
+        kml(
             "NC04",
             &polygon(&rect(52.60, -1.16, 52.66, -1.10), &[rect(52.62, -1.14, 52.64, -1.12)]),
         ),
@@ -114,25 +114,25 @@ fn write_archive(dir: &Path) {
     write(
         dir,
         &format!("{boundaries}/leicestershire/NC67.kml"),
-        &kml("NC67", &polygon(&rect(52.62, -1.14, 52.63, -1.12), &[])),
+        kml("NC67", &polygon(&rect(52.62, -1.14, 52.63, -1.12), &[])),
     );
     let parts = format!(
         "<MultiGeometry>{}{}</MultiGeometry>",
         polygon(&rect(52.70, -1.16, 52.72, -1.14), &[]),
         polygon(&rect(52.80, -1.00, 52.82, -0.98), &[])
     );
-    write(dir, &format!("{boundaries}/leicestershire/NC66.kml"), &kml("NC66", &parts));
+    write(dir, &format!("{boundaries}/leicestershire/NC66.kml"), kml("NC66", &parts));
     write(
         dir,
         &format!("{boundaries}/leicestershire/NC99.kml"),
-        &kml("NC99", &polygon(&[(52.50, -1.20), (52.50, -1.18), (52.52, -1.19)], &[])),
+        kml("NC99", &polygon(&[(52.50, -1.20), (52.50, -1.18), (52.52, -1.19)], &[])),
     );
     let broken = kml("XX99", &polygon(&rect(52.9, -1.2, 52.95, -1.1), &[]));
     write(dir, &format!("{boundaries}/leicestershire/XX99.kml"), &broken[..broken.len() / 2]);
     write(
         dir,
         &format!("{boundaries}/nottinghamshire/N1.kml"),
-        &kml("N1", &polygon(&rect(52.71, -1.15, 52.73, -1.13), &[])),
+        kml("N1", &polygon(&rect(52.71, -1.15, 52.73, -1.13), &[])),
     );
 }
 
