@@ -1,6 +1,8 @@
 //! The server under test on a real port, and plain HTTP requests to it.
 
+use std::io::{Read, Write};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use police_api::refresh::Refresher;
 use police_api::server::{AppState, BackgroundServer, Limits, ServerOptions};
@@ -80,6 +82,61 @@ impl TestServer {
     pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let agent = ureq::AgentBuilder::new().build();
         respond(agent.post(&format!("{}{path}", self.base_url())).send_form(fields))
+    }
+
+    /// Sends `request` (a whole HTTP/1.1 request, which should say `Connection: close`) as
+    /// bytes over a new connection; returns the response head, lower-cased, and the raw body
+    /// (still chunked or compressed if the server sent it so).
+    pub fn raw(&self, request: &str) -> (String, Vec<u8>) {
+        let mut stream = std::net::TcpStream::connect(self.address()).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");
+        let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+        (head, raw[split + 4..].to_vec())
+    }
+
+    /// The lower-cased head of a plain `GET path` sent by [`TestServer::raw`].
+    pub fn raw_head(&self, path: &str) -> String {
+        self.raw(&format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")).0
+    }
+}
+
+/// Asserts a JSON success (200, `application/json`) and returns the parsed body.
+#[track_caller]
+pub fn assert_json(response: &Response) -> serde_json::Value {
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(response.content_type, "application/json");
+    response.json()
+}
+
+/// `GET path`, asserted to be a JSON success ([`assert_json`]).
+#[track_caller]
+pub fn get_json(server: &TestServer, path: &str) -> serde_json::Value {
+    assert_json(&server.get(path))
+}
+
+/// Asserts an error as police-api gives them: the status, `text/plain`, and a non-empty
+/// message.
+#[track_caller]
+pub fn assert_error(response: &Response, status: u16) {
+    assert_eq!(response.status, status, "{}", response.body);
+    assert_eq!(response.content_type, "text/plain", "{}", response.body);
+    assert!(!response.body.trim().is_empty(), "an error should say what is wrong");
+}
+
+/// Polls `GET path` every 100 ms for up to 20 s until `done` holds, e.g. until the server
+/// has refreshed its snapshot after an import; returns the last response either way, so the
+/// caller asserts on it.
+pub fn poll(server: &TestServer, path: &str, done: impl Fn(&Response) -> bool) -> Response {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let response = server.get(path);
+        if done(&response) || Instant::now() > deadline {
+            return response;
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

@@ -1,5 +1,10 @@
 //! The black-box test harness: a throwaway PostgreSQL per test process, a fresh database per
-//! test cloned from a migrated template, and the location of the real police.uk data.
+//! test cloned from a migrated template, and the location of the real police.uk data; plus
+//! the helpers the tests share: [`fixtures`] (writing police.uk files and importing them),
+//! [`http`] (the server on a real port, requests and assertions on responses) and
+//! [`geometry`] (an independent haversine and point-in-polygon).
+//!
+//! The tests themselves are one binary, `tests/api/main.rs`, a module per route family.
 //!
 //! # The server
 //!
@@ -23,6 +28,11 @@
 //! [`test_database`] then runs `CREATE DATABASE test_<n>_<pid> TEMPLATE police_template`, and
 //! dropping the [`TestDatabase`] drops it `WITH (FORCE)`.
 
+// A library for tests only: a failed `unwrap` in a helper is a failed test, as meant.
+#![allow(clippy::unwrap_used)]
+
+pub mod fixtures;
+pub mod geometry;
 pub mod http;
 
 use std::fs;

@@ -17,4 +17,7 @@ pub mod reference;
 pub mod spatial;
 pub mod stops;
 
+#[cfg(test)]
+mod testing;
+
 pub use month::Month;

@@ -636,9 +636,14 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::test_runner::TestCaseResult;
+
     use super::*;
     use crate::crimes::{IndexBuilder, LocationType};
     use crate::spatial::ONE_MILE_M;
+    use crate::testing::check;
 
     #[test]
     fn timestamps_parse_to_unix_seconds() {
@@ -714,19 +719,37 @@ mod tests {
         let crimes = builder.build().unwrap();
         let months = [Month::new(2024, 1).unwrap(), Month::new(2024, 2).unwrap()];
         let forces = ["metropolitan", "city-of-london", "btp"];
-        let mut stops = StopIndexBuilder::new();
-        // Times repeat, to exercise ties.
-        let mut input: Vec<InputStop> = Vec::new();
-        for _ in 0..5000 {
-            let month = months[rng.index(2)];
-            let force = forces[rng.index(3)];
-            let time = 1_700_000_000 + rng.index(400) as i64 * 60;
-            let at = (!rng.chance(0.3)).then(|| rng.index(points.len()));
-            stops.add_stop(stop(month, force, time, at.map(|p| points[p].0))).unwrap();
-            input.push((month, force, time, at));
-        }
-        let index = stops.build(&crimes).unwrap();
-        assert_eq!(index.stop_count(), input.len());
+        // 4,000 to 5,000 stops: (month, force, minute of 400, point or none); times repeat,
+        // to exercise ties.
+        let stop_inputs = vec(
+            (0..2usize, 0..3usize, 0..400i64, proptest::option::weighted(0.7, 0..points.len())),
+            4_000..5_000,
+        );
+        check(16, stop_inputs, |stop_inputs| {
+            let mut stops = StopIndexBuilder::new();
+            let mut input: Vec<InputStop> = Vec::new();
+            for (month, force, minute, at) in stop_inputs {
+                let (month, force, time) =
+                    (months[month], forces[force], 1_700_000_000 + minute * 60);
+                stops.add_stop(stop(month, force, time, at.map(|p| points[p].0))).unwrap();
+                input.push((month, force, time, at));
+            }
+            queries_match(&crimes, &points, &months, &forces, stops, &input)
+        });
+    }
+
+    /// The body of [`queries_match_a_scan_of_the_input`] for one input.
+    fn queries_match(
+        crimes: &CrimeIndex,
+        points: &[(i32, f64, f64)],
+        months: &[Month; 2],
+        forces: &[&'static str; 3],
+        stops: StopIndexBuilder,
+        input: &[InputStop],
+    ) -> TestCaseResult {
+        let (months, forces) = (*months, *forces);
+        let index = stops.build(crimes).unwrap();
+        prop_assert_eq!(index.stop_count(), input.len());
         // Expected order: time, force id, then input order.
         let expect = |keep: &dyn Fn(&InputStop) -> bool| {
             let mut rows: Vec<(i64, &str, usize)> = input
@@ -752,30 +775,31 @@ mod tests {
         let area = Area::Circle { lat: 51.5, lng: -0.1, radius_m: ONE_MILE_M };
         for month in months {
             for force in forces {
-                assert_eq!(
-                    got(index.stops_without_location(&crimes, month, force)),
+                prop_assert_eq!(
+                    got(index.stops_without_location(crimes, month, force)),
                     expect(&|s| s.0 == month && s.1 == force && s.3.is_none())
                 );
-                assert_eq!(
-                    got(index.stops_of_force(&crimes, month, force)),
+                prop_assert_eq!(
+                    got(index.stops_of_force(crimes, month, force)),
                     expect(&|s| s.0 == month && s.1 == force)
                 );
             }
             let inside =
                 |p: Option<usize>| p.is_some_and(|p| area.contains(points[p].1, points[p].2));
             let expected = expect(&|s| s.0 == month && inside(s.3));
-            assert!(expected.len() > 100);
-            assert_eq!(got(index.stops_in_area(&crimes, month, &area)), expected);
+            prop_assert!(expected.len() > 100);
+            prop_assert_eq!(got(index.stops_in_area(crimes, month, &area)), expected);
             let p = crimes.point_by_id(points[7].0).unwrap();
-            assert_eq!(
-                got(index.stops_at_point(&crimes, month, p)),
+            prop_assert_eq!(
+                got(index.stops_at_point(crimes, month, p)),
                 expect(&|s| s.0 == month && s.3 == Some(7))
             );
         }
         let unknown_month = Month::new(2023, 1).unwrap();
-        assert!(index.stops_of_force(&crimes, unknown_month, "btp").is_empty());
-        assert!(index.stops_of_force(&crimes, months[0], "kent").is_empty());
-        assert!(index.stops_in_area(&crimes, unknown_month, &area).is_empty());
+        prop_assert!(index.stops_of_force(crimes, unknown_month, "btp").is_empty());
+        prop_assert!(index.stops_of_force(crimes, months[0], "kent").is_empty());
+        prop_assert!(index.stops_in_area(crimes, unknown_month, &area).is_empty());
+        Ok(())
     }
 
     #[test]

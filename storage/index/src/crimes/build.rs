@@ -765,8 +765,11 @@ fn place_outcomes(
 
 #[cfg(test)]
 mod tests {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
     use super::{decode_hex_id, sort_pairs};
-    use police_generate::rng::Rng;
+    use crate::testing::check;
 
     #[test]
     fn only_64_lowercase_hex_digits_decode() {
@@ -781,14 +784,19 @@ mod tests {
 
     #[test]
     fn sort_pairs_equals_a_plain_sort() {
-        let mut rng = Rng::new(11);
-        for (len, spread) in [(10, u64::MAX), (200_000, u64::MAX), (200_000, 1000), (70_000, 1)] {
+        // Short lists take the plain sort, long ones (2^16 and more) the bucket sort; keys
+        // below a spread of 1 (all equal), 1000 (many repeats) or up to 2^64.
+        let lengths = prop_oneof![0..100usize, (1usize << 16)..(1 << 16) + 5_000];
+        let spreads = prop_oneof![Just(u64::MAX), Just(1000), Just(1), any::<u64>()];
+        let keys = (lengths, spreads).prop_flat_map(|(len, spread)| vec(0..spread.max(1), len));
+        check(24, keys, |keys| {
             let mut pairs: Vec<(u64, u32)> =
-                (0..len).map(|i| (rng.next_u64() % spread.max(1), i as u32)).collect();
+                keys.into_iter().enumerate().map(|(i, key)| (key, i as u32)).collect();
             let mut expected = pairs.clone();
             expected.sort_unstable();
             sort_pairs(&mut pairs);
-            assert_eq!(pairs, expected, "{len} keys below {spread}");
-        }
+            prop_assert_eq!(pairs, expected);
+            Ok(())
+        });
     }
 }

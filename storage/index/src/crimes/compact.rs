@@ -204,15 +204,23 @@ impl<T> PositionMap<T> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
     use super::*;
-    use police_generate::rng::Rng;
+    use crate::testing::check;
 
     #[test]
     fn rank_and_select_equal_counting() {
-        let mut rng = Rng::new(3);
-        for density in [0.0, 0.01, 0.5, 1.0] {
-            let len = 1000;
-            let bits: Vec<bool> = (0..len).map(|_| rng.chance(density)).collect();
+        // Empty, sparse, half full and full bit vectors, of up to 1,500 bits.
+        let bits = prop_oneof![
+            vec(Just(false), 1..1500),
+            vec(prop::bool::weighted(0.01), 1..1500),
+            vec(any::<bool>(), 1..1500),
+            vec(Just(true), 1..1500),
+        ];
+        check(64, bits, |bits| {
+            let len = bits.len();
             let mut words = RankedBits::empty_words(len);
             for (i, _) in bits.iter().enumerate().filter(|(_, &set)| set) {
                 words[i / 64] |= 1 << (i % 64);
@@ -220,43 +228,46 @@ mod tests {
             let ranked = RankedBits::new(words);
             let mut rank = 0;
             for (i, &set) in bits.iter().enumerate() {
-                assert_eq!(ranked.get(i as u32), set);
-                assert_eq!(ranked.rank(i as u32), rank);
+                prop_assert_eq!(ranked.get(i as u32), set);
+                prop_assert_eq!(ranked.rank(i as u32), rank);
                 if set {
-                    assert_eq!(ranked.select(rank), i as u32);
+                    prop_assert_eq!(ranked.select(rank), i as u32);
                     rank += 1;
                 }
             }
-            assert!(!ranked.get(len as u32 + 100));
-        }
+            prop_assert!(!ranked.get(len as u32 + 100));
+            Ok(())
+        });
     }
 
     #[test]
     fn point_groups_equal_dense_offsets() {
-        let mut rng = Rng::new(5);
-        let counts: Vec<u32> =
-            (0..700).map(|_| if rng.chance(0.4) { rng.index(5) as u32 + 1 } else { 0 }).collect();
-        let starts: Vec<u32> = std::iter::once(0)
-            .chain(counts.iter().scan(0, |end, &count| {
-                *end += count;
-                Some(*end)
-            }))
-            .collect();
-        let groups = PointGroups::from_starts(&starts);
-        let mut start = 0;
-        for (point, &count) in counts.iter().enumerate() {
-            let range = groups.range(point as u32);
-            if count == 0 {
-                assert!(range.is_empty());
-            } else {
-                assert_eq!(range, start..start + count);
+        // Snap points with no entry (60 %) or one to five.
+        let counts = vec(prop_oneof![3 => Just(0u32), 2 => 1..=5u32], 0..1000);
+        check(64, counts, |counts| {
+            let starts: Vec<u32> = std::iter::once(0)
+                .chain(counts.iter().scan(0, |end, &count| {
+                    *end += count;
+                    Some(*end)
+                }))
+                .collect();
+            let groups = PointGroups::from_starts(&starts);
+            let mut start = 0;
+            for (point, &count) in counts.iter().enumerate() {
+                let range = groups.range(point as u32);
+                if count == 0 {
+                    prop_assert!(range.is_empty());
+                } else {
+                    prop_assert_eq!(range, start..start + count);
+                }
+                for entry in start..start + count {
+                    prop_assert_eq!(groups.point_of(entry), point as u32);
+                }
+                start += count;
             }
-            for entry in start..start + count {
-                assert_eq!(groups.point_of(entry), point as u32);
-            }
-            start += count;
-        }
-        assert!(groups.range(5000).is_empty());
+            prop_assert!(groups.range(5000).is_empty());
+            Ok(())
+        });
     }
 
     #[test]

@@ -1,9 +1,15 @@
-//! The index against brute force over the same rows: random crimes, outcomes and areas.
+//! The index against brute force over the same rows: random crimes and outcomes (fixed data
+//! sets from a seeded generator), queried over areas drawn by proptest strategies.
 
 use std::collections::BTreeSet;
 
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::Index;
+
 use super::*;
 use crate::spatial::{Polygon, ONE_MILE_M};
+use crate::testing::check;
 use police_generate::rng::Rng;
 
 /// (id, month, point index or None, category, force, persistent id)
@@ -91,94 +97,125 @@ fn build(data: &Data) -> CrimeIndex {
     builder.build().unwrap()
 }
 
-fn random_area(rng: &mut Rng, data: &Data) -> Area {
-    let centre = &data.points[rng.index(data.points.len())];
-    let (lat, lng) = (centre.latitude, centre.longitude);
-    match rng.index(4) {
-        0 => Area::Circle { lat, lng, radius_m: ONE_MILE_M },
-        1 => Area::Circle { lat, lng, radius_m: rng.range(1.0, 200_000.0) },
-        2 => {
-            // A random star: concave more often than not.
-            let n = 3 + rng.index(12);
-            let size = rng.range(0.0005, 1.5);
-            let vertices = (0..n)
-                .map(|k| {
-                    let angle = k as f64 / n as f64 * std::f64::consts::TAU;
-                    let r = size * rng.range(0.2, 1.0);
-                    (lat + r * angle.sin(), lng + r * angle.cos())
-                })
-                .collect();
-            Area::Polygon(Polygon::new(vertices).unwrap())
-        }
-        _ => {
-            // An axis-aligned box with corners on snap points: points on the boundary.
-            let other = &data.points[rng.index(data.points.len())];
-            let (a, b) = (lat.min(other.latitude), lat.max(other.latitude) + 1e-4);
-            let (c, d) = (lng.min(other.longitude), lng.max(other.longitude) + 1e-4);
-            Area::Polygon(Polygon::new(vec![(a, c), (b, c), (b, d), (a, d)]).unwrap())
+/// An area around a snap point of the data (by index), resolved by [`AreaSpec::area`].
+#[derive(Debug, Clone)]
+enum AreaSpec {
+    /// A one-mile circle.
+    Mile(Index),
+    /// A circle of the given radius in metres.
+    Circle(Index, f64),
+    /// A star of the given size in degrees, a vertex per radius factor: concave more often
+    /// than not.
+    Star(Index, f64, Vec<f64>),
+    /// An axis-aligned box with corners on two snap points: points on the boundary.
+    Box(Index, Index),
+}
+
+fn area_spec() -> impl Strategy<Value = AreaSpec> {
+    prop_oneof![
+        any::<Index>().prop_map(AreaSpec::Mile),
+        (any::<Index>(), 1.0..200_000.0).prop_map(|(c, r)| AreaSpec::Circle(c, r)),
+        (any::<Index>(), 0.0005..1.5, vec(0.2..1.0, 3..15))
+            .prop_map(|(c, size, radii)| AreaSpec::Star(c, size, radii)),
+        (any::<Index>(), any::<Index>()).prop_map(|(a, b)| AreaSpec::Box(a, b)),
+    ]
+}
+
+impl AreaSpec {
+    fn area(&self, data: &Data) -> Area {
+        let point = |i: &Index| &data.points[i.index(data.points.len())];
+        let (Self::Mile(c) | Self::Circle(c, _) | Self::Star(c, ..) | Self::Box(c, _)) = self;
+        let (lat, lng) = (point(c).latitude, point(c).longitude);
+        match self {
+            Self::Mile(_) => Area::Circle { lat, lng, radius_m: ONE_MILE_M },
+            Self::Circle(_, radius_m) => Area::Circle { lat, lng, radius_m: *radius_m },
+            Self::Star(_, size, radii) => {
+                let n = radii.len();
+                let vertices = radii
+                    .iter()
+                    .enumerate()
+                    .map(|(k, factor)| {
+                        let angle = k as f64 / n as f64 * std::f64::consts::TAU;
+                        let r = size * factor;
+                        (lat + r * angle.sin(), lng + r * angle.cos())
+                    })
+                    .collect();
+                Area::Polygon(Polygon::new(vertices).unwrap())
+            }
+            Self::Box(_, other) => {
+                let other = point(other);
+                let (a, b) = (lat.min(other.latitude), lat.max(other.latitude) + 1e-4);
+                let (c, d) = (lng.min(other.longitude), lng.max(other.longitude) + 1e-4);
+                Area::Polygon(Polygon::new(vec![(a, c), (b, c), (b, d), (a, d)]).unwrap())
+            }
         }
     }
 }
 
 #[test]
 fn area_queries_equal_brute_force_over_the_rows() {
-    for seed in 0..3 {
-        let data = random_data(seed);
-        let index = build(&data);
-        assert_eq!(index.crime_count(), data.crimes.len());
-        let mut rng = Rng::new(1000 + seed);
-        for case in 0..300 {
-            let area = random_area(&mut rng, &data);
-            let month = Month::new(2024, 1 + rng.index(5) as u8).unwrap();
-            let category = rng.chance(0.5).then(|| rng.index(14) as u8);
-            let expected: BTreeSet<u32> = data
-                .crimes
-                .iter()
-                .filter(|(_, m, point, c, _, _)| {
-                    *m == month
-                        && category.is_none_or(|want| *c == want)
-                        && point.is_some_and(|p| {
-                            area.contains(data.points[p].latitude, data.points[p].longitude)
-                        })
-                })
-                .map(|c| c.0)
-                .collect();
-            let found = index.crimes_in_area(month, &area, category, None).unwrap();
-            let got: BTreeSet<u32> = found.iter().map(|c| c.record.id).collect();
-            assert_eq!(got.len(), found.len(), "no crime twice");
-            assert_eq!(got, expected, "seed {seed} case {case}: {area:?} {month} {category:?}");
-            for crime in &found {
-                let (_, m, point, ..) = &data.crimes[crime.record.id as usize - 1];
-                assert_eq!(crime.month, *m);
-                assert_eq!(crime.point.map(|p| p.id), point.map(|p| data.points[p].id));
-            }
-            // The cap counts the same rows.
-            if expected.len() > 1 {
-                let cap = expected.len() - 1;
-                let too_many = index.crimes_in_area(month, &area, category, Some(cap)).unwrap_err();
-                assert_eq!(too_many, TooManyResults { found: expected.len(), cap });
-            }
-
-            let expected_outcomes: BTreeSet<(u32, u8)> = data
-                .outcomes
-                .iter()
-                .filter(|(m, _, point, _)| {
-                    *m == month
-                        && point.is_some_and(|p| {
-                            area.contains(data.points[p].latitude, data.points[p].longitude)
-                        })
-                })
-                .map(|(_, crime, _, code)| (data.crimes[*crime].0, *code))
-                .collect();
-            let got: BTreeSet<(u32, u8)> = index
-                .outcomes_in_area(month, &area, None)
-                .unwrap()
-                .iter()
-                .map(|o| (o.crime.record.id, o.code))
-                .collect();
-            assert_eq!(got, expected_outcomes, "outcomes, seed {seed} case {case}");
+    let sets: Vec<(Data, CrimeIndex)> = (0..3)
+        .map(|seed| {
+            let data = random_data(seed);
+            let index = build(&data);
+            assert_eq!(index.crime_count(), data.crimes.len());
+            (data, index)
+        })
+        .collect();
+    // 300 cases a data set: an area, a month (one past the data's four), maybe a category.
+    let cases = (0..sets.len(), area_spec(), 1..=5u8, proptest::option::of(0..14u8));
+    check(900, cases, |(set, spec, month, category)| {
+        let (data, index) = &sets[set];
+        let area = spec.area(data);
+        let month = Month::new(2024, month).unwrap();
+        let expected: BTreeSet<u32> = data
+            .crimes
+            .iter()
+            .filter(|(_, m, point, c, _, _)| {
+                *m == month
+                    && category.is_none_or(|want| *c == want)
+                    && point.is_some_and(|p| {
+                        area.contains(data.points[p].latitude, data.points[p].longitude)
+                    })
+            })
+            .map(|c| c.0)
+            .collect();
+        let found = index.crimes_in_area(month, &area, category, None).unwrap();
+        let got: BTreeSet<u32> = found.iter().map(|c| c.record.id).collect();
+        prop_assert_eq!(got.len(), found.len(), "no crime twice");
+        prop_assert_eq!(&got, &expected, "{:?} {} {:?}", area, month, category);
+        for crime in &found {
+            let (_, m, point, ..) = &data.crimes[crime.record.id as usize - 1];
+            prop_assert_eq!(crime.month, *m);
+            prop_assert_eq!(crime.point.map(|p| p.id), point.map(|p| data.points[p].id));
         }
-    }
+        // The cap counts the same rows.
+        if expected.len() > 1 {
+            let cap = expected.len() - 1;
+            let too_many = index.crimes_in_area(month, &area, category, Some(cap)).unwrap_err();
+            prop_assert_eq!(too_many, TooManyResults { found: expected.len(), cap });
+        }
+
+        let expected_outcomes: BTreeSet<(u32, u8)> = data
+            .outcomes
+            .iter()
+            .filter(|(m, _, point, _)| {
+                *m == month
+                    && point.is_some_and(|p| {
+                        area.contains(data.points[p].latitude, data.points[p].longitude)
+                    })
+            })
+            .map(|(_, crime, _, code)| (data.crimes[*crime].0, *code))
+            .collect();
+        let got: BTreeSet<(u32, u8)> = index
+            .outcomes_in_area(month, &area, None)
+            .unwrap()
+            .iter()
+            .map(|o| (o.crime.record.id, o.code))
+            .collect();
+        prop_assert_eq!(got, expected_outcomes, "outcomes");
+        Ok(())
+    });
 }
 
 #[test]

@@ -1,10 +1,15 @@
 //! Property tests of `locate-neighbourhood`: the R-tree over part envelopes must answer exactly
 //! what testing every boundary in order answers, and the membership test must agree with an
 //! independent winding-number test, over random and tiling boundaries with holes and several
-//! parts.
+//! parts (fixed sets from a seeded generator), at points drawn by proptest strategies.
+
+use std::cell::Cell;
+
+use proptest::prelude::*;
 
 use super::*;
 use crate::spatial::Polygon;
+use crate::testing::check;
 use police_generate::rng::Rng;
 
 /// Winding number of a closed ring around `(lat, lng)` (non-zero: inside), written without
@@ -150,24 +155,32 @@ fn tiling_boundaries(rng: &mut Rng, nx: usize, ny: usize) -> (Vec<Boundary>, (f6
 #[test]
 fn locate_equals_brute_force_over_random_overlapping_boundaries() {
     let mut rng = Rng::new(0x6c6f_6361_7465);
-    let mut overlapping = 0;
-    for round in 0..20 {
-        let count = 10 + rng.index(60);
-        let boundaries = random_boundaries(&mut rng, count);
-        let index = BoundaryIndex::new(boundaries.clone());
-        let mut found = 0;
-        for _ in 0..5_000 {
-            let (lat, lng) = (rng.range(51.8, 53.2), rng.range(-1.7, -0.3));
-            let expected = oracle_locate(&boundaries, lat, lng);
-            assert_eq!(index.locate(lat, lng), expected, "round {round}: ({lat}, {lng})");
-            assert_eq!(index.locate_brute_force(lat, lng), expected);
-            found += usize::from(expected.is_some());
-            let holders = boundaries.iter().filter(|b| oracle_contains(b, lat, lng)).count();
-            overlapping += usize::from(holders > 1);
-        }
-        assert!(found > 100, "round {round}: only {found} points located");
+    let rounds: Vec<(Vec<Boundary>, BoundaryIndex)> = (0..20)
+        .map(|_| {
+            let count = 10 + rng.index(60);
+            let boundaries = random_boundaries(&mut rng, count);
+            let index = BoundaryIndex::new(boundaries.clone());
+            (boundaries, index)
+        })
+        .collect();
+    let found: Vec<Cell<usize>> = rounds.iter().map(|_| Cell::new(0)).collect();
+    let overlapping = Cell::new(0);
+    // About 5,000 points a round.
+    let points = (0..rounds.len(), 51.8..53.2, -1.7..-0.3);
+    check(100_000, points, |(round, lat, lng)| {
+        let (boundaries, index) = &rounds[round];
+        let expected = oracle_locate(boundaries, lat, lng);
+        prop_assert_eq!(index.locate(lat, lng), expected, "round {}", round);
+        prop_assert_eq!(index.locate_brute_force(lat, lng), expected);
+        found[round].set(found[round].get() + usize::from(expected.is_some()));
+        let holders = boundaries.iter().filter(|b| oracle_contains(b, lat, lng)).count();
+        overlapping.set(overlapping.get() + usize::from(holders > 1));
+        Ok(())
+    });
+    for (round, found) in found.iter().enumerate() {
+        assert!(found.get() > 100, "round {round}: only {} points located", found.get());
     }
-    assert!(overlapping > 1_000, "only {overlapping} points in overlaps");
+    assert!(overlapping.get() > 1_000, "only {} points in overlaps", overlapping.get());
 }
 
 #[test]
@@ -179,19 +192,19 @@ fn locate_equals_brute_force_over_tilings_with_holes_and_exclaves() {
             tiling_boundaries(&mut rng, nx, ny);
         assert!(boundaries.iter().any(|b| b.parts.len() > 1) || nx * ny < 30);
         let index = BoundaryIndex::new(boundaries.clone());
-        for _ in 0..5_000 {
-            let lat = rng.range(min_lat - 0.02, max_lat + 0.02);
-            let lng = rng.range(min_lng - 0.02, max_lng + 0.02);
+        let points = (min_lat - 0.02..max_lat + 0.02, min_lng - 0.02..max_lng + 0.02);
+        check(5_000, points, |(lat, lng)| {
             let expected = oracle_locate(&boundaries, lat, lng);
-            assert_eq!(index.locate(lat, lng), expected, "round {round}: ({lat}, {lng})");
+            prop_assert_eq!(index.locate(lat, lng), expected, "round {}", round);
             // A tiling covers its region: exactly one boundary holds each point inside it.
             if lat > min_lat && lat < max_lat && lng > min_lng && lng < max_lng {
                 let holders = boundaries.iter().filter(|b| oracle_contains(b, lat, lng)).count();
-                assert_eq!(holders, 1, "round {round}: ({lat}, {lng})");
+                prop_assert_eq!(holders, 1, "round {}", round);
             } else {
-                assert_eq!(expected, None);
+                prop_assert_eq!(expected, None);
             }
-        }
+            Ok(())
+        });
         // Points on shared edges and vertices are in several boundaries: the first wins.
         for b in &boundaries {
             for ring in b.parts.iter().flatten() {
@@ -241,13 +254,13 @@ fn the_keyhole_ring_covers_exactly_the_boundary_as_a_poly() {
         // Parts of one random boundary may overlap each other, where even-odd cancels them:
         // compare only where at most one part holds the point.
         let poly = Polygon::new(ring.iter().map(|v| (v[0], v[1])).collect()).unwrap();
-        for _ in 0..3_000 {
-            let (lat, lng) = (rng.range(51.8, 53.2), rng.range(-1.7, -0.3));
+        check(3_000, (51.8..53.2, -1.7..-0.3), |(lat, lng)| {
             let parts = boundary.parts.iter().filter(|p| part_contains(p, lat, lng)).count();
             if parts <= 1 {
-                assert_eq!(poly.contains(lat, lng), boundary.contains(lat, lng), "({lat}, {lng})");
+                prop_assert_eq!(poly.contains(lat, lng), boundary.contains(lat, lng));
             }
-        }
+            Ok(())
+        });
     }
 }
 

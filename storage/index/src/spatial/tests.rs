@@ -1,9 +1,18 @@
-//! Unit tests, and property tests comparing the index with a brute-force scan (deterministic
-//! SplitMix64 cases; a failure names its seed and case).
+//! Unit tests, and property tests comparing the index with a brute-force scan: fixed data
+//! sets (deterministic SplitMix64) queried with proptest strategies, which shrink a failing
+//! query to a minimal one.
 
+use std::cell::Cell;
+use std::sync::LazyLock;
 use std::time::Instant;
 
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proptest::test_runner::TestCaseError;
+
 use super::*;
+use crate::testing::{check as check_cases, log_range};
 
 /// SplitMix64: a tiny deterministic PRNG, enough for generating test cases.
 struct Rng(u64);
@@ -109,39 +118,50 @@ fn brute_nearest(points: &[(f64, f64)], lat: f64, lng: f64) -> Option<(u32, f64)
 }
 
 /// Compares the index with brute force; returns the number of matches.
-fn check(index: &SpatialIndex, points: &[(f64, f64)], area: &Area, what: &str) -> usize {
+fn check(index: &SpatialIndex, points: &[(f64, f64)], area: &Area) -> Result<usize, TestCaseError> {
     let expected = brute_query(points, area);
     let got = index.query(area);
-    assert_eq!(got, expected, "{what}: index and brute force differ for {area:?}");
-    expected.len()
+    prop_assert_eq!(got, expected.clone(), "index and brute force differ for {:?}", area);
+    Ok(expected.len())
 }
 
 fn polygon_area(vertices: Vec<(f64, f64)>) -> Option<Area> {
     Polygon::new(vertices).ok().map(Area::Polygon)
 }
 
-/// Vertices around a centre at sorted random angles; `inner` < 1 makes a concave star.
-fn star(
-    rng: &mut Rng,
+/// Vertices around a centre at the given angles, sorted; each spoke's `t` in [0, 1) puts its
+/// vertex between `inner` and 1 times the radius, so `inner` < 1 makes a concave star.
+fn star_ring(
     lat: f64,
     lng: f64,
     radius_deg: f64,
-    k: usize,
     inner: f64,
+    spokes: Vec<(f64, f64)>,
 ) -> Vec<(f64, f64)> {
-    let mut angles: Vec<f64> = (0..k).map(|_| rng.range(0.0, std::f64::consts::TAU)).collect();
-    angles.sort_by(f64::total_cmp);
+    let mut spokes = spokes;
+    spokes.sort_by(|a, b| a.0.total_cmp(&b.0));
     let lng_scale = 1.0 / lat.to_radians().cos().max(0.2);
-    angles
+    spokes
         .into_iter()
-        .map(|a| {
-            let r = radius_deg * rng.range(inner, 1.0);
+        .map(|(a, t)| {
+            let r = radius_deg * (inner + (1.0 - inner) * t);
             (
                 (lat + r * a.sin()).clamp(-90.0, 90.0),
                 (lng + r * a.cos() * lng_scale).clamp(-180.0, 180.0),
             )
         })
         .collect()
+}
+
+/// A star ring (see [`star_ring`]) with `vertices` vertices.
+fn star(
+    centre: impl Strategy<Value = (f64, f64)>,
+    radius_deg: impl Strategy<Value = f64>,
+    inner: impl Strategy<Value = f64>,
+    vertices: std::ops::Range<usize>,
+) -> impl Strategy<Value = Vec<(f64, f64)>> {
+    (centre, radius_deg, inner, vec((0.0..std::f64::consts::TAU, 0.0..1.0), vertices))
+        .prop_map(|((lat, lng), r, inner, spokes)| star_ring(lat, lng, r, inner, spokes))
 }
 
 /// An axis-aligned comb: a base band with `teeth` teeth pointing north.
@@ -160,12 +180,157 @@ fn comb(x0: f64, x1: f64, y0: f64, base_top: f64, y_top: f64, teeth: usize) -> V
     ring
 }
 
-fn random_centre(rng: &mut Rng, points: &[(f64, f64)]) -> (f64, f64) {
-    match rng.below(4) {
-        0 | 1 => points[rng.below(points.len())],
-        2 => (rng.range(MIN_LAT, MAX_LAT), rng.range(MIN_LNG, MAX_LNG)),
-        _ => (rng.range(45.0, 65.0), rng.range(-15.0, 10.0)),
+/// The data set of the UK property tests: 20,000 points like [`uk_points`] makes them.
+static UK_POINTS: LazyLock<Vec<(f64, f64)>> =
+    LazyLock::new(|| uk_points(&mut Rng(0x5EED_0001), 20_000));
+
+/// One of [`UK_POINTS`].
+fn uk_point() -> impl Strategy<Value = (f64, f64)> + Clone {
+    any::<Index>().prop_map(|i| UK_POINTS[i.index(UK_POINTS.len())])
+}
+
+/// A centre for a query: a data point, anywhere in the data's box, or around it.
+fn uk_centre() -> impl Strategy<Value = (f64, f64)> + Clone {
+    prop_oneof![
+        2 => uk_point(),
+        1 => (MIN_LAT..MAX_LAT, MIN_LNG..MAX_LNG),
+        1 => (45.0..65.0, -15.0..10.0),
+    ]
+}
+
+/// A point on the edge of the data's box.
+fn uk_box_edge() -> impl Strategy<Value = (f64, f64)> {
+    prop_oneof![
+        (Just(MIN_LAT), MIN_LNG..MAX_LNG),
+        (Just(MAX_LAT), MIN_LNG..MAX_LNG),
+        (MIN_LAT..MAX_LAT, Just(MIN_LNG)),
+        (MIN_LAT..MAX_LAT, Just(MAX_LNG)),
+    ]
+}
+
+/// A circle's radius: exactly the distance to some point (which then lies on the circle), or
+/// one of the given metres.
+#[derive(Debug, Clone)]
+enum Radius {
+    ToPoint(Index),
+    Metres(f64),
+}
+
+impl Radius {
+    fn metres(&self, centre: (f64, f64), points: &[(f64, f64)]) -> f64 {
+        match self {
+            Radius::ToPoint(i) => {
+                let (p_lat, p_lng) = points[i.index(points.len())];
+                haversine_m(centre.0, centre.1, p_lat, p_lng)
+            }
+            Radius::Metres(m) => *m,
+        }
     }
+}
+
+/// Vertices picked among the data points near `centre` (within `reach` degrees, widened until
+/// there are three), ordered by angle around their centroid: a star-shaped polygon whose
+/// vertices are data points.
+fn around_data_points(
+    centre: (f64, f64),
+    reach: f64,
+    k: usize,
+    picks: &[Index],
+) -> Vec<(f64, f64)> {
+    let (c_lat, c_lng) = centre;
+    let mut reach = reach;
+    let mut near: Vec<(f64, f64)> = Vec::new();
+    while near.len() < 3 {
+        near = UK_POINTS
+            .iter()
+            .copied()
+            .filter(|p| (p.0 - c_lat).abs() < reach && (p.1 - c_lng).abs() < reach * 1.7)
+            .collect();
+        near.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.total_cmp(&q.1)));
+        near.dedup();
+        reach *= 2.0;
+    }
+    let k = k.min(near.len());
+    for (i, pick) in picks.iter().enumerate().take(k) {
+        let j = i + pick.index(near.len() - i);
+        near.swap(i, j);
+    }
+    let mut chosen = near[..k].to_vec();
+    let m_lat = chosen.iter().map(|p| p.0).sum::<f64>() / k as f64;
+    let m_lng = chosen.iter().map(|p| p.1).sum::<f64>() / k as f64;
+    chosen.sort_by(|p, q| {
+        (p.0 - m_lat).atan2(p.1 - m_lng).total_cmp(&(q.0 - m_lat).atan2(q.1 - m_lng))
+    });
+    chosen
+}
+
+/// Polygons of ten kinds, over the UK data set.
+fn uk_polygon() -> impl Strategy<Value = Vec<(f64, f64)>> {
+    prop_oneof![
+        // Convex, 1 m .. 2 degrees across.
+        star(uk_centre(), log_range(1e-5, 2.0), Just(1.0), 3..13),
+        // Concave stars, from tiny (about 1 m) to larger than a county.
+        star(
+            uk_centre(),
+            prop_oneof![1 => Just(1e-5), 2 => log_range(1e-3, 1.5)],
+            Just(0.15),
+            5..45
+        ),
+        // Larger than the whole data set.
+        star(Just((54.3, -2.3)), 9.0..20.0, prop_oneof![Just(1.0), Just(0.6)], 3..33),
+        // Axis-aligned rectangles on the grid: data points lie on edges and corners.
+        (0..GRID_ROWS - 20, 0..GRID_COLS - 20, 1..20usize, 1..20usize).prop_map(
+            |(i, j, di, dj)| {
+                let (a, b, c, d) = (grid_lat(i), grid_lng(j), grid_lat(i + di), grid_lng(j + dj));
+                vec![(a, b), (a, d), (c, d), (c, b)]
+            }
+        ),
+        // Combs on the grid.
+        (0..GRID_ROWS - 30, 0..GRID_COLS - 30, 2..10usize, 2..30usize, 2..30usize).prop_map(
+            |(i, j, teeth, w, h)| {
+                comb(
+                    grid_lng(j),
+                    grid_lng(j + w),
+                    grid_lat(i),
+                    grid_lat(i + 1),
+                    grid_lat(i + h),
+                    teeth,
+                )
+            }
+        ),
+        // Random (off-grid) combs.
+        (uk_centre(), log_range(1e-4, 1.0), log_range(1e-4, 1.0), 2..14usize).prop_map(
+            |((lat, lng), w, h, teeth)| comb(lng, lng + w, lat, lat + h * 0.2, lat + h, teeth)
+        ),
+        // Vertices at data points (star-shaped around their centroid).
+        (uk_point(), log_range(1e-3, 0.5), 3..18usize, vec(any::<Index>(), 17))
+            .prop_map(|(centre, reach, k, picks)| around_data_points(centre, reach, k, &picks)),
+        // Self-touching: two rectangles sharing a grid corner, traced as one ring.
+        (0..GRID_ROWS - 20, 0..GRID_COLS - 20, 1..10usize, 10..20usize, 1..10usize, 10..20usize)
+            .prop_map(|(i, j, di1, di2, dj1, dj2)| {
+                let (y0, y1, y2) = (grid_lat(i), grid_lat(i + di1), grid_lat(i + di2));
+                let (x0, x1, x2) = (grid_lng(j), grid_lng(j + dj1), grid_lng(j + dj2));
+                vec![(y0, x0), (y0, x1), (y1, x1), (y1, x2), (y2, x2), (y2, x1), (y1, x1), (y1, x0)]
+            }),
+        // A square with a zero-width spike along a grid line, or a bow-tie.
+        (0..GRID_ROWS - 30, 0..GRID_COLS - 30, 0..20usize, 1..9usize, any::<bool>()).prop_map(
+            |(i, j, spike, m, bow_tie)| {
+                let (y0, y1, y2) = (grid_lat(i), grid_lat(i + 10), grid_lat(i + 10 + spike));
+                let (x0, xm, x1) = (grid_lng(j), grid_lng(j + m), grid_lng(j + 10));
+                if bow_tie {
+                    vec![(y0, x0), (y1, x1), (y0, x1), (y1, x0)]
+                } else {
+                    vec![(y0, x0), (y0, x1), (y1, x1), (y1, xm), (y2, xm), (y1, xm), (y1, x0)]
+                }
+            }
+        ),
+        // Random (often self-intersecting) rings: even-odd.
+        (uk_centre(), log_range(1e-3, 1.0), vec((-1.0..1.0, -1.0..1.0), 3..15)).prop_map(
+            |((lat, lng), r, offsets)| {
+                offsets.into_iter().map(|(u, v)| (lat + r * u, lng + r * v * 1.7)).collect()
+            }
+        ),
+    ]
 }
 
 #[test]
@@ -368,203 +533,67 @@ fn spatial_index_basics() {
 
 #[test]
 fn spatial_property_circles_uk() {
-    let seed = 0x5EED_0001;
-    let mut rng = Rng(seed);
-    let points = uk_points(&mut rng, 20_000);
-    let index = SpatialIndex::new(&points);
+    let points: &[(f64, f64)] = &UK_POINTS;
+    let index = SpatialIndex::new(points);
     assert_eq!(index.len(), points.len());
-    let mut nonempty = 0;
-    for case in 0..600 {
-        let (lat, lng) = match case % 5 {
-            0..=3 => random_centre(&mut rng, &points),
-            _ => match rng.below(4) {
-                0 => (MIN_LAT, rng.range(MIN_LNG, MAX_LNG)),
-                1 => (MAX_LAT, rng.range(MIN_LNG, MAX_LNG)),
-                2 => (rng.range(MIN_LAT, MAX_LAT), MIN_LNG),
-                _ => (rng.range(MIN_LAT, MAX_LAT), MAX_LNG),
-            },
-        };
-        let radius_m = if case % 7 == 0 {
-            // Exactly the distance to some point: that point is on the circle.
-            let (p_lat, p_lng) = points[rng.below(points.len())];
-            haversine_m(lat, lng, p_lat, p_lng)
-        } else if case % 11 == 0 {
-            ONE_MILE_M
-        } else {
-            rng.log_range(1.0, 300_000.0)
-        };
-        let area = Area::Circle { lat, lng, radius_m };
-        let found = check(&index, &points, &area, &format!("seed {seed:#x} circle case {case}"));
-        nonempty += usize::from(found > 0);
-    }
-    assert!(nonempty > 300, "too few non-empty circles: {nonempty}");
+    let cases = 600;
+    let nonempty = Cell::new(0);
+    let centre = prop_oneof![4 => uk_centre(), 1 => uk_box_edge()];
+    let radius = prop_oneof![
+        2 => any::<Index>().prop_map(Radius::ToPoint),
+        1 => Just(Radius::Metres(ONE_MILE_M)),
+        10 => log_range(1.0, 300_000.0).prop_map(Radius::Metres),
+    ];
+    check_cases(cases, (centre, radius), |((lat, lng), radius)| {
+        let radius_m = radius.metres((lat, lng), points);
+        let found = check(&index, points, &Area::Circle { lat, lng, radius_m })?;
+        nonempty.set(nonempty.get() + usize::from(found > 0));
+        Ok(())
+    });
+    assert!(nonempty.get() > cases as usize / 2, "too few non-empty circles: {}", nonempty.get());
 }
 
 #[test]
 fn spatial_property_polygons_uk() {
-    let seed = 0x5EED_0002;
-    let mut rng = Rng(seed);
-    let points = uk_points(&mut rng, 20_000);
-    let index = SpatialIndex::new(&points);
-    let (mut built, mut nonempty, mut rejected) = (0, 0, 0);
-    for case in 0..700 {
-        let kind = case % 10;
-        let vertices = match kind {
-            // Convex, 1 m .. 2 degrees across.
-            0 => {
-                let (lat, lng) = random_centre(&mut rng, &points);
-                let r = rng.log_range(1e-5, 2.0);
-                let k = 3 + rng.below(10);
-                star(&mut rng, lat, lng, r, k, 1.0)
-            }
-            // Concave stars, from tiny (about 1 m) to larger than a county.
-            1 => {
-                let (lat, lng) = random_centre(&mut rng, &points);
-                let r = if rng.below(3) == 0 { 1e-5 } else { rng.log_range(1e-3, 1.5) };
-                let k = 5 + rng.below(40);
-                star(&mut rng, lat, lng, r, k, 0.15)
-            }
-            // Larger than the whole data set.
-            2 => {
-                let k = 3 + rng.below(30);
-                let inner = if rng.below(2) == 0 { 1.0 } else { 0.6 };
-                let r = rng.range(9.0, 20.0);
-                star(&mut rng, 54.3, -2.3, r, k, inner)
-            }
-            // Axis-aligned rectangles on the grid: data points lie on edges and corners.
-            3 => {
-                let (i, j) = (rng.below(GRID_ROWS - 20), rng.below(GRID_COLS - 20));
-                let (i2, j2) = (i + 1 + rng.below(19), j + 1 + rng.below(19));
-                let (a, b, c, d) = (grid_lat(i), grid_lng(j), grid_lat(i2), grid_lng(j2));
-                vec![(a, b), (a, d), (c, d), (c, b)]
-            }
-            // Combs on the grid.
-            4 => {
-                let (i, j) = (rng.below(GRID_ROWS - 30), rng.below(GRID_COLS - 30));
-                let teeth = 2 + rng.below(8);
-                comb(
-                    grid_lng(j),
-                    grid_lng(j + 2 + rng.below(28)),
-                    grid_lat(i),
-                    grid_lat(i + 1),
-                    grid_lat(i + 2 + rng.below(28)),
-                    teeth,
-                )
-            }
-            // Random (off-grid) combs.
-            5 => {
-                let (lat, lng) = random_centre(&mut rng, &points);
-                let (w, h) = (rng.log_range(1e-4, 1.0), rng.log_range(1e-4, 1.0));
-                comb(lng, lng + w, lat, lat + h * 0.2, lat + h, 2 + rng.below(12))
-            }
-            // Vertices at data points (star-shaped around their centroid).
-            6 => {
-                let (c_lat, c_lng) = points[rng.below(points.len())];
-                let mut reach = rng.log_range(1e-3, 0.5);
-                let mut near: Vec<(f64, f64)> = Vec::new();
-                while near.len() < 3 {
-                    near = points
-                        .iter()
-                        .copied()
-                        .filter(|p| {
-                            (p.0 - c_lat).abs() < reach && (p.1 - c_lng).abs() < reach * 1.7
-                        })
-                        .collect();
-                    near.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.total_cmp(&q.1)));
-                    near.dedup();
-                    reach *= 2.0;
-                }
-                let k = (3 + rng.below(15)).min(near.len());
-                for i in 0..k {
-                    let j = i + rng.below(near.len() - i);
-                    near.swap(i, j);
-                }
-                let mut chosen = near[..k].to_vec();
-                let m_lat = chosen.iter().map(|p| p.0).sum::<f64>() / k as f64;
-                let m_lng = chosen.iter().map(|p| p.1).sum::<f64>() / k as f64;
-                chosen.sort_by(|p, q| {
-                    (p.0 - m_lat).atan2(p.1 - m_lng).total_cmp(&(q.0 - m_lat).atan2(q.1 - m_lng))
-                });
-                chosen
-            }
-            // Self-touching: two rectangles sharing a grid corner, traced as one ring.
-            7 => {
-                let (i, j) = (rng.below(GRID_ROWS - 20), rng.below(GRID_COLS - 20));
-                let (y0, y1, y2) =
-                    (grid_lat(i), grid_lat(i + 1 + rng.below(9)), grid_lat(i + 10 + rng.below(10)));
-                let (x0, x1, x2) =
-                    (grid_lng(j), grid_lng(j + 1 + rng.below(9)), grid_lng(j + 10 + rng.below(10)));
-                vec![(y0, x0), (y0, x1), (y1, x1), (y1, x2), (y2, x2), (y2, x1), (y1, x1), (y1, x0)]
-            }
-            // A square with a zero-width spike along a grid line, or a bow-tie.
-            8 => {
-                let (i, j) = (rng.below(GRID_ROWS - 30), rng.below(GRID_COLS - 30));
-                let (y0, y1, y2) =
-                    (grid_lat(i), grid_lat(i + 10), grid_lat(i + 10 + rng.below(20)));
-                let (x0, xm, x1) = (grid_lng(j), grid_lng(j + 1 + rng.below(8)), grid_lng(j + 10));
-                if rng.below(2) == 0 {
-                    vec![(y0, x0), (y0, x1), (y1, x1), (y1, xm), (y2, xm), (y1, xm), (y1, x0)]
-                } else {
-                    vec![(y0, x0), (y1, x1), (y0, x1), (y1, x0)]
-                }
-            }
-            // Random (often self-intersecting) rings: even-odd.
-            _ => {
-                let (lat, lng) = random_centre(&mut rng, &points);
-                let r = rng.log_range(1e-3, 1.0);
-                (0..3 + rng.below(12))
-                    .map(|_| (lat + rng.range(-r, r), lng + rng.range(-r, r) * 1.7))
-                    .collect()
-            }
-        };
+    let points: &[(f64, f64)] = &UK_POINTS;
+    let index = SpatialIndex::new(points);
+    let (built, nonempty, rejected) = (Cell::new(0), Cell::new(0), Cell::new(0));
+    check_cases(700, uk_polygon(), |vertices| {
         let Some(area) = polygon_area(vertices) else {
-            rejected += 1;
-            continue;
+            rejected.set(rejected.get() + 1);
+            return Ok(());
         };
-        built += 1;
-        let found = check(
-            &index,
-            &points,
-            &area,
-            &format!("seed {seed:#x} polygon case {case} (kind {kind})"),
-        );
-        nonempty += usize::from(found > 0);
-    }
+        built.set(built.get() + 1);
+        let found = check(&index, points, &area)?;
+        nonempty.set(nonempty.get() + usize::from(found > 0));
+        Ok(())
+    });
+    let (built, nonempty, rejected) = (built.get(), nonempty.get(), rejected.get());
     assert!(rejected < 5, "too many degenerate polygons: {rejected}");
     assert!(nonempty > built / 2, "too few non-empty polygons: {nonempty} of {built}");
 }
 
 #[test]
 fn spatial_property_nearest_uk() {
-    let seed = 0x5EED_0003;
-    let mut rng = Rng(seed);
-    let points = uk_points(&mut rng, 20_000);
-    let index = SpatialIndex::new(&points);
-    for case in 0..2_000 {
-        let (lat, lng) = match case % 6 {
-            0 => points[rng.below(points.len())],
-            1 => {
-                let (lat, lng) = points[rng.below(points.len())];
-                (lat + rng.range(-1e-4, 1e-4), lng + rng.range(-1e-4, 1e-4))
-            }
-            2 | 3 => random_centre(&mut rng, &points),
-            4 => (grid_lat(rng.below(GRID_ROWS)), grid_lng(rng.below(GRID_COLS))),
-            _ => (rng.range(-90.0, 90.0), rng.range(-180.0, 180.0)),
-        };
-        assert_eq!(
-            index.nearest(lat, lng),
-            brute_nearest(&points, lat, lng),
-            "seed {seed:#x} nearest case {case} at ({lat}, {lng})"
-        );
-    }
+    let points: &[(f64, f64)] = &UK_POINTS;
+    let index = SpatialIndex::new(points);
+    let at = prop_oneof![
+        1 => uk_point(),
+        1 => (uk_point(), -1e-4..1e-4, -1e-4..1e-4).prop_map(|((lat, lng), a, b)| (lat + a, lng + b)),
+        2 => uk_centre(),
+        1 => (0..GRID_ROWS, 0..GRID_COLS).prop_map(|(i, j)| (grid_lat(i), grid_lng(j))),
+        1 => (-90.0..90.0, -180.0..180.0),
+    ];
+    check_cases(2_000, at, |(lat, lng)| {
+        prop_assert_eq!(index.nearest(lat, lng), brute_nearest(points, lat, lng));
+        Ok(())
+    });
 }
 
 /// Points over the whole globe, including the poles and the antimeridian: the box logic for
 /// caps around a pole and across ±180° longitude.
-#[test]
-fn spatial_property_global_edges() {
-    let seed = 0x5EED_0004;
-    let mut rng = Rng(seed);
+static GLOBAL_POINTS: LazyLock<Vec<(f64, f64)>> = LazyLock::new(|| {
+    let mut rng = Rng(0x5EED_0004);
     let mut points: Vec<(f64, f64)> = (0..6_000)
         .map(|_| (rng.range(-1.0, 1.0).asin().to_degrees(), rng.range(-180.0, 180.0)))
         .collect();
@@ -578,38 +607,32 @@ fn spatial_property_global_edges() {
         points.push((90.0 - rng.log_range(1e-9, 2.0), rng.range(-180.0, 180.0)));
         points.push((-90.0 + rng.log_range(1e-9, 2.0), rng.range(-180.0, 180.0)));
     }
-    let index = SpatialIndex::new(&points);
-    for case in 0..1_500 {
-        let (lat, lng) = match case % 5 {
-            0 => points[rng.below(points.len())],
-            1 => (rng.range(-90.0, 90.0), sign(&mut rng) * 180.0),
-            2 => (sign(&mut rng) * (90.0 - rng.log_range(1e-9, 5.0)), rng.range(-180.0, 180.0)),
-            3 => (rng.range(-90.0, 90.0), sign(&mut rng) * (180.0 - rng.log_range(1e-9, 1.0))),
-            _ => (rng.range(-90.0, 90.0), rng.range(-180.0, 180.0)),
-        };
-        let (lat, lng) = (lat.clamp(-90.0, 90.0), lng.clamp(-180.0, 180.0));
-        let radius_m = if case % 9 == 0 {
-            let (p_lat, p_lng) = points[rng.below(points.len())];
-            haversine_m(lat, lng, p_lat, p_lng)
-        } else {
-            rng.log_range(1.0, 21_000_000.0)
-        };
-        let area = Area::Circle { lat, lng, radius_m };
-        check(&index, &points, &area, &format!("seed {seed:#x} global circle case {case}"));
-        assert_eq!(
-            index.nearest(lat, lng),
-            brute_nearest(&points, lat, lng),
-            "seed {seed:#x} global nearest case {case} at ({lat}, {lng})"
-        );
-    }
-}
+    points
+});
 
-fn sign(rng: &mut Rng) -> f64 {
-    if rng.below(2) == 0 {
-        1.0
-    } else {
-        -1.0
-    }
+#[test]
+fn spatial_property_global_edges() {
+    let points: &[(f64, f64)] = &GLOBAL_POINTS;
+    let index = SpatialIndex::new(points);
+    let sign = || prop_oneof![Just(1.0), Just(-1.0)];
+    let centre = prop_oneof![
+        any::<Index>().prop_map(|i| GLOBAL_POINTS[i.index(GLOBAL_POINTS.len())]),
+        (-90.0..90.0, sign()).prop_map(|(lat, s)| (lat, s * 180.0)),
+        (sign(), log_range(1e-9, 5.0), -180.0..180.0).prop_map(|(s, d, lng)| (s * (90.0 - d), lng)),
+        (-90.0..90.0, sign(), log_range(1e-9, 1.0)).prop_map(|(lat, s, d)| (lat, s * (180.0 - d))),
+        (-90.0..90.0, -180.0..180.0),
+    ]
+    .prop_map(|(lat, lng): (f64, f64)| (lat.clamp(-90.0, 90.0), lng.clamp(-180.0, 180.0)));
+    let radius = prop_oneof![
+        1 => any::<Index>().prop_map(Radius::ToPoint),
+        8 => log_range(1.0, 21_000_000.0).prop_map(Radius::Metres),
+    ];
+    check_cases(1_500, (centre, radius), |((lat, lng), radius)| {
+        let radius_m = radius.metres((lat, lng), points);
+        check(&index, points, &Area::Circle { lat, lng, radius_m })?;
+        prop_assert_eq!(index.nearest(lat, lng), brute_nearest(points, lat, lng));
+        Ok(())
+    });
 }
 
 /// 750,000 snap points, 1,000 one-mile circle queries in a dense area. Run with

@@ -1,45 +1,37 @@
 //! The HTTP surface over real requests: `/api/forces`, `/api/crimes-street-dates`,
 //! `/api/crime-last-updated`, and the behaviour every response shares.
 
-// An `unwrap` fails the test, as meant; clippy.toml's `allow-unwrap-in-tests` does not cover
-// the helpers outside `#[test]` functions.
-#![allow(clippy::unwrap_used)]
-
-use police_store::import::{import_paths, ImportOptions, Silent};
-use police_tests::http::TestServer;
-use police_tests::test_database;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
-fn server_for(db: &police_tests::TestDatabase) -> TestServer {
-    TestServer::start(db)
-}
+use police_tests::fixtures::{import, write_file, STOPS_HEADER, STREET_HEADER};
+use police_tests::http::TestServer;
+use police_tests::test_database;
 
 fn get(server: &TestServer, path: &str) -> (u16, String, String) {
     let response = server.get(path);
     (response.status, response.content_type, response.body)
 }
 
+/// A file of one row (ASB in London, or an arrest) and then `body`.
 fn write_month(dir: &Path, month: &str, force: &str, kind: &str, body: &str) {
     let (header, row) = match kind {
         "street" => (
-            "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context",
+            STREET_HEADER,
             format!(",{month},X,X,-0.1,51.5,On or near Here,E01000001,Somewhere 001A,Anti-social behaviour,,"),
         ),
         _ => (
-            "Type,Date,Part of a policing operation,Policing operation,Latitude,Longitude,Gender,Age range,Self-defined ethnicity,Officer-defined ethnicity,Legislation,Object of search,Outcome,Outcome linked to object of search,Removal of more than just outer clothing",
+            STOPS_HEADER,
             format!("Person search,{month}-02T10:00:00+00:00,False,,51.5,-0.1,Male,18-24,,White,,Controlled drugs,Arrest,,"),
         ),
     };
-    let path = dir.join(month).join(format!("{month}-{force}-{kind}.csv"));
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, format!("{header}\n{row}\n{body}")).unwrap();
+    write_file(dir, month, force, kind, format!("{header}\n{row}\n{body}"));
 }
 
 #[test]
 fn forces_are_the_44_of_police_uk_in_its_order_as_compact_json() {
     let db = test_database();
-    let server = server_for(&db);
+    let server = TestServer::start(&db);
     let (status, content_type, body) = get(&server, "/api/forces");
     assert_eq!(status, 200);
     assert_eq!(content_type, "application/json");
@@ -64,11 +56,9 @@ fn availability_lists_months_newest_first_with_stop_and_search_forces() {
     write_month(dir.path(), "2024-02", "surrey", "stop-and-search", "");
     write_month(dir.path(), "2024-02", "city-of-london", "stop-and-search", "");
     write_month(dir.path(), "2024-03", "btp", "stop-and-search", "");
-    let summary =
-        import_paths(&db.url, &[dir.path().to_owned()], &ImportOptions::default(), &Silent)
-            .unwrap();
+    let summary = import(&db, &[dir.path().to_owned()]);
     assert_eq!(summary.imported(), 5);
-    let server = server_for(&db);
+    let server = TestServer::start(&db);
 
     let (status, content_type, body) = get(&server, "/api/crimes-street-dates");
     assert_eq!((status, content_type.as_str()), (200, "application/json"));
@@ -83,7 +73,7 @@ fn availability_lists_months_newest_first_with_stop_and_search_forces() {
 #[test]
 fn last_updated_is_404_with_a_message_while_the_store_is_empty() {
     let db = test_database();
-    let server = server_for(&db);
+    let server = TestServer::start(&db);
     let (status, content_type, body) = get(&server, "/api/crime-last-updated");
     assert_eq!(status, 404);
     assert_eq!(content_type, "text/plain");
@@ -94,28 +84,20 @@ fn last_updated_is_404_with_a_message_while_the_store_is_empty() {
 #[test]
 fn unknown_paths_are_plain_not_found() {
     let db = test_database();
-    let server = server_for(&db);
+    let server = TestServer::start(&db);
     assert_eq!(get(&server, "/api/no-such-thing"), (404, "text/plain".into(), "Not Found".into()));
 }
 
 #[test]
 fn responses_are_gzipped_when_accepted_and_open_to_any_origin() {
     let db = test_database();
-    let server = server_for(&db);
-    let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
-    write!(
-        stream,
-        "GET /api/forces HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let server = TestServer::start(&db);
+    let (head, mut body) = server.raw(
+        "GET /api/forces HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+    );
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(head.contains("content-encoding: gzip"), "{head}");
     assert!(head.contains("access-control-allow-origin: *"), "{head}");
-    let mut body = raw[split + 4..].to_vec();
     if head.contains("transfer-encoding: chunked") {
         body = dechunk(&body);
     }

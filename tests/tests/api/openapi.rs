@@ -10,11 +10,11 @@ use std::path::Path;
 
 use police_generate::{generate, GenerateOptions};
 use police_index::Month;
-use police_store::import::{import_paths, ImportOptions, Silent};
+use police_tests::fixtures::import;
 use police_tests::http::TestServer;
 use police_tests::test_database;
 
-const COMMITTED: &str = include_str!("../../openapi/openapi.json");
+const COMMITTED: &str = include_str!("../../../openapi/openapi.json");
 
 #[test]
 fn the_committed_document_is_the_one_the_code_generates() {
@@ -93,9 +93,7 @@ fn every_documented_operation_is_served_and_every_route_is_documented() {
     let db = test_database();
     let dir = tempfile::tempdir().unwrap();
     small_archive(dir.path());
-    let summary =
-        import_paths(&db.url, &[dir.path().to_owned()], &ImportOptions::default(), &Silent)
-            .unwrap();
+    let summary = import(&db, &[dir.path().to_owned()]);
     assert_eq!(summary.problems(), 0);
     let server = TestServer::start(&db);
 

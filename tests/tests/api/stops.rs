@@ -14,19 +14,20 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use police_api::server::Limits;
-use police_store::import::{import_paths, FileStatus, ImportOptions, ImportSummary, Silent};
-use police_tests::http::{Response, TestServer};
-use police_tests::{shared_data_dir, test_database, TestDatabase};
+use police_store::import::{FileStatus, ImportSummary};
+use police_tests::fixtures::{
+    csv_records, hex_id, import_cleanly, stops_file, street_file, Crime, Place,
+};
+use police_tests::geometry::inside_polygon;
+use police_tests::http::{assert_error, assert_json, get_json, poll, TestServer};
+use police_tests::{skip_without_shared_data, test_database, TestDatabase};
 use serde_json::Value;
 
-const STREET_HEADER: &str = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context";
-const STOPS_HEADER: &str = "Type,Date,Part of a policing operation,Policing operation,Latitude,Longitude,Gender,Age range,Self-defined ethnicity,Officer-defined ethnicity,Legislation,Object of search,Outcome,Outcome linked to object of search,Removal of more than just outer clothing";
 const UNNAMED: &str = "On or near Unnamed Location";
 
 // ---------------------------------------------------------------------------------------
@@ -79,49 +80,13 @@ const FEBRUARY_AT_A: &str = "Person search,2024-02-02T11:00:00+00:00,,,52.63,-1.
 // Writing and importing police.uk CSVs
 // ---------------------------------------------------------------------------------------
 
-fn write_file(dir: &Path, month: &str, force: &str, kind: &str, text: String) -> PathBuf {
-    let path = dir.join(month).join(format!("{month}-{force}-{kind}.csv"));
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn stops_file(dir: &Path, month: &str, force: &str, rows: &[&str]) -> PathBuf {
-    let mut text = format!("{STOPS_HEADER}\r\n");
-    for row in rows {
-        text.push_str(row);
-        text.push_str("\r\n");
-    }
-    write_file(dir, month, force, "stop-and-search", text)
-}
-
-/// A street file with one burglary at each `(place, name)`; Crime IDs from `first_id`.
-fn street_file(
-    dir: &Path,
-    month: &str,
-    force: &str,
-    places: &[((&str, &str), &str)],
-    first_id: u32,
-) -> PathBuf {
-    let mut text = format!("{STREET_HEADER}\n");
-    for (i, ((lat, lng), name)) in places.iter().enumerate() {
-        let id = format!("{:064x}", first_id + i as u32);
-        text.push_str(&format!(
-            "{id},{month},Leicestershire Police,Leicestershire Police,{lng},{lat},{name},E01013000,Leicester 001A,Burglary,Under investigation,\n"
-        ));
-    }
-    write_file(dir, month, force, "street", text)
-}
-
-/// Imports `paths`; every file must be accepted whole.
-fn import(db: &TestDatabase, paths: &[PathBuf]) -> ImportSummary {
-    let summary =
-        import_paths(&db.url, paths, &ImportOptions::default(), &Silent).expect("import runs");
-    assert_eq!(summary.problems(), 0, "{:?} {:?}", summary.files, summary.skipped);
-    for file in &summary.files {
-        assert_eq!(file.rows_rejected, 0, "{}: {:?}", file.file, file.rejections);
-    }
-    summary
+/// A burglary at `(lat, lng)` called `name`, with Crime ID [`hex_id`]`(n)`.
+fn burglary_at(
+    n: u32,
+    (lat, lng): (&'static str, &'static str),
+    name: &'static str,
+) -> Crime<'static> {
+    (hex_id(n), Place { lat, lng, name }, "Burglary", "Under investigation", "")
 }
 
 /// Writes and imports the stop files of the fixture into `dir`.
@@ -138,7 +103,7 @@ fn import_stops(db: &TestDatabase, dir: &Path) -> ImportSummary {
         stops_file(dir, "2023-12", "leicestershire", &[DECEMBER_AT_A]),
         stops_file(dir, "2024-02", "leicestershire", &[FEBRUARY_AT_A]),
     ];
-    let summary = import(db, &files);
+    let summary = import_cleanly(db, &files);
     assert_eq!(summary.imported(), files.len());
     summary
 }
@@ -148,10 +113,11 @@ fn import_stops(db: &TestDatabase, dir: &Path) -> ImportSummary {
 fn leicester(db: &TestDatabase) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let january = street_file(d, "2024-01", "leicestershire", &[(A, A_NAME)], 1);
-    import(db, &[january]);
-    let december = street_file(d, "2023-12", "leicestershire", &[(A, A_OTHER_NAME)], 100);
-    import(db, &[december]);
+    let january = street_file(d, "2024-01", "leicestershire", &[burglary_at(1, A, A_NAME)]);
+    import_cleanly(db, &[january]);
+    let december =
+        street_file(d, "2023-12", "leicestershire", &[burglary_at(100, A, A_OTHER_NAME)]);
+    import_cleanly(db, &[december]);
     import_stops(db, &d.join("stops"));
     dir
 }
@@ -243,26 +209,6 @@ const UNPLACED_JSON: [&str; 3] = [
 // Requests
 // ---------------------------------------------------------------------------------------
 
-#[track_caller]
-fn assert_json(response: &Response) -> Value {
-    assert_eq!(response.status, 200, "{}", response.body);
-    assert_eq!(response.content_type, "application/json");
-    response.json()
-}
-
-#[track_caller]
-fn get_json(server: &TestServer, path: &str) -> Value {
-    assert_json(&server.get(path))
-}
-
-/// An error: the status, `text/plain`, and a non-empty message.
-#[track_caller]
-fn assert_error(response: &Response, status: u16) {
-    assert_eq!(response.status, status, "{}", response.body);
-    assert_eq!(response.content_type, "text/plain", "{}", response.body);
-    assert!(!response.body.trim().is_empty(), "an error should say what is wrong");
-}
-
 /// `(datetime, street name or "-")` of each stop of a response, in order.
 fn summary(stops: &Value) -> Vec<(String, String)> {
     stops
@@ -278,18 +224,6 @@ fn summary(stops: &Value) -> Vec<(String, String)> {
 
 fn rows(expected: &[(&str, &str)]) -> Vec<(String, String)> {
     expected.iter().map(|(t, p)| (t.to_string(), p.to_string())).collect()
-}
-
-/// Polls `path` for up to 10 s until `done` holds; returns the last response.
-fn poll(server: &TestServer, path: &str, done: impl Fn(&Response) -> bool) -> Response {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let response = server.get(path);
-        if done(&response) || Instant::now() > deadline {
-            return response;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 // =======================================================================================
@@ -668,7 +602,7 @@ fn a_stop_at_an_unnamed_point_is_shown_at_a_named_point_a_later_street_file_brin
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let first = stops_file(d, "2024-01", "leicestershire", &[S_VEHICLE]);
-    import(&db, std::slice::from_ref(&first));
+    import_cleanly(&db, std::slice::from_ref(&first));
     let unnamed = location_id(&db, U, UNNAMED);
     {
         let server = TestServer::start(&db);
@@ -677,9 +611,14 @@ fn a_stop_at_an_unnamed_point_is_shown_at_a_named_point_a_later_street_file_brin
     }
 
     // A street file names the place: the snapshot shows the stop there at once.
-    import(
+    import_cleanly(
         &db,
-        &[street_file(d, "2024-01", "leicestershire", &[(U, "On or near Belgrave Gate")], 7)],
+        &[street_file(
+            d,
+            "2024-01",
+            "leicestershire",
+            &[burglary_at(7, U, "On or near Belgrave Gate")],
+        )],
     );
     let named = location_id(&db, U, "On or near Belgrave Gate");
     let server = TestServer::start(&db);
@@ -701,7 +640,7 @@ fn a_stop_at_an_unnamed_point_is_shown_at_a_named_point_a_later_street_file_brin
 
     // A new vintage of the stop file is mapped to the named point when imported.
     stops_file(d, "2024-01", "leicestershire", &[S_VEHICLE, S_UNPLACED_LATE]);
-    let summary = import(&db, std::slice::from_ref(&first));
+    let summary = import_cleanly(&db, std::slice::from_ref(&first));
     assert_eq!(summary.files[0].status, FileStatus::Imported { replaced: true });
     assert_eq!(stop_locations(&db)[0].location_id, Some(named));
 }
@@ -713,8 +652,9 @@ fn the_migration_maps_stops_imported_before_it_to_snap_points() {
     let before = stop_locations(&db);
     let mut conn = db.connect();
     let down =
-        include_str!("../../storage/store/migrations/2024-01-02-000000_stop_locations/down.sql");
-    let up = include_str!("../../storage/store/migrations/2024-01-02-000000_stop_locations/up.sql");
+        include_str!("../../../storage/store/migrations/2024-01-02-000000_stop_locations/down.sql");
+    let up =
+        include_str!("../../../storage/store/migrations/2024-01-02-000000_stop_locations/up.sql");
     conn.batch_execute(down).unwrap();
     // As if the stops had been imported before unnamed points existed.
     diesel::sql_query(format!("DELETE FROM locations WHERE name = '{UNNAMED}'"))
@@ -755,7 +695,7 @@ fn stops_imported_into_a_running_server_show_up_without_a_restart() {
     let path = "/api/stops-force?force=btp&date=2024-01";
     assert_eq!(server.get(path).body, "[]");
     let dir = tempfile::tempdir().unwrap();
-    import(&db, &[stops_file(dir.path(), "2024-01", "btp", &[BTP_AT_U])]);
+    import_cleanly(&db, &[stops_file(dir.path(), "2024-01", "btp", &[BTP_AT_U])]);
     let response = poll(&server, path, |r| r.body != "[]");
     assert_eq!(summary(&assert_json(&response)), rows(&[("2024-01-04T18:45:00+00:00", UNNAMED)]));
     let dates = get_json(&server, "/api/crimes-street-dates");
@@ -774,12 +714,6 @@ fn get_large_json(server: &TestServer, path: &str) -> Value {
     let mut body = String::new();
     response.into_reader().read_to_string(&mut body).unwrap();
     serde_json::from_str(&body).unwrap()
-}
-
-fn csv_records(path: &Path) -> Vec<csv::StringRecord> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let text = text.trim_start_matches('\u{feff}');
-    csv::Reader::from_reader(text.as_bytes()).records().map(|r| r.unwrap()).collect()
 }
 
 /// Every stop-and-search file of the Met and the City of London: (month, force, path).
@@ -873,23 +807,6 @@ fn multiset(keys: impl Iterator<Item = String>) -> BTreeMap<String, usize> {
     counts
 }
 
-/// Even-odd ray casting, written independently of the server's.
-fn inside_polygon(polygon: &[(f64, f64)], lat: f64, lng: f64) -> bool {
-    let mut inside = false;
-    let mut j = polygon.len() - 1;
-    for i in 0..polygon.len() {
-        let (lat_i, lng_i) = polygon[i];
-        let (lat_j, lng_j) = polygon[j];
-        if (lat_i > lat) != (lat_j > lat)
-            && lng < (lng_j - lng_i) * (lat - lat_i) / (lat_j - lat_i) + lng_i
-        {
-            inside = !inside;
-        }
-        j = i;
-    }
-    inside
-}
-
 /// Across the City's edge: Bank to Liverpool Street and into Shoreditch and Whitechapel.
 /// Vertices with 7 decimals, so that no 6-decimal snap point lies on an edge.
 const CITY_EAST: [(f64, f64); 5] = [
@@ -902,15 +819,12 @@ const CITY_EAST: [(f64, f64); 5] = [
 
 #[test]
 fn real_stop_files_are_listed_whole_by_stops_force_and_stops_no_location() {
-    let Some(data) = shared_data_dir() else {
-        eprintln!("skipping: ../shared/data/police-uk not found");
-        return;
-    };
+    let data = skip_without_shared_data!();
     let files = real_stop_files(&data);
     assert!(files.len() >= 80, "{}", files.len());
     let db = test_database();
     let paths: Vec<PathBuf> = files.iter().map(|(_, _, p)| p.clone()).collect();
-    let summary = import(&db, &paths);
+    let summary = import_cleanly(&db, &paths);
     assert_eq!(summary.imported(), files.len());
     let server = TestServer::with_limits(&db, Limits { max_results: None, ..Limits::default() });
 

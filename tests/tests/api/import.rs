@@ -12,14 +12,9 @@ use std::process::{Command, Stdio};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use police_store::import::{import_paths, FileStatus, ImportOptions, ImportSummary, Silent};
-use police_tests::{shared_data_dir, test_database, TestDatabase};
-
-const STREET_HEADER: &str = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context";
-
-fn import(db: &TestDatabase, paths: &[PathBuf]) -> ImportSummary {
-    import_paths(&db.url, paths, &ImportOptions::default(), &Silent).expect("import runs")
-}
+use police_store::import::{import_paths, FileStatus, ImportOptions, Silent};
+use police_tests::fixtures::{hex_id, import, write, STREET_HEADER};
+use police_tests::{skip_without_shared_data, test_database};
 
 #[derive(QueryableByName, Debug, PartialEq, Eq)]
 struct Count {
@@ -72,17 +67,6 @@ fn street_csv(month: &str, rows: &[StreetSpec<'_>], crlf: bool, bom: bool) -> Ve
     out.into_bytes()
 }
 
-fn write(dir: &Path, relative: &str, bytes: &[u8]) -> PathBuf {
-    let path = dir.join(relative);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
-fn hex_id(n: u32) -> String {
-    format!("{n:064x}")
-}
-
 /// A month of `n` crimes at a handful of snap points, every fifth one anti-social behaviour.
 fn synthetic_rows(n: u32) -> Vec<(String, String, String, String, String, String)> {
     (0..n)
@@ -110,10 +94,7 @@ fn as_specs(rows: &[(String, String, String, String, String, String)]) -> Vec<St
 
 #[test]
 fn every_real_file_imports_with_every_row_accounted_for_and_a_second_run_changes_nothing() {
-    let Some(data) = shared_data_dir() else {
-        eprintln!("skipping: ../shared/data/police-uk not found");
-        return;
-    };
+    let data = skip_without_shared_data!();
     let db = test_database();
     let mut conn = db.connect();
     let summary = import(&db, std::slice::from_ref(&data));
@@ -216,13 +197,13 @@ fn files_that_are_not_police_uk_csvs_are_refused_whole() {
     write(
         dir.path(),
         "2024-01/2024-01-surrey-outcomes.csv",
-        &street_csv("2024-01", &[], false, false),
+        street_csv("2024-01", &[], false, false),
     );
     let named = write(dir.path(), "elsewhere/my-crimes.csv", b"a,b\n1,2\n");
     write(
         dir.path(),
         "2024-01/2024-01-atlantis-street.csv",
-        &street_csv("2024-01", &[], false, false),
+        street_csv("2024-01", &[], false, false),
     );
     write(dir.path(), "2024-01/wards.csv", b"a,b\n1,2\n");
     write(dir.path(), "notes.txt", b"not data\n");
@@ -325,7 +306,7 @@ fn a_newer_vintage_replaces_the_month_atomically_and_keeps_ids() {
     let old = write(
         dir.path(),
         "v1/2024-01/2024-01-surrey-street.csv",
-        &street_csv("2024-01", &as_specs(&old_rows), false, false),
+        street_csv("2024-01", &as_specs(&old_rows), false, false),
     );
     assert_eq!(import(&db, &[old]).imported(), 1);
     let before = crime_identities(&mut conn);
@@ -338,7 +319,7 @@ fn a_newer_vintage_replaces_the_month_atomically_and_keeps_ids() {
     let new = write(
         dir.path(),
         "v2/2024-01/2024-01-surrey-street.csv",
-        &street_csv("2024-01", &as_specs(&new_rows), false, false),
+        street_csv("2024-01", &as_specs(&new_rows), false, false),
     );
 
     // A reader polling throughout must only ever see the whole old or the whole new month.
@@ -396,31 +377,23 @@ fn a_newer_vintage_replaces_the_month_atomically_and_keeps_ids() {
     );
 }
 
+/// Writes [`synthetic_rows`]`(n)` as Surrey's street file of `month` under `dir/vintage`.
+fn synthetic_file(dir: &Path, vintage: &str, month: &str, n: u32) -> PathBuf {
+    let rows = synthetic_rows(n);
+    let relative = format!("{vintage}/{month}/{month}-surrey-street.csv");
+    write(dir, &relative, street_csv(month, &as_specs(&rows), false, false))
+}
+
 #[test]
 fn a_failure_in_the_middle_of_a_file_leaves_the_store_as_it_was() {
     let db = test_database();
     let mut conn = db.connect();
     let dir = tempfile::tempdir().unwrap();
-    let rows = synthetic_rows(2000);
-    let old = write(
-        dir.path(),
-        "v1/2024-01/2024-01-surrey-street.csv",
-        &street_csv("2024-01", &as_specs(&rows), false, false),
-    );
-    import(&db, &[old]);
+    import(&db, &[synthetic_file(dir.path(), "v1", "2024-01", 2000)]);
     let before = store_digest(&mut conn);
 
-    let new_rows = synthetic_rows(2600);
-    let new = write(
-        dir.path(),
-        "v2/2024-01/2024-01-surrey-street.csv",
-        &street_csv("2024-01", &as_specs(&new_rows), false, false),
-    );
-    let fresh = write(
-        dir.path(),
-        "v2/2024-02/2024-02-surrey-street.csv",
-        &street_csv("2024-02", &as_specs(&new_rows), false, false),
-    );
+    let new = synthetic_file(dir.path(), "v2", "2024-01", 2600);
+    let fresh = synthetic_file(dir.path(), "v2", "2024-02", 2600);
     let options = ImportOptions { fail_after_rows: Some(1000), ..Default::default() };
     let summary = import_paths(&db.url, &[new, fresh], &options, &Silent).unwrap();
     assert_eq!(summary.files.len(), 2);
@@ -438,21 +411,10 @@ fn kill_dash_nine_in_the_middle_of_a_file_leaves_the_store_as_it_was() {
     let db = test_database();
     let mut conn = db.connect();
     let dir = tempfile::tempdir().unwrap();
-    let rows = synthetic_rows(2000);
-    let old = write(
-        dir.path(),
-        "v1/2024-01/2024-01-surrey-street.csv",
-        &street_csv("2024-01", &as_specs(&rows), false, false),
-    );
-    import(&db, &[old]);
+    import(&db, &[synthetic_file(dir.path(), "v1", "2024-01", 2000)]);
     let before = store_digest(&mut conn);
 
-    let new_rows = synthetic_rows(5000);
-    let new = write(
-        dir.path(),
-        "v2/2024-01/2024-01-surrey-street.csv",
-        &street_csv("2024-01", &as_specs(&new_rows), false, false),
-    );
+    let new = synthetic_file(dir.path(), "v2", "2024-01", 5000);
     let mut child = Command::new(env!("CARGO_BIN_EXE_police-api-under-test"))
         .args(["--database-url", &db.url, "import", "--pause-after-rows", "2500"])
         .arg(&new)

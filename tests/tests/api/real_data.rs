@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 
 use police_api::server::Limits;
 use police_index::reference::{crime_category, crime_category_code_for_csv_name};
-use police_store::import::{import_paths, ImportOptions, Silent};
+use police_tests::fixtures::{csv_records, import};
+use police_tests::geometry::{inside_polygon, poly_param, within_a_mile};
 use police_tests::http::TestServer;
-use police_tests::{shared_data_dir, test_database};
+use police_tests::{skip_without_shared_data, test_database};
 
 /// One street CSV row with coordinates, as the API should show it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -24,12 +25,6 @@ struct Row {
     latitude: String,
     longitude: String,
     street: String,
-}
-
-fn csv_records(path: &Path) -> Vec<csv::StringRecord> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let text = text.trim_start_matches('\u{feff}');
-    csv::Reader::from_reader(text.as_bytes()).records().map(|r| r.unwrap()).collect()
 }
 
 fn located_street_rows(path: &Path) -> Vec<(f64, f64, Row)> {
@@ -68,41 +63,9 @@ fn api_rows(body: &serde_json::Value) -> Vec<Row> {
     rows
 }
 
-/// Even-odd ray casting, written independently of the server's.
-fn inside_polygon(polygon: &[(f64, f64)], lat: f64, lng: f64) -> bool {
-    let mut inside = false;
-    let mut j = polygon.len() - 1;
-    for i in 0..polygon.len() {
-        let (lat_i, lng_i) = polygon[i];
-        let (lat_j, lng_j) = polygon[j];
-        if (lat_i > lat) != (lat_j > lat)
-            && lng < (lng_j - lng_i) * (lat - lat_i) / (lat_j - lat_i) + lng_i
-        {
-            inside = !inside;
-        }
-        j = i;
-    }
-    inside
-}
-
-fn within_a_mile(centre: (f64, f64), lat: f64, lng: f64) -> bool {
-    let (phi1, phi2) = (centre.0.to_radians(), lat.to_radians());
-    let dphi = phi2 - phi1;
-    let dlambda = (lng - centre.1).to_radians();
-    let a = (dphi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (dlambda / 2.0).sin().powi(2);
-    2.0 * 6_371_008.8 * a.sqrt().asin() <= 1609.344
-}
-
-fn poly_param(polygon: &[(f64, f64)]) -> String {
-    polygon.iter().map(|(lat, lng)| format!("{lat},{lng}")).collect::<Vec<_>>().join(":")
-}
-
 /// The City of London and Surrey files, imported; `None` (test skipped) without the data.
 fn import_real_files() -> Option<(police_tests::TestDatabase, PathBuf)> {
-    let Some(data) = shared_data_dir() else {
-        eprintln!("skipping: ../shared/data/police-uk not found");
-        return None;
-    };
+    let data = skip_without_shared_data!(None);
     let mut files = Vec::new();
     for month in std::fs::read_dir(&data).unwrap() {
         let month = month.unwrap().path();
@@ -121,7 +84,7 @@ fn import_real_files() -> Option<(police_tests::TestDatabase, PathBuf)> {
         }
     }
     let db = test_database();
-    let summary = import_paths(&db.url, &files, &ImportOptions::default(), &Silent).unwrap();
+    let summary = import(&db, &files);
     assert_eq!(summary.problems(), 0);
     assert_eq!(summary.imported(), files.len());
     Some((db, data))

@@ -2,32 +2,15 @@
 //! KMLs (a hole, several parts, a broken file) and saved police.uk responses, written to a
 //! temporary folder in police.uk's layouts.
 
-// An `unwrap` fails the test, as meant; clippy.toml's `allow-unwrap-in-tests` does not cover
-// the helpers outside `#[test]` functions.
-#![allow(clippy::unwrap_used)]
-
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use police_store::import::{
-    import_paths, FileStatus, ImportOptions, ImportSummary, ReferenceKind, Silent,
-};
-use police_tests::http::{Response, TestServer};
+use police_store::import::{FileStatus, ImportSummary, ReferenceKind};
+use police_tests::fixtures::{import, write};
+use police_tests::http::{poll, Response, TestServer};
 use police_tests::{skip_without_shared_data, test_database, TestDatabase};
 use serde_json::{json, Value};
-
-fn write(dir: &Path, relative: &str, text: &str) -> PathBuf {
-    let path = dir.join(relative);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn import(db: &TestDatabase, paths: &[PathBuf]) -> ImportSummary {
-    import_paths(&db.url, paths, &ImportOptions::default(), &Silent).expect("import runs")
-}
 
 /// `(lat, lng)` corners → KML coordinates `lng,lat,0 …`, closed.
 fn ring(points: &[(f64, f64)]) -> String {
@@ -123,7 +106,7 @@ fn write_archive(dir: &Path) {
     write(
         dir,
         &format!("{boundaries}/leicestershire/NC04.kml"),
-        &kml(
+        kml(
             "NC04",
             &polygon(&rect(52.60, -1.16, 52.66, -1.10), &[rect(52.62, -1.14, 52.64, -1.12)]),
         ),
@@ -131,25 +114,25 @@ fn write_archive(dir: &Path) {
     write(
         dir,
         &format!("{boundaries}/leicestershire/NC67.kml"),
-        &kml("NC67", &polygon(&rect(52.62, -1.14, 52.63, -1.12), &[])),
+        kml("NC67", &polygon(&rect(52.62, -1.14, 52.63, -1.12), &[])),
     );
     let parts = format!(
         "<MultiGeometry>{}{}</MultiGeometry>",
         polygon(&rect(52.70, -1.16, 52.72, -1.14), &[]),
         polygon(&rect(52.80, -1.00, 52.82, -0.98), &[])
     );
-    write(dir, &format!("{boundaries}/leicestershire/NC66.kml"), &kml("NC66", &parts));
+    write(dir, &format!("{boundaries}/leicestershire/NC66.kml"), kml("NC66", &parts));
     write(
         dir,
         &format!("{boundaries}/leicestershire/NC99.kml"),
-        &kml("NC99", &polygon(&[(52.50, -1.20), (52.50, -1.18), (52.52, -1.19)], &[])),
+        kml("NC99", &polygon(&[(52.50, -1.20), (52.50, -1.18), (52.52, -1.19)], &[])),
     );
     let broken = kml("XX99", &polygon(&rect(52.9, -1.2, 52.95, -1.1), &[]));
     write(dir, &format!("{boundaries}/leicestershire/XX99.kml"), &broken[..broken.len() / 2]);
     write(
         dir,
         &format!("{boundaries}/nottinghamshire/N1.kml"),
-        &kml("N1", &polygon(&rect(52.71, -1.15, 52.73, -1.13), &[])),
+        kml("N1", &polygon(&rect(52.71, -1.15, 52.73, -1.13), &[])),
     );
 }
 
@@ -377,16 +360,9 @@ fn a_running_server_picks_up_imported_neighbourhoods() {
     let dir = tempfile::tempdir().unwrap();
     write_archive(dir.path());
     import(&db, &[dir.path().to_owned()]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let response = server.get("/api/leicestershire/NC04");
-        if response.status == 200 {
-            assert_eq!(response.body, DETAIL_BYTES);
-            break;
-        }
-        assert!(Instant::now() < deadline, "the server never refreshed");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let response = poll(&server, "/api/leicestershire/NC04", |r| r.status == 200);
+    assert_eq!(response.status, 200, "the server never refreshed");
+    assert_eq!(response.body, DETAIL_BYTES);
     assert_eq!(located(&server, 52.61, -1.15).unwrap()["neighbourhood"], "NC04");
 }
 

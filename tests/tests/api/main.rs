@@ -1,0 +1,23 @@
+//! The black-box tests, one binary: each test gets a fresh database on this process's
+//! throwaway PostgreSQL (see `police_tests`), puts data in through the real importer and
+//! talks to the real server over TCP. One module per route family; the helpers they share
+//! live in the `police-tests` library (`tests/src/`), the crime fixture in [`crime_fixture`].
+
+// An `unwrap` fails the test, as meant; clippy.toml's `allow-unwrap-in-tests` does not cover
+// the helpers outside `#[test]` functions.
+#![allow(clippy::unwrap_used)]
+
+mod crime_fixture;
+
+mod crime_categories;
+mod crimes_at_location;
+mod crimes_no_location;
+mod crimes_street;
+mod harness;
+mod http;
+mod import;
+mod neighbourhoods;
+mod openapi;
+mod outcomes;
+mod real_data;
+mod stops;
