@@ -63,25 +63,24 @@ impl TestServer {
 
     /// `GET path` (path includes the query string).
     pub fn get(&self, path: &str) -> Response {
-        let agent = ureq::AgentBuilder::new().build();
-        respond(agent.get(&format!("{}{path}", self.base_url())).call())
+        respond(agent().get(&format!("{}{path}", self.base_url())).call())
     }
 
     /// `POST path` with a body and content type.
     pub fn post(&self, path: &str, content_type: &str, body: &[u8]) -> Response {
-        let agent = ureq::AgentBuilder::new().build();
         respond(
-            agent
+            agent()
                 .post(&format!("{}{path}", self.base_url()))
-                .set("Content-Type", content_type)
-                .send_bytes(body),
+                .header("Content-Type", content_type)
+                .send(body),
         )
     }
 
     /// `POST path` with an `application/x-www-form-urlencoded` body.
     pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        let agent = ureq::AgentBuilder::new().build();
-        respond(agent.post(&format!("{}{path}", self.base_url())).send_form(fields))
+        respond(
+            agent().post(&format!("{}{path}", self.base_url())).send_form(fields.iter().copied()),
+        )
     }
 
     /// Sends `request` (a whole HTTP/1.1 request, which should say `Connection: close`) as
@@ -140,15 +139,22 @@ pub fn poll(server: &TestServer, path: &str, done: impl Fn(&Response) -> bool) -
     }
 }
 
-fn respond(result: Result<ureq::Response, ureq::Error>) -> Response {
-    let response = match result {
-        Ok(response) => response,
-        Err(ureq::Error::Status(_, response)) => response,
-        Err(error) => panic!("request failed: {error}"),
-    };
+/// An HTTP client that hands back 4xx and 5xx answers as responses, not errors.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+/// A response's `Content-Type` header, or `""`.
+pub fn content_type<B>(response: &ureq::http::Response<B>) -> &str {
+    response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default()
+}
+
+/// Reads a response whose body is text of at most 10 MB (ureq's default limit).
+fn respond(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Response {
+    let mut response = result.unwrap_or_else(|error| panic!("request failed: {error}"));
     Response {
-        status: response.status(),
-        content_type: response.header("content-type").unwrap_or_default().to_owned(),
-        body: response.into_string().expect("a text body"),
+        status: response.status().as_u16(),
+        content_type: content_type(&response).to_owned(),
+        body: response.body_mut().read_to_string().expect("a text body"),
     }
 }

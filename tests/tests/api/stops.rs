@@ -12,7 +12,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use diesel::connection::SimpleConnection;
@@ -24,7 +23,9 @@ use police_tests::fixtures::{
     csv_records, hex_id, import_cleanly, stops_file, street_file, Crime, Place,
 };
 use police_tests::geometry::inside_polygon;
-use police_tests::http::{assert_error, assert_json, get_json, poll, TestServer};
+use police_tests::http::{
+    agent, assert_error, assert_json, content_type, get_json, poll, TestServer,
+};
 use police_tests::{skip_without_shared_data, test_database, TestDatabase};
 use serde_json::Value;
 
@@ -708,11 +709,10 @@ fn stops_imported_into_a_running_server_show_up_without_a_restart() {
 
 /// `GET path` as JSON, for bodies larger than `TestServer::get` reads (10 MB).
 fn get_large_json(server: &TestServer, path: &str) -> Value {
-    let response = ureq::get(&format!("{}{path}", server.base_url())).call().unwrap();
+    let mut response = agent().get(&format!("{}{path}", server.base_url())).call().unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(response.header("content-type"), Some("application/json"));
-    let mut body = String::new();
-    response.into_reader().read_to_string(&mut body).unwrap();
+    assert_eq!(content_type(&response), "application/json");
+    let body = response.body_mut().with_config().limit(u64::MAX).read_to_string().unwrap();
     serde_json::from_str(&body).unwrap()
 }
 
