@@ -1,6 +1,8 @@
 //! The police.uk wire contract: the JSON shapes police.uk answers with, as serde types that
 //! also describe themselves to OpenAPI (utoipa). Field order here is the order on the wire.
 
+#![deny(missing_docs)]
+
 pub mod document;
 
 pub use document::{base_document, ApiDoc};
@@ -52,7 +54,9 @@ impl Serialize for Coordinate {
 /// A month, written `YYYY-MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct YearMonth {
+    /// The year, e.g. `2024`; written with four digits.
     pub year: u16,
+    /// The month of the year, 1 to 12; written with two digits.
     pub month: u8,
 }
 
@@ -79,6 +83,7 @@ pub struct Location<'a> {
     /// Latitude, a string with 6 decimals.
     #[schema(value_type = String, example = "52.632805")]
     pub latitude: Coordinate,
+    /// The snap point's id and name.
     pub street: Street<'a>,
     /// Longitude, a string with 6 decimals.
     #[schema(value_type = String, example = "-1.124819")]
@@ -127,24 +132,34 @@ pub struct Crime<'a> {
 /// A crime as nested in outcome records: no `outcome_status`.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct OutcomeCrime<'a> {
+    /// Crime category slug, e.g. `public-order` (see `crime-categories`).
     #[schema(example = "public-order")]
     pub category: &'a str,
+    /// 64 lower-case hex characters: police.uk's id of the crime, as `outcomes-for-crime` takes it.
     pub persistent_id: &'a str,
+    /// Type of place for BTP locations; otherwise usually `""`.
     pub location_subtype: &'a str,
+    /// `Force` or `BTP`; `null` for crimes that could not be mapped.
     #[schema(example = "Force")]
     pub location_type: Option<&'a str>,
+    /// `null` for crimes that could not be mapped.
     pub location: Option<Location<'a>>,
+    /// Extra information from the force, usually `""`.
     pub context: &'a str,
+    /// Month of the crime, `YYYY-MM`; can be earlier than the month of the outcome.
     #[schema(value_type = String, example = "2024-01")]
     pub month: YearMonth,
+    /// This server's numeric id of the crime; stable across re-imports (not a police identifier).
     pub id: i64,
 }
 
 /// An outcome category: code and display name.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct OutcomeCategory<'a> {
+    /// Outcome code, e.g. `local-resolution`.
     #[schema(example = "local-resolution")]
     pub code: &'a str,
+    /// Display name, e.g. `Local resolution`; the text a crime's `outcome_status.category` carries.
     #[schema(example = "Local resolution")]
     pub name: &'a str,
 }
@@ -152,6 +167,7 @@ pub struct OutcomeCategory<'a> {
 /// An outcome at a place (`outcomes-at-location`).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct StreetOutcome<'a> {
+    /// The outcome: its code and display name.
     pub category: OutcomeCategory<'a>,
     /// Month the outcome was recorded, `YYYY-MM`.
     #[schema(value_type = String, example = "2024-01")]
@@ -159,15 +175,19 @@ pub struct StreetOutcome<'a> {
     /// Always `null` (police.uk publishes no person identifiers).
     #[schema(value_type = Option<String>)]
     pub person_id: Option<&'a str>,
+    /// The crime the outcome belongs to (no `outcome_status`); it may be from an earlier month.
     pub crime: OutcomeCrime<'a>,
 }
 
 /// One outcome of a crime (`outcomes-for-crime`).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct CrimeOutcome<'a> {
+    /// The outcome: its code and display name.
     pub category: OutcomeCategory<'a>,
+    /// Month the outcome was recorded, `YYYY-MM`.
     #[schema(value_type = String, example = "2024-01")]
     pub date: YearMonth,
+    /// Always `null` (police.uk publishes no person identifiers).
     #[schema(value_type = Option<String>)]
     pub person_id: Option<&'a str>,
 }
@@ -175,7 +195,9 @@ pub struct CrimeOutcome<'a> {
 /// `outcomes-for-crime`: a crime and its outcomes, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct CrimeWithOutcomes<'a> {
+    /// The crime (no `outcome_status`).
     pub crime: OutcomeCrime<'a>,
+    /// Every outcome recorded for the crime, oldest first; `[]` when none is recorded.
     pub outcomes: Vec<CrimeOutcome<'a>>,
 }
 
@@ -185,6 +207,7 @@ pub struct CrimeCategory<'a> {
     /// The slug, for `crimes-street/{category}`.
     #[schema(example = "burglary")]
     pub url: &'a str,
+    /// Display name, e.g. `Burglary`.
     #[schema(example = "Burglary")]
     pub name: &'a str,
 }
@@ -296,6 +319,7 @@ impl ContactDetails {
         &self.0
     }
 
+    /// Whether no contact detail is set (written as `{}`).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -369,9 +393,11 @@ pub struct ForceDetail {
     #[serde(default, deserialize_with = "lenient::optional_string")]
     #[schema(example = "101")]
     pub telephone: Option<String>,
+    /// Unique force identifier, e.g. `leicestershire`.
     #[serde(deserialize_with = "lenient::string")]
     #[schema(example = "leicestershire")]
     pub id: String,
+    /// Force name, e.g. `Leicestershire Police`.
     #[serde(deserialize_with = "lenient::string")]
     #[schema(example = "Leicestershire Police")]
     pub name: String,
@@ -388,6 +414,7 @@ pub struct Person {
     #[serde(default)]
     #[schema(value_type = Object, example = json!({"twitter": "http://www.twitter.com/ACCCLeicsPolice"}))]
     pub contact_details: ContactDetails,
+    /// Full name, e.g. `Roger Bannister`.
     #[serde(deserialize_with = "lenient::string")]
     #[schema(example = "Roger Bannister")]
     pub name: String,
@@ -404,6 +431,7 @@ pub struct NeighbourhoodSummary {
     #[serde(deserialize_with = "lenient::string")]
     #[schema(example = "NC04")]
     pub id: String,
+    /// Neighbourhood name; may contain HTML entities (`Leake &amp; Keyworth`).
     #[serde(deserialize_with = "lenient::string")]
     #[schema(example = "City Centre")]
     pub name: String,
@@ -412,9 +440,11 @@ pub struct NeighbourhoodSummary {
 /// A point given as two strings (`centre` of a neighbourhood, a boundary vertex).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LatLng {
+    /// Latitude in degrees, a string; precision varies (police.uk's are short, e.g. `52.6389`).
     #[serde(deserialize_with = "lenient::string")]
     #[schema(example = "52.6389")]
     pub latitude: String,
+    /// Longitude in degrees, a string; precision varies (police.uk's are short, e.g. `-1.13619`).
     #[serde(deserialize_with = "lenient::string")]
     #[schema(example = "-1.13619")]
     pub longitude: String,
@@ -423,11 +453,14 @@ pub struct LatLng {
 /// A link on a neighbourhood page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NeighbourhoodLink {
+    /// The link's address; may be `""`.
     #[serde(default, deserialize_with = "lenient::string")]
     #[schema(example = "http://www.leicester.gov.uk/")]
     pub url: String,
+    /// Description of the link; often `null`.
     #[serde(default, deserialize_with = "lenient::optional_string")]
     pub description: Option<String>,
+    /// Title of the link, e.g. `Leicester City Council`.
     #[serde(default, deserialize_with = "lenient::string")]
     #[schema(example = "Leicester City Council")]
     pub title: String,
@@ -436,15 +469,18 @@ pub struct NeighbourhoodLink {
 /// A place of a neighbourhood team (police station etc.).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NeighbourhoodLocation {
+    /// Name of the place, e.g. `Mansfield House`; `null` when not given.
     #[serde(default, deserialize_with = "lenient::optional_string")]
     #[schema(example = "Mansfield House")]
     pub name: Option<String>,
     /// A string, or `null`.
     #[serde(default, deserialize_with = "lenient::optional_string")]
     pub longitude: Option<String>,
+    /// Postcode, e.g. `LE1 3GG`; `null` when not given.
     #[serde(default, deserialize_with = "lenient::optional_string")]
     #[schema(example = "LE1 3GG")]
     pub postcode: Option<String>,
+    /// Postal address, free text (may contain line breaks); `null` when not given.
     #[serde(default, deserialize_with = "lenient::optional_string")]
     #[schema(example = "74 Belgrave Gate\n, Leicester")]
     pub address: Option<String>,
@@ -455,6 +491,7 @@ pub struct NeighbourhoodLocation {
     #[serde(rename = "type", default, deserialize_with = "lenient::optional_string")]
     #[schema(example = "station")]
     pub location_type: Option<String>,
+    /// Description (HTML possible); often `null`.
     #[serde(default, deserialize_with = "lenient::optional_string")]
     pub description: Option<String>,
     /// Listed by police.uk's documentation; written only when known.
@@ -473,6 +510,7 @@ pub struct NeighbourhoodDetail {
     /// The team's page on the force's website.
     #[serde(default, deserialize_with = "lenient::optional_string")]
     pub url_force: Option<String>,
+    /// How to contact the team: only the keys that are set; may be `{}`.
     #[serde(default)]
     #[schema(value_type = Object, example = json!({"telephone": "101"}))]
     pub contact_details: ContactDetails,
@@ -480,11 +518,13 @@ pub struct NeighbourhoodDetail {
     #[serde(deserialize_with = "lenient::string")]
     #[schema(example = "City Centre")]
     pub name: String,
+    /// Links to related websites (e.g. the local council); often `[]`.
     #[serde(default)]
     pub links: Vec<NeighbourhoodLink>,
     /// Roughly the centre ("may not be exactly in the centre"); `null` when unknown.
     #[serde(default)]
     pub centre: Option<LatLng>,
+    /// Places of the team, such as police stations; may be `[]`.
     #[serde(default)]
     pub locations: Vec<NeighbourhoodLocation>,
     /// HTML, or `null`.
@@ -497,6 +537,7 @@ pub struct NeighbourhoodDetail {
         skip_serializing_if = "Option::is_none"
     )]
     pub welcome_message: Option<String>,
+    /// Force-specific, case-sensitive neighbourhood id, e.g. `NC04`.
     #[serde(deserialize_with = "lenient::string")]
     #[schema(example = "NC04")]
     pub id: String,
@@ -509,9 +550,11 @@ pub struct NeighbourhoodDetail {
 /// A vertex of `/api/{force}/{neighbourhood}/boundary`: strings with 10 decimals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BoundaryPoint {
+    /// Latitude in degrees, a string with 10 decimals.
     #[serde(deserialize_with = "lenient::string")]
     #[schema(example = "52.6394052587")]
     pub latitude: String,
+    /// Longitude in degrees, a string with 10 decimals.
     #[serde(deserialize_with = "lenient::string")]
     #[schema(example = "-1.1458618876")]
     pub longitude: String,
@@ -520,15 +563,18 @@ pub struct BoundaryPoint {
 /// An upcoming event of a neighbourhood team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NeighbourhoodEvent {
+    /// Contact details for the event: only the keys that are set; may be `{}`.
     #[serde(default)]
     #[schema(value_type = Object)]
     pub contact_details: ContactDetails,
     /// HTML, or `null`.
     #[serde(default, deserialize_with = "lenient::optional_string")]
     pub description: Option<String>,
+    /// Title of the event; `null` when not given.
     #[serde(default, deserialize_with = "lenient::optional_string")]
     #[schema(example = "Drop In Beat Surgery")]
     pub title: Option<String>,
+    /// Where the event takes place, free text; `null` when not given.
     #[serde(default, deserialize_with = "lenient::optional_string")]
     #[schema(example = "Nagarjuna Buddhist Centre, 17 Guildhall Lane")]
     pub address: Option<String>,
@@ -540,6 +586,7 @@ pub struct NeighbourhoodEvent {
     #[serde(default, deserialize_with = "lenient::optional_string")]
     #[schema(example = "2016-09-17T12:00:00")]
     pub start_date: Option<String>,
+    /// When the event ends, `YYYY-MM-DDTHH:MM:SS`, no zone; `null` when not given.
     #[serde(default, deserialize_with = "lenient::optional_string")]
     #[schema(example = "2016-09-17T14:00:00")]
     pub end_date: Option<String>,
@@ -555,6 +602,7 @@ pub struct NeighbourhoodPriority {
     #[serde(rename = "issue-date", default, deserialize_with = "lenient::optional_string")]
     #[schema(example = "2016-04-14T00:00:00")]
     pub issue_date: Option<String>,
+    /// When the action was taken, `YYYY-MM-DDTHH:MM:SS`; `null` when no action was recorded.
     #[serde(rename = "action-date", default, deserialize_with = "lenient::optional_string")]
     pub action_date: Option<String>,
     /// HTML.
@@ -565,8 +613,10 @@ pub struct NeighbourhoodPriority {
 /// `/api/locate-neighbourhood`: the neighbourhood policing a point.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LocatedNeighbourhood {
+    /// Force id, as in `/api/forces`, e.g. `metropolitan`.
     #[schema(example = "metropolitan")]
     pub force: String,
+    /// Neighbourhood id within that force (case-sensitive), e.g. `00BKX6`.
     #[schema(example = "00BKX6")]
     pub neighbourhood: String,
 }
@@ -649,6 +699,7 @@ pub struct Stop<'a> {
     /// the force gives dates only).
     #[schema(value_type = String, example = "2024-01-07T01:37:39+00:00")]
     pub datetime: UtcDateTime,
+    /// The outcome as id and name; both `""` when none was recorded.
     pub outcome_object: StopOutcomeObject<'a>,
     /// The snap point of the stop; `null` when it could not be mapped.
     pub location: Option<Location<'a>>,
