@@ -1,29 +1,31 @@
-//! Criterion micro-benchmarks on one generated national month (`GenerateOptions::national(1)`
-//! imported into a throwaway embedded PostgreSQL, set up once per run, about half a minute):
+//! Criterion micro-benchmarks on one generated national month (`GenerateOptions::national(1)`),
+//! built into the in-memory index in process by `police_benches::InProcessIndex`: generated
+//! into a temporary directory, read with police-store's parsers and fed to `IndexBuilder`
+//! exactly as `Snapshot::load` would from an imported store. No database: these run on a
+//! machine without PostgreSQL. Set up once per run, about half a minute.
 //!
-//! * `snapshot/load_national_month`: `Snapshot::load` (COPY out of PostgreSQL, index build).
 //! * `crimes_in_area/one_mile_dense_city_centre` and `…/one_mile_countryside`: the index alone,
 //!   on the densest one-mile circle found by sampling and on the sparsest non-empty one.
 //! * `crimes_in_area/neighbourhood_polygon_dense`: an 8-vertex polygon of about 1 km radius
 //!   around the densest centre, the way the API takes `poly` (`parse_poly`, then the index).
 //! * `render/crimes_json_dense`: the dense answer rendered as police.uk JSON, in MB/s.
-//! * `locate_neighbourhood/inside_a_neighbourhood`: `BoundaryIndex::locate` on the imported
-//!   national boundaries, at points known to be inside one.
+//! * `locate_neighbourhood/inside_a_neighbourhood`: `BoundaryIndex::locate` on the national
+//!   boundaries (from the archive's KMLs), at points known to be inside one.
+//!
+//! Loading the snapshot out of PostgreSQL is measured by the `snapshot` bench instead.
 //!
 //! `cargo bench -p police-benches --bench national [-- FILTER]`
 
 use std::hint::black_box;
-use std::time::Duration;
 
-use criterion::{Criterion, SamplingMode, Throughput};
+use criterion::{Criterion, Throughput};
 use police_benches::{
     one_mile_centres_by_density, one_mile_circle, points_inside_boundaries, regular_poly,
-    ImportedNationalArchive, QueryPointRng,
+    InProcessIndex, QueryPointRng,
 };
 use police_index::crimes::CrimeIndex;
 use police_index::spatial::{parse_poly, Area};
 use police_index::Month;
-use police_store::snapshot::Snapshot;
 
 /// Radius and corner count of the neighbourhood-sized polygon query.
 const POLYGON_RADIUS_M: f64 = 1_000.0;
@@ -32,10 +34,9 @@ const POLYGON_VERTICES: usize = 8;
 /// Query points cycled through by the locate benchmark.
 const LOCATE_POINTS: usize = 10_000;
 
-/// What every benchmark queries: the imported archive, a snapshot of it, and the chosen areas.
+/// What every benchmark queries: the index of the month, and the chosen areas.
 struct NationalMonth {
-    archive: ImportedNationalArchive,
-    snapshot: Snapshot,
+    built: InProcessIndex,
     month: Month,
     dense_circle: Area,
     countryside_circle: Area,
@@ -45,11 +46,10 @@ struct NationalMonth {
 impl NationalMonth {
     fn set_up() -> anyhow::Result<NationalMonth> {
         eprintln!("machine: {}", police_benches::machine_description());
-        eprintln!("setting up: generating and importing a national month (about half a minute)");
-        let archive = ImportedNationalArchive::create(1)?;
-        let snapshot = Snapshot::load(&archive.database_url)?;
-        let index = &snapshot.index;
-        let month = snapshot.latest_crime_month.expect("a month of crimes was imported");
+        eprintln!("setting up: generating and indexing a national month (about half a minute)");
+        let built = InProcessIndex::national(1)?;
+        let index = &built.index;
+        let month = built.latest_crime_month.expect("a month of crimes was generated");
         let centres = one_mile_centres_by_density(index, month, 97);
         let (dense_crimes, dense_point) = centres[0];
         let (countryside_crimes, countryside_point) =
@@ -64,10 +64,10 @@ impl NationalMonth {
              dense {dense_crimes} crimes, countryside {countryside_crimes}; dense polygon {} crimes",
             index.crime_count(),
             index.point_count(),
-            snapshot.neighbourhoods.boundaries().len(),
+            built.boundaries.len(),
             polygon_query(index, month, &dense_poly).len(),
         );
-        Ok(NationalMonth { archive, snapshot, month, dense_circle, countryside_circle, dense_poly })
+        Ok(NationalMonth { built, month, dense_circle, countryside_circle, dense_poly })
     }
 }
 
@@ -81,21 +81,8 @@ fn polygon_query<'a>(
     index.crimes_in_area(month, &area, None, None).expect("no cap")
 }
 
-fn snapshot_build(criterion: &mut Criterion, national: &NationalMonth) {
-    let mut group = criterion.benchmark_group("snapshot");
-    // One to two seconds per load: ten loads, each its own sample.
-    group.sampling_mode(SamplingMode::Flat);
-    group.sample_size(10);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(25));
-    group.bench_function("load_national_month", |b| {
-        b.iter_with_large_drop(|| Snapshot::load(&national.archive.database_url).expect("loads"))
-    });
-    group.finish();
-}
-
 fn crimes_in_area(criterion: &mut Criterion, national: &NationalMonth) {
-    let index = &national.snapshot.index;
+    let index = &national.built.index;
     let month = national.month;
     let mut group = criterion.benchmark_group("crimes_in_area");
     for (name, area) in [
@@ -115,7 +102,7 @@ fn crimes_in_area(criterion: &mut Criterion, national: &NationalMonth) {
 }
 
 fn render(criterion: &mut Criterion, national: &NationalMonth) {
-    let index = &national.snapshot.index;
+    let index = &national.built.index;
     let crimes = index.crimes_in_area(national.month, &national.dense_circle, None, None);
     let crimes = crimes.expect("no cap");
     // Prepared once per snapshot by the server, as here.
@@ -131,7 +118,7 @@ fn render(criterion: &mut Criterion, national: &NationalMonth) {
 }
 
 fn locate_neighbourhood(criterion: &mut Criterion, national: &NationalMonth) {
-    let boundaries = national.snapshot.neighbourhoods.boundaries();
+    let boundaries = &national.built.boundaries;
     let mut rng = QueryPointRng::new(0x9e37_79b9_7f4a_7c15);
     let points = points_inside_boundaries(boundaries, LOCATE_POINTS, &mut rng);
     let mut group = criterion.benchmark_group("locate_neighbourhood");
@@ -148,11 +135,9 @@ fn locate_neighbourhood(criterion: &mut Criterion, national: &NationalMonth) {
 fn main() -> anyhow::Result<()> {
     let mut criterion = Criterion::default().configure_from_args();
     let national = NationalMonth::set_up()?;
-    snapshot_build(&mut criterion, &national);
     crimes_in_area(&mut criterion, &national);
     render(&mut criterion, &national);
     locate_neighbourhood(&mut criterion, &national);
     criterion.final_summary();
-    drop(national.snapshot);
-    national.archive.stop()
+    Ok(())
 }

@@ -1,6 +1,11 @@
-//! Shared pieces of the benchmarks: the generated national archive imported into a throwaway
-//! PostgreSQL, picking query centres and points, and describing the machine a figure was
-//! measured on.
+//! Shared pieces of the benchmarks: the generated national archive built into the in-memory
+//! index in process ([`InProcessIndex`], no database) or imported into a throwaway PostgreSQL
+//! ([`ImportedNationalArchive`]), picking query centres and points, and describing the machine
+//! a figure was measured on.
+
+pub mod in_process;
+
+pub use in_process::InProcessIndex;
 
 use std::path::Path;
 use std::process::Command;

@@ -181,6 +181,14 @@ struct Binaries {
     postgres: PathBuf,
 }
 
+/// Where a new cluster's `initdb` and `postgres` would be taken from (see
+/// [`EmbeddedPostgres::start`]): their directory, or an error saying they were not found. Lets
+/// a caller that can do without PostgreSQL (a benchmark) check before doing any other work.
+pub fn server_binaries_dir() -> anyhow::Result<PathBuf> {
+    let binaries = find_binaries(None)?;
+    Ok(binaries.initdb.parent().map(Path::to_path_buf).unwrap_or_default())
+}
+
 impl EmbeddedPostgres {
     /// Initializes the cluster on first use, starts it, waits until it accepts connections and
     /// creates the `police` database when missing.

@@ -9,6 +9,7 @@
 
 mod crime_fixture;
 
+mod bench_index;
 mod crime_categories;
 mod crimes_at_location;
 mod crimes_no_location;
