@@ -7,6 +7,7 @@
 
 mod build;
 mod compact;
+mod counts;
 mod memory;
 #[cfg(test)]
 mod tests;
@@ -15,6 +16,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 pub use build::{CrimeInput, IndexBuilder, OutcomeInput};
+pub use counts::{CategoryCounts, CountScope, MonthCounts, CATEGORY_COUNT};
 pub use memory::MemoryReport;
 
 use compact::{PointGroups, PointIds, PositionMap, RankedBits};

@@ -418,3 +418,72 @@ fn appended_builders_equal_one_builder() {
         }
     }
 }
+
+/// Where [`counts_equal_brute_force_over_the_rows`] counts.
+#[derive(Debug, Clone)]
+enum ScopeSpec {
+    National,
+    /// A force of the data, or one without crimes.
+    Force(&'static str),
+    Area(AreaSpec),
+}
+
+#[test]
+fn counts_equal_brute_force_over_the_rows() {
+    // Four months of crimes with the third left out: a month the index does not hold.
+    let mut data = random_data(5);
+    let gap = Month::new(2024, 3).unwrap();
+    data.crimes.retain(|c| c.1 != gap);
+    data.outcomes.clear();
+    let index = build(&data);
+    assert_eq!(index.crime_months().collect::<Vec<_>>().len(), 3);
+    let scope = prop_oneof![
+        Just(ScopeSpec::National),
+        proptest::sample::select(vec!["surrey", "kent", "btp", "nowhere"])
+            .prop_map(ScopeSpec::Force),
+        area_spec().prop_map(ScopeSpec::Area),
+    ];
+    // Periods from 2023-11 to 2024-06: months before, inside, between and after the data,
+    // and empty ones (from after to).
+    let cases = (scope, 0..8i32, 0..8i32);
+    check(300, cases, |(spec, from, to)| {
+        let first = Month::new(2023, 11).unwrap();
+        let (from, to) = (first.plus(from).unwrap(), first.plus(to).unwrap());
+        let area = match &spec {
+            ScopeSpec::Area(area) => Some(area.area(&data)),
+            _ => None,
+        };
+        let scope = match (&spec, &area) {
+            (ScopeSpec::Force(force), _) => CountScope::Force(force),
+            (_, Some(area)) => CountScope::Area(area),
+            _ => CountScope::National,
+        };
+        let held: BTreeSet<Month> = data.crimes.iter().map(|c| c.1).collect();
+        let mut expected = Vec::new();
+        let mut month = from;
+        while month <= to {
+            let counts = held.contains(&month).then(|| {
+                let mut counts = [0u64; CATEGORY_COUNT];
+                for (_, m, point, category, force, _) in &data.crimes {
+                    let inside = match &spec {
+                        ScopeSpec::National => true,
+                        ScopeSpec::Force(want) => force == want,
+                        ScopeSpec::Area(_) => point.is_some_and(|p| {
+                            let p = &data.points[p];
+                            area.as_ref().unwrap().contains(p.latitude, p.longitude)
+                        }),
+                    };
+                    if *m == month && inside {
+                        counts[*category as usize] += 1;
+                    }
+                }
+                counts
+            });
+            expected.push(MonthCounts { month, counts });
+            month = month.plus(1).unwrap();
+        }
+        let got = index.crime_counts(from, to, scope);
+        prop_assert_eq!(got, expected, "{:?} {} {}", spec, from, to);
+        Ok(())
+    });
+}
