@@ -25,6 +25,9 @@ police.uk are listed in docs/COMPATIBILITY.md.",
         (name = "outcomes", description = "Outcomes of crimes"),
         (name = "neighbourhoods", description = "Neighbourhood policing teams and their areas"),
         (name = "stops", description = "Stop and search records"),
+        (name = "v2", description = "Beyond police.uk: this server's own routes under `/api/v2/` \
+(statistics over many months from the same data). Stricter than police.uk's routes: an unknown \
+category or a malformed parameter is a 400 naming the parameter."),
         (name = "docs", description = "This document"),
     )
 )]

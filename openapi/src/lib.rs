@@ -4,8 +4,10 @@
 #![deny(missing_docs)]
 
 pub mod document;
+pub mod v2;
 
 pub use document::{base_document, ApiDoc};
+pub use v2::{AreaEcho, CrimeCounts, MonthCrimeCounts, SlugCounts};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
