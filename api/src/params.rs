@@ -19,6 +19,7 @@
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::http::Method;
 use actix_web::HttpRequest;
+use police_index::crimes::{CountScope, CATEGORY_COUNT};
 use police_index::reference::{crime_category_code_for_slug, force_by_id, ALL_CRIME};
 use police_index::spatial::{is_valid_coordinate, parse_poly, Area, ONE_MILE_M};
 use police_index::Month;
@@ -523,6 +524,217 @@ pub struct PersistentIdPath {
     pub persistent_id: String,
 }
 
+// ---------------------------------------------------------------------------------------------
+// v2 (`/api/v2/…`): this server's own routes. Stricter than police.uk's: every mistake is a
+// 400 (an unknown force a 404) whose message names the parameter.
+
+/// The largest `radius` a v2 route takes, in metres.
+pub const MAX_RADIUS_M: f64 = 20_000.0;
+
+/// The area of a v2 route: exactly one of `lat`+`lng` (with an optional `radius`), `poly` or
+/// `force`; none of them means all of England, Wales and Northern Ireland.
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct V2AreaQuery {
+    /// Latitude of the centre of a circle (with `lng`)
+    #[param(value_type = Option<f64>, example = 52.629729)]
+    lat: Option<String>,
+    /// Longitude of the centre of a circle (with `lat`)
+    #[param(value_type = Option<f64>, example = -1.131592)]
+    lng: Option<String>,
+    /// Radius of the circle in metres, more than 0 and at most 20000; default one mile (1609.344)
+    #[param(value_type = Option<f64>, example = 1000)]
+    radius: Option<String>,
+    /// Polygon `lat,lng:lat,lng:…` (closed automatically), instead of a circle
+    poly: Option<String>,
+    /// Force id, e.g. `leicestershire` (`btp` works too): that force's crimes, with or without a location
+    force: Option<String>,
+}
+
+/// The area a v2 route was asked about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum V2Area {
+    /// A circle of `radius_m` metres around `lat`,`lng` (`area` is that circle).
+    Circle { lat: f64, lng: f64, radius_m: f64, area: Area },
+    /// A polygon; `poly` is the parameter as sent.
+    Polygon { poly: String, area: Area },
+    /// One force's crimes, located or not.
+    Force(String),
+    /// Every crime held, located or not.
+    National,
+}
+
+impl V2Area {
+    /// Where the index counts.
+    pub fn scope(&self) -> CountScope<'_> {
+        match self {
+            V2Area::Circle { area, .. } | V2Area::Polygon { area, .. } => CountScope::Area(area),
+            V2Area::Force(force) => CountScope::Force(force),
+            V2Area::National => CountScope::National,
+        }
+    }
+}
+
+impl V2AreaQuery {
+    /// The area parameters among `params`.
+    pub fn from_params(params: &Params) -> Self {
+        V2AreaQuery {
+            lat: params.text("lat"),
+            lng: params.text("lng"),
+            radius: params.text("radius"),
+            poly: params.text("poly"),
+            force: params.text("force"),
+        }
+    }
+
+    /// The area asked for: 400 when more than one kind of area is given, `radius` without a
+    /// point, an unreadable point, radius or polygon; 404 for an unknown force.
+    pub fn area(&self) -> Result<V2Area, ApiError> {
+        let circle = self.lat.is_some() || self.lng.is_some() || self.radius.is_some();
+        let given: Vec<&str> =
+            [(circle, "lat/lng"), (self.poly.is_some(), "poly"), (self.force.is_some(), "force")]
+                .into_iter()
+                .filter_map(|(given, name)| given.then_some(name))
+                .collect();
+        if given.len() > 1 {
+            return Err(ApiError::BadRequest(format!(
+                "give one area, not {}: lat and lng (with an optional radius), poly, or force",
+                given.join(" and ")
+            )));
+        }
+        if let Some(poly) = &self.poly {
+            let polygon =
+                parse_poly(poly).map_err(|e| ApiError::BadRequest(format!("poly: {e}")))?;
+            return Ok(V2Area::Polygon { poly: poly.clone(), area: Area::Polygon(polygon) });
+        }
+        if self.force.is_some() {
+            let force = ForceQuery { force: self.force.clone() };
+            return Ok(V2Area::Force(force.known_force()?.to_owned()));
+        }
+        if !circle {
+            return Ok(V2Area::National);
+        }
+        if self.lat.is_none() && self.lng.is_none() {
+            return Err(ApiError::BadRequest(
+                "radius needs a centre: give lat and lng with it".into(),
+            ));
+        }
+        let (lat, lng) = point(self.lat.as_deref(), self.lng.as_deref())?;
+        let radius_m = match self.radius.as_deref() {
+            None => ONE_MILE_M,
+            Some(text) => text
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|r| *r > 0.0 && *r <= MAX_RADIUS_M)
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "radius must be a number of metres more than 0 and at most \
+                         {MAX_RADIUS_M}, got {text:?}"
+                    ))
+                })?,
+        };
+        Ok(V2Area::Circle { lat, lng, radius_m, area: Area::Circle { lat, lng, radius_m } })
+    }
+}
+
+/// `from` and `to` of a v2 route: a period of whole months.
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// First month `YYYY-MM`; default 11 months before `to` (a year in all)
+    #[param(example = "2023-02")]
+    from: Option<String>,
+    /// Last month `YYYY-MM`, inclusive; default the latest month with crime data
+    #[param(example = "2024-01")]
+    to: Option<String>,
+}
+
+impl PeriodQuery {
+    /// `from` and `to` among `params`.
+    pub fn from_params(params: &Params) -> Self {
+        PeriodQuery { from: params.text("from"), to: params.text("to") }
+    }
+
+    /// `(from, to)`, inclusive, any length. `to` defaults to `latest` (404 when there is no
+    /// data and no `to`), `from` to 11 months before `to`. 400 for a malformed month or
+    /// `from` after `to`.
+    pub fn period(&self, latest: Option<Month>) -> Result<(Month, Month), ApiError> {
+        let to = match month_param(self.to.as_deref(), "to")? {
+            Some(to) => to,
+            None => latest.ok_or_else(|| {
+                ApiError::NotFound(
+                    "no crime data has been imported yet: give from and to to see the months \
+                     as missing"
+                        .into(),
+                )
+            })?,
+        };
+        let from = match month_param(self.from.as_deref(), "from")? {
+            Some(from) => from,
+            None => to.plus(-11).unwrap_or(to),
+        };
+        if from > to {
+            return Err(ApiError::BadRequest(format!("from ({from}) is after to ({to})")));
+        }
+        Ok((from, to))
+    }
+}
+
+/// A `YYYY-MM` parameter; `None` when absent or empty, 400 naming `key` when malformed.
+fn month_param(text: Option<&str>, key: &str) -> Result<Option<Month>, ApiError> {
+    match text {
+        None | Some("") => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            ApiError::BadRequest(format!(
+                "{key} must be a month written YYYY-MM, e.g. 2024-01; got {text:?}"
+            ))
+        }),
+    }
+}
+
+/// `category` of a v2 route: one or more category slugs, strictly.
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CategoriesQuery {
+    /// Category slugs from `crime-categories`, comma-separated, or `all-crime` (the default: every category, the historic `public-disorder-weapons` included); an unknown slug is a 400
+    #[param(example = "burglary,drugs")]
+    category: Option<String>,
+}
+
+impl CategoriesQuery {
+    /// `category` among `params`.
+    pub fn from_params(params: &Params) -> Self {
+        CategoriesQuery { category: params.text("category") }
+    }
+
+    /// The category codes asked for, in police.uk's order without repeats; every category
+    /// when absent, empty or `all-crime` (also within a list). 400 for an unknown or empty slug.
+    pub fn categories(&self) -> Result<Vec<u8>, ApiError> {
+        let all = || (0..CATEGORY_COUNT as u8).collect();
+        let text = match self.category.as_deref() {
+            None | Some("") => return Ok(all()),
+            Some(text) => text,
+        };
+        let mut codes = Vec::new();
+        for slug in text.split(',').map(str::trim) {
+            if slug == ALL_CRIME.slug {
+                return Ok(all());
+            }
+            let code = crime_category_code_for_slug(slug).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "category: unknown slug {slug:?}; use slugs from /api/crime-categories, \
+                     comma-separated, or all-crime"
+                ))
+            })?;
+            codes.push(code);
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        Ok(codes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -602,5 +814,87 @@ mod tests {
         let names: Vec<String> =
             NeighbourhoodPath::into_params(|| None).into_iter().map(|p| p.name).collect();
         assert_eq!(names, ["force", "neighbourhood"]);
+    }
+
+    #[test]
+    fn v2_area_is_exactly_one_of_circle_poly_force_or_national() {
+        let area = |pairs: &[(&str, &str)]| V2AreaQuery::from_params(&params(pairs)).area();
+        assert_eq!(area(&[]), Ok(V2Area::National));
+        assert_eq!(
+            area(&[("lat", "52"), ("lng", "-1")]),
+            Ok(V2Area::Circle {
+                lat: 52.0,
+                lng: -1.0,
+                radius_m: ONE_MILE_M,
+                area: Area::Circle { lat: 52.0, lng: -1.0, radius_m: ONE_MILE_M }
+            })
+        );
+        assert!(matches!(
+            area(&[("lat", "52"), ("lng", "-1"), ("radius", "20000")]),
+            Ok(V2Area::Circle { radius_m, .. }) if radius_m == 20_000.0
+        ));
+        assert_eq!(area(&[("force", "btp")]), Ok(V2Area::Force("btp".into())));
+        assert!(matches!(area(&[("poly", "52,0:53,0:53,1")]), Ok(V2Area::Polygon { .. })));
+        let bad_request = |pairs: &[(&str, &str)], names: &str| match area(pairs) {
+            Err(ApiError::BadRequest(message)) => {
+                assert!(message.contains(names), "{pairs:?}: {message}")
+            }
+            other => panic!("{pairs:?}: {other:?}"),
+        };
+        bad_request(&[("poly", "52,0:53,0:53,1"), ("force", "kent")], "poly and force");
+        bad_request(&[("lat", "52"), ("lng", "-1"), ("force", "kent")], "lat/lng and force");
+        bad_request(&[("radius", "100")], "radius");
+        bad_request(&[("lat", "52")], "lng");
+        for radius in ["0", "-5", "20000.5", "wide", "NaN", "inf"] {
+            bad_request(&[("lat", "52"), ("lng", "-1"), ("radius", radius)], "radius");
+        }
+        bad_request(&[("poly", "52,0:53,0")], "poly");
+        assert!(matches!(area(&[("force", "nowhere")]), Err(ApiError::NotFound(_))));
+    }
+
+    #[test]
+    fn v2_period_defaults_to_the_year_to_the_latest_month() {
+        let period = |pairs: &[(&str, &str)], latest: Option<&str>| {
+            PeriodQuery::from_params(&params(pairs)).period(latest.map(|m| m.parse().unwrap()))
+        };
+        let month = |m: &str| m.parse::<Month>().unwrap();
+        assert_eq!(period(&[], Some("2024-01")), Ok((month("2023-02"), month("2024-01"))));
+        assert_eq!(
+            period(&[("from", "2020-05"), ("to", "")], Some("2024-01")),
+            Ok((month("2020-05"), month("2024-01")))
+        );
+        assert_eq!(
+            period(&[("from", "2030-01"), ("to", "2030-01")], None),
+            Ok((month("2030-01"), month("2030-01")))
+        );
+        assert!(matches!(period(&[], None), Err(ApiError::NotFound(_))));
+        for (pairs, key) in [
+            (&[("from", "2024-1")][..], "from"),
+            (&[("to", "2024-13")][..], "to"),
+            (&[("from", "2024-02"), ("to", "2024-01")][..], "from (2024-02) is after to"),
+        ] {
+            match period(pairs, Some("2024-01")) {
+                Err(ApiError::BadRequest(message)) => assert!(message.contains(key), "{message}"),
+                other => panic!("{pairs:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn v2_categories_are_strict_slugs_in_police_uk_order() {
+        let categories =
+            |text: &str| CategoriesQuery::from_params(&params(&[("category", text)])).categories();
+        let every: Vec<u8> = (0..CATEGORY_COUNT as u8).collect();
+        assert_eq!(CategoriesQuery::default().categories(), Ok(every.clone()));
+        assert_eq!(categories("all-crime"), Ok(every.clone()));
+        assert_eq!(categories("drugs,all-crime"), Ok(every));
+        let code = |slug| crime_category_code_for_slug(slug).unwrap();
+        assert_eq!(categories("drugs, burglary,drugs"), Ok(vec![code("burglary"), code("drugs")]));
+        for bad in ["nonsense", "burglary,", "burglary,,drugs"] {
+            assert!(
+                matches!(categories(bad), Err(ApiError::BadRequest(m)) if m.starts_with("category")),
+                "{bad}"
+            );
+        }
     }
 }

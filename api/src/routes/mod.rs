@@ -1,4 +1,5 @@
-//! Route handlers, one module per area of the police.uk API, and their registration.
+//! Route handlers, one module per area of the police.uk API plus `v2` (this server's own
+//! routes under `/api/v2/`), and their registration.
 //!
 //! A route module depends on `params` (reading requests), `render` (writing answers),
 //! `state` and `error` only, never on another route module.
@@ -9,12 +10,16 @@ pub mod forces;
 pub mod neighbourhoods;
 pub mod outcomes;
 pub mod stops;
+pub mod v2;
 
 use crate::error::ApiError;
 
 /// Registers every route of the API on `config`: the server and the OpenAPI document are
 /// both built from this one list.
 pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    // Before `/api`: a scope whose prefix matches answers the request even when none of its
+    // routes does, so `/api` would take `/api/v2/…` to its 404.
+    config.service(utoipa_actix_web::scope("/api/v2").service(v2::crime_counts));
     config.service(
         utoipa_actix_web::scope("/api")
             .service(forces::list_forces)

@@ -27,7 +27,8 @@ fn the_committed_document_is_the_one_the_code_generates() {
     assert_eq!(document["openapi"], "3.1.0");
 }
 
-/// police.uk's routes (spec §1–§5) plus this server's own document.
+/// police.uk's routes (spec §1–§5) plus our own: the v2 routes (`/api/v2/…`) and this
+/// server's document.
 const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/crime-categories",
     "GET /api/crime-last-updated",
@@ -49,6 +50,7 @@ const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/stops-no-location",
     "GET /api/stops-street",
     "POST /api/stops-street",
+    "GET /api/v2/crimes/counts",
     "GET /api/{force}/neighbourhoods",
     "GET /api/{force}/{neighbourhood}",
     "GET /api/{force}/{neighbourhood}/boundary",
