@@ -22,3 +22,4 @@ mod openapi;
 mod outcomes;
 mod real_data;
 mod stops;
+mod v2_counts;

@@ -1,0 +1,307 @@
+//! `/api/v2/crimes/counts` over real HTTP: the answer for circles, polygons, forces and the
+//! whole country equals a brute-force count of the CSV rows this test wrote (with this
+//! crate's own haversine and point-in-polygon), a month without data is `missing`, a month
+//! held without crimes in the area counts zeros; and the error table.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use police_generate::rng::Rng;
+use police_index::reference::{crime_category_code_for_csv_name, CRIME_CATEGORIES};
+use police_tests::fixtures::{force_name, hex_id, import_cleanly, write_file, STREET_HEADER};
+use police_tests::geometry::{haversine_m, inside_polygon, poly_param, ONE_MILE_M};
+use police_tests::http::{assert_error, assert_json, TestServer};
+use police_tests::test_database;
+use serde_json::{json, Map, Value};
+
+const LEICESTER: (f64, f64) = (52.6297, -1.1316);
+const NOTTINGHAM: (f64, f64) = (52.9536, -1.1505);
+/// Crime types as the CSVs write them, police.uk's current categories.
+const CRIME_TYPES: [&str; 14] = [
+    "Anti-social behaviour",
+    "Bicycle theft",
+    "Burglary",
+    "Criminal damage and arson",
+    "Drugs",
+    "Other theft",
+    "Possession of weapons",
+    "Public order",
+    "Robbery",
+    "Shoplifting",
+    "Theft from the person",
+    "Vehicle crime",
+    "Violence and sexual offences",
+    "Other crime",
+];
+
+/// One street row as written: month, force, coordinates (none for "No Location"), slug.
+#[derive(Debug, Clone)]
+struct Row {
+    month: &'static str,
+    force: &'static str,
+    place: Option<(f64, f64)>,
+    slug: &'static str,
+}
+
+/// Writes and imports the data: Leicestershire in 2024-01 and 2024-04, Nottinghamshire in
+/// 2024-01, 2024-02 and 2024-04, nothing in 2024-03. Places are shared by several rows (snap
+/// points), coordinates have 6 decimals, one row in ten has no location.
+fn generated(db: &police_tests::TestDatabase) -> (tempfile::TempDir, Vec<Row>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(2024);
+    let places = |centre: (f64, f64), rng: &mut Rng| -> Vec<(f64, f64)> {
+        (0..150)
+            .map(|_| {
+                let lat = centre.0 + rng.range(-0.05, 0.05);
+                let lng = centre.1 + rng.range(-0.08, 0.08);
+                ((lat * 1e6).round() / 1e6, (lng * 1e6).round() / 1e6)
+            })
+            .collect()
+    };
+    let leicester = places(LEICESTER, &mut rng);
+    let nottingham = places(NOTTINGHAM, &mut rng);
+    let files: [(&'static str, &'static str, usize); 5] = [
+        ("2024-01", "leicestershire", 400),
+        ("2024-01", "nottinghamshire", 120),
+        ("2024-02", "nottinghamshire", 80),
+        ("2024-04", "leicestershire", 250),
+        ("2024-04", "nottinghamshire", 60),
+    ];
+    let mut rows = Vec::new();
+    let mut paths: Vec<PathBuf> = Vec::new();
+    let mut id = 0;
+    for (month, force, count) in files {
+        let towns = if force == "leicestershire" { &leicester } else { &nottingham };
+        let by = force_name(force);
+        let mut text = format!("{STREET_HEADER}\n");
+        for _ in 0..count {
+            id += 1;
+            let crime_type = CRIME_TYPES[rng.index(CRIME_TYPES.len())];
+            let place = (!rng.chance(0.1)).then(|| towns[rng.index(towns.len())]);
+            let crime_id =
+                if crime_type == "Anti-social behaviour" { String::new() } else { hex_id(id) };
+            let (lng, lat, name) = match place {
+                Some((lat, lng)) => {
+                    (format!("{lng:.6}"), format!("{lat:.6}"), format!("On or near {lat:.6}"))
+                }
+                None => (String::new(), String::new(), "No Location".to_owned()),
+            };
+            text.push_str(&format!(
+                "{crime_id},{month},{by},{by},{lng},{lat},{name},E01013000,Leicester 001A,{crime_type},,\n"
+            ));
+            let code = crime_category_code_for_csv_name(crime_type).unwrap();
+            rows.push(Row { month, force, place, slug: CRIME_CATEGORIES[code as usize].slug });
+        }
+        paths.push(write_file(dir.path(), month, force, "street", text));
+    }
+    import_cleanly(db, &paths);
+    (dir, rows)
+}
+
+/// The answer the route should give, counted from `rows`: `months` is the period, `held`
+/// the months with data, `inside` says which rows the area holds.
+fn expected(
+    rows: &[Row],
+    area: Value,
+    months: &[&str],
+    categories: &[&str],
+    inside: impl Fn(&Row) -> bool,
+) -> Value {
+    let held: BTreeSet<&str> = rows.iter().map(|r| r.month).collect();
+    let mut totals = vec![0u64; categories.len()];
+    let month_answers: Vec<Value> = months
+        .iter()
+        .map(|&month| {
+            if !held.contains(month) {
+                return json!({"month": month, "missing": true});
+            }
+            let counts: Vec<u64> = categories
+                .iter()
+                .map(|slug| {
+                    rows.iter().filter(|r| r.month == month && r.slug == *slug && inside(r)).count()
+                        as u64
+                })
+                .collect();
+            for (total, n) in totals.iter_mut().zip(&counts) {
+                *total += n;
+            }
+            json!({
+                "month": month,
+                "missing": false,
+                "counts": by_slug(categories, &counts),
+                "total": counts.iter().sum::<u64>(),
+            })
+        })
+        .collect();
+    json!({
+        "area": area,
+        "from": months[0],
+        "to": months[months.len() - 1],
+        "categories": categories,
+        "months": month_answers,
+        "totals": by_slug(categories, &totals),
+        "total": totals.iter().sum::<u64>(),
+    })
+}
+
+fn by_slug(categories: &[&str], counts: &[u64]) -> Value {
+    let map: Map<String, Value> =
+        categories.iter().zip(counts).map(|(slug, n)| (slug.to_string(), json!(n))).collect();
+    Value::Object(map)
+}
+
+fn every_slug() -> Vec<&'static str> {
+    CRIME_CATEGORIES.iter().map(|c| c.slug).collect()
+}
+
+/// `GET path` as JSON, checked to be compact with police.uk's category order in `counts`.
+fn counts(server: &TestServer, path: &str) -> Value {
+    let response = server.get(path);
+    let answer = assert_json(&response);
+    assert!(response.body.starts_with("{\"area\":{\"type\":"), "{}", response.body);
+    assert!(!response.body.contains(": ") && !response.body.contains(", "), "{}", response.body);
+    // Key order on the wire: the slugs of each month's counts in the order of `categories`.
+    let categories: Vec<&str> =
+        answer["categories"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    for (counts_at, _) in response.body.match_indices("\"counts\":{") {
+        let counts = &response.body[counts_at + 10..];
+        let counts = &counts[..counts.find('}').unwrap()];
+        let keys: Vec<&str> = counts
+            .split(',')
+            .map(|pair| pair.split(':').next().unwrap().trim_matches('"'))
+            .collect();
+        assert_eq!(keys, categories, "counts in the order of categories");
+    }
+    answer
+}
+
+#[test]
+fn counts_equal_a_brute_force_count_of_the_rows() {
+    let db = test_database();
+    let (_dir, rows) = generated(&db);
+    let server = TestServer::start(&db);
+    let all = every_slug();
+
+    // A 3 km circle, from a month before the data to one after it: 2023-12, 2024-03 and
+    // 2024-05 are missing; 2024-02 is held (Nottinghamshire) but has no crime near Leicester.
+    let (lat, lng) = LEICESTER;
+    let months = ["2023-12", "2024-01", "2024-02", "2024-03", "2024-04", "2024-05"];
+    let got = counts(
+        &server,
+        &format!("/api/v2/crimes/counts?lat={lat}&lng={lng}&radius=3000&from=2023-12&to=2024-05"),
+    );
+    let within = |r: &Row| r.place.is_some_and(|(a, b)| haversine_m(lat, lng, a, b) <= 3000.0);
+    let want = expected(
+        &rows,
+        json!({"type": "circle", "lat": lat, "lng": lng, "radius": 3000.0}),
+        &months,
+        &all,
+        within,
+    );
+    assert_eq!(got, want);
+    assert!(got["total"].as_u64().unwrap() > 0);
+    assert_eq!(got["months"][2]["total"], 0, "2024-02 is held: zeros, not missing");
+    assert_eq!(got["months"][3], json!({"month": "2024-03", "missing": true}));
+
+    // Default period (the year to 2024-04) and radius (one mile), two categories given out of
+    // order and repeated.
+    let period: Vec<String> = (5..=16)
+        .map(|m| if m <= 12 { format!("2023-{m:02}") } else { format!("2024-{:02}", m - 12) })
+        .collect();
+    let period: Vec<&str> = period.iter().map(String::as_str).collect();
+    let got = counts(
+        &server,
+        &format!("/api/v2/crimes/counts?lat={lat}&lng={lng}&category=drugs,burglary,drugs"),
+    );
+    let mile = |r: &Row| r.place.is_some_and(|(a, b)| haversine_m(lat, lng, a, b) <= ONE_MILE_M);
+    let want = expected(
+        &rows,
+        json!({"type": "circle", "lat": lat, "lng": lng, "radius": ONE_MILE_M}),
+        &period,
+        &["burglary", "drugs"],
+        mile,
+    );
+    assert_eq!(got, want);
+
+    // A concave polygon over part of Leicester.
+    let polygon = [(52.60, -1.20), (52.68, -1.20), (52.68, -1.05), (52.64, -1.12), (52.60, -1.05)];
+    let poly = poly_param(&polygon);
+    let got = counts(
+        &server,
+        &format!("/api/v2/crimes/counts?poly={poly}&from=2024-01&to=2024-04&category=all-crime"),
+    );
+    let want = expected(
+        &rows,
+        json!({"type": "polygon", "poly": poly}),
+        &months[1..5],
+        &all,
+        |r: &Row| r.place.is_some_and(|(a, b)| inside_polygon(&polygon, a, b)),
+    );
+    assert_eq!(got, want);
+    assert!(got["total"].as_u64().unwrap() > 0);
+
+    // Forces count their crimes without a location too; a force without data counts zeros.
+    for (force, category) in [
+        ("leicestershire", None),
+        ("nottinghamshire", Some("anti-social-behaviour")),
+        ("kent", None),
+    ] {
+        let query = category.map(|c| format!("&category={c}")).unwrap_or_default();
+        let got = counts(
+            &server,
+            &format!("/api/v2/crimes/counts?force={force}&from=2024-01&to=2024-04{query}"),
+        );
+        let categories = category.map_or(all.clone(), |c| vec![c]);
+        let want = expected(
+            &rows,
+            json!({"type": "force", "force": force}),
+            &months[1..5],
+            &categories,
+            |r: &Row| r.force == force,
+        );
+        assert_eq!(got, want, "{force}");
+    }
+    let leicestershire: u64 = rows.iter().filter(|r| r.force == "leicestershire").count() as u64;
+    let got = counts(&server, "/api/v2/crimes/counts?force=leicestershire&from=2024-01&to=2024-04");
+    assert_eq!(got["total"], leicestershire, "located or not");
+
+    // The whole country: every row.
+    let got = counts(&server, "/api/v2/crimes/counts?from=2024-01&to=2024-04");
+    let want = expected(&rows, json!({"type": "national"}), &months[1..5], &all, |_| true);
+    assert_eq!(got, want);
+    assert_eq!(got["total"], rows.len() as u64);
+}
+
+#[test]
+fn counts_errors_name_the_parameter() {
+    let db = test_database();
+    let (_dir, _rows) = generated(&db);
+    let server = TestServer::start(&db);
+    let cases: &[(&str, &str)] = &[
+        ("poly=52.6,-1.2:52.7,-1.2:52.7,-1.1&force=leicestershire", "poly and force"),
+        ("lat=52.6&lng=-1.1&poly=52.6,-1.2:52.7,-1.2:52.7,-1.1", "lat/lng and poly"),
+        ("lat=52.6", "lng"),
+        ("lat=north&lng=-1.1", "lat"),
+        ("radius=500", "radius"),
+        ("lat=52.6&lng=-1.1&radius=0", "radius"),
+        ("lat=52.6&lng=-1.1&radius=20001", "radius"),
+        ("lat=52.6&lng=-1.1&radius=far", "radius"),
+        ("poly=52.6,-1.2:52.7,-1.2", "poly"),
+        ("from=2024-1", "from"),
+        ("to=January", "to"),
+        ("from=2024-04&to=2024-01", "from (2024-04) is after to (2024-01)"),
+        ("category=nonsense", "category"),
+        ("category=burglary,,drugs", "category"),
+    ];
+    for (query, names) in cases {
+        let response = server.get(&format!("/api/v2/crimes/counts?{query}"));
+        assert_error(&response, 400);
+        assert!(response.body.contains(names), "{query}: {}", response.body);
+    }
+    let response = server.get("/api/v2/crimes/counts?force=atlantis");
+    assert_error(&response, 404);
+    assert!(response.body.contains("atlantis"), "{}", response.body);
+    // A radius of exactly 20 km is allowed.
+    let response = server.get("/api/v2/crimes/counts?lat=52.6&lng=-1.1&radius=20000");
+    assert_json(&response);
+}
