@@ -1,5 +1,6 @@
 //! The police.uk wire contract: the JSON shapes police.uk answers with, as serde types that
 //! also describe themselves to OpenAPI (utoipa). Field order here is the order on the wire.
+//! The answers of this server's own `/api/v2/` routes are in [`v2`].
 
 #![deny(missing_docs)]
 
