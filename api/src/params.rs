@@ -645,7 +645,7 @@ pub struct PeriodQuery {
     /// First month `YYYY-MM`; default 11 months before `to` (a year in all)
     #[param(example = "2023-02")]
     from: Option<String>,
-    /// Last month `YYYY-MM`, inclusive; default the latest month with crime data
+    /// Last month `YYYY-MM`, inclusive; default the latest month with crime data; the period is at most 600 months
     #[param(example = "2024-01")]
     to: Option<String>,
 }
@@ -656,7 +656,7 @@ impl PeriodQuery {
         PeriodQuery { from: params.text("from"), to: params.text("to") }
     }
 
-    /// `(from, to)`, inclusive, any length. `to` defaults to `latest` (404 when there is no
+    /// `(from, to)`, inclusive, at most [`MAX_PERIOD_MONTHS`] long. `to` defaults to `latest` (404 when there is no
     /// data and no `to`), `from` to 11 months before `to`. 400 for a malformed month or
     /// `from` after `to`.
     pub fn period(&self, latest: Option<Month>) -> Result<(Month, Month), ApiError> {
@@ -677,9 +677,19 @@ impl PeriodQuery {
         if from > to {
             return Err(ApiError::BadRequest(format!("from ({from}) is after to ({to})")));
         }
+        let months = to.index() - from.index() + 1;
+        if months > MAX_PERIOD_MONTHS {
+            return Err(ApiError::BadRequest(format!(
+                "from {from} to {to} is {months} months; a period is at most {MAX_PERIOD_MONTHS}"
+            )));
+        }
         Ok((from, to))
     }
 }
+
+/// The longest period a v2 route answers for, in months (police.uk's data starts in
+/// December 2010): it bounds the size of an answer, which lists every month.
+pub const MAX_PERIOD_MONTHS: u32 = 600;
 
 /// A `YYYY-MM` parameter; `None` when absent or empty, 400 naming `key` when malformed.
 fn month_param(text: Option<&str>, key: &str) -> Result<Option<Month>, ApiError> {

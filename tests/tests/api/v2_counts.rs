@@ -290,6 +290,10 @@ fn counts_errors_name_the_parameter() {
         ("from=2024-1", "from"),
         ("to=January", "to"),
         ("from=2024-04&to=2024-01", "from (2024-04) is after to (2024-01)"),
+        (
+            "from=1990-01&to=2040-01",
+            "from 1990-01 to 2040-01 is 601 months; a period is at most 600",
+        ),
         ("category=nonsense", "category"),
         ("category=burglary,,drugs", "category"),
     ];
