@@ -47,6 +47,11 @@ impl Month {
         Month::from_index(u32::try_from(index).ok()?)
     }
 
+    /// The months from `from` to `to`, both included, oldest first; none when `from > to`.
+    pub fn range(from: Month, to: Month) -> impl Iterator<Item = Month> {
+        (from.index()..=to.index()).filter_map(Month::from_index)
+    }
+
     /// The first day of the month as `YYYY-MM-01`, the form PostgreSQL `date` columns take.
     pub fn first_day(self) -> String {
         format!("{self}-01")

@@ -54,6 +54,20 @@ impl RankedBits {
         (word * 64) as u32 + bits.trailing_zeros()
     }
 
+    /// The set bits, in increasing order.
+    pub(super) fn ones(&self) -> impl Iterator<Item = u32> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let bit = bits.trailing_zeros();
+                    bits &= bits - 1;
+                    (w * 64) as u32 + bit
+                })
+            })
+        })
+    }
+
     pub(super) fn heap_bytes(&self) -> usize {
         vec_bytes(&self.words) + vec_bytes(&self.ranks)
     }
@@ -97,6 +111,11 @@ impl PointGroups {
         }
         let i = self.occupied.rank(point) as usize;
         self.offsets[i]..self.offsets[i + 1]
+    }
+
+    /// Every occupied snap point with its entries, in point order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (u32, Range<u32>)> + '_ {
+        self.occupied.ones().zip(self.offsets.windows(2)).map(|(point, b)| (point, b[0]..b[1]))
     }
 
     /// The snap point of an entry.

@@ -9,6 +9,7 @@ mod build;
 mod compact;
 mod counts;
 mod memory;
+mod select;
 #[cfg(test)]
 mod tests;
 
@@ -18,6 +19,7 @@ use std::sync::Arc;
 pub use build::{CrimeInput, IndexBuilder, OutcomeInput};
 pub use counts::{CategoryCounts, CountScope, MonthCounts, CATEGORY_COUNT};
 pub use memory::MemoryReport;
+pub use select::Selection;
 
 use compact::{PointGroups, PointIds, PositionMap, RankedBits};
 

@@ -1,6 +1,4 @@
-//! This server's own routes under `/api/v2/`, beyond police.uk's API: statistics over many
-//! months, answered from the index. Their parameters are stricter than police.uk's (see
-//! `params`: `V2AreaQuery`, `PeriodQuery`, `CategoriesQuery`).
+//! `/api/v2/crimes/counts`: crimes per month and category in an area over a period.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use police_index::crimes::CATEGORY_COUNT;

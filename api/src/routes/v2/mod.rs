@@ -1,0 +1,7 @@
+//! This server's own routes under `/api/v2/`, beyond police.uk's API: statistics over many
+//! months, answered from the index, one module per route. Their parameters are stricter than
+//! police.uk's (see `params`: `V2AreaQuery`, `PeriodQuery`, `CategoriesQuery`).
+
+mod counts;
+
+pub use counts::crime_counts;
