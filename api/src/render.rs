@@ -280,6 +280,8 @@ mod tests {
                     category: (i % 14) as u8,
                     last_outcome: (i % 3 != 0).then_some("Under \"investigation\""),
                     context: if i % 13 == 0 { "Context\twith \\ escapes" } else { "" },
+                    lsoa_code: None,
+                    lsoa_name: None,
                 })
                 .unwrap();
             if i % 6 == 2 {

@@ -119,6 +119,8 @@ impl InProcessIndex {
                             )?,
                             last_outcome: row.last_outcome.as_deref(),
                             context: &row.context,
+                            lsoa_code: row.lsoa_code.as_deref(),
+                            lsoa_name: row.lsoa_name.as_deref(),
                         })?;
                         next_crime_id += 1;
                     }

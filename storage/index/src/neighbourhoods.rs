@@ -29,6 +29,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use police_openapi::{
     ForceDetail, LatLng, LocatedNeighbourhood, NeighbourhoodDetail, NeighbourhoodEvent,
@@ -38,7 +39,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::RTree;
 use serde::{Deserialize, Serialize};
 
-use crate::spatial::{is_valid_coordinate, BOUNDARY_TOLERANCE_DEG};
+use crate::spatial::{is_valid_coordinate, Area, BOUNDARY_TOLERANCE_DEG};
 
 /// A ring of `[latitude, longitude]` vertices, unclosed.
 pub type Ring = Vec<[f64; 2]>;
@@ -202,7 +203,8 @@ type Envelope = GeomWithData<Rectangle<[f64; 2]>, (u32, u32)>;
 #[derive(Clone, Default)]
 pub struct BoundaryIndex {
     tree: RTree<Envelope>,
-    boundaries: Vec<Boundary>,
+    /// Shared, so that a v2 route can count inside one without copying it.
+    boundaries: Vec<Arc<Boundary>>,
 }
 
 impl std::fmt::Debug for BoundaryIndex {
@@ -236,6 +238,7 @@ impl BoundaryIndex {
                 }
             }
         }
+        let boundaries = boundaries.into_iter().map(Arc::new).collect();
         BoundaryIndex { tree: RTree::bulk_load(entries), boundaries }
     }
 
@@ -253,7 +256,7 @@ impl BoundaryIndex {
         self.tree.size()
     }
 
-    pub fn boundary(&self, number: usize) -> Option<&Boundary> {
+    pub fn boundary(&self, number: usize) -> Option<&Arc<Boundary>> {
         self.boundaries.get(number)
     }
 
@@ -341,6 +344,12 @@ impl NeighbourhoodData {
             Some(boundary) => boundary.render(),
             None => b"[]".to_vec(),
         }
+    }
+
+    /// A neighbourhood's boundary as a query area; `None` when none was imported.
+    pub fn area(&self, neighbourhood: &NeighbourhoodResources) -> Option<Area> {
+        let boundary = self.boundaries.boundary(neighbourhood.boundary?)?;
+        Some(Area::Region(Arc::clone(boundary)))
     }
 
     /// The JSON of `locate-neighbourhood` for a point, if a boundary holds it.

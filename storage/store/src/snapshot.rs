@@ -231,10 +231,12 @@ fn load_crimes(database_url: &str, shared: &str) -> anyhow::Result<IndexBuilder>
         crimes::category,
         crimes::last_outcome,
         crimes::context,
+        crimes::lsoa_code,
+        crimes::lsoa_name,
     );
     let mut conn = copy_connection(database_url, shared)?;
     let reader = diesel::copy_to(target).with_format(CopyFormat::Text).load_raw(&mut conn)?;
-    for_each_row(reader, |f: &[Option<&str>; 8]| {
+    for_each_row(reader, |f: &[Option<&str>; 10]| {
         let slug = f[5].unwrap_or_default();
         builder.add_crime(CrimeInput {
             id: parse(f[0], "crime id")?,
@@ -246,6 +248,8 @@ fn load_crimes(database_url: &str, shared: &str) -> anyhow::Result<IndexBuilder>
                 .ok_or_else(|| anyhow::anyhow!("unknown category {slug:?} in the store"))?,
             last_outcome: f[6],
             context: f[7].unwrap_or_default(),
+            lsoa_code: f[8],
+            lsoa_name: f[9],
         })
     })?;
     Ok(builder)

@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 
 use super::compact::{PointGroups, PointIds, PositionMap, RankedBits};
+use super::lsoa::Lsoas;
+use super::select::ForceSet;
 use super::{CrimeIndex, CrimeRecord, MonthCrimes, MonthOutcomes, SnapPoint};
 use crate::spatial::SpatialIndex;
 use crate::Month;
@@ -26,6 +28,10 @@ pub struct CrimeInput<'a> {
     /// The published name of the last outcome.
     pub last_outcome: Option<&'a str>,
     pub context: &'a str,
+    /// The LSOA code of the CSV row (`E01…`, `W01…`), if any.
+    pub lsoa_code: Option<&'a str>,
+    /// Its LSOA name (the first name given with a code is the one kept).
+    pub lsoa_name: Option<&'a str>,
 }
 
 /// An outcome to add: what the `outcomes` table holds.
@@ -50,11 +56,13 @@ const LOCATED: u8 = 4;
 /// A crime whose context is not `""`: in the builder's `crime_contexts`.
 const HAS_CONTEXT: u8 = 8;
 
-/// A crime as given, with its text interned (48 bytes).
+/// A crime as given, with its text interned (52 bytes).
 #[derive(Clone, Copy)]
 struct StagedCrime {
     hex_id: [u8; 32],
     id: u32,
+    /// Index into the LSOA code pool; 0 is "none".
+    lsoa: u32,
     /// `locations.id`, when [`LOCATED`].
     location_id: i32,
     /// Index into the outcome name pool; 0 is "no outcome".
@@ -134,6 +142,10 @@ pub struct IndexBuilder {
     contexts: Pool<u32>,
     /// Entry 0 is "no outcome".
     outcome_names: Pool<u16>,
+    /// LSOA codes; entry 0 is "none".
+    lsoas: Pool<u32>,
+    /// The name of each entry of `lsoas`.
+    lsoa_names: Vec<Box<str>>,
     crimes: Vec<StagedCrime>,
     /// (position in `crimes`, context pool index) of the crimes with [`HAS_CONTEXT`], in
     /// order.
@@ -269,6 +281,8 @@ impl IndexBuilder {
             // Index 0 of both pools means "empty" / "none".
             contexts: Pool::starting_with(""),
             outcome_names: Pool::starting_with(""),
+            lsoas: Pool::starting_with(""),
+            lsoa_names: vec!["".into()],
             crimes: Vec::new(),
             crime_contexts: Vec::new(),
             crime_other_ids: Vec::new(),
@@ -294,9 +308,20 @@ impl IndexBuilder {
             .map_err(|_| anyhow::anyhow!("crime id {} does not fit the index", crime.id))?;
         let staged_position = u32::try_from(self.crimes.len())
             .map_err(|_| anyhow::anyhow!("too many crimes for the index"))?;
+        let lsoa = match crime.lsoa_code.filter(|code| !code.is_empty()) {
+            Some(code) => {
+                let lsoa = self.lsoas.intern(code)?;
+                if lsoa as usize == self.lsoa_names.len() {
+                    self.lsoa_names.push(crime.lsoa_name.unwrap_or_default().into());
+                }
+                lsoa
+            }
+            None => 0,
+        };
         let mut staged = StagedCrime {
             hex_id: [0; 32],
             id,
+            lsoa,
             location_id: crime.location_id.unwrap_or(0),
             last_outcome: match crime.last_outcome {
                 Some(name) => self.outcome_names.intern(name)?,
@@ -360,12 +385,20 @@ impl IndexBuilder {
         let forces = self.forces.merge(other.forces)?;
         let contexts = self.contexts.merge(other.contexts)?;
         let outcome_names = self.outcome_names.merge(other.outcome_names)?;
+        let other_lsoa_names = other.lsoa_names;
+        let lsoas = self.lsoas.merge(other.lsoas)?;
+        for (old, &new) in lsoas.iter().enumerate() {
+            if new as usize == self.lsoa_names.len() {
+                self.lsoa_names.push(other_lsoa_names[old].clone());
+            }
+        }
         let crime_offset = u32::try_from(self.crimes.len() + other.crimes.len())
             .map(|_| self.crimes.len() as u32)
             .map_err(|_| anyhow::anyhow!("too many crimes for the index"))?;
         self.crimes.extend(other.crimes.into_iter().map(|mut crime| {
             crime.force = forces[crime.force as usize];
             crime.last_outcome = outcome_names[crime.last_outcome as usize];
+            crime.lsoa = lsoas[crime.lsoa as usize];
             crime
         }));
         self.crime_contexts.extend(
@@ -398,6 +431,8 @@ impl IndexBuilder {
             forces,
             contexts,
             outcome_names,
+            lsoas,
+            lsoa_names,
             crimes,
             crime_contexts,
             crime_other_ids,
@@ -413,6 +448,7 @@ impl IndexBuilder {
             forces: forces.texts,
             contexts: contexts.texts,
             outcome_names: outcome_names.texts,
+            lsoas: Lsoas::new(lsoas.texts, lsoa_names),
             ..CrimeIndex::default()
         };
 
@@ -442,6 +478,7 @@ impl IndexBuilder {
 
         set_outcome_months(&mut index, &mut records, &outcomes, &outcome_crimes);
         index.records = records;
+        index.lsoas.place_points(&index.months, &index.records);
         index.points = points;
         index.points.shrink_to_fit();
         index.point_by_id = point_by_id;
@@ -502,6 +539,7 @@ fn write_records(
     let mut record_contexts = Vec::new();
     let mut other_ids = Vec::new();
     let mut rare_last_outcomes = Vec::new();
+    let mut record_lsoas = Vec::with_capacity(order.len());
     for (position, &staged_position) in order.iter().enumerate() {
         let crime = &crimes[staged_position as usize];
         let position = position as u32;
@@ -537,7 +575,9 @@ fn write_records(
             other_ids.push((position, id));
         }
         records.push(record);
+        record_lsoas.push(crime.lsoa);
     }
+    index.lsoas.set_record_lsoas(record_lsoas);
     drop(crimes);
     drop(order);
     index.hex_id_records = RankedBits::new(hex_words);
@@ -675,7 +715,12 @@ fn place_crimes(
             }
         }
         let located = by_point.starts[point_count];
+        let mut forces = ForceSet::default();
+        for &c in &order[start as usize..] {
+            forces.insert(crimes[c as usize].force);
+        }
         months.push(MonthCrimes {
+            forces,
             month: Month::from_index(u32::from(first_month) + slot as u32)
                 .expect("staged from a Month"),
             start,

@@ -1,7 +1,7 @@
 //! Crime counts per month and category (`/api/v2/crimes/counts`), counted in place: no list of
 //! crimes is ever built: each month's selected crimes (see [`super::select`]) are tallied.
 
-use super::{CrimeIndex, CrimeRecord};
+use super::{CrimeIndex, CrimeRecord, ForceSet};
 use crate::reference::CRIME_CATEGORIES;
 use crate::spatial::Area;
 use crate::Month;
@@ -22,6 +22,8 @@ pub enum CountScope<'a> {
     Force(&'a str),
     /// The crimes mapped to a snap point inside the area (as `crimes-street`).
     Area(&'a Area),
+    /// The crimes whose CSV row gave this LSOA code (exact, e.g. `E01000001`), located or not.
+    Lsoa(&'a str),
 }
 
 /// The counts of one month of a period.
@@ -29,23 +31,51 @@ pub enum CountScope<'a> {
 pub struct MonthCounts {
     /// The month.
     pub month: Month,
-    /// Crimes per category; `None` when the index holds no crimes at all for the month
-    /// (its data is missing), as opposed to a month held with no crimes in the scope (zeros).
+    /// Crimes per category; `None` when the month's data is missing for the scope: the index
+    /// holds no crimes at all for the month, or none of any of the scope's forces (as opposed
+    /// to a month held with no crimes in the scope: zeros).
     pub counts: Option<CategoryCounts>,
+    /// The scope's forces (see [`CrimeIndex::crime_counts`]) without any crime this month,
+    /// by id: the counts are partial when some are, and `None` when all are.
+    pub missing_forces: Vec<Box<str>>,
 }
 
 impl CrimeIndex {
     /// Crimes per category for every month from `from` to `to` (inclusive; empty when
-    /// `from > to`), oldest first, in `scope`. Months the index holds no crimes for have
-    /// `counts: None`. An unknown force counts zero in the months held.
+    /// `from > to`), oldest first, in `scope`.
+    ///
+    /// The scope's forces are the force of a force scope, otherwise the forces of the crimes
+    /// counted over the period. A month the index holds no crimes for, or no crimes of any of
+    /// the scope's forces, has `counts: None` (missing); a month where only some of them have
+    /// no crimes lists those in `missing_forces` (the counts are partial). An unknown force
+    /// counts zero in the months held.
     pub fn crime_counts(&self, from: Month, to: Month, scope: CountScope<'_>) -> Vec<MonthCounts> {
         let selection = self.select(scope);
-        Month::range(from, to)
+        let mut seen = ForceSet::default();
+        if let Some(force) = selection.force() {
+            seen.insert(force);
+        }
+        let counted: Vec<(Month, Option<CategoryCounts>)> = Month::range(from, to)
             .map(|month| {
                 let mut counts = [0; CATEGORY_COUNT];
-                let held = self
-                    .visit_selected(month, &selection, |_, crime| tally(&mut counts, crime.record));
-                MonthCounts { month, counts: held.then_some(counts) }
+                let held = self.visit_selected(month, &selection, |_, crime| {
+                    tally(&mut counts, crime.record);
+                    seen.insert(crime.record.force);
+                });
+                (month, held.then_some(counts))
+            })
+            .collect();
+        counted
+            .into_iter()
+            .map(|(month, counts)| {
+                let missing = self.month_forces(month).map(|held| seen.without(&held));
+                let missing_forces = missing
+                    .iter()
+                    .flat_map(ForceSet::iter)
+                    .map(|force| self.force_name(force).into())
+                    .collect();
+                let all_missing = missing.is_some_and(|m| !seen.is_empty() && m == seen);
+                MonthCounts { month, counts: counts.filter(|_| !all_missing), missing_forces }
             })
             .collect()
     }

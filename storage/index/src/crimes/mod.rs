@@ -8,6 +8,7 @@
 mod build;
 mod compact;
 mod counts;
+mod lsoa;
 mod memory;
 mod select;
 #[cfg(test)]
@@ -19,7 +20,7 @@ use std::sync::Arc;
 pub use build::{CrimeInput, IndexBuilder, OutcomeInput};
 pub use counts::{CategoryCounts, CountScope, MonthCounts, CATEGORY_COUNT};
 pub use memory::MemoryReport;
-pub use select::Selection;
+pub use select::{ForceSet, Selection};
 
 use compact::{PointGroups, PointIds, PositionMap, RankedBits};
 
@@ -157,6 +158,11 @@ impl<'a> CrimeRef<'a> {
         &self.index.forces[self.record.force as usize]
     }
 
+    /// The LSOA code of the crime's CSV row, `""` when it had none.
+    pub fn lsoa_code(&self) -> &'a str {
+        self.index.lsoas.code(self.position)
+    }
+
     /// `outcome_status`: the last outcome's display name and month, when the crime has one.
     /// The month is that of the latest outcome in the imported outcomes data, or the crime's
     /// own month when none was imported (see COMPATIBILITY.md).
@@ -222,6 +228,8 @@ pub struct TooManyResults {
 #[derive(Debug, Clone)]
 struct MonthCrimes {
     month: Month,
+    /// The forces with crimes this month.
+    forces: select::ForceSet,
     start: u32,
     located_end: u32,
     end: u32,
@@ -275,6 +283,7 @@ pub struct CrimeIndex {
     outcomes_by_crime: Vec<u32>,
     /// Outcomes whose crime is not in the index (their crime month was not imported).
     pub orphan_outcomes: u64,
+    lsoas: lsoa::Lsoas,
 }
 
 impl CrimeIndex {
@@ -283,11 +292,25 @@ impl CrimeIndex {
         self.records.len()
     }
 
+    /// Number of distinct LSOA codes among the crimes.
+    pub fn lsoa_count(&self) -> usize {
+        self.lsoas.len()
+    }
+
+    /// The LSOA name given with a code (exact, e.g. `E01000001`); `None` when no crime held
+    /// has that code.
+    pub fn lsoa_name(&self, code: &str) -> Option<&str> {
+        self.lsoas.name(code)
+    }
+
     /// Heap bytes of the index by component.
     pub fn memory_report(&self) -> MemoryReport {
         use memory::{allocation_bytes, hash_map_bytes, str_bytes, str_pool_bytes, vec_bytes};
         let mut report = MemoryReport::default();
         report.add("crime records", vec_bytes(&self.records));
+        let (lsoa_per_record, lsoa_lookup) = self.lsoas.heap_bytes();
+        report.add("LSOA per crime", lsoa_per_record);
+        report.add("LSOA codes, names and snap points", lsoa_lookup);
         report.add(
             "crimes by month and snap point",
             vec_bytes(&self.months)

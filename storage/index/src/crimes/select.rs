@@ -6,6 +6,34 @@
 use super::{CountScope, CrimeIndex, CrimeRef};
 use crate::Month;
 
+/// A set of forces, by their number in the index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ForceSet([u64; 4]);
+
+impl ForceSet {
+    pub fn insert(&mut self, force: u8) {
+        self.0[usize::from(force / 64)] |= 1 << (force % 64);
+    }
+
+    pub fn contains(&self, force: u8) -> bool {
+        self.0[usize::from(force / 64)] >> (force % 64) & 1 != 0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0 == [0; 4]
+    }
+
+    /// The forces in this set and not in `other`.
+    pub fn without(&self, other: &ForceSet) -> ForceSet {
+        ForceSet(std::array::from_fn(|w| self.0[w] & !other.0[w]))
+    }
+
+    /// The forces, in increasing number.
+    pub fn iter(&self) -> impl Iterator<Item = u8> + '_ {
+        (0..=u8::MAX).filter(|&force| self.contains(force))
+    }
+}
+
 /// The crimes of a [`CountScope`], resolved against one index.
 #[derive(Debug, Clone)]
 pub struct Selection {
@@ -20,9 +48,33 @@ enum SelectionKind {
     Force(Option<u8>),
     /// The crimes mapped to these snap points (sorted).
     Points(Vec<u32>),
+    /// The crimes of one LSOA (by number), located or not.
+    Lsoa(u32),
+    /// No crime (an LSOA code no crime has).
+    Nothing,
+}
+
+impl Selection {
+    /// The force a force selection is about, when the index has crimes of it.
+    pub fn force(&self) -> Option<u8> {
+        match self.kind {
+            SelectionKind::Force(force) => force,
+            _ => None,
+        }
+    }
 }
 
 impl CrimeIndex {
+    /// The forces with crimes in `month`; `None` when the index holds no crimes for it.
+    pub fn month_forces(&self, month: Month) -> Option<ForceSet> {
+        self.month(month).map(|data| data.forces)
+    }
+
+    /// A force's id by its number in the index (as in [`super::CrimeRecord::force`]).
+    pub fn force_name(&self, force: u8) -> &str {
+        self.forces.get(usize::from(force)).map_or("", |id| id)
+    }
+
     /// The crimes `scope` names.
     pub fn select(&self, scope: CountScope<'_>) -> Selection {
         let kind = match scope {
@@ -31,6 +83,9 @@ impl CrimeIndex {
                 self.forces.iter().position(|f| &**f == id).and_then(|f| u8::try_from(f).ok()),
             ),
             CountScope::Area(area) => SelectionKind::Points(self.spatial.query(area)),
+            CountScope::Lsoa(code) => {
+                self.lsoas.number(code).map_or(SelectionKind::Nothing, SelectionKind::Lsoa)
+            }
         };
         Selection { kind }
     }
@@ -47,8 +102,24 @@ impl CrimeIndex {
         let Some(data) = self.month(month) else { return false };
         let force = match &selection.kind {
             SelectionKind::All => None,
-            SelectionKind::Force(None) => return true,
+            SelectionKind::Force(None) | SelectionKind::Nothing => return true,
             SelectionKind::Force(Some(force)) => Some(*force),
+            &SelectionKind::Lsoa(lsoa) => {
+                for &point in self.lsoas.points(lsoa) {
+                    let group = data.groups.range(point);
+                    for position in data.start + group.start..data.start + group.end {
+                        if self.lsoas.of_record(position) == lsoa {
+                            visit(Some(point), self.crime_ref(position, month, Some(point)));
+                        }
+                    }
+                }
+                for position in data.located_end..data.end {
+                    if self.lsoas.of_record(position) == lsoa {
+                        visit(None, self.crime_ref(position, month, None));
+                    }
+                }
+                return true;
+            }
             SelectionKind::Points(points) => {
                 for &point in points {
                     let group = data.groups.range(point);

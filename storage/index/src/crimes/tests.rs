@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 
 use super::*;
+use crate::neighbourhoods::Boundary;
 use crate::spatial::{Polygon, ONE_MILE_M};
 use crate::testing::check;
 use police_generate::rng::Rng;
@@ -73,7 +74,16 @@ fn crime_input<'a>(data: &Data, crime: &'a Crime) -> CrimeInput<'a> {
         category: *category,
         last_outcome: persistent.as_ref().map(|_| "Under investigation"),
         context: "",
+        lsoa_code: lsoa_of(*id),
+        lsoa_name: lsoa_of(*id).map(|_| "Somewhere 001A"),
     }
+}
+
+/// Test crimes' LSOAs: a few codes spread over ids, so that one snap point's crimes have
+/// different LSOAs, and some crimes have none.
+fn lsoa_of(id: u32) -> Option<&'static str> {
+    const CODES: [&str; 4] = ["E01000001", "E01000002", "W01000003", "E01000004"];
+    CODES.get(id as usize % 5).copied()
 }
 
 fn build(data: &Data) -> CrimeIndex {
@@ -109,6 +119,10 @@ enum AreaSpec {
     Star(Index, f64, Vec<f64>),
     /// An axis-aligned box with corners on two snap points: points on the boundary.
     Box(Index, Index),
+    /// A region of two parts, as a neighbourhood's boundary or GeoJSON can be: a square of the
+    /// given half-width in degrees around the point with a square hole half as wide, and a
+    /// second square around another point.
+    Region(Index, f64, Index),
 }
 
 fn area_spec() -> impl Strategy<Value = AreaSpec> {
@@ -118,13 +132,19 @@ fn area_spec() -> impl Strategy<Value = AreaSpec> {
         (any::<Index>(), 0.0005..1.5, vec(0.2..1.0, 3..15))
             .prop_map(|(c, size, radii)| AreaSpec::Star(c, size, radii)),
         (any::<Index>(), any::<Index>()).prop_map(|(a, b)| AreaSpec::Box(a, b)),
+        (any::<Index>(), 0.001..0.5, any::<Index>())
+            .prop_map(|(a, s, b)| AreaSpec::Region(a, s, b)),
     ]
 }
 
 impl AreaSpec {
     fn area(&self, data: &Data) -> Area {
         let point = |i: &Index| &data.points[i.index(data.points.len())];
-        let (Self::Mile(c) | Self::Circle(c, _) | Self::Star(c, ..) | Self::Box(c, _)) = self;
+        let (Self::Mile(c)
+        | Self::Circle(c, _)
+        | Self::Star(c, ..)
+        | Self::Box(c, _)
+        | Self::Region(c, ..)) = self;
         let (lat, lng) = (point(c).latitude, point(c).longitude);
         match self {
             Self::Mile(_) => Area::Circle { lat, lng, radius_m: ONE_MILE_M },
@@ -147,6 +167,22 @@ impl AreaSpec {
                 let (a, b) = (lat.min(other.latitude), lat.max(other.latitude) + 1e-4);
                 let (c, d) = (lng.min(other.longitude), lng.max(other.longitude) + 1e-4);
                 Area::Polygon(Polygon::new(vec![(a, c), (b, c), (b, d), (a, d)]).unwrap())
+            }
+            Self::Region(_, size, other) => {
+                let square = |lat: f64, lng: f64, r: f64| {
+                    vec![
+                        [lat - r, lng - r],
+                        [lat - r, lng + r],
+                        [lat + r, lng + r],
+                        [lat + r, lng - r],
+                    ]
+                };
+                let other = point(other);
+                let parts = vec![
+                    vec![square(lat, lng, *size), square(lat, lng, size / 2.0)],
+                    vec![square(other.latitude, other.longitude, size / 3.0)],
+                ];
+                Area::Region(std::sync::Arc::new(Boundary::new(parts).unwrap()))
             }
         }
     }
@@ -299,6 +335,8 @@ fn rare_values_round_trip_through_the_side_tables() {
                 category: 1,
                 last_outcome: Some(&names[i as usize]),
                 context: if i % 7 == 0 { "Reported online" } else { "" },
+                lsoa_code: None,
+                lsoa_name: None,
             })
             .unwrap();
     }
@@ -389,6 +427,7 @@ fn appended_builders_equal_one_builder() {
             crime.persistent_id(&mut buffer).to_owned(),
             crime.outcome_status().map(|(name, month)| (name.to_owned(), month)),
             crime.outcomes().collect::<Vec<_>>(),
+            crime.lsoa_code().to_owned(),
         )
     };
     for m in 1..=5 {
@@ -426,6 +465,8 @@ enum ScopeSpec {
     /// A force of the data, or one without crimes.
     Force(&'static str),
     Area(AreaSpec),
+    /// An LSOA code of the data, or one no crime has.
+    Lsoa(&'static str),
 }
 
 #[test]
@@ -434,6 +475,11 @@ fn counts_equal_brute_force_over_the_rows() {
     let mut data = random_data(5);
     let gap = Month::new(2024, 3).unwrap();
     data.crimes.retain(|c| c.1 != gap);
+    // Kent's data is missing in 2024-02 and btp's in 2024-04: other forces' are held.
+    data.crimes.retain(|c| {
+        (c.1, c.4) != (Month::new(2024, 2).unwrap(), "kent")
+            && (c.1, c.4) != (Month::new(2024, 4).unwrap(), "btp")
+    });
     data.outcomes.clear();
     let index = build(&data);
     assert_eq!(index.crime_months().collect::<Vec<_>>().len(), 3);
@@ -442,6 +488,8 @@ fn counts_equal_brute_force_over_the_rows() {
         proptest::sample::select(vec!["surrey", "kent", "btp", "nowhere"])
             .prop_map(ScopeSpec::Force),
         area_spec().prop_map(ScopeSpec::Area),
+        proptest::sample::select(vec!["E01000001", "W01000003", "E01000004", "E01999999"])
+            .prop_map(ScopeSpec::Lsoa),
     ];
     // Periods from 2023-11 to 2024-06: months before, inside, between and after the data,
     // and empty ones (from after to).
@@ -455,32 +503,48 @@ fn counts_equal_brute_force_over_the_rows() {
         };
         let scope = match (&spec, &area) {
             (ScopeSpec::Force(force), _) => CountScope::Force(force),
+            (ScopeSpec::Lsoa(code), _) => CountScope::Lsoa(code),
             (_, Some(area)) => CountScope::Area(area),
             _ => CountScope::National,
         };
         let held: BTreeSet<Month> = data.crimes.iter().map(|c| c.1).collect();
+        let period = |m: &Month| from <= *m && *m <= to;
+        let inside = |(id, _, point, _, force, _): &Crime| match &spec {
+            ScopeSpec::National => true,
+            ScopeSpec::Force(want) => force == want,
+            ScopeSpec::Lsoa(want) => lsoa_of(*id) == Some(*want),
+            ScopeSpec::Area(_) => point.is_some_and(|p| {
+                let p = &data.points[p];
+                area.as_ref().unwrap().contains(p.latitude, p.longitude)
+            }),
+        };
+        // The scope's forces: a force scope's force (when it has crimes at all), else the
+        // forces of the crimes counted in the period.
+        let scope_forces: BTreeSet<&str> = match &spec {
+            ScopeSpec::Force(want) => {
+                data.crimes.iter().filter(|c| c.4 == *want).map(|c| c.4).take(1).collect()
+            }
+            _ => data.crimes.iter().filter(|c| period(&c.1) && inside(c)).map(|c| c.4).collect(),
+        };
         let mut expected = Vec::new();
-        let mut month = from;
-        while month <= to {
-            let counts = held.contains(&month).then(|| {
+        for month in Month::range(from, to) {
+            let month_forces: BTreeSet<&str> =
+                data.crimes.iter().filter(|c| c.1 == month).map(|c| c.4).collect();
+            let missing_forces: Vec<Box<str>> = if held.contains(&month) {
+                scope_forces.difference(&month_forces).map(|&f| f.into()).collect()
+            } else {
+                Vec::new()
+            };
+            let all_missing =
+                !scope_forces.is_empty() && missing_forces.len() == scope_forces.len();
+            let counts = (held.contains(&month) && !all_missing).then(|| {
                 let mut counts = [0u64; CATEGORY_COUNT];
-                for (_, m, point, category, force, _) in &data.crimes {
-                    let inside = match &spec {
-                        ScopeSpec::National => true,
-                        ScopeSpec::Force(want) => force == want,
-                        ScopeSpec::Area(_) => point.is_some_and(|p| {
-                            let p = &data.points[p];
-                            area.as_ref().unwrap().contains(p.latitude, p.longitude)
-                        }),
-                    };
-                    if *m == month && inside {
-                        counts[*category as usize] += 1;
-                    }
+                for crime in data.crimes.iter().filter(|c| c.1 == month && inside(c)) {
+                    counts[crime.3 as usize] += 1;
                 }
                 counts
             });
-            expected.push(MonthCounts { month, counts });
-            month = month.plus(1).unwrap();
+            expected.push(MonthCounts { month, counts, missing_forces });
         }
         let got = index.crime_counts(from, to, scope);
         prop_assert_eq!(got, expected, "{:?} {} {}", spec, from, to);

@@ -1,9 +1,12 @@
-//! Query areas (circles and polygons), their exact membership tests, and parsing of police.uk's
+//! Query areas (circles, polygons and regions with holes and parts), their exact membership tests, and parsing of police.uk's
 //! `poly` parameter.
 
 use std::f64::consts::PI;
+use std::sync::Arc;
 
 use geo_types::{Coord, LineString};
+
+use crate::neighbourhoods::Boundary;
 
 /// Mean Earth radius (metres) used for every great-circle distance.
 pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
@@ -287,6 +290,9 @@ pub enum Area {
     },
     /// A simple polygon given as vertices (lat, lng); the ring is closed implicitly.
     Polygon(Polygon),
+    /// A region of one or more parts, each an outer ring with holes: a neighbourhood's
+    /// boundary, or a GeoJSON `Polygon`/`MultiPolygon` (see [`Boundary::contains`]).
+    Region(Arc<Boundary>),
 }
 
 impl Area {
@@ -301,6 +307,7 @@ impl Area {
                     && haversine_m(*c_lat, *c_lng, lat, lng) <= *radius_m
             }
             Area::Polygon(polygon) => polygon.contains(lat, lng),
+            Area::Region(boundary) => boundary.contains(lat, lng),
         }
     }
 
@@ -318,6 +325,12 @@ impl Area {
                 }
             }
             Area::Polygon(polygon) => polygon.bounding_box(),
+            Area::Region(boundary) => boundary.bounding_box().unwrap_or((
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            )),
         }
     }
 }

@@ -78,6 +78,7 @@ impl SpatialIndex {
         let boxes = match area {
             Area::Circle { lat, lng, radius_m } => circle_boxes(*lat, *lng, *radius_m),
             Area::Polygon(polygon) => vec![polygon.bounding_box()],
+            Area::Region(boundary) => boundary.bounding_box().into_iter().collect(),
         };
         let mut ids = Vec::new();
         for (min_lat, min_lng, max_lat, max_lng) in boxes {
