@@ -20,11 +20,16 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::http::Method;
 use actix_web::HttpRequest;
 use police_index::crimes::{CountScope, CATEGORY_COUNT};
-use police_index::reference::{crime_category_code_for_slug, force_by_id, ALL_CRIME};
+use police_index::neighbourhoods::Boundary;
+use police_index::reference::{
+    category_group, crime_category_code_for_slug, force_by_id, ALL_CRIME,
+};
 use police_index::spatial::{is_valid_coordinate, parse_poly, Area, ONE_MILE_M};
 use police_index::Month;
+use police_openapi::AreaEcho;
 use police_store::snapshot::Snapshot;
 use serde::Deserialize;
+use std::sync::Arc;
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::IntoParams;
 
@@ -531,8 +536,9 @@ pub struct PersistentIdPath {
 /// The largest `radius` a v2 route takes, in metres.
 pub const MAX_RADIUS_M: f64 = 20_000.0;
 
-/// The area of a v2 route: exactly one of `lat`+`lng` (with an optional `radius`), `poly` or
-/// `force`; none of them means all of England, Wales and Northern Ireland.
+/// The area of a v2 route: exactly one of `lat`+`lng` (with an optional `radius`), `poly`,
+/// `force` (with an optional `neighbourhood`) or `lsoa`; none of them means all of England,
+/// Wales and Northern Ireland. A POST may send the area as a GeoJSON body instead.
 #[derive(Debug, Clone, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct V2AreaQuery {
@@ -549,6 +555,12 @@ pub struct V2AreaQuery {
     poly: Option<String>,
     /// Force id, e.g. `leicestershire` (`btp` works too): that force's crimes, with or without a location
     force: Option<String>,
+    /// Neighbourhood id of `force` (case-sensitive, as `/api/{force}/neighbourhoods` lists it): the crimes mapped inside its boundary, holes and every part honoured
+    #[param(example = "NC04")]
+    neighbourhood: Option<String>,
+    /// LSOA code as the bulk CSVs give it, e.g. `E01000001`: the crimes whose row names it, with or without a location
+    #[param(example = "E01000001")]
+    lsoa: Option<String>,
 }
 
 /// The area a v2 route was asked about.
@@ -560,6 +572,12 @@ pub enum V2Area {
     Polygon { poly: String, area: Area },
     /// One force's crimes, located or not.
     Force(String),
+    /// The crimes mapped inside a neighbourhood's boundary (`area`).
+    Neighbourhood { force: String, neighbourhood: String, area: Area },
+    /// The crimes of one LSOA, located or not; `name` as the CSVs give it.
+    Lsoa { code: String, name: String },
+    /// A GeoJSON `Polygon` or `MultiPolygon` sent as a POST body, as a region.
+    GeoJson { area: Area },
     /// Every crime held, located or not.
     National,
 }
@@ -568,12 +586,39 @@ impl V2Area {
     /// Where the index counts.
     pub fn scope(&self) -> CountScope<'_> {
         match self {
-            V2Area::Circle { area, .. } | V2Area::Polygon { area, .. } => CountScope::Area(area),
+            V2Area::Circle { area, .. }
+            | V2Area::Polygon { area, .. }
+            | V2Area::Neighbourhood { area, .. }
+            | V2Area::GeoJson { area } => CountScope::Area(area),
             V2Area::Force(force) => CountScope::Force(force),
+            V2Area::Lsoa { code, .. } => CountScope::Lsoa(code),
             V2Area::National => CountScope::National,
         }
     }
+
+    /// The area as a route's answer echoes it.
+    pub fn echo(&self) -> AreaEcho {
+        match self {
+            V2Area::Circle { lat, lng, radius_m, .. } => {
+                AreaEcho::Circle { lat: *lat, lng: *lng, radius: *radius_m }
+            }
+            V2Area::Polygon { poly, .. } => AreaEcho::Polygon { poly: poly.clone() },
+            V2Area::Force(force) => AreaEcho::Force { force: force.clone() },
+            V2Area::Neighbourhood { force, neighbourhood, .. } => AreaEcho::Neighbourhood {
+                force: force.clone(),
+                neighbourhood: neighbourhood.clone(),
+            },
+            V2Area::Lsoa { code, name } => {
+                AreaEcho::Lsoa { lsoa: code.clone(), name: name.clone() }
+            }
+            V2Area::GeoJson { .. } => AreaEcho::Geojson,
+            V2Area::National => AreaEcho::National,
+        }
+    }
 }
+
+/// The longest `lsoa` code taken (real ones have 9 characters).
+const MAX_LSOA_LEN: usize = 16;
 
 impl V2AreaQuery {
     /// The area parameters among `params`.
@@ -584,21 +629,35 @@ impl V2AreaQuery {
             radius: params.text("radius"),
             poly: params.text("poly"),
             force: params.text("force"),
+            neighbourhood: params.text("neighbourhood"),
+            lsoa: params.text("lsoa"),
         }
     }
 
-    /// The area asked for: 400 when more than one kind of area is given, `radius` without a
-    /// point, an unreadable point, radius or polygon; 404 for an unknown force.
-    pub fn area(&self) -> Result<V2Area, ApiError> {
+    /// The kinds of area given, by name.
+    fn given(&self) -> Vec<&'static str> {
         let circle = self.lat.is_some() || self.lng.is_some() || self.radius.is_some();
-        let given: Vec<&str> =
-            [(circle, "lat/lng"), (self.poly.is_some(), "poly"), (self.force.is_some(), "force")]
-                .into_iter()
-                .filter_map(|(given, name)| given.then_some(name))
-                .collect();
+        [
+            (circle, "lat/lng"),
+            (self.poly.is_some(), "poly"),
+            (self.force.is_some() || self.neighbourhood.is_some(), "force"),
+            (self.lsoa.is_some(), "lsoa"),
+        ]
+        .into_iter()
+        .filter_map(|(given, name)| given.then_some(name))
+        .collect()
+    }
+
+    /// The area asked for: 400 when more than one kind of area is given, `radius` without a
+    /// point, `neighbourhood` without `force`, an unreadable point, radius, polygon or LSOA
+    /// code; 404 for an unknown force, a neighbourhood the force does not have (or without a
+    /// boundary), an LSOA code no crime held has.
+    pub fn area(&self, snapshot: &Snapshot) -> Result<V2Area, ApiError> {
+        let given = self.given();
         if given.len() > 1 {
             return Err(ApiError::BadRequest(format!(
-                "give one area, not {}: lat and lng (with an optional radius), poly, or force",
+                "give one area, not {}: lat and lng (with an optional radius), poly, force \
+                 (with an optional neighbourhood), or lsoa",
                 given.join(" and ")
             )));
         }
@@ -607,11 +666,17 @@ impl V2AreaQuery {
                 parse_poly(poly).map_err(|e| ApiError::BadRequest(format!("poly: {e}")))?;
             return Ok(V2Area::Polygon { poly: poly.clone(), area: Area::Polygon(polygon) });
         }
+        if let Some(neighbourhood) = &self.neighbourhood {
+            return neighbourhood_area(snapshot, self.force.as_deref(), neighbourhood);
+        }
         if self.force.is_some() {
             let force = ForceQuery { force: self.force.clone() };
             return Ok(V2Area::Force(force.known_force()?.to_owned()));
         }
-        if !circle {
+        if let Some(code) = &self.lsoa {
+            return lsoa_area(snapshot, code);
+        }
+        if given.is_empty() {
             return Ok(V2Area::National);
         }
         if self.lat.is_none() && self.lng.is_none() {
@@ -635,6 +700,198 @@ impl V2AreaQuery {
                 })?,
         };
         Ok(V2Area::Circle { lat, lng, radius_m, area: Area::Circle { lat, lng, radius_m } })
+    }
+
+    /// The area of a POST: its GeoJSON body (see [`geojson_area`]), which takes the place of
+    /// the area parameters: 400 when any is given too.
+    pub fn area_with_body(&self, body: &[u8]) -> Result<V2Area, ApiError> {
+        let given = self.given();
+        if !given.is_empty() {
+            return Err(ApiError::BadRequest(format!(
+                "the GeoJSON body is the area: do not give {} as well",
+                given.join(" or ")
+            )));
+        }
+        Ok(V2Area::GeoJson { area: geojson_area(body)? })
+    }
+}
+
+/// `force` + `neighbourhood`: the neighbourhood's boundary.
+fn neighbourhood_area(
+    snapshot: &Snapshot,
+    force: Option<&str>,
+    neighbourhood: &str,
+) -> Result<V2Area, ApiError> {
+    let force = force.ok_or_else(|| {
+        ApiError::BadRequest(
+            "neighbourhood needs its force: give force as well, e.g. \
+             force=leicestershire&neighbourhood=NC04"
+                .into(),
+        )
+    })?;
+    let forces = &snapshot.neighbourhoods;
+    let resources = forces
+        .force(force)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("no force with neighbourhoods has id {force:?}"))
+        })?
+        .neighbourhood(neighbourhood)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("force {force:?} has no neighbourhood {neighbourhood:?}"))
+        })?;
+    let area = forces.area(resources).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "neighbourhood {neighbourhood:?} of {force:?} has no boundary in this store"
+        ))
+    })?;
+    Ok(V2Area::Neighbourhood {
+        force: force.to_owned(),
+        neighbourhood: neighbourhood.to_owned(),
+        area,
+    })
+}
+
+/// `lsoa`: a code like `E01000001` (letters and digits, any case), which some crime held has.
+fn lsoa_area(snapshot: &Snapshot, code: &str) -> Result<V2Area, ApiError> {
+    let code = code.trim().to_ascii_uppercase();
+    if code.is_empty()
+        || code.len() > MAX_LSOA_LEN
+        || !code.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(ApiError::BadRequest(format!(
+            "lsoa must be an LSOA code of letters and digits, e.g. E01000001, got {code:?}"
+        )));
+    }
+    let name = snapshot
+        .index
+        .lsoa_name(&code)
+        .ok_or_else(|| ApiError::NotFound(format!("no crime held has LSOA code {code:?}")))?
+        .to_owned();
+    Ok(V2Area::Lsoa { code, name })
+}
+
+/// The most vertices a GeoJSON area may have, over all its rings.
+pub const MAX_GEOJSON_VERTICES: usize = 100_000;
+
+/// A GeoJSON `Polygon` or `MultiPolygon` (bare, or the geometry of a `Feature`) as a region:
+/// positions `[longitude, latitude]`, each polygon's first ring its outer boundary and the
+/// others holes. 400 for anything else, naming what is wrong.
+pub fn geojson_area(body: &[u8]) -> Result<Area, ApiError> {
+    let bad = |why: String| ApiError::BadRequest(format!("GeoJSON body: {why}"));
+    if body.is_empty() {
+        return Err(bad("empty: send a Polygon or MultiPolygon, e.g. \
+             {\"type\":\"Polygon\",\"coordinates\":[[[-1.14,52.62],[-1.12,52.62],[-1.12,52.64],[-1.14,52.62]]]}"
+            .into()));
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let geometry = match value.get("type").and_then(|t| t.as_str()) {
+        Some("Feature") => {
+            value.get("geometry").ok_or_else(|| bad("a Feature without geometry".into()))?
+        }
+        _ => &value,
+    };
+    let coordinates = geometry.get("coordinates");
+    let polygons: Vec<&serde_json::Value> = match geometry.get("type").and_then(|t| t.as_str()) {
+        Some("Polygon") => coordinates.into_iter().collect(),
+        Some("MultiPolygon") => coordinates
+            .and_then(|c| c.as_array())
+            .ok_or_else(|| bad("MultiPolygon coordinates must be an array of polygons".into()))?
+            .iter()
+            .collect(),
+        Some(other) => {
+            return Err(bad(format!(
+                "type {other:?}: only Polygon and MultiPolygon (or a Feature of one) are areas"
+            )))
+        }
+        None => return Err(bad("no \"type\": send a Polygon or MultiPolygon".into())),
+    };
+    let mut vertices = 0usize;
+    let mut parts = Vec::with_capacity(polygons.len());
+    for polygon in polygons {
+        let rings = polygon
+            .as_array()
+            .filter(|rings| !rings.is_empty())
+            .ok_or_else(|| bad("a polygon must be a non-empty array of rings".into()))?;
+        let mut part = Vec::with_capacity(rings.len());
+        for ring in rings {
+            let positions = ring
+                .as_array()
+                .ok_or_else(|| bad("a ring must be an array of positions".into()))?;
+            vertices += positions.len();
+            if vertices > MAX_GEOJSON_VERTICES {
+                return Err(bad(format!("more than {MAX_GEOJSON_VERTICES} vertices")));
+            }
+            let ring = positions
+                .iter()
+                .map(|position| match position.as_array().map(Vec::as_slice) {
+                    Some([lng, lat, ..]) => match (lat.as_f64(), lng.as_f64()) {
+                        (Some(lat), Some(lng)) => Ok([lat, lng]),
+                        _ => Err(bad(format!("position {position} is not numbers"))),
+                    },
+                    _ => Err(bad(format!("position {position} is not [longitude, latitude]"))),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            part.push(ring);
+        }
+        parts.push(part);
+    }
+    if parts.is_empty() {
+        return Err(bad("no polygon in \"coordinates\"".into()));
+    }
+    let boundary = Boundary::new(parts).map_err(|e| bad(e.to_string()))?;
+    Ok(Area::Region(Arc::new(boundary)))
+}
+
+/// `baseline_from` and `baseline_to` of a v2 route: a period to compare the asked one with.
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BaselineQuery {
+    /// First month `YYYY-MM` of a baseline period to compare with (with `baseline_to`)
+    #[param(example = "2019-01")]
+    baseline_from: Option<String>,
+    /// Last month `YYYY-MM` of the baseline period, inclusive (with `baseline_from`)
+    #[param(example = "2019-12")]
+    baseline_to: Option<String>,
+}
+
+impl BaselineQuery {
+    /// `baseline_from` and `baseline_to` among `params`.
+    pub fn from_params(params: &Params) -> Self {
+        BaselineQuery {
+            baseline_from: params.text("baseline_from"),
+            baseline_to: params.text("baseline_to"),
+        }
+    }
+
+    /// The baseline period, if asked for: 400 when only one end is given, a month is
+    /// malformed, `baseline_from` is after `baseline_to`, or it is longer than
+    /// [`MAX_PERIOD_MONTHS`].
+    pub fn baseline(&self) -> Result<Option<(Month, Month)>, ApiError> {
+        let from = month_param(self.baseline_from.as_deref(), "baseline_from")?;
+        let to = month_param(self.baseline_to.as_deref(), "baseline_to")?;
+        let (from, to) = match (from, to) {
+            (None, None) => return Ok(None),
+            (Some(from), Some(to)) => (from, to),
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "give both baseline_from and baseline_to (YYYY-MM), or neither".into(),
+                ))
+            }
+        };
+        if from > to {
+            return Err(ApiError::BadRequest(format!(
+                "baseline_from ({from}) is after baseline_to ({to})"
+            )));
+        }
+        let months = to.index() - from.index() + 1;
+        if months > MAX_PERIOD_MONTHS {
+            return Err(ApiError::BadRequest(format!(
+                "baseline_from {from} to baseline_to {to} is {months} months; a period is at \
+                 most {MAX_PERIOD_MONTHS}"
+            )));
+        }
+        Ok(Some((from, to)))
     }
 }
 
@@ -707,7 +964,7 @@ fn month_param(text: Option<&str>, key: &str) -> Result<Option<Month>, ApiError>
 #[derive(Debug, Clone, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CategoriesQuery {
-    /// Category slugs from `crime-categories`, comma-separated, or `all-crime` (the default: every category, the historic `public-disorder-weapons` included); an unknown slug is a 400
+    /// Category slugs from `crime-categories` and group ids from `/api/v2/crime-category-groups`, comma-separated, or `all-crime` (the default: every category, the historic `public-disorder-weapons` included); an unknown name is a 400
     #[param(example = "burglary,drugs")]
     category: Option<String>,
 }
@@ -718,8 +975,9 @@ impl CategoriesQuery {
         CategoriesQuery { category: params.text("category") }
     }
 
-    /// The category codes asked for, in police.uk's order without repeats; every category
-    /// when absent, empty or `all-crime` (also within a list). 400 for an unknown or empty slug.
+    /// The category codes asked for, groups expanded, in police.uk's order without repeats;
+    /// every category when absent, empty or `all-crime` (also within a list). 400 for an
+    /// unknown or empty name.
     pub fn categories(&self) -> Result<Vec<u8>, ApiError> {
         let all = || (0..CATEGORY_COUNT as u8).collect();
         let text = match self.category.as_deref() {
@@ -731,10 +989,16 @@ impl CategoriesQuery {
             if slug == ALL_CRIME.slug {
                 return Ok(all());
             }
+            if let Some(group) = category_group(slug) {
+                codes.extend(
+                    group.categories.iter().filter_map(|s| crime_category_code_for_slug(s)),
+                );
+                continue;
+            }
             let code = crime_category_code_for_slug(slug).ok_or_else(|| {
                 ApiError::BadRequest(format!(
-                    "category: unknown slug {slug:?}; use slugs from /api/crime-categories, \
-                     comma-separated, or all-crime"
+                    "category: unknown slug {slug:?}; use slugs from /api/crime-categories or \
+                     groups from /api/v2/crime-category-groups, comma-separated, or all-crime"
                 ))
             })?;
             codes.push(code);
@@ -828,7 +1092,9 @@ mod tests {
 
     #[test]
     fn v2_area_is_exactly_one_of_circle_poly_force_or_national() {
-        let area = |pairs: &[(&str, &str)]| V2AreaQuery::from_params(&params(pairs)).area();
+        let snapshot = Snapshot::default();
+        let area =
+            |pairs: &[(&str, &str)]| V2AreaQuery::from_params(&params(pairs)).area(&snapshot);
         assert_eq!(area(&[]), Ok(V2Area::National));
         assert_eq!(
             area(&[("lat", "52"), ("lng", "-1")]),
@@ -860,6 +1126,99 @@ mod tests {
         }
         bad_request(&[("poly", "52,0:53,0")], "poly");
         assert!(matches!(area(&[("force", "nowhere")]), Err(ApiError::NotFound(_))));
+        bad_request(&[("lsoa", "E01000001"), ("force", "kent")], "force and lsoa");
+        bad_request(&[("lsoa", "E01000001"), ("poly", "52,0:53,0:53,1")], "poly and lsoa");
+        bad_request(&[("neighbourhood", "NC04")], "neighbourhood needs its force");
+        for code in ["", "E01 000001", "E01000001;DROP", "E0100000100000000001"] {
+            bad_request(&[("lsoa", code)], "lsoa must be");
+        }
+        // Well-formed, but no crime of this (empty) store has it; nor has it the force.
+        assert!(
+            matches!(area(&[("lsoa", "e01000001")]), Err(ApiError::NotFound(m)) if m.contains("E01000001"))
+        );
+        assert!(matches!(
+            area(&[("force", "kent"), ("neighbourhood", "NC04")]),
+            Err(ApiError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn geojson_polygons_and_multipolygons_are_regions_with_holes() {
+        let region = |json: &str| match geojson_area(json.as_bytes()) {
+            Ok(Area::Region(boundary)) => boundary,
+            other => panic!("{json}: {other:?}"),
+        };
+        // A square with a square hole: positions are [lng, lat].
+        let square = r#"[[-1.0,52.0],[-0.9,52.0],[-0.9,52.1],[-1.0,52.1],[-1.0,52.0]]"#;
+        let hole = r#"[[-0.97,52.03],[-0.93,52.03],[-0.93,52.07],[-0.97,52.07],[-0.97,52.03]]"#;
+        let polygon = format!(r#"{{"type":"Polygon","coordinates":[{square},{hole}]}}"#);
+        let with_hole = region(&polygon);
+        assert!(with_hole.contains(52.01, -0.99));
+        assert!(!with_hole.contains(52.05, -0.95), "inside the hole");
+        assert!(!with_hole.contains(-0.99, 52.01), "lat and lng swapped");
+        let feature = format!(r#"{{"type":"Feature","properties":{{}},"geometry":{polygon}}}"#);
+        assert_eq!(region(&feature), with_hole);
+        let far = r#"[[0.0,51.0],[0.1,51.0],[0.1,51.1],[0.0,51.0]]"#;
+        let multi =
+            format!(r#"{{"type":"MultiPolygon","coordinates":[[{square},{hole}],[{far}]]}}"#);
+        let two_parts = region(&multi);
+        assert!(two_parts.contains(51.01, 0.05) && two_parts.contains(52.01, -0.99));
+        assert!(!two_parts.contains(52.05, -0.95));
+
+        let bad = |json: &str, says: &str| match geojson_area(json.as_bytes()) {
+            Err(ApiError::BadRequest(m)) => {
+                assert!(m.starts_with("GeoJSON body") && m.contains(says), "{json}: {m}")
+            }
+            other => panic!("{json}: {other:?}"),
+        };
+        bad("", "empty");
+        bad("{", "not JSON");
+        bad(r#"{"type":"Point","coordinates":[0,51]}"#, "Point");
+        bad(r#"{"coordinates":[]}"#, "no \"type\"");
+        bad(r#"{"type":"Polygon"}"#, "no polygon");
+        bad(r#"{"type":"Polygon","coordinates":[]}"#, "non-empty array of rings");
+        bad(r#"{"type":"Polygon","coordinates":[[[0,51],[1,51]]]}"#, "distinct vertices");
+        bad(r#"{"type":"Polygon","coordinates":[[[0,51],["a",51],[1,52]]]}"#, "not numbers");
+        bad(r#"{"type":"Polygon","coordinates":[[[0],[1,51],[1,52]]]}"#, "[longitude, latitude]");
+        bad(r#"{"type":"Polygon","coordinates":[[[0,95],[1,51],[1,52]]]}"#, "not a valid");
+        let many: Vec<String> =
+            (0..=MAX_GEOJSON_VERTICES).map(|k| format!("[0,{}]", k % 80)).collect();
+        bad(&format!(r#"{{"type":"Polygon","coordinates":[[{}]]}}"#, many.join(",")), "vertices");
+
+        let query = V2AreaQuery::from_params(&params(&[("lat", "52"), ("lng", "-1")]));
+        assert!(matches!(
+            query.area_with_body(polygon.as_bytes()),
+            Err(ApiError::BadRequest(m)) if m.contains("lat/lng")
+        ));
+        assert!(matches!(
+            V2AreaQuery::default().area_with_body(polygon.as_bytes()),
+            Ok(V2Area::GeoJson { .. })
+        ));
+    }
+
+    #[test]
+    fn v2_baseline_is_both_months_or_neither() {
+        let baseline =
+            |pairs: &[(&str, &str)]| BaselineQuery::from_params(&params(pairs)).baseline();
+        let month = |m: &str| m.parse::<Month>().unwrap();
+        assert_eq!(baseline(&[]), Ok(None));
+        assert_eq!(
+            baseline(&[("baseline_from", "2019-01"), ("baseline_to", "2019-12")]),
+            Ok(Some((month("2019-01"), month("2019-12"))))
+        );
+        for (pairs, says) in [
+            (&[("baseline_from", "2019-01")][..], "both"),
+            (&[("baseline_to", "2019-01")][..], "both"),
+            (&[("baseline_from", "2019-1"), ("baseline_to", "2019-12")][..], "baseline_from"),
+            (&[("baseline_from", "2019-01"), ("baseline_to", "2019")][..], "baseline_to"),
+            (&[("baseline_from", "2019-02"), ("baseline_to", "2019-01")][..], "is after"),
+            (&[("baseline_from", "1900-01"), ("baseline_to", "2019-01")][..], "at most"),
+        ] {
+            match baseline(pairs) {
+                Err(ApiError::BadRequest(message)) => assert!(message.contains(says), "{message}"),
+                other => panic!("{pairs:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]
@@ -900,6 +1259,10 @@ mod tests {
         assert_eq!(categories("drugs,all-crime"), Ok(every));
         let code = |slug| crime_category_code_for_slug(slug).unwrap();
         assert_eq!(categories("drugs, burglary,drugs"), Ok(vec![code("burglary"), code("drugs")]));
+        assert_eq!(
+            categories("violence,drugs"),
+            Ok(vec![code("drugs"), code("robbery"), code("violent-crime")])
+        );
         for bad in ["nonsense", "burglary,", "burglary,,drugs"] {
             assert!(
                 matches!(categories(bad), Err(ApiError::BadRequest(m)) if m.starts_with("category")),

@@ -8,7 +8,10 @@ pub mod document;
 pub mod v2;
 
 pub use document::{base_document, ApiDoc};
-pub use v2::{AreaEcho, CrimeCounts, MonthCrimeCounts, SlugCounts};
+pub use v2::{
+    AreaEcho, BaselineComparison, CategoryGroupAnswer, CrimeCounts, MeanChange, MonthCrimeCounts,
+    SlugCounts,
+};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

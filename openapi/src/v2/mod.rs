@@ -49,6 +49,26 @@ pub enum AreaEcho {
         #[schema(example = "leicestershire")]
         force: String,
     },
+    /// The crimes mapped inside a neighbourhood's boundary.
+    Neighbourhood {
+        /// The force id.
+        #[schema(example = "leicestershire")]
+        force: String,
+        /// The neighbourhood id.
+        #[schema(example = "NC04")]
+        neighbourhood: String,
+    },
+    /// The crimes of one LSOA, with or without a location.
+    Lsoa {
+        /// The LSOA code.
+        #[schema(example = "E01000001")]
+        lsoa: String,
+        /// The LSOA name as the bulk CSVs give it.
+        #[schema(example = "City of London 001A")]
+        name: String,
+    },
+    /// The GeoJSON `Polygon` or `MultiPolygon` sent as the body.
+    Geojson,
     /// Every crime of England, Wales and Northern Ireland, with or without a location.
     National,
 }
@@ -59,9 +79,16 @@ pub struct MonthCrimeCounts {
     /// The month, `YYYY-MM`.
     #[schema(example = "2024-01")]
     pub month: String,
-    /// `true` when this server holds no crime data at all for the month: `counts` and `total`
-    /// are then absent (not zeros). A month held with no crimes in the area has zeros.
+    /// `true` when this server holds no crime data for the month, or none of the area's
+    /// forces (see `missing_forces`): `counts` and `total` are then absent (not zeros). A
+    /// month held with no crimes in the area has zeros.
     pub missing: bool,
+    /// The area's forces (the force asked for, else the forces of the crimes counted in the
+    /// period) whose data for the month this server does not hold: when some are listed and
+    /// `missing` is `false`, the counts are partial. Absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(example = json!(["city-of-london"]))]
+    pub missing_forces: Vec<String>,
     /// Crimes per asked-for category, keyed by slug in police.uk's category order; absent
     /// when `missing`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,4 +123,65 @@ pub struct CrimeCounts {
     /// The sum of `totals`.
     #[schema(example = 181)]
     pub total: u64,
+    /// The period against a baseline period, when `baseline_from` and `baseline_to` are given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineComparison>,
+}
+
+/// The mean monthly count of one category (or of all asked together) in the baseline and in
+/// the period, and the change.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MeanChange {
+    /// Category slug; `all` for the asked categories together.
+    #[schema(example = "burglary")]
+    pub category: &'static str,
+    /// Mean crimes per month over the baseline's months held; `null` when none is held.
+    #[schema(example = 14.25)]
+    pub baseline_mean: Option<f64>,
+    /// Mean crimes per month over the period's months held; `null` when none is held.
+    #[schema(example = 11.5)]
+    pub period_mean: Option<f64>,
+    /// `(period_mean - baseline_mean) / baseline_mean × 100`, rounded to 0.1; `null` when
+    /// either mean is `null` or the baseline mean is 0.
+    #[schema(example = -19.3)]
+    pub change_percent: Option<f64>,
+}
+
+/// A period against a baseline period, as the London crime dashboard reports "down 18 %
+/// against the baseline": per category, mean crimes per month in each, and the change.
+/// Means are over the months held (a missing month counts in neither); a month with partial
+/// data (`missing_forces`) counts as held.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct BaselineComparison {
+    /// First month of the baseline, `YYYY-MM`.
+    #[schema(example = "2019-01")]
+    pub from: String,
+    /// Last month of the baseline (inclusive), `YYYY-MM`.
+    #[schema(example = "2019-12")]
+    pub to: String,
+    /// Months of the baseline held (not missing).
+    #[schema(example = 12)]
+    pub months_held: u32,
+    /// Months of the period held (not missing).
+    #[schema(example = 12)]
+    pub period_months_held: u32,
+    /// One entry per asked category, in police.uk's order, then `all`.
+    pub categories: Vec<MeanChange>,
+}
+
+/// One of `/api/v2/crime-category-groups`: a name the v2 routes' `category` takes for
+/// several categories.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CategoryGroupAnswer {
+    /// What `category` takes, e.g. `category=neighbourhood-crime`.
+    #[schema(example = "violence")]
+    pub id: &'static str,
+    /// Display name.
+    #[schema(example = "Violence")]
+    pub name: &'static str,
+    /// The category slugs it stands for, in police.uk's order.
+    #[schema(example = json!(["robbery", "violent-crime"]))]
+    pub categories: Vec<&'static str>,
+    /// How the group maps to police.uk's categories, and where it can only approximate.
+    pub notes: &'static str,
 }

@@ -103,6 +103,98 @@ pub const CURRENT_CRIME_CATEGORY_COUNT: usize = 14;
 /// Slug and name of the pseudo-category that means "every category".
 pub const ALL_CRIME: CrimeCategory = CrimeCategory { slug: "all-crime", name: "All crime" };
 
+/// A named group of crime categories, for the v2 routes' `category` parameter (listed by
+/// `/api/v2/crime-category-groups`). police.uk's categories are coarser than the Home Office
+/// offence codes some dashboards group by; `notes` says where a group can only approximate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CategoryGroup {
+    /// The name the `category` parameter takes; never a category slug.
+    pub id: &'static str,
+    pub name: &'static str,
+    /// Category slugs of [`CRIME_CATEGORIES`], in its order.
+    pub categories: &'static [&'static str],
+    /// How the group maps to police.uk's categories.
+    pub notes: &'static str,
+}
+
+/// The category groups, as data: add a group here and every v2 route takes it.
+pub const CATEGORY_GROUPS: &[CategoryGroup] = &[
+    CategoryGroup {
+        id: "neighbourhood-crime",
+        name: "Key neighbourhood crimes",
+        categories: &[
+            "burglary",
+            "criminal-damage-arson",
+            "robbery",
+            "theft-from-the-person",
+            "vehicle-crime",
+            "violent-crime",
+        ],
+        notes: "The seven key neighbourhood crimes of the Mayor of London's crime dashboard \
+                (burglary, criminal damage, robbery, theft from the person, theft from and of \
+                a motor vehicle, violence with injury) as far as police.uk's categories \
+                express them: theft from and of a motor vehicle are both in vehicle-crime \
+                (with vehicle interference), and violence with injury is within violent-crime \
+                (all violence and sexual offences), so this group counts more than the seven.",
+    },
+    CategoryGroup {
+        id: "violence",
+        name: "Violence",
+        categories: &["robbery", "violent-crime"],
+        notes: "Violence and sexual offences (violent-crime, named \"Violent crime\" before \
+                May 2013) and robbery, which is theft with violence or its threat.",
+    },
+    CategoryGroup {
+        id: "acquisitive-crime",
+        name: "Acquisitive crime",
+        categories: &[
+            "bicycle-theft",
+            "burglary",
+            "other-theft",
+            "robbery",
+            "shoplifting",
+            "theft-from-the-person",
+            "vehicle-crime",
+        ],
+        notes: "Crimes of gain: burglary, robbery and every theft category (vehicle crime \
+                includes vehicle interference). Before 2013 police.uk put some of these under \
+                other-crime, which is not in the group.",
+    },
+    CategoryGroup {
+        id: "asb",
+        name: "Anti-social behaviour",
+        categories: &["anti-social-behaviour"],
+        notes: "police.uk's anti-social-behaviour category alone: incidents, not crimes.",
+    },
+    CategoryGroup {
+        id: "crime",
+        name: "All crime without anti-social behaviour",
+        categories: &[
+            "bicycle-theft",
+            "burglary",
+            "criminal-damage-arson",
+            "drugs",
+            "other-theft",
+            "possession-of-weapons",
+            "public-order",
+            "robbery",
+            "shoplifting",
+            "theft-from-the-person",
+            "vehicle-crime",
+            "violent-crime",
+            "other-crime",
+            "public-disorder-weapons",
+        ],
+        notes: "Every category except anti-social-behaviour: recorded crime, as the Home \
+                Office counts it.",
+    },
+];
+
+/// A category group by its id.
+pub fn category_group(id: &str) -> Option<&'static CategoryGroup> {
+    CATEGORY_GROUPS.iter().find(|group| group.id == id)
+}
+
 /// The category code for a `Crime type` as written in street CSVs, historic names included.
 pub fn crime_category_code_for_csv_name(name: &str) -> Option<u8> {
     let canonical = match name {
@@ -208,6 +300,23 @@ pub fn outcome_category(code: u8) -> OutcomeCategory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn category_groups_name_known_categories_in_order() {
+        let mut ids = std::collections::HashSet::new();
+        for group in CATEGORY_GROUPS {
+            assert!(ids.insert(group.id), "{} twice", group.id);
+            assert!(crime_category_code_for_slug(group.id).is_none(), "{} is a slug", group.id);
+            assert_ne!(group.id, ALL_CRIME.slug);
+            let codes: Vec<u8> = group
+                .categories
+                .iter()
+                .map(|slug| crime_category_code_for_slug(slug).expect("a known slug"))
+                .collect();
+            assert!(!codes.is_empty() && codes.windows(2).all(|w| w[0] < w[1]), "{}", group.id);
+            assert_eq!(category_group(group.id), Some(group));
+        }
+    }
 
     #[test]
     fn forty_four_forces_with_unique_ids() {

@@ -50,7 +50,9 @@ const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/stops-no-location",
     "GET /api/stops-street",
     "POST /api/stops-street",
+    "GET /api/v2/crime-category-groups",
     "GET /api/v2/crimes/counts",
+    "POST /api/v2/crimes/counts",
     "GET /api/{force}/neighbourhoods",
     "GET /api/{force}/{neighbourhood}",
     "GET /api/{force}/{neighbourhood}/boundary",
@@ -138,7 +140,17 @@ fn every_documented_operation_is_served_and_every_route_is_documented() {
             "/api/locate-neighbourhood" => format!("q={lat},{lng}"),
             _ => String::new(),
         };
-        let response = if method == "POST" {
+        let response = if method == "POST" && path.starts_with("/api/v2/") {
+            // The v2 routes take POST for a GeoJSON area.
+            let square = format!(
+                r#"{{"type":"Polygon","coordinates":[[[{lng0},{lat0}],[{lng1},{lat0}],[{lng1},{lat1}],[{lng0},{lat0}]]]}}"#,
+                lng0 = -1.2,
+                lng1 = -1.0,
+                lat0 = 52.5,
+                lat1 = 52.7
+            );
+            server.post(&path, "application/geo+json", square.as_bytes())
+        } else if method == "POST" {
             server.post(&path, "application/x-www-form-urlencoded", query.as_bytes())
         } else if query.is_empty() {
             server.get(&path)

@@ -4,11 +4,12 @@
 //! held without crimes in the area counts zeros; and the error table.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use police_generate::rng::Rng;
 use police_index::reference::{crime_category_code_for_csv_name, CRIME_CATEGORIES};
-use police_tests::fixtures::{force_name, hex_id, import_cleanly, write_file, STREET_HEADER};
+use police_tests::fixtures::{
+    force_name, hex_id, import_cleanly, write, write_file, STREET_HEADER,
+};
 use police_tests::geometry::{haversine_m, inside_polygon, poly_param, ONE_MILE_M};
 use police_tests::http::{assert_error, assert_json, TestServer};
 use police_tests::test_database;
@@ -41,11 +42,82 @@ struct Row {
     force: &'static str,
     place: Option<(f64, f64)>,
     slug: &'static str,
+    lsoa: &'static str,
+}
+
+/// LSOA codes and names the rows are given: several per snap point.
+const LSOAS: [(&str, &str); 3] = [
+    ("E01013000", "Leicester 001A"),
+    ("E01013001", "Leicester 001B"),
+    ("E01025000", "Nottingham 002C"),
+];
+
+/// Neighbourhood NC04 of Leicestershire: a box with a box-shaped hole, and a second part.
+/// Edges have 7 decimals, so that no 6-decimal crime place lies on one.
+const NC04_OUTER: [(f64, f64); 4] = [
+    (52.6000005, -1.1600005),
+    (52.6000005, -1.1000005),
+    (52.6600005, -1.1000005),
+    (52.6600005, -1.1600005),
+];
+const NC04_HOLE: [(f64, f64); 4] = [
+    (52.6200005, -1.1400005),
+    (52.6200005, -1.1200005),
+    (52.6400005, -1.1200005),
+    (52.6400005, -1.1400005),
+];
+const NC04_PART: [(f64, f64); 4] = [
+    (52.6700005, -1.1000005),
+    (52.6700005, -1.0500005),
+    (52.6800005, -1.0500005),
+    (52.6800005, -1.1000005),
+];
+
+fn in_nc04(lat: f64, lng: f64) -> bool {
+    (inside_polygon(&NC04_OUTER, lat, lng) && !inside_polygon(&NC04_HOLE, lat, lng))
+        || inside_polygon(&NC04_PART, lat, lng)
+}
+
+/// `(lat, lng)` corners → GeoJSON or KML positions, closed.
+fn positions(ring: &[(f64, f64)], format: impl Fn(f64, f64) -> String) -> Vec<String> {
+    ring.iter().chain(ring.first()).map(|&(lat, lng)| format(lat, lng)).collect()
+}
+
+fn nc04_kml() -> String {
+    let ring = |r: &[(f64, f64)]| {
+        format!(
+            "<LinearRing><coordinates>{}</coordinates></LinearRing>",
+            positions(r, |lat, lng| format!("{lng},{lat},0")).join(" ")
+        )
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\">\n\
+         <Document>\n<Placemark>\n<name>NC04</name>\n<MultiGeometry>\
+         <Polygon><outerBoundaryIs>{}</outerBoundaryIs><innerBoundaryIs>{}</innerBoundaryIs></Polygon>\
+         <Polygon><outerBoundaryIs>{}</outerBoundaryIs></Polygon>\
+         </MultiGeometry>\n</Placemark>\n</Document>\n</kml>\n",
+        ring(&NC04_OUTER),
+        ring(&NC04_HOLE),
+        ring(&NC04_PART)
+    )
+}
+
+fn nc04_geojson() -> String {
+    let ring = |r: &[(f64, f64)]| {
+        format!("[{}]", positions(r, |lat, lng| format!("[{lng},{lat}]")).join(","))
+    };
+    format!(
+        r#"{{"type":"MultiPolygon","coordinates":[[{},{}],[{}]]}}"#,
+        ring(&NC04_OUTER),
+        ring(&NC04_HOLE),
+        ring(&NC04_PART)
+    )
 }
 
 /// Writes and imports the data: Leicestershire in 2024-01 and 2024-04, Nottinghamshire in
-/// 2024-01, 2024-02 and 2024-04, nothing in 2024-03. Places are shared by several rows (snap
-/// points), coordinates have 6 decimals, one row in ten has no location.
+/// 2024-01, 2024-02 and 2024-04, nothing in 2024-03; and the boundary of Leicestershire's
+/// neighbourhood NC04. Places are shared by several rows (snap points), coordinates have 6
+/// decimals, one row in ten has no location, LSOAs vary within a place.
 fn generated(db: &police_tests::TestDatabase) -> (tempfile::TempDir, Vec<Row>) {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Rng::new(2024);
@@ -68,7 +140,6 @@ fn generated(db: &police_tests::TestDatabase) -> (tempfile::TempDir, Vec<Row>) {
         ("2024-04", "nottinghamshire", 60),
     ];
     let mut rows = Vec::new();
-    let mut paths: Vec<PathBuf> = Vec::new();
     let mut id = 0;
     for (month, force, count) in files {
         let towns = if force == "leicestershire" { &leicester } else { &nottingham };
@@ -86,26 +157,44 @@ fn generated(db: &police_tests::TestDatabase) -> (tempfile::TempDir, Vec<Row>) {
                 }
                 None => (String::new(), String::new(), "No Location".to_owned()),
             };
+            let (lsoa, lsoa_name) = LSOAS[rng.index(LSOAS.len())];
             text.push_str(&format!(
-                "{crime_id},{month},{by},{by},{lng},{lat},{name},E01013000,Leicester 001A,{crime_type},,\n"
+                "{crime_id},{month},{by},{by},{lng},{lat},{name},{lsoa},{lsoa_name},{crime_type},,\n"
             ));
             let code = crime_category_code_for_csv_name(crime_type).unwrap();
-            rows.push(Row { month, force, place, slug: CRIME_CATEGORIES[code as usize].slug });
+            let slug = CRIME_CATEGORIES[code as usize].slug;
+            rows.push(Row { month, force, place, slug, lsoa });
         }
-        paths.push(write_file(dir.path(), month, force, "street", text));
+        write_file(dir.path(), month, force, "street", text);
     }
-    import_cleanly(db, &paths);
+    write(dir.path(), "boundaries/2024-05/leicestershire/NC04.kml", nc04_kml());
+    import_cleanly(db, &[dir.path().to_owned()]);
     (dir, rows)
 }
 
-/// The answer the route should give, counted from `rows`: `months` is the period, `held`
-/// the months with data, `inside` says which rows the area holds.
+/// The answer the route should give, counted from `rows`: `months` is the period, `inside`
+/// says which rows the area holds. The area's forces are those of the rows counted in the
+/// period; a month with none of their data is missing, one with some of it lists the others.
 fn expected(
     rows: &[Row],
     area: Value,
     months: &[&str],
     categories: &[&str],
     inside: impl Fn(&Row) -> bool,
+) -> Value {
+    let area_forces: BTreeSet<&str> =
+        rows.iter().filter(|r| months.contains(&r.month) && inside(r)).map(|r| r.force).collect();
+    expected_with_forces(rows, area, months, categories, inside, area_forces)
+}
+
+/// [`expected`] for an area whose forces are given.
+fn expected_with_forces(
+    rows: &[Row],
+    area: Value,
+    months: &[&str],
+    categories: &[&str],
+    inside: impl Fn(&Row) -> bool,
+    area_forces: BTreeSet<&str>,
 ) -> Value {
     let held: BTreeSet<&str> = rows.iter().map(|r| r.month).collect();
     let mut totals = vec![0u64; categories.len()];
@@ -114,6 +203,13 @@ fn expected(
         .map(|&month| {
             if !held.contains(month) {
                 return json!({"month": month, "missing": true});
+            }
+            let month_forces: BTreeSet<&str> =
+                rows.iter().filter(|r| r.month == month).map(|r| r.force).collect();
+            let missing_forces: Vec<&str> =
+                area_forces.difference(&month_forces).copied().collect();
+            if !area_forces.is_empty() && missing_forces.len() == area_forces.len() {
+                return json!({"month": month, "missing": true, "missing_forces": missing_forces});
             }
             let counts: Vec<u64> = categories
                 .iter()
@@ -125,12 +221,13 @@ fn expected(
             for (total, n) in totals.iter_mut().zip(&counts) {
                 *total += n;
             }
-            json!({
-                "month": month,
-                "missing": false,
-                "counts": by_slug(categories, &counts),
-                "total": counts.iter().sum::<u64>(),
-            })
+            let mut answer = json!({"month": month, "missing": false});
+            if !missing_forces.is_empty() {
+                answer["missing_forces"] = json!(missing_forces);
+            }
+            answer["counts"] = by_slug(categories, &counts);
+            answer["total"] = json!(counts.iter().sum::<u64>());
+            answer
         })
         .collect();
     json!({
@@ -183,7 +280,8 @@ fn counts_equal_a_brute_force_count_of_the_rows() {
     let all = every_slug();
 
     // A 3 km circle, from a month before the data to one after it: 2023-12, 2024-03 and
-    // 2024-05 are missing; 2024-02 is held (Nottinghamshire) but has no crime near Leicester.
+    // 2024-05 are missing; 2024-02 is held (Nottinghamshire) but not for Leicestershire,
+    // the circle's force: missing too.
     let (lat, lng) = LEICESTER;
     let months = ["2023-12", "2024-01", "2024-02", "2024-03", "2024-04", "2024-05"];
     let got = counts(
@@ -200,7 +298,11 @@ fn counts_equal_a_brute_force_count_of_the_rows() {
     );
     assert_eq!(got, want);
     assert!(got["total"].as_u64().unwrap() > 0);
-    assert_eq!(got["months"][2]["total"], 0, "2024-02 is held: zeros, not missing");
+    assert_eq!(
+        got["months"][2],
+        json!({"month": "2024-02", "missing": true, "missing_forces": ["leicestershire"]}),
+        "2024-02 is held, but not for Leicestershire"
+    );
     assert_eq!(got["months"][3], json!({"month": "2024-03", "missing": true}));
 
     // Default period (the year to 2024-04) and radius (one mile), two categories given out of
@@ -252,12 +354,15 @@ fn counts_equal_a_brute_force_count_of_the_rows() {
             &format!("/api/v2/crimes/counts?force={force}&from=2024-01&to=2024-04{query}"),
         );
         let categories = category.map_or(all.clone(), |c| vec![c]);
-        let want = expected(
+        // A force's months are missing where it has no data, though other forces have some.
+        let forces = rows.iter().map(|r| r.force).filter(|f| *f == force).take(1).collect();
+        let want = expected_with_forces(
             &rows,
             json!({"type": "force", "force": force}),
             &months[1..5],
             &categories,
             |r: &Row| r.force == force,
+            forces,
         );
         assert_eq!(got, want, "{force}");
     }
@@ -308,4 +413,159 @@ fn counts_errors_name_the_parameter() {
     // A radius of exactly 20 km is allowed.
     let response = server.get("/api/v2/crimes/counts?lat=52.6&lng=-1.1&radius=20000");
     assert_json(&response);
+}
+
+#[test]
+fn lsoas_neighbourhoods_and_geojson_bodies_count_their_crimes() {
+    let db = test_database();
+    let (_dir, rows) = generated(&db);
+    let server = TestServer::start(&db);
+    let all = every_slug();
+    let months = ["2024-01", "2024-02", "2024-03", "2024-04"];
+
+    // An LSOA counts its rows, located or not, whichever snap point they are at; the code is
+    // read in any case.
+    for (code, name) in LSOAS {
+        let got = counts(
+            &server,
+            &format!("/api/v2/crimes/counts?lsoa={}&from=2024-01&to=2024-04", code.to_lowercase()),
+        );
+        let want = expected(
+            &rows,
+            json!({"type": "lsoa", "lsoa": code, "name": name}),
+            &months,
+            &all,
+            |r: &Row| r.lsoa == code,
+        );
+        assert_eq!(got, want, "{code}");
+        assert!(got["total"].as_u64().unwrap() > 0);
+    }
+    let response = server.get("/api/v2/crimes/counts?lsoa=E01999999");
+    assert_error(&response, 404);
+
+    // A neighbourhood counts the crimes mapped inside its boundary: not in its hole, in
+    // both of its parts.
+    let got = counts(
+        &server,
+        "/api/v2/crimes/counts?force=leicestershire&neighbourhood=NC04&from=2024-01&to=2024-04",
+    );
+    let inside = |r: &Row| r.place.is_some_and(|(lat, lng)| in_nc04(lat, lng));
+    let want = expected(
+        &rows,
+        json!({"type": "neighbourhood", "force": "leicestershire", "neighbourhood": "NC04"}),
+        &months,
+        &all,
+        inside,
+    );
+    assert_eq!(got, want);
+    let in_hole =
+        rows.iter().filter(|r| r.place.is_some_and(|(a, b)| inside_polygon(&NC04_HOLE, a, b)));
+    assert!(in_hole.count() > 0, "the hole has crimes, left out");
+    assert!(got["total"].as_u64().unwrap() > 0);
+    for (query, status) in [
+        ("force=leicestershire&neighbourhood=NC99", 404),
+        ("force=kent&neighbourhood=NC04", 404),
+        ("neighbourhood=NC04", 400),
+    ] {
+        let response = server.get(&format!("/api/v2/crimes/counts?{query}"));
+        assert_error(&response, status);
+        assert!(response.body.contains("neighbourhood"), "{query}: {}", response.body);
+    }
+
+    // The same region as a GeoJSON body.
+    let response = server.post(
+        "/api/v2/crimes/counts?from=2024-01&to=2024-04",
+        "application/geo+json",
+        nc04_geojson().as_bytes(),
+    );
+    let mut got = assert_json(&response);
+    assert_eq!(got["area"], json!({"type": "geojson"}));
+    got["area"] = want["area"].clone();
+    assert_eq!(got, want);
+    let response = server.post(
+        "/api/v2/crimes/counts?force=kent",
+        "application/json",
+        nc04_geojson().as_bytes(),
+    );
+    assert_error(&response, 400);
+    assert!(response.body.contains("force"), "{}", response.body);
+    let response =
+        server.post("/api/v2/crimes/counts", "application/json", b"{\"type\":\"Point\"}");
+    assert_error(&response, 400);
+    assert!(response.body.contains("GeoJSON body"), "{}", response.body);
+}
+
+#[test]
+fn baselines_compare_monthly_means_and_groups_expand() {
+    let db = test_database();
+    let (_dir, rows) = generated(&db);
+    let server = TestServer::start(&db);
+
+    // Nottinghamshire's 2024-04 against 2024-01 to 2024-03, of which 2024-03 is missing.
+    let got = counts(
+        &server,
+        "/api/v2/crimes/counts?force=nottinghamshire&from=2024-04&to=2024-04\
+         &baseline_from=2024-01&baseline_to=2024-03&category=violence",
+    );
+    assert_eq!(got["categories"], json!(["robbery", "violent-crime"]));
+    let count = |month: &str, slug: &str| {
+        rows.iter()
+            .filter(|r| r.force == "nottinghamshire" && r.month == month && r.slug == slug)
+            .count() as f64
+    };
+    let round = |x: f64, places: i32| (x * 10f64.powi(places)).round() / 10f64.powi(places);
+    let mut expected_entries = Vec::new();
+    let mut sums = (0.0, 0.0);
+    for slug in ["robbery", "violent-crime"] {
+        let before = (count("2024-01", slug) + count("2024-02", slug)) / 2.0;
+        let after = count("2024-04", slug);
+        sums = (sums.0 + before, sums.1 + after);
+        expected_entries.push((slug, before, after));
+    }
+    expected_entries.push(("all", sums.0, sums.1));
+    let entries: Vec<Value> = expected_entries
+        .iter()
+        .map(|&(slug, before, after)| {
+            let change = if before > 0.0 {
+                json!(round(100.0 * (after - before) / before, 1))
+            } else {
+                Value::Null
+            };
+            json!({
+                "category": slug,
+                "baseline_mean": round(before, 2),
+                "period_mean": round(after, 2),
+                "change_percent": change,
+            })
+        })
+        .collect();
+    assert_eq!(
+        got["baseline"],
+        json!({
+            "from": "2024-01",
+            "to": "2024-03",
+            "months_held": 2,
+            "period_months_held": 1,
+            "categories": entries,
+        })
+    );
+    let response = server.get("/api/v2/crimes/counts?baseline_from=2024-01");
+    assert_error(&response, 400);
+    assert!(response.body.contains("baseline_to"), "{}", response.body);
+
+    // The groups, listed; and each one expands to its categories.
+    let groups = assert_json(&server.get("/api/v2/crime-category-groups"));
+    let listed: Vec<Value> = police_index::reference::CATEGORY_GROUPS
+        .iter()
+        .map(|g| json!({"id": g.id, "name": g.name, "categories": g.categories, "notes": g.notes}))
+        .collect();
+    assert_eq!(groups, Value::Array(listed));
+    for group in groups.as_array().unwrap() {
+        let id = group["id"].as_str().unwrap();
+        let got = counts(
+            &server,
+            &format!("/api/v2/crimes/counts?category={id}&from=2024-01&to=2024-04"),
+        );
+        assert_eq!(got["categories"], group["categories"], "{id}");
+    }
 }

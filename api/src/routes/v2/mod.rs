@@ -3,5 +3,7 @@
 //! police.uk's (see `params`: `V2AreaQuery`, `PeriodQuery`, `CategoriesQuery`).
 
 mod counts;
+mod groups;
 
 pub use counts::crime_counts;
+pub use groups::crime_category_groups;

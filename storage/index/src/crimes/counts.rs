@@ -36,7 +36,7 @@ pub struct MonthCounts {
     /// to a month held with no crimes in the scope: zeros).
     pub counts: Option<CategoryCounts>,
     /// The scope's forces (see [`CrimeIndex::crime_counts`]) without any crime this month,
-    /// by id: the counts are partial when some are, and `None` when all are.
+    /// by id, alphabetically: the counts are partial when some are, and `None` when all are.
     pub missing_forces: Vec<Box<str>>,
 }
 
@@ -69,11 +69,12 @@ impl CrimeIndex {
             .into_iter()
             .map(|(month, counts)| {
                 let missing = self.month_forces(month).map(|held| seen.without(&held));
-                let missing_forces = missing
+                let mut missing_forces: Vec<Box<str>> = missing
                     .iter()
                     .flat_map(ForceSet::iter)
                     .map(|force| self.force_name(force).into())
                     .collect();
+                missing_forces.sort_unstable();
                 let all_missing = missing.is_some_and(|m| !seen.is_empty() && m == seen);
                 MonthCounts { month, counts: counts.filter(|_| !all_missing), missing_forces }
             })
