@@ -90,6 +90,11 @@ impl Params {
         self.pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
+    /// Every value of `key`, in the order given.
+    pub fn all(&self, key: &str) -> Vec<&str> {
+        self.pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
+    }
+
     /// The value of `key`, if given, as an owned string.
     fn text(&self, key: &str) -> Option<String> {
         self.get(key).map(str::to_owned)
@@ -714,6 +719,84 @@ impl V2AreaQuery {
         }
         Ok(V2Area::GeoJson { area: geojson_area(body)? })
     }
+}
+
+/// The most areas `/api/v2/crimes/compare` takes.
+pub const MAX_COMPARED_AREAS: usize = 20;
+
+/// The areas of `/api/v2/crimes/compare`: `area` repeated, each `kind:value`.
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CompareQuery {
+    /// An area to compare, 1 to 20 of them (repeat the parameter): `force:ID`, `neighbourhood:FORCE/ID`, `lsoa:CODE`, `circle:LAT,LNG` or `circle:LAT,LNG,RADIUS` (metres), `poly:LAT,LNG:LAT,LNG:…`, or `national`
+    #[param(example = json!(["neighbourhood:leicestershire/NC04", "force:leicestershire"]))]
+    area: Vec<String>,
+}
+
+impl CompareQuery {
+    /// The `area` values among `params`.
+    pub fn from_params(params: &Params) -> Self {
+        CompareQuery { area: params.all("area").into_iter().map(str::to_owned).collect() }
+    }
+
+    /// The areas, in order: 400 for none, more than [`MAX_COMPARED_AREAS`], or one that is
+    /// malformed, 404 for one that names nothing held; the message says which.
+    pub fn areas(&self, snapshot: &Snapshot) -> Result<Vec<V2Area>, ApiError> {
+        if self.area.is_empty() || self.area.len() > MAX_COMPARED_AREAS {
+            return Err(ApiError::BadRequest(format!(
+                "area: give 1 to {MAX_COMPARED_AREAS} areas (got {}), e.g. \
+                 area=neighbourhood:leicestershire/NC04&area=force:leicestershire",
+                self.area.len()
+            )));
+        }
+        self.area
+            .iter()
+            .enumerate()
+            .map(|(k, spec)| {
+                let about = |message: String| format!("area {} ({spec:?}): {message}", k + 1);
+                compared_area_params(spec)
+                    .map_err(|message| ApiError::BadRequest(about(message)))
+                    .and_then(|params| V2AreaQuery::from_params(&params).area(snapshot))
+                    .map_err(|error| match error {
+                        ApiError::BadRequest(m) if m.starts_with("area ") => {
+                            ApiError::BadRequest(m)
+                        }
+                        ApiError::BadRequest(m) => ApiError::BadRequest(about(m)),
+                        ApiError::NotFound(m) => ApiError::NotFound(about(m)),
+                        other => other,
+                    })
+            })
+            .collect()
+    }
+}
+
+/// One `area` of `compare` as the parameters `V2AreaQuery` reads.
+fn compared_area_params(spec: &str) -> Result<Params, String> {
+    let (kind, value) = spec.split_once(':').unwrap_or((spec, ""));
+    let pair = |key: &str, value: &str| (key.to_owned(), value.to_owned());
+    let pairs = match kind {
+        "national" if value.is_empty() => Vec::new(),
+        "force" => vec![pair("force", value)],
+        "lsoa" => vec![pair("lsoa", value)],
+        "poly" => vec![pair("poly", value)],
+        "neighbourhood" => {
+            let (force, id) = value
+                .split_once('/')
+                .ok_or("a neighbourhood is FORCE/ID, e.g. neighbourhood:leicestershire/NC04")?;
+            vec![pair("force", force), pair("neighbourhood", id)]
+        }
+        "circle" => match value.split(',').collect::<Vec<_>>().as_slice() {
+            [lat, lng] => vec![pair("lat", lat), pair("lng", lng)],
+            [lat, lng, radius] => vec![pair("lat", lat), pair("lng", lng), pair("radius", radius)],
+            _ => return Err("a circle is LAT,LNG or LAT,LNG,RADIUS".into()),
+        },
+        _ => {
+            return Err("start with force:, neighbourhood:, lsoa:, circle: or poly:, or be \
+                        national"
+                .into())
+        }
+    };
+    Ok(Params { pairs })
 }
 
 /// `force` + `neighbourhood`: the neighbourhood's boundary.

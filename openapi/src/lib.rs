@@ -9,8 +9,8 @@ pub mod v2;
 
 pub use document::{base_document, ApiDoc};
 pub use v2::{
-    AreaEcho, BaselineComparison, CategoryGroupAnswer, CrimeCounts, MeanChange, MonthCrimeCounts,
-    SlugCounts,
+    AreaEcho, BaselineComparison, CategoryGroupAnswer, ComparedArea, CrimeComparison, CrimeCounts,
+    DensityBand, MeanChange, MonthCrimeCounts, SlugCounts,
 };
 
 use serde::{Deserialize, Serialize};

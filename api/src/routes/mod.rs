@@ -22,6 +22,7 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig<'_
     config.service(
         utoipa_actix_web::scope("/api/v2")
             .service(v2::crime_counts)
+            .service(v2::crime_compare)
             .service(v2::crime_category_groups),
     );
     config.service(

@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod compare;
 pub mod crimes;
 pub mod month;
 pub mod neighbourhoods;

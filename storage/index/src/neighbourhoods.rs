@@ -321,6 +321,13 @@ impl ForceResources {
     pub fn neighbourhood_count(&self) -> usize {
         self.neighbourhoods.len()
     }
+
+    /// The force's neighbourhoods, by id.
+    pub fn neighbourhoods(&self) -> Vec<&NeighbourhoodResources> {
+        let mut all: Vec<&NeighbourhoodResources> = self.neighbourhoods.values().collect();
+        all.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
 }
 
 /// Every force listed by `/api/forces` with its neighbourhoods, and their boundaries.

@@ -10,6 +10,7 @@ use diesel::pg::{CopyFormat, PgConnection};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Integer, Nullable, Text};
 
+use police_index::compare::NeighbourhoodAreas;
 use police_index::crimes::{
     CrimeIndex, CrimeInput, IndexBuilder, LocationType, OutcomeInput, SnapPoint,
 };
@@ -53,6 +54,8 @@ pub struct Snapshot {
     pub neighbourhoods: NeighbourhoodData,
     /// Stop and search, placed on `index`'s snap points.
     pub stops: StopIndex,
+    /// Each force's neighbourhoods as snap points and sizes, worked out on first use.
+    pub neighbourhood_areas: NeighbourhoodAreas,
     /// How long [`Snapshot::load`] took.
     pub load_time: Duration,
 }
@@ -133,6 +136,7 @@ impl Snapshot {
                 index,
                 neighbourhoods,
                 stops,
+                neighbourhood_areas: NeighbourhoodAreas::default(),
                 load_time: Duration::ZERO,
             })
         })?;

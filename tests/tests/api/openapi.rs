@@ -51,6 +51,7 @@ const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/stops-street",
     "POST /api/stops-street",
     "GET /api/v2/crime-category-groups",
+    "GET /api/v2/crimes/compare",
     "GET /api/v2/crimes/counts",
     "POST /api/v2/crimes/counts",
     "GET /api/{force}/neighbourhoods",
@@ -138,6 +139,7 @@ fn every_documented_operation_is_served_and_every_route_is_documented() {
                 "force=leicestershire".to_owned()
             }
             "/api/locate-neighbourhood" => format!("q={lat},{lng}"),
+            "/api/v2/crimes/compare" => "area=force:leicestershire&area=national".to_owned(),
             _ => String::new(),
         };
         let response = if method == "POST" && path.starts_with("/api/v2/") {

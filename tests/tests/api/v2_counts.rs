@@ -102,6 +102,35 @@ fn nc04_kml() -> String {
     )
 }
 
+/// Four more neighbourhoods of Leicestershire: boxes around Leicester, of several sizes.
+fn boxes() -> Vec<(&'static str, [(f64, f64); 4])> {
+    let corners = |lat0: f64, lng0: f64, lat1: f64, lng1: f64| {
+        [(lat0, lng0), (lat0, lng1), (lat1, lng1), (lat1, lng0)]
+    };
+    vec![
+        ("NC10", corners(52.5800005, -1.2100005, 52.6000005, -1.1600005)),
+        ("NC11", corners(52.6000005, -1.2100005, 52.6600005, -1.1600005)),
+        ("NC12", corners(52.6600005, -1.2100005, 52.6800005, -1.1000005)),
+        ("NC13", corners(52.5800005, -1.1600005, 52.6000005, -1.0500005)),
+    ]
+}
+
+fn box_kml(id: &str, ring: &[(f64, f64)]) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\">\n\
+         <Document>\n<Placemark>\n<name>{id}</name>\n<Polygon><outerBoundaryIs><LinearRing><coordinates>{}\
+         </coordinates></LinearRing></outerBoundaryIs></Polygon>\n</Placemark>\n</Document>\n</kml>\n",
+        positions(ring, |lat, lng| format!("{lng},{lat},0")).join(" ")
+    )
+}
+
+/// A box's size in km², as the test reckons it: its sides on a sphere of the server's radius.
+fn box_km2(ring: &[(f64, f64); 4]) -> f64 {
+    let degree_km = 6_371_008.8 * std::f64::consts::PI / 180.0 / 1000.0;
+    let (lat0, lng0, lat1, lng1) = (ring[0].0, ring[0].1, ring[2].0, ring[2].1);
+    (lat1 - lat0) * degree_km * (lng1 - lng0) * degree_km * ((lat0 + lat1) / 2.0).to_radians().cos()
+}
+
 fn nc04_geojson() -> String {
     let ring = |r: &[(f64, f64)]| {
         format!("[{}]", positions(r, |lat, lng| format!("[{lng},{lat}]")).join(","))
@@ -168,6 +197,13 @@ fn generated(db: &police_tests::TestDatabase) -> (tempfile::TempDir, Vec<Row>) {
         write_file(dir.path(), month, force, "street", text);
     }
     write(dir.path(), "boundaries/2024-05/leicestershire/NC04.kml", nc04_kml());
+    for (id, ring) in boxes() {
+        write(
+            dir.path(),
+            &format!("boundaries/2024-05/leicestershire/{id}.kml"),
+            box_kml(id, &ring),
+        );
+    }
     import_cleanly(db, &[dir.path().to_owned()]);
     (dir, rows)
 }
@@ -567,5 +603,102 @@ fn baselines_compare_monthly_means_and_groups_expand() {
             &format!("/api/v2/crimes/counts?category={id}&from=2024-01&to=2024-04"),
         );
         assert_eq!(got["categories"], group["categories"], "{id}");
+    }
+}
+
+#[test]
+fn compare_puts_areas_side_by_side_with_density_bands() {
+    let db = test_database();
+    let (_dir, rows) = generated(&db);
+    let server = TestServer::start(&db);
+    let (lat, lng) = LEICESTER;
+    let period = "from=2024-01&to=2024-04&category=burglary,robbery,violent-crime";
+    let got = assert_json(&server.get(&format!(
+        "/api/v2/crimes/compare?area=neighbourhood:leicestershire/NC04&area=force:leicestershire\
+         &area=lsoa:E01013001&area=circle:{lat},{lng},2000&area=neighbourhood:leicestershire/NC12\
+         &area=national&{period}"
+    )));
+    assert_eq!(got["categories"], json!(["burglary", "robbery", "violent-crime"]));
+    let areas = got["areas"].as_array().unwrap();
+    assert_eq!(areas.len(), 6);
+    // Each area's months and totals are what /counts answers for it.
+    for (k, query) in [
+        "force=leicestershire&neighbourhood=NC04",
+        "force=leicestershire",
+        "lsoa=E01013001",
+        &format!("lat={lat}&lng={lng}&radius=2000"),
+        "force=leicestershire&neighbourhood=NC12",
+        "",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let counted = counts(&server, &format!("/api/v2/crimes/counts?{query}&{period}"));
+        for field in ["area", "months", "totals", "total"] {
+            assert_eq!(areas[k][field], counted[field], "{query} {field}");
+        }
+    }
+    // Sizes: the circle's π r², NC04's boxes less its hole; none for an LSOA or the country.
+    let close = |got: &Value, want: f64| {
+        let got = got.as_f64().unwrap();
+        assert!((got - want).abs() <= 0.002 + want * 1e-3, "{got} vs {want}");
+    };
+    close(&areas[3]["km2"], std::f64::consts::PI * 4.0);
+    let nc04_km2 = box_km2(&NC04_OUTER) - box_km2(&NC04_HOLE) + box_km2(&NC04_PART);
+    close(&areas[0]["km2"], nc04_km2);
+    let all_km2 = nc04_km2 + boxes().iter().map(|(_, ring)| box_km2(ring)).sum::<f64>();
+    close(&areas[1]["km2"], all_km2);
+    assert_eq!(areas[2]["km2"], Value::Null);
+    assert_eq!(areas[2]["per_km2"], Value::Null);
+    assert_eq!(areas[5]["km2"], Value::Null);
+    let per_km2 = areas[0]["total"].as_f64().unwrap() / areas[0]["km2"].as_f64().unwrap();
+    close(&areas[0]["per_km2"], per_km2);
+
+    // Bands among Leicestershire's five neighbourhoods, from a brute-force count.
+    let slugs = ["burglary", "robbery", "violent-crime"];
+    let counted = |inside: &dyn Fn(f64, f64) -> bool| {
+        rows.iter()
+            .filter(|r| slugs.contains(&r.slug))
+            .filter(|r| r.place.is_some_and(|(a, b)| inside(a, b)))
+            .count() as f64
+    };
+    let mut densities: Vec<(&str, f64)> = vec![("NC04", counted(&in_nc04) / nc04_km2)];
+    for (id, ring) in boxes() {
+        let inside = move |a: f64, b: f64| inside_polygon(&ring, a, b);
+        densities.push((id, counted(&inside) / box_km2(&ring)));
+    }
+    let band_of = |id: &str| {
+        let mine = densities.iter().find(|(n, _)| *n == id).unwrap().1;
+        let lower = densities.iter().filter(|(_, d)| *d < mine).count();
+        let higher = densities.iter().filter(|(_, d)| *d > mine).count();
+        let names = ["Low", "Below average", "Average", "Above average", "High"];
+        json!({"band": names[5 * lower / densities.len()], "rank": higher + 1, "of": 5})
+    };
+    assert_eq!(areas[0]["band"], band_of("NC04"));
+    assert_eq!(areas[4]["band"], band_of("NC12"));
+    assert!(areas[1].get("band").is_none(), "only neighbourhoods have a band");
+    let bands: BTreeSet<String> = ["NC04", "NC10", "NC11", "NC12", "NC13"]
+        .iter()
+        .map(|id| band_of(id)["band"].to_string())
+        .collect();
+    assert!(bands.len() >= 3, "the data spreads the neighbourhoods over bands: {bands:?}");
+
+    // Errors name the area.
+    let many = vec!["area=national"; 21].join("&");
+    for (query, status, says) in [
+        ("", 400, "1 to 20"),
+        (many.as_str(), 400, "1 to 20"),
+        ("area=national&area=town:leicester", 400, "area 2"),
+        ("area=neighbourhood:leicestershire", 400, "FORCE/ID"),
+        ("area=circle:52.6", 400, "LAT,LNG"),
+        ("area=circle:52.6,-1.1,99999", 400, "radius"),
+        ("area=force:atlantis", 404, "area 1"),
+        ("area=neighbourhood:leicestershire/NC99", 404, "NC99"),
+        ("area=lsoa:E01999999", 404, "E01999999"),
+        ("area=national&category=nonsense", 400, "category"),
+    ] {
+        let response = server.get(&format!("/api/v2/crimes/compare?{query}"));
+        assert_error(&response, status);
+        assert!(response.body.contains(says), "{query}: {}", response.body);
     }
 }

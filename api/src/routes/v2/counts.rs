@@ -76,7 +76,7 @@ pub async fn crime_counts(
 }
 
 /// The answer for the counted `months` of an area, in the asked `categories`.
-fn counts_answer(
+pub(super) fn counts_answer(
     area: &V2Area,
     months: &[MonthCounts],
     categories: &[u8],
@@ -178,7 +178,7 @@ fn compare_with_baseline(
 }
 
 /// `value` rounded to `decimals` places.
-fn round_to(value: f64, decimals: i32) -> f64 {
+pub(super) fn round_to(value: f64, decimals: i32) -> f64 {
     let scale = 10f64.powi(decimals);
     (value * scale).round() / scale
 }

@@ -2,8 +2,10 @@
 //! months, answered from the index, one module per route. Their parameters are stricter than
 //! police.uk's (see `params`: `V2AreaQuery`, `PeriodQuery`, `CategoriesQuery`).
 
+mod compare;
 mod counts;
 mod groups;
 
+pub use compare::crime_compare;
 pub use counts::crime_counts;
 pub use groups::crime_category_groups;

@@ -12,6 +12,7 @@ use proptest::sample::Index;
 use proptest::test_runner::TestCaseError;
 
 use super::*;
+use crate::neighbourhoods::Boundary;
 use crate::testing::{check as check_cases, log_range};
 
 /// SplitMix64: a tiny deterministic PRNG, enough for generating test cases.
@@ -728,4 +729,27 @@ fn spatial_timing_750k() {
     println!("1,000 nearest queries there: total {:?}, mean {:?}", nearest, nearest / 1_000);
     println!("100 nearest queries from anywhere on Earth: mean {far_nearest:?}");
     println!("6-vertex polygon ({poly_results} points): mean {polys:?}");
+}
+
+#[test]
+fn sizes_in_square_kilometres() {
+    let close = |got: f64, want: f64| assert!((got / want - 1.0).abs() < 1e-3, "{got} vs {want}");
+    // A circle of 1 km: π km² (a cap this small is flat to 1e-8).
+    close(Area::Circle { lat: 52.0, lng: -1.0, radius_m: 1000.0 }.km2(), std::f64::consts::PI);
+    assert_eq!(Area::Circle { lat: 95.0, lng: 0.0, radius_m: 1000.0 }.km2(), 0.0);
+    // A box 0.01° on a side at 52°N: 1.11195 km north–south by 0.68459 km east–west.
+    let side_ns = EARTH_RADIUS_M * std::f64::consts::PI / 180.0 * 0.01 / 1000.0;
+    let side_ew = side_ns * 52.005f64.to_radians().cos();
+    let square = parse_poly("52.0,-1.0:52.01,-1.0:52.01,-0.99:52.0,-0.99").unwrap();
+    close(Area::Polygon(square).km2(), side_ns * side_ew);
+    // A region: that box less a hole a quarter its size, and a second box like it.
+    let ring = |lat: f64, lng: f64, side: f64| {
+        vec![[lat, lng], [lat + side, lng], [lat + side, lng + side], [lat, lng + side]]
+    };
+    let region = Boundary::new(vec![
+        vec![ring(52.0, -1.0, 0.01), ring(52.0025, -0.9975, 0.005)],
+        vec![ring(52.0, -0.5, 0.01)],
+    ])
+    .unwrap();
+    close(Area::Region(std::sync::Arc::new(region)).km2(), side_ns * side_ew * 1.75);
 }
