@@ -325,6 +325,72 @@ fn v2_counts_of_a_force_equal_its_street_csv_rows_per_month_and_category() {
         assert_eq!(body["total"], total, "{force}");
     }
 
+    // Circles and polygons over the whole span, across the City of London's gaps: each
+    // month's located rows inside, of every street file; a month is missing where none of
+    // the area's forces (those of the rows counted) has a file.
+    let mut located: BTreeMap<String, Vec<(f64, f64, &str)>> = BTreeMap::new();
+    for ((force, month), _) in &expected {
+        let path = data.join(month).join(format!("{month}-{force}-street.csv"));
+        let rows = located.entry(month.clone()).or_default();
+        rows.extend(located_street_rows(&path).into_iter().map(|(lat, lng, _)| (lat, lng, *force)));
+    }
+    let centre = (51.5134, -0.0890);
+    let areas: Vec<(String, Box<dyn Fn(f64, f64) -> bool>)> = vec![
+        (
+            format!("lat={}&lng={}", centre.0, centre.1),
+            Box::new(move |lat, lng| within_a_mile(centre, lat, lng)),
+        ),
+        (
+            format!("poly={}", poly_param(&CITY_L)),
+            Box::new(|lat, lng| inside_polygon(&CITY_L, lat, lng)),
+        ),
+        (
+            format!("poly={}", poly_param(&GUILDFORD)),
+            Box::new(|lat, lng| inside_polygon(&GUILDFORD, lat, lng)),
+        ),
+    ];
+    for (query, inside) in &areas {
+        let area_forces: std::collections::BTreeSet<&str> = located
+            .values()
+            .flatten()
+            .filter(|(lat, lng, _)| inside(*lat, *lng))
+            .map(|(_, _, force)| *force)
+            .collect();
+        assert!(!area_forces.is_empty(), "{query} holds crimes");
+        let response = server.get(&format!("/api/v2/crimes/counts?{query}&from={first}&to={last}"));
+        assert_eq!(response.status, 200, "{query}: {}", response.body);
+        let body = response.json();
+        let mut total = 0;
+        for answer in body["months"].as_array().unwrap() {
+            let month = answer["month"].as_str().unwrap();
+            let month_forces: std::collections::BTreeSet<&str> =
+                expected.keys().filter(|(_, m)| m == month).map(|(force, _)| *force).collect();
+            let missing_forces: Vec<&str> =
+                area_forces.difference(&month_forces).copied().collect();
+            let all_missing = month_forces.is_empty() || missing_forces.len() == area_forces.len();
+            assert_eq!(answer["missing"], all_missing, "{query} {month}");
+            if month_forces.is_empty() {
+                assert_eq!(answer["missing_forces"], Value::Null, "{query} {month}");
+                continue;
+            }
+            if missing_forces.is_empty() {
+                assert_eq!(answer["missing_forces"], Value::Null, "{query} {month}");
+            } else {
+                assert_eq!(answer["missing_forces"], json!(missing_forces), "{query} {month}");
+            }
+            if all_missing {
+                continue;
+            }
+            let want = located
+                .get(month)
+                .map_or(0, |rows| rows.iter().filter(|(lat, lng, _)| inside(*lat, *lng)).count());
+            assert_eq!(answer["total"], want, "{query} {month}");
+            total += want;
+        }
+        assert!(total > 0);
+        assert_eq!(body["total"], total, "{query}");
+    }
+
     // LSOAs: the rows naming each, located or not, over the whole span. The busiest LSOAs of
     // each force, and one with few rows.
     let mut by_lsoa: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
