@@ -121,6 +121,9 @@ const GUILDFORD: [(f64, f64); 5] = [
     (51.2351234, -0.5750123),
 ];
 
+/// Whether a latitude and longitude are inside an area.
+type Inside = Box<dyn Fn(f64, f64) -> bool>;
+
 /// (month, force, polygons, centre of a one-mile circle).
 type Case<'a> = (&'a str, &'a str, Vec<&'a [(f64, f64)]>, (f64, f64));
 
@@ -329,13 +332,13 @@ fn v2_counts_of_a_force_equal_its_street_csv_rows_per_month_and_category() {
     // month's located rows inside, of every street file; a month is missing where none of
     // the area's forces (those of the rows counted) has a file.
     let mut located: BTreeMap<String, Vec<(f64, f64, &str)>> = BTreeMap::new();
-    for ((force, month), _) in &expected {
+    for (force, month) in expected.keys() {
         let path = data.join(month).join(format!("{month}-{force}-street.csv"));
         let rows = located.entry(month.clone()).or_default();
         rows.extend(located_street_rows(&path).into_iter().map(|(lat, lng, _)| (lat, lng, *force)));
     }
     let centre = (51.5134, -0.0890);
-    let areas: Vec<(String, Box<dyn Fn(f64, f64) -> bool>)> = vec![
+    let areas: Vec<(String, Inside)> = vec![
         (
             format!("lat={}&lng={}", centre.0, centre.1),
             Box::new(move |lat, lng| within_a_mile(centre, lat, lng)),
