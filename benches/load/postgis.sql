@@ -8,6 +8,9 @@
 --   on the point and a btree on the snap point id in every partition.
 -- * `gis_neighbourhoods`: each neighbourhood's boundary as a MultiPolygon with holes, GiST,
 --   and its rank among overlapping ones.
+-- * for `/api/v2/crimes/counts`: `gis_force_crimes` (every crime's force, month and
+--   category, a covering btree), `gis_months`, `gis_categories`, and `gis_counts_json`,
+--   which shapes a GROUP BY's counts into police-api's answer.
 --
 -- The JSON is built at query time with json_build_object (`json`, not `jsonb`, keeps
 -- police.uk's key order), as police-api renders it at query time. See pgbench/*.sql.
@@ -148,4 +151,83 @@ LANGUAGE sql STABLE AS $$
         'outcome_status', CASE WHEN c.outcome_category IS NOT NULL
                                THEN json_build_object('category', c.outcome_category,
                                                       'date', c.outcome_date) END)
+$$;
+
+-- /api/v2/crimes/counts: crimes per month and category, counted with GROUP BY month,
+-- category over the rows above (circles and polygons: `gis_crimes`, located crimes) or
+-- over `gis_force_crimes` (forces: every crime, located or not, as police-api counts
+-- them), a covering btree for index-only scans of one force's months.
+-- CASCADE: gis_counts_json (made again below) takes gis_count.
+DROP TABLE IF EXISTS gis_force_crimes, gis_months, gis_categories CASCADE;
+DROP TYPE IF EXISTS gis_count CASCADE;
+CREATE UNLOGGED TABLE gis_force_crimes AS
+SELECT c.force_id,
+       to_char(c.month, 'YYYYMM')::integer AS month_key,
+       array_position(ARRAY['anti-social-behaviour', 'bicycle-theft', 'burglary',
+                            'criminal-damage-arson', 'drugs', 'other-theft',
+                            'possession-of-weapons', 'public-order', 'robbery', 'shoplifting',
+                            'theft-from-the-person', 'vehicle-crime', 'violent-crime',
+                            'other-crime', 'public-disorder-weapons'], c.category)::smallint
+           AS category_order
+FROM crimes c
+ORDER BY 1, 2, 3;
+CREATE INDEX gis_force_crimes_force_month ON gis_force_crimes (force_id, month_key, category_order);
+VACUUM (ANALYZE) gis_force_crimes;
+
+-- The months held (any crimes at all), and the categories in police-api's order.
+CREATE UNLOGGED TABLE gis_months AS
+SELECT DISTINCT to_char(month, 'YYYYMM')::integer AS month_key FROM crimes;
+ALTER TABLE gis_months ADD PRIMARY KEY (month_key);
+CREATE UNLOGGED TABLE gis_categories AS
+SELECT category_order::smallint, slug
+FROM unnest(ARRAY['anti-social-behaviour', 'bicycle-theft', 'burglary',
+                  'criminal-damage-arson', 'drugs', 'other-theft',
+                  'possession-of-weapons', 'public-order', 'robbery', 'shoplifting',
+                  'theft-from-the-person', 'vehicle-crime', 'violent-crime',
+                  'other-crime', 'public-disorder-weapons'])
+     WITH ORDINALITY AS k (slug, category_order);
+VACUUM (ANALYZE) gis_months, gis_categories;
+
+-- One (month, category) group's count, as a query's GROUP BY produces them.
+CREATE TYPE gis_count AS (month_key integer, category_order smallint, n bigint);
+
+-- The counts answer as police-api writes it (key order included): every month of the
+-- period (`"missing": true` for a month not held), every category with zeros, the totals.
+CREATE OR REPLACE FUNCTION gis_counts_json(area json, from_month text, to_month text,
+                                           counted gis_count[]) RETURNS json
+LANGUAGE sql STABLE AS $$
+    WITH months AS (
+        SELECT to_char(d, 'YYYYMM')::integer AS month_key,
+               to_char(d, 'YYYY-MM') AS month,
+               EXISTS (SELECT 1 FROM gis_months h
+                       WHERE h.month_key = to_char(d, 'YYYYMM')::integer) AS held
+        FROM generate_series(to_date(from_month, 'YYYY-MM'), to_date(to_month, 'YYYY-MM'),
+                             interval '1 month') AS d
+    ), cells AS (
+        SELECT m.month_key, m.month, m.held, k.category_order, k.slug, coalesce(c.n, 0) AS n
+        FROM months m
+        CROSS JOIN gis_categories k
+        LEFT JOIN unnest(counted) AS c
+               ON c.month_key = m.month_key AND c.category_order = k.category_order
+    ), per_month AS (
+        SELECT month_key, month, held,
+               json_object_agg(slug, n ORDER BY category_order) AS counts, sum(n) AS total
+        FROM cells
+        GROUP BY month_key, month, held
+    ), totals AS (
+        SELECT category_order, slug, sum(n) AS n FROM cells GROUP BY category_order, slug
+    )
+    SELECT json_build_object(
+        'area', area,
+        'from', from_month,
+        'to', to_month,
+        'categories', (SELECT json_agg(slug ORDER BY category_order) FROM gis_categories),
+        'months', (SELECT json_agg(CASE WHEN held
+                                        THEN json_build_object('month', month, 'missing', false,
+                                                               'counts', counts, 'total', total)
+                                        ELSE json_build_object('month', month, 'missing', true)
+                                   END ORDER BY month_key)
+                   FROM per_month),
+        'totals', (SELECT json_object_agg(slug, n ORDER BY category_order) FROM totals),
+        'total', (SELECT coalesce(sum(n), 0) FROM totals))
 $$;

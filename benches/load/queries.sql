@@ -9,7 +9,8 @@
 SET client_min_messages = warning;
 
 DROP TABLE IF EXISTS bench_sample, bench_street, bench_polygon, bench_location,
-    bench_locate;
+    bench_locate, bench_counts_circle12, bench_counts_circle36, bench_counts_polygon,
+    bench_counts_force;
 
 CREATE TABLE bench_sample AS
 SELECT row_number() OVER (ORDER BY hash, location_id, month) AS n, *
@@ -18,6 +19,7 @@ FROM (
                || '/' || c.month || '/' || c.category) AS hash,
            c.location_id,
            c.month,
+           c.force_id,
            l.latitude,
            l.longitude
     FROM crimes c
@@ -84,7 +86,55 @@ SELECT n - 3 * :count AS n,
 FROM bench_sample WHERE n > 3 * :count;
 ALTER TABLE bench_locate ADD PRIMARY KEY (n);
 
-VACUUM (ANALYZE) bench_street, bench_polygon, bench_location, bench_locate;
+-- /api/v2/crimes/counts: periods of 12 or 36 months ending at the latest month held (the
+-- route's default period is the 12 of them), so months not loaded yet are part of the
+-- answer ("missing") at the earlier stages. One-mile circles over 12 months around the
+-- point queries' places and over 36 around the locate queries'; the polygons over 12
+-- months; forces over 36 months, each force picked as often as it has crimes.
+CREATE TABLE bench_counts_circle12 AS
+SELECT s.n, s.lat, s.lng, s.dlat, s.dlng,
+       to_char(p.latest - interval '11 months', 'YYYY-MM') AS from_month,
+       to_char(p.latest - interval '11 months', 'YYYYMM')::integer AS from_key,
+       to_char(p.latest, 'YYYY-MM') AS to_month,
+       to_char(p.latest, 'YYYYMM')::integer AS to_key
+FROM bench_street s, (SELECT max(month) AS latest FROM crimes) p;
+ALTER TABLE bench_counts_circle12 ADD PRIMARY KEY (n);
+
+CREATE TABLE bench_counts_circle36 AS
+SELECT s.n,
+       s.lat,
+       s.lng,
+       degrees(1609.344 / 6371008.8) AS dlat,
+       degrees(1609.344 / 6371008.8)
+           / cos(radians(abs(s.lat) + degrees(1609.344 / 6371008.8))) AS dlng,
+       to_char(p.latest - interval '35 months', 'YYYY-MM') AS from_month,
+       to_char(p.latest - interval '35 months', 'YYYYMM')::integer AS from_key,
+       to_char(p.latest, 'YYYY-MM') AS to_month,
+       to_char(p.latest, 'YYYYMM')::integer AS to_key
+FROM bench_locate s, (SELECT max(month) AS latest FROM crimes) p;
+ALTER TABLE bench_counts_circle36 ADD PRIMARY KEY (n);
+
+CREATE TABLE bench_counts_polygon AS
+SELECT s.n, s.poly, s.wkt,
+       to_char(p.latest - interval '11 months', 'YYYY-MM') AS from_month,
+       to_char(p.latest - interval '11 months', 'YYYYMM')::integer AS from_key,
+       to_char(p.latest, 'YYYY-MM') AS to_month,
+       to_char(p.latest, 'YYYYMM')::integer AS to_key
+FROM bench_polygon s, (SELECT max(month) AS latest FROM crimes) p;
+ALTER TABLE bench_counts_polygon ADD PRIMARY KEY (n);
+
+CREATE TABLE bench_counts_force AS
+SELECT s.n - 2 * :count AS n, s.force_id,
+       to_char(p.latest - interval '35 months', 'YYYY-MM') AS from_month,
+       to_char(p.latest - interval '35 months', 'YYYYMM')::integer AS from_key,
+       to_char(p.latest, 'YYYY-MM') AS to_month,
+       to_char(p.latest, 'YYYYMM')::integer AS to_key
+FROM bench_sample s, (SELECT max(month) AS latest FROM crimes) p
+WHERE s.n > 2 * :count AND s.n <= 3 * :count;
+ALTER TABLE bench_counts_force ADD PRIMARY KEY (n);
+
+VACUUM (ANALYZE) bench_street, bench_polygon, bench_location, bench_locate,
+    bench_counts_circle12, bench_counts_circle36, bench_counts_polygon, bench_counts_force;
 
 \o :out/street.paths
 COPY (SELECT '/api/crimes-street/all-crime?lat=' || to_char(lat, 'FM990.000000') || '&lng='
@@ -100,4 +150,19 @@ COPY (SELECT '/api/crimes-at-location?date=' || month || '&location_id=' || loca
 COPY (SELECT '/api/locate-neighbourhood?q=' || to_char(lat, 'FM990.000000') || ','
              || to_char(lng, 'FM990.000000')
       FROM bench_locate ORDER BY n) TO STDOUT;
+\o :out/counts_circle12.paths
+COPY (SELECT '/api/v2/crimes/counts?lat=' || to_char(lat, 'FM990.000000') || '&lng='
+             || to_char(lng, 'FM990.000000') || '&from=' || from_month || '&to=' || to_month
+      FROM bench_counts_circle12 ORDER BY n) TO STDOUT;
+\o :out/counts_circle36.paths
+COPY (SELECT '/api/v2/crimes/counts?lat=' || to_char(lat, 'FM990.000000') || '&lng='
+             || to_char(lng, 'FM990.000000') || '&from=' || from_month || '&to=' || to_month
+      FROM bench_counts_circle36 ORDER BY n) TO STDOUT;
+\o :out/counts_polygon.paths
+COPY (SELECT '/api/v2/crimes/counts?poly=' || poly || '&from=' || from_month || '&to=' || to_month
+      FROM bench_counts_polygon ORDER BY n) TO STDOUT;
+\o :out/counts_force.paths
+COPY (SELECT '/api/v2/crimes/counts?force=' || force_id || '&from=' || from_month || '&to='
+             || to_month
+      FROM bench_counts_force ORDER BY n) TO STDOUT;
 \o

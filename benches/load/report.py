@@ -15,16 +15,28 @@ import urllib.error
 import urllib.request
 
 KINDS = ["street", "polygon", "location", "locate"]
+# /api/v2/crimes/counts, against GROUP BY month, category on the PostGIS side.
+COUNTS_KINDS = ["counts_circle12", "counts_circle36", "counts_polygon", "counts_force"]
 KIND_NAMES = {
     "street": "crimes-street, 1-mile point",
     "polygon": "crimes-street, polygon",
     "location": "crimes-at-location",
     "locate": "locate-neighbourhood",
     "mix": "mix 10:3:4:3",
+    "counts_circle12": "v2 counts, 1-mile circle, 12 months",
+    "counts_circle36": "v2 counts, 1-mile circle, 36 months",
+    "counts_polygon": "v2 counts, polygon, 12 months",
+    "counts_force": "v2 counts, force, 36 months",
+    "counts_mix": "v2 counts mix 8:4:6:2",
 }
 # The mixed load: out of every 20 requests, 10 point queries, 3 polygons, 4 at-location,
-# 3 locate-neighbourhood. pgbench is given the same weights.
+# 3 locate-neighbourhood. pgbench is given the same weights (run.sh).
 MIX_WEIGHTS = {"street": 10, "polygon": 3, "location": 4, "locate": 3}
+# The counts mix: out of every 20, 8 circles over 12 months, 4 over 36, 6 polygons over 12,
+# 2 forces over 36.
+COUNTS_MIX_WEIGHTS = {"counts_circle12": 8, "counts_circle36": 4, "counts_polygon": 6,
+                      "counts_force": 2}
+MIXES = {"mix": MIX_WEIGHTS, "counts_mix": COUNTS_MIX_WEIGHTS}
 
 
 def fetch(url):
@@ -86,7 +98,7 @@ def cmd_check(args):
     psql_args = args.psql.split()
     sizes = {}
     failures = 0
-    for kind in KINDS:
+    for kind in KINDS + COUNTS_KINDS:
         paths = open(f"{args.queries}/{kind}.paths").read().splitlines()
         compared = 0
         for n, path in enumerate(paths[: args.compare], start=1):
@@ -109,7 +121,8 @@ def cmd_check(args):
         sizes[kind] = total / max(len(sample), 1)
         print(f"{kind}: {compared} answers compared with PostGIS; mean body "
               f"{sizes[kind]:.0f} bytes over {len(sample)} queries")
-    sizes["mix"] = sum(sizes[k] * w for k, w in MIX_WEIGHTS.items()) / sum(MIX_WEIGHTS.values())
+    for mix, weights in MIXES.items():
+        sizes[mix] = sum(sizes[k] * w for k, w in weights.items()) / sum(weights.values())
     with open(args.sizes, "w") as out:
         json.dump(sizes, out)
     if failures:
@@ -119,16 +132,27 @@ def cmd_check(args):
 
 
 def cmd_mix(args):
-    """Interleaves the kinds' path files by MIX_WEIGHTS into one file."""
-    files = {k: open(f"{args.queries}/{k}.paths").read().splitlines() for k in KINDS}
-    positions = dict.fromkeys(KINDS, 0)
-    rounds = min(len(files[k]) // w for k, w in MIX_WEIGHTS.items())
-    with open(f"{args.queries}/mix.paths", "w") as out:
-        for _ in range(rounds):
-            for kind, weight in MIX_WEIGHTS.items():
-                for _ in range(weight):
-                    out.write(files[kind][positions[kind]] + "\n")
-                    positions[kind] += 1
+    """Interleaves the kinds' path files by their weights into one file per mix (mix.paths,
+    counts_mix.paths)."""
+    for mix, weights in MIXES.items():
+        files = {k: open(f"{args.queries}/{k}.paths").read().splitlines() for k in weights}
+        positions = dict.fromkeys(weights, 0)
+        rounds = min(len(files[k]) // w for k, w in weights.items())
+        with open(f"{args.queries}/{mix}.paths", "w") as out:
+            for _ in range(rounds):
+                for kind, weight in weights.items():
+                    for _ in range(weight):
+                        out.write(files[kind][positions[kind]] + "\n")
+                        positions[kind] += 1
+    return 0
+
+
+def cmd_pgbench_scripts(args):
+    """pgbench's -f arguments for a kind: its script, or a mix's scripts with their weights."""
+    weights = MIXES.get(args.kind, {args.kind: None})
+    for kind, weight in weights.items():
+        print("-f")
+        print(f"{args.scripts}/pgbench/{kind}.sql" + (f"@{weight}" if weight else ""))
     return 0
 
 
@@ -216,7 +240,7 @@ def cmd_table(args):
         out.append("| query | police-api req/s | p50 | p99 | p99.9 | MB/s | PostGIS req/s | p50 "
                    "| p99 | p99.9 | MB/s | ratio |")
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for kind in KINDS + ["mix"]:
+        for kind in KINDS + ["mix"] + COUNTS_KINDS + ["counts_mix"]:
             ours = next((r for r in rows if r["stage"] == stage and r["side"] == "police-api"
                          and r["kind"] == kind), None)
             theirs = next((r for r in rows if r["stage"] == stage and r["side"] == "postgis"
@@ -274,6 +298,10 @@ def main():
     p = sub.add_parser("mix")
     p.add_argument("--queries", required=True)
     p.set_defaults(func=cmd_mix)
+    p = sub.add_parser("pgbench-scripts")
+    p.add_argument("--scripts", required=True)
+    p.add_argument("--kind", required=True)
+    p.set_defaults(func=cmd_pgbench_scripts)
     p = sub.add_parser("pgbench")
     p.add_argument("--log-prefix", required=True)
     p.add_argument("--output", required=True)

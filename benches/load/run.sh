@@ -6,6 +6,13 @@
 #   benches/load/run.sh --full    36 national months, measured at 1, 12 and 36 loaded, 20 s runs
 #   benches/load/run.sh --smoke   a small demo archive and 1 s runs: checks that it all works
 #   add --debug to use a debug build (CI's smoke run: the figures then mean nothing)
+#   --kinds LIST  only these query kinds (comma-separated; default all): street, polygon,
+#                 location, locate, mix (and the paced mix), counts_circle12,
+#                 counts_circle36, counts_polygon, counts_force, counts_mix
+#   --stages LIST months loaded at each measured stage (comma-separated, e.g. 36), instead
+#                 of the mode's
+#   --months N    generate N months instead of the mode's (measured at N unless --stages),
+#                 e.g. --quick --months 12 --kinds counts_circle12,counts_mix
 #
 # Steps: generate the archive (cached under target/load-bench/, the generator is
 # deterministic), start a fresh PostgreSQL cluster, and for each stage: import more months
@@ -25,13 +32,25 @@ set -euo pipefail
 
 mode=quick
 profile=release
+all_kinds=(street polygon location locate mix
+           counts_circle12 counts_circle36 counts_polygon counts_force counts_mix)
+kinds=("${all_kinds[@]}")
+stages_given=
+months_given=
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) mode=quick ;;
         --full) mode=full ;;
         --smoke) mode=smoke ;;
         --debug) profile=debug ;;
-        -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+        --kinds)
+            IFS=, read -r -a kinds <<<"${2:?--kinds needs a list}"; shift
+            for kind in "${kinds[@]}"; do
+                [[ " ${all_kinds[*]} " == *" $kind "* ]] || { echo "unknown kind: $kind" >&2; exit 2; }
+            done ;;
+        --stages) stages_given=${2:?--stages needs a list}; shift ;;
+        --months) months_given=${2:?--months needs a number}; shift ;;
+        -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -55,6 +74,12 @@ case $mode in
         generate=(--preset national --months 36) stages=(1 12 36) seconds=20 queries=20000
         shared_buffers=8GB compare=25 ;;
 esac
+
+if [ -n "$months_given" ]; then
+    generate[3]=$months_given
+    stages=("$months_given")
+fi
+if [ -n "$stages_given" ]; then IFS=, read -r -a stages <<<"$stages_given"; fi
 
 # Every measured run follows an unmeasured one of this many seconds, on both sides.
 warmup=$(( seconds >= 10 ? 3 : 1 ))
@@ -205,7 +230,7 @@ for stage in "${stages[@]}"; do
     python3 "$here/report.py" check --url "$url" --psql "${psql[*]}" --scripts "$here" \
         --queries "$work/queries" --compare "$compare" --sizes "$work/sizes-$stage.json"
 
-    for kind in street polygon location locate mix; do
+    for kind in "${kinds[@]}"; do
         # An unmeasured warm-up first, on both sides.
         taskset -c "$load_cpu" wrk -t1 -c"$connections" -d"${warmup}s" --timeout 10s \
             -s "$here/paths.lua" "$url" -- "$work/queries/$kind.paths" >/dev/null
@@ -216,12 +241,14 @@ for stage in "${stages[@]}"; do
     done
     # Half the maximum throughput of the mix: each of N connections waits so that together
     # they offer ~half the measured maximum (a request's own service time is ~1/max).
-    max_rps=$(python3 -c "import json; r = json.loads(open('$work/logs/wrk-$stage-mix.txt').read().strip().splitlines()[-1]); print(r['requests'] / (r['duration_us'] / 1e6))")
-    think_ms=$(python3 -c "print(max(1, round((2 * $paced_connections - 1) * 1000 / $max_rps)))")
-    taskset -c "$load_cpu" wrk -t1 -c"$paced_connections" -d"${seconds}s" --timeout 10s \
-        -s "$here/paced.lua" "$url" -- "$work/queries/mix.paths" "$think_ms" >"$work/logs/wrk-$stage-mix-paced.txt"
-    python3 "$here/report.py" record --results "$results" --figures "$work/logs/wrk-$stage-mix-paced.txt" \
-        --stage "$stage" --side police-api --kind mix-paced --think-ms "$think_ms" --connections "$paced_connections"
+    if [[ " ${kinds[*]} " == *" mix "* ]]; then
+        max_rps=$(python3 -c "import json; r = json.loads(open('$work/logs/wrk-$stage-mix.txt').read().strip().splitlines()[-1]); print(r['requests'] / (r['duration_us'] / 1e6))")
+        think_ms=$(python3 -c "print(max(1, round((2 * $paced_connections - 1) * 1000 / $max_rps)))")
+        taskset -c "$load_cpu" wrk -t1 -c"$paced_connections" -d"${seconds}s" --timeout 10s \
+            -s "$here/paced.lua" "$url" -- "$work/queries/mix.paths" "$think_ms" >"$work/logs/wrk-$stage-mix-paced.txt"
+        python3 "$here/report.py" record --results "$results" --figures "$work/logs/wrk-$stage-mix-paced.txt" \
+            --stage "$stage" --side police-api --kind mix-paced --think-ms "$think_ms" --connections "$paced_connections"
+    fi
     peak_rss_kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")
     kill "$server_pid"
     wait "$server_pid" 2>/dev/null || true
@@ -232,13 +259,9 @@ for stage in "${stages[@]}"; do
         -c "SELECT count(pg_prewarm(c.oid)) FROM pg_class c WHERE c.relkind IN ('r', 'i')
             AND (c.relname LIKE 'gis_%' OR c.relname LIKE 'bench_%')" -c "CHECKPOINT" >/dev/null
     pin_postgres "$server_cpu"
-    for kind in street polygon location locate mix; do
-        if [ "$kind" = mix ]; then
-            scripts=(-f "$here/pgbench/street.sql@10" -f "$here/pgbench/polygon.sql@3"
-                     -f "$here/pgbench/location.sql@4" -f "$here/pgbench/locate.sql@3")
-        else
-            scripts=(-f "$here/pgbench/$kind.sql")
-        fi
+    for kind in "${kinds[@]}"; do
+        # A kind's script, or a mix's scripts with the weights report.py gives them.
+        mapfile -t scripts < <(python3 "$here/report.py" pgbench-scripts --scripts "$here" --kind "$kind")
         prefix=$work/logs/pgbench-$stage-$kind
         taskset -c "$load_cpu" pgbench -h "$socket_dir" -p "$port" -U police -n -M prepared \
             -c "$connections" -j 1 -T "$warmup" -D queries="$queries" "${scripts[@]}" police >/dev/null 2>&1
