@@ -127,6 +127,9 @@ fn counts_route(bench: &mut Bench<'_>) {
     }
 }
 
+/// `GET` on the in-process app: status and body length.
+type InProcessGet = Box<dyn Fn(&str) -> (u16, usize)>;
+
 /// What every statistic queries: the index served as the API serves it, and query lists.
 struct National {
     state: web::Data<AppState>,
@@ -139,7 +142,7 @@ struct National {
     /// Every force with crimes in the index, the busiest first.
     forces: Vec<String>,
     /// `GET` a path on the actix app, in process: its status and body length.
-    get: Box<dyn Fn(&str) -> (u16, usize)>,
+    get: InProcessGet,
 }
 
 impl National {

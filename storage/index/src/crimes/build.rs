@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use super::compact::{PointGroups, PointIds, PositionMap, RankedBits};
 use super::lsoa::Lsoas;
 use super::select::ForceSet;
-use super::{CrimeIndex, CrimeRecord, MonthCrimes, MonthOutcomes, SnapPoint};
+use super::{CrimeIndex, CrimeRecord, MonthCrimes, MonthOutcomes, SnapPoint, CATEGORY_COUNT};
 use crate::spatial::SpatialIndex;
 use crate::Month;
 
@@ -716,11 +716,25 @@ fn place_crimes(
         }
         let located = by_point.starts[point_count];
         let mut forces = ForceSet::default();
+        let mut force_counts: Vec<(u8, [u32; CATEGORY_COUNT])> = Vec::new();
         for &c in &order[start as usize..] {
-            forces.insert(crimes[c as usize].force);
+            let crime = &crimes[c as usize];
+            forces.insert(crime.force);
+            let slot = match force_counts.binary_search_by_key(&crime.force, |(f, _)| *f) {
+                Ok(slot) => slot,
+                Err(slot) => {
+                    force_counts.insert(slot, (crime.force, [0; CATEGORY_COUNT]));
+                    slot
+                }
+            };
+            if let Some(count) = force_counts[slot].1.get_mut(usize::from(crime.category)) {
+                *count += 1;
+            }
         }
+        force_counts.shrink_to_fit();
         months.push(MonthCrimes {
             forces,
+            force_counts,
             month: Month::from_index(u32::from(first_month) + slot as u32)
                 .expect("staged from a Month"),
             start,

@@ -1,6 +1,8 @@
 //! Crime counts per month and category (`/api/v2/crimes/counts`), counted in place: no list of
-//! crimes is ever built: each month's selected crimes (see [`super::select`]) are tallied.
+//! crimes is ever built: each month's selected crimes (see [`super::select`]) are tallied,
+//! or for a force or the whole country, the month's per-force counts are added up.
 
+use super::select::Summarised;
 use super::{CrimeIndex, CrimeRecord, ForceSet};
 use crate::reference::CRIME_CATEGORIES;
 use crate::spatial::Area;
@@ -58,11 +60,31 @@ impl CrimeIndex {
         let counted: Vec<(Month, Option<CategoryCounts>)> = Month::range(from, to)
             .map(|month| {
                 let mut counts = [0; CATEGORY_COUNT];
-                let held = self.visit_selected(month, &selection, |_, crime| {
-                    tally(&mut counts, crime.record);
-                    seen.insert(crime.record.force);
-                });
-                (month, held.then_some(counts))
+                let held = match selection.summarised() {
+                    // A force or the country: the month's per-force counts, not its records.
+                    Some(summary) => self.month(month).map(|data| {
+                        for (force, force_counts) in &data.force_counts {
+                            let wanted = match summary {
+                                Summarised::All => true,
+                                Summarised::Force(wanted) => *force == wanted,
+                                Summarised::Nothing => false,
+                            };
+                            if wanted {
+                                seen.insert(*force);
+                                for (count, n) in counts.iter_mut().zip(force_counts) {
+                                    *count += u64::from(*n);
+                                }
+                            }
+                        }
+                    }),
+                    None => self
+                        .visit_selected(month, &selection, |_, crime| {
+                            tally(&mut counts, crime.record);
+                            seen.insert(crime.record.force);
+                        })
+                        .then_some(()),
+                };
+                (month, held.map(|()| counts))
             })
             .collect();
         counted

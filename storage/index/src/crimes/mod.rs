@@ -230,6 +230,9 @@ struct MonthCrimes {
     month: Month,
     /// The forces with crimes this month.
     forces: select::ForceSet,
+    /// Crimes per category of each force with crimes this month, by force number: a force's
+    /// or the country's counts without walking the records.
+    force_counts: Vec<(u8, [u32; CATEGORY_COUNT])>,
     start: u32,
     located_end: u32,
     end: u32,
@@ -314,7 +317,11 @@ impl CrimeIndex {
         report.add(
             "crimes by month and snap point",
             vec_bytes(&self.months)
-                + self.months.iter().map(|m| m.groups.heap_bytes()).sum::<usize>(),
+                + self
+                    .months
+                    .iter()
+                    .map(|m| m.groups.heap_bytes() + vec_bytes(&m.force_counts))
+                    .sum::<usize>(),
         );
         report.add(
             "Crime IDs (32 bytes each, and which records have one)",

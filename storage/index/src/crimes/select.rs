@@ -54,7 +54,29 @@ enum SelectionKind {
     Nothing,
 }
 
+/// A selection that a month's per-force counts answer without walking its crimes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Summarised {
+    /// Every force's crimes.
+    All,
+    /// One force's crimes.
+    Force(u8),
+    /// No crime.
+    Nothing,
+}
+
 impl Selection {
+    /// How per-force counts answer this selection; `None` when only a walk can (an area, an
+    /// LSOA).
+    pub(super) fn summarised(&self) -> Option<Summarised> {
+        match self.kind {
+            SelectionKind::All => Some(Summarised::All),
+            SelectionKind::Force(Some(force)) => Some(Summarised::Force(force)),
+            SelectionKind::Force(None) | SelectionKind::Nothing => Some(Summarised::Nothing),
+            SelectionKind::Points(_) | SelectionKind::Lsoa(_) => None,
+        }
+    }
+
     /// The force a force selection is about, when the index has crimes of it.
     pub fn force(&self) -> Option<u8> {
         match self.kind {
