@@ -707,6 +707,21 @@ impl V2AreaQuery {
         Ok(V2Area::Circle { lat, lng, radius_m, area: Area::Circle { lat, lng, radius_m } })
     }
 
+    /// The area of a request: for a POST its GeoJSON body ([`V2AreaQuery::area_with_body`]),
+    /// otherwise its parameters ([`V2AreaQuery::area`]).
+    pub fn area_of_request(
+        &self,
+        request: &HttpRequest,
+        body: &[u8],
+        snapshot: &Snapshot,
+    ) -> Result<V2Area, ApiError> {
+        if request.method() == Method::POST {
+            self.area_with_body(body)
+        } else {
+            self.area(snapshot)
+        }
+    }
+
     /// The area of a POST: its GeoJSON body (see [`geojson_area`]), which takes the place of
     /// the area parameters: 400 when any is given too.
     pub fn area_with_body(&self, body: &[u8]) -> Result<V2Area, ApiError> {

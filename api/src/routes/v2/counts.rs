@@ -1,7 +1,6 @@
 //! `/api/v2/crimes/counts`: crimes per month and category in an area over a period, and
 //! against a baseline period.
 
-use actix_web::http::Method;
 use actix_web::{route, web, HttpRequest, HttpResponse};
 use police_index::crimes::{CategoryCounts, MonthCounts, CATEGORY_COUNT};
 use police_index::reference::crime_category;
@@ -56,12 +55,7 @@ pub async fn crime_counts(
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
     let snapshot = state.current();
-    let area_query = V2AreaQuery::from_params(&params);
-    let area = if request.method() == Method::POST {
-        area_query.area_with_body(&body)?
-    } else {
-        area_query.area(&snapshot)?
-    };
+    let area = V2AreaQuery::from_params(&params).area_of_request(&request, &body, &snapshot)?;
     let latest = snapshot.index.crime_months().last();
     let (from, to) = PeriodQuery::from_params(&params).period(latest)?;
     let categories = CategoriesQuery::from_params(&params).categories()?;
