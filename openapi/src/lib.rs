@@ -9,6 +9,7 @@ pub mod v2;
 
 pub use document::{base_document, ApiDoc};
 pub use v2::{AreaEcho, CrimeCounts, MonthCrimeCounts, SlugCounts};
+pub use v2::{StopCounts, StopGroupCounts, StopGroupKey, StopTallies};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -2,6 +2,10 @@
 //! Same conventions as police.uk's answers: compact JSON, months `YYYY-MM`, category slugs
 //! as in `crime-categories`.
 
+mod stops;
+
+pub use stops::{StopCounts, StopGroupCounts, StopGroupKey, StopTallies};
+
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
