@@ -35,6 +35,10 @@ use utoipa::IntoParams;
 
 use crate::error::ApiError;
 
+mod stops;
+
+pub use stops::{StopGroupingQuery, StopPeriodQuery};
+
 /// The parameters of one request; when a key repeats, the last value counts.
 #[derive(Debug, Default)]
 pub struct Params {

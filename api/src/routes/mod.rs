@@ -23,7 +23,8 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig<'_
         utoipa_actix_web::scope("/api/v2")
             .service(v2::crime_counts)
             .service(v2::crime_compare)
-            .service(v2::crime_category_groups),
+            .service(v2::crime_category_groups)
+            .service(v2::stop_counts),
     );
     config.service(
         utoipa_actix_web::scope("/api")

@@ -5,6 +5,9 @@
 mod compare;
 
 pub use compare::{ComparedArea, CrimeComparison, DensityBand};
+mod stops;
+
+pub use stops::{StopCounts, StopGroupCounts, StopGroupKey, StopTallies};
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};

@@ -5,7 +5,9 @@
 mod compare;
 mod counts;
 mod groups;
+mod stops;
 
 pub use compare::crime_compare;
 pub use counts::crime_counts;
 pub use groups::crime_category_groups;
+pub use stops::stop_counts;

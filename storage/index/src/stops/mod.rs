@@ -8,8 +8,18 @@
 //! offsets): a month has far fewer stops than the country has snap points, and a dense
 //! offset array per month would outweigh the records. Text fields are interned per field in
 //! small pools (legislation, ethnicities, outcomes … have a handful of values each).
+//!
+//! `counts` groups and counts stops in place for `/api/v2/stops/counts`
+//! ([`StopIndex::stop_counts`]).
 
 use std::collections::HashMap;
+
+mod counts;
+
+pub use counts::{
+    StopCounts, StopCountsError, StopDimension, StopGroup, StopKeyValue, StopTally,
+    MAX_STOP_DIMENSIONS, MAX_STOP_GROUPS,
+};
 
 use crate::crimes::{CrimeIndex, SnapPoint};
 use crate::spatial::Area;
