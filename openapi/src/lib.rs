@@ -9,6 +9,10 @@ pub mod v2;
 
 pub use document::{base_document, ApiDoc};
 pub use v2::{AreaEcho, CrimeCounts, MonthCrimeCounts, SlugCounts};
+pub use v2::{
+    CategoryLastOutcomes, LastOutcomeShares, MonthOutcomeCounts, OutcomeCounts, PeriodLastOutcomes,
+    SlugShares,
+};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
