@@ -19,7 +19,9 @@ use crate::error::ApiError;
 pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     // Before `/api`: a scope whose prefix matches answers the request even when none of its
     // routes does, so `/api` would take `/api/v2/…` to its 404.
-    config.service(utoipa_actix_web::scope("/api/v2").service(v2::crime_counts));
+    config.service(
+        utoipa_actix_web::scope("/api/v2").service(v2::crime_counts).service(v2::outcome_counts),
+    );
     config.service(
         utoipa_actix_web::scope("/api")
             .service(forces::list_forces)

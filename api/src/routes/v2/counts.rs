@@ -5,8 +5,9 @@ use police_index::crimes::CATEGORY_COUNT;
 use police_index::reference::crime_category;
 use police_openapi::{AreaEcho, CrimeCounts, MonthCrimeCounts, SlugCounts};
 
+use super::outcomes::LastOutcomesByMonth;
 use crate::error::ApiError;
-use crate::params::{CategoriesQuery, Params, PeriodQuery, V2Area, V2AreaQuery};
+use crate::params::{CategoriesQuery, LastOutcomesQuery, Params, PeriodQuery, V2Area, V2AreaQuery};
 use crate::render;
 use crate::state::AppState;
 
@@ -22,13 +23,15 @@ use crate::state::AppState;
 /// `"missing": true` with no counts; a month held with no crimes in the area counts zeros.
 /// `category` takes one slug or several, comma-separated (default `all-crime`). Unlike
 /// police.uk's routes, which read an unknown category as all crime, this route answers 400
-/// to an unknown slug, and to any malformed parameter, naming it.
+/// to an unknown slug, and to any malformed parameter, naming it. With `last_outcomes=true`,
+/// each month held and the period also count the crimes of those categories by last outcome
+/// (as `/api/v2/outcomes/counts` does).
 #[utoipa::path(
     tag = "v2",
-    params(V2AreaQuery, PeriodQuery, CategoriesQuery),
+    params(V2AreaQuery, PeriodQuery, CategoriesQuery, LastOutcomesQuery),
     responses(
         (status = 200, description = "Crimes per month and category", body = CrimeCounts),
-        (status = 400, description = "More than one area, radius without lat/lng or out of range, a non-numeric lat/lng, a malformed poly, a malformed from/to or from after to, an unknown category", content_type = "text/plain"),
+        (status = 400, description = "More than one area, radius without lat/lng or out of range, a non-numeric lat/lng, a malformed poly, a malformed from/to or from after to, an unknown category, last_outcomes neither true nor false", content_type = "text/plain"),
         (status = 404, description = "Unknown force, or no crime data at all and no `to`", content_type = "text/plain"),
     )
 )]
@@ -43,6 +46,9 @@ pub async fn crime_counts(
     let latest = snapshot.index.crime_months().last();
     let (from, to) = PeriodQuery::from_params(&params).period(latest)?;
     let categories = CategoriesQuery::from_params(&params).categories()?;
+    let last_outcomes = LastOutcomesQuery::from_params(&params).wanted()?.then(|| {
+        LastOutcomesByMonth::count(&snapshot.index, (from, to), area.scope(), &categories)
+    });
 
     let slugs = |counts: &[u64; CATEGORY_COUNT]| {
         SlugCounts(
@@ -67,11 +73,12 @@ pub async fn crime_counts(
                 missing: counts.is_none(),
                 counts,
                 total,
+                last_outcomes: None,
             }
         })
         .collect();
     let totals = slugs(&totals);
-    let answer = CrimeCounts {
+    let mut answer = CrimeCounts {
         area: match area {
             V2Area::Circle { lat, lng, radius_m, .. } => {
                 AreaEcho::Circle { lat, lng, radius: radius_m }
@@ -86,6 +93,10 @@ pub async fn crime_counts(
         months,
         total: totals.0.iter().map(|(_, n)| n).sum(),
         totals,
+        last_outcomes: None,
     };
+    if let Some(last_outcomes) = last_outcomes {
+        last_outcomes.fill(&mut answer);
+    }
     render::json_response(&answer)
 }

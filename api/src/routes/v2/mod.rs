@@ -3,5 +3,7 @@
 //! police.uk's (see `params`: `V2AreaQuery`, `PeriodQuery`, `CategoriesQuery`).
 
 mod counts;
+mod outcomes;
 
 pub use counts::crime_counts;
+pub use outcomes::outcome_counts;
