@@ -23,3 +23,4 @@ mod outcomes;
 mod real_data;
 mod stops;
 mod v2_counts;
+mod v2_outcomes;

@@ -51,6 +51,7 @@ const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/stops-street",
     "POST /api/stops-street",
     "GET /api/v2/crimes/counts",
+    "GET /api/v2/outcomes/counts",
     "GET /api/{force}/neighbourhoods",
     "GET /api/{force}/{neighbourhood}",
     "GET /api/{force}/{neighbourhood}/boundary",
