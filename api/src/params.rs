@@ -1111,6 +1111,34 @@ impl CategoriesQuery {
     }
 }
 
+/// `last_outcomes` of `/api/v2/crimes/counts`: whether to count crimes by last outcome too.
+#[derive(Debug, Clone, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LastOutcomesQuery {
+    /// `true`: also count each month's crimes (of the asked-for categories) by their last outcome category (`none` without one, `other` for a name police.uk does not list); default `false`
+    #[param(value_type = Option<bool>, example = true)]
+    last_outcomes: Option<String>,
+}
+
+impl LastOutcomesQuery {
+    /// `last_outcomes` among `params`.
+    pub fn from_params(params: &Params) -> Self {
+        LastOutcomesQuery { last_outcomes: params.text("last_outcomes") }
+    }
+
+    /// Whether last outcomes are asked for: `true` or `false` (absent or empty: `false`);
+    /// 400 for anything else.
+    pub fn wanted(&self) -> Result<bool, ApiError> {
+        match self.last_outcomes.as_deref() {
+            None | Some("" | "false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(text) => Err(ApiError::BadRequest(format!(
+                "last_outcomes must be true or false, got {text:?}"
+            ))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,10 @@ pub use v2::{
     AreaEcho, BaselineComparison, CategoryGroupAnswer, ComparedArea, CrimeComparison, CrimeCounts,
     DensityBand, MeanChange, MonthCrimeCounts, SlugCounts,
 };
+pub use v2::{
+    CategoryLastOutcomes, LastOutcomeShares, MonthOutcomeCounts, OutcomeCounts, PeriodLastOutcomes,
+    SlugShares,
+};
 pub use v2::{StopCounts, StopGroupCounts, StopGroupKey, StopTallies};
 
 use serde::{Deserialize, Serialize};

@@ -8,6 +8,12 @@ pub use compare::{ComparedArea, CrimeComparison, DensityBand};
 mod stops;
 
 pub use stops::{StopCounts, StopGroupCounts, StopGroupKey, StopTallies};
+mod outcomes;
+
+pub use outcomes::{
+    CategoryLastOutcomes, LastOutcomeShares, MonthOutcomeCounts, OutcomeCounts, PeriodLastOutcomes,
+    SlugShares,
+};
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -105,6 +111,12 @@ pub struct MonthCrimeCounts {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = 15)]
     pub total: Option<u64>,
+    /// With `last_outcomes=true`: the month's crimes (of the asked-for categories) per last
+    /// outcome, keyed by outcome code in police.uk's order, then `none` and `other`; those no
+    /// crime reached are left out. Absent when `missing` or not asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<BTreeMap<String, u64>>, example = json!({"no-further-action": 9, "none": 6}))]
+    pub last_outcomes: Option<SlugCounts>,
 }
 
 /// `/api/v2/crimes/counts`: crimes per month and category in an area over a period.
@@ -130,6 +142,11 @@ pub struct CrimeCounts {
     /// The sum of `totals`.
     #[schema(example = 181)]
     pub total: u64,
+    /// With `last_outcomes=true`: the crimes of the months held per last outcome, as in each
+    /// month; absent when not asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<BTreeMap<String, u64>>, example = json!({"no-further-action": 120, "charged": 11, "none": 50}))]
+    pub last_outcomes: Option<SlugCounts>,
     /// The period against a baseline period, when `baseline_from` and `baseline_to` are given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineComparison>,

@@ -6,8 +6,11 @@ use police_index::crimes::{CategoryCounts, MonthCounts, CATEGORY_COUNT};
 use police_index::reference::crime_category;
 use police_openapi::{BaselineComparison, CrimeCounts, MeanChange, MonthCrimeCounts, SlugCounts};
 
+use super::outcomes::LastOutcomesByMonth;
 use crate::error::ApiError;
-use crate::params::{BaselineQuery, CategoriesQuery, Params, PeriodQuery, V2Area, V2AreaQuery};
+use crate::params::{
+    BaselineQuery, CategoriesQuery, LastOutcomesQuery, Params, PeriodQuery, V2Area, V2AreaQuery,
+};
 use crate::render;
 use crate::state::AppState;
 
@@ -29,12 +32,14 @@ use crate::state::AppState;
 /// `missing_forces`. `category` takes slugs and groups (see `crime-category-groups`),
 /// comma-separated (default `all-crime`). With `baseline_from` and `baseline_to`, the answer
 /// adds each category's mean per month in the baseline and in the period, and the change in
-/// per cent. Unlike police.uk's routes, which read an unknown category as all crime, this
-/// route answers 400 to an unknown name, and to any malformed parameter, naming it.
+/// per cent. With `last_outcomes=true`, each month held and the period also count the crimes
+/// of those categories by last outcome (as `/api/v2/outcomes/counts` does). Unlike
+/// police.uk's routes, which read an unknown category as all crime, this route answers 400
+/// to an unknown name, and to any malformed parameter, naming it.
 #[utoipa::path(
     method(get, post),
     tag = "v2",
-    params(V2AreaQuery, PeriodQuery, CategoriesQuery, BaselineQuery),
+    params(V2AreaQuery, PeriodQuery, CategoriesQuery, BaselineQuery, LastOutcomesQuery),
     request_body(
         content = Object,
         content_type = "application/geo+json",
@@ -43,7 +48,7 @@ use crate::state::AppState;
     ),
     responses(
         (status = 200, description = "Crimes per month and category", body = CrimeCounts),
-        (status = 400, description = "More than one area, radius without lat/lng or out of range, neighbourhood without force, a non-numeric lat/lng, a malformed poly, LSOA code or GeoJSON body, a malformed from/to or baseline, from after to, an unknown category", content_type = "text/plain"),
+        (status = 400, description = "More than one area, radius without lat/lng or out of range, neighbourhood without force, a non-numeric lat/lng, a malformed poly, LSOA code or GeoJSON body, a malformed from/to or baseline, from after to, an unknown category, last_outcomes neither true nor false", content_type = "text/plain"),
         (status = 404, description = "Unknown force, neighbourhood or LSOA code, or no crime data at all and no `to`", content_type = "text/plain"),
     )
 )]
@@ -60,13 +65,20 @@ pub async fn crime_counts(
     let (from, to) = PeriodQuery::from_params(&params).period(latest)?;
     let categories = CategoriesQuery::from_params(&params).categories()?;
     let baseline = BaselineQuery::from_params(&params).baseline()?;
+    let last_outcomes = LastOutcomesQuery::from_params(&params).wanted()?.then(|| {
+        LastOutcomesByMonth::count(&snapshot.index, (from, to), area.scope(), &categories)
+    });
 
     let months = snapshot.index.crime_counts(from, to, area.scope());
     let baseline = baseline.map(|(baseline_from, baseline_to)| {
         let baseline_months = snapshot.index.crime_counts(baseline_from, baseline_to, area.scope());
         compare_with_baseline(&baseline_months, &months, &categories)
     });
-    render::json_response(&counts_answer(&area, &months, &categories, baseline))
+    let mut answer = counts_answer(&area, &months, &categories, baseline);
+    if let Some(last_outcomes) = last_outcomes {
+        last_outcomes.fill(&mut answer);
+    }
+    render::json_response(&answer)
 }
 
 /// The answer for the counted `months` of an area, in the asked `categories`.
@@ -98,6 +110,7 @@ pub(super) fn counts_answer(
                 missing_forces: month.missing_forces.iter().map(|f| f.to_string()).collect(),
                 counts,
                 total,
+                last_outcomes: None,
             }
         })
         .collect();
@@ -110,6 +123,7 @@ pub(super) fn counts_answer(
         months: answer_months,
         total: totals.0.iter().map(|(_, n)| n).sum(),
         totals,
+        last_outcomes: None,
         baseline,
     }
 }

@@ -10,6 +10,7 @@ mod compact;
 mod counts;
 mod lsoa;
 mod memory;
+mod outcome_counts;
 mod select;
 #[cfg(test)]
 mod tests;
@@ -20,6 +21,11 @@ use std::sync::Arc;
 pub use build::{CrimeInput, IndexBuilder, OutcomeInput};
 pub use counts::{CategoryCounts, CountScope, MonthCounts, CATEGORY_COUNT};
 pub use memory::MemoryReport;
+pub use outcome_counts::{
+    last_outcome_slug, CategoryLastOutcomes, LastOutcomeCounts, MonthLastOutcomes,
+    MonthOutcomeCounts, OutcomeCategoryCounts, LAST_OUTCOME_KINDS, NO_LAST_OUTCOME,
+    OTHER_LAST_OUTCOME, OUTCOME_CATEGORY_COUNT,
+};
 pub use select::{ForceSet, Selection};
 
 use compact::{PointGroups, PointIds, PositionMap, RankedBits};
@@ -167,13 +173,7 @@ impl<'a> CrimeRef<'a> {
     /// The month is that of the latest outcome in the imported outcomes data, or the crime's
     /// own month when none was imported (see COMPATIBILITY.md).
     pub fn outcome_status(&self) -> Option<(&'a str, Month)> {
-        let pool_index = match self.record.last_outcome {
-            0 => return None,
-            CrimeRecord::LAST_OUTCOME_ELSEWHERE => {
-                *self.index.rare_last_outcomes.get(self.position).expect("kept at build")
-            }
-            inline => u32::from(inline),
-        };
+        let pool_index = self.last_outcome_pool_index()?;
         let name = &self.index.outcome_names[pool_index as usize];
         let month = match self.record.outcome_month_delta() {
             CrimeRecord::OUTCOME_MONTH_ELSEWHERE => self
@@ -185,6 +185,17 @@ impl<'a> CrimeRef<'a> {
             delta => self.month.plus(i32::from(delta)).unwrap_or(self.month),
         };
         Some((name, month))
+    }
+
+    /// The last outcome's index in the index's outcome name pool; `None` when it has none.
+    fn last_outcome_pool_index(&self) -> Option<u32> {
+        match self.record.last_outcome {
+            0 => None,
+            CrimeRecord::LAST_OUTCOME_ELSEWHERE => {
+                Some(*self.index.rare_last_outcomes.get(self.position).expect("kept at build"))
+            }
+            inline => Some(u32::from(inline)),
+        }
     }
 
     /// The outcomes recorded for this crime, oldest first.

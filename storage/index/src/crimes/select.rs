@@ -3,6 +3,8 @@
 //! walked month by month with [`CrimeIndex::visit_selected`]. Counts, hot spots and outcome
 //! breakdowns all read crimes this way, so an area means the same crimes everywhere.
 
+mod outcomes;
+
 use super::{CountScope, CrimeIndex, CrimeRef};
 use crate::Month;
 
