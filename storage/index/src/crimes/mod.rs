@@ -8,6 +8,7 @@
 mod build;
 mod compact;
 mod counts;
+mod hotspots;
 mod lsoa;
 mod memory;
 mod select;
@@ -19,6 +20,10 @@ use std::sync::Arc;
 
 pub use build::{CrimeInput, IndexBuilder, OutcomeInput};
 pub use counts::{CategoryCounts, CountScope, MonthCounts, CATEGORY_COUNT};
+pub use hotspots::{
+    CellBounds, Grid, GridCell, GridCount, GridCounts, HotSpot, HotSpotSummary, HotSpots,
+    PeriodMonth, TooManyCells,
+};
 pub use memory::MemoryReport;
 pub use select::{ForceSet, Selection};
 

@@ -14,18 +14,18 @@ use crate::testing::check;
 use police_generate::rng::Rng;
 
 /// (id, month, point index or None, category, force, persistent id)
-type Crime = (u32, Month, Option<usize>, u8, &'static str, Option<String>);
+pub(super) type Crime = (u32, Month, Option<usize>, u8, &'static str, Option<String>);
 
-struct Data {
-    points: Vec<SnapPoint>,
-    crimes: Vec<Crime>,
+pub(super) struct Data {
+    pub(super) points: Vec<SnapPoint>,
+    pub(super) crimes: Vec<Crime>,
     /// (month, crime index in `crimes`, point index, code)
-    outcomes: Vec<(Month, usize, Option<usize>, u8)>,
+    pub(super) outcomes: Vec<(Month, usize, Option<usize>, u8)>,
 }
 
 const FORCES: [&str; 3] = ["surrey", "kent", "btp"];
 
-fn random_data(seed: u64) -> Data {
+pub(super) fn random_data(seed: u64) -> Data {
     let mut rng = Rng::new(seed);
     let towns: Vec<(f64, f64)> =
         (0..8).map(|_| (rng.range(50.5, 53.5), rng.range(-3.0, 1.0))).collect();
@@ -86,7 +86,7 @@ fn lsoa_of(id: u32) -> Option<&'static str> {
     CODES.get(id as usize % 5).copied()
 }
 
-fn build(data: &Data) -> CrimeIndex {
+pub(super) fn build(data: &Data) -> CrimeIndex {
     let mut builder = IndexBuilder::new();
     for point in &data.points {
         builder.add_point(point.clone());
@@ -109,7 +109,7 @@ fn build(data: &Data) -> CrimeIndex {
 
 /// An area around a snap point of the data (by index), resolved by [`AreaSpec::area`].
 #[derive(Debug, Clone)]
-enum AreaSpec {
+pub(super) enum AreaSpec {
     /// A one-mile circle.
     Mile(Index),
     /// A circle of the given radius in metres.
@@ -125,7 +125,7 @@ enum AreaSpec {
     Region(Index, f64, Index),
 }
 
-fn area_spec() -> impl Strategy<Value = AreaSpec> {
+pub(super) fn area_spec() -> impl Strategy<Value = AreaSpec> {
     prop_oneof![
         any::<Index>().prop_map(AreaSpec::Mile),
         (any::<Index>(), 1.0..200_000.0).prop_map(|(c, r)| AreaSpec::Circle(c, r)),
@@ -138,7 +138,7 @@ fn area_spec() -> impl Strategy<Value = AreaSpec> {
 }
 
 impl AreaSpec {
-    fn area(&self, data: &Data) -> Area {
+    pub(super) fn area(&self, data: &Data) -> Area {
         let point = |i: &Index| &data.points[i.index(data.points.len())];
         let (Self::Mile(c)
         | Self::Circle(c, _)
