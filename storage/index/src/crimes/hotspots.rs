@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::counts::{CategoryCounts, CountScope, CATEGORY_COUNT};
-use super::{CrimeIndex, Selection};
+use super::{CrimeIndex, ForceSet, Selection};
 use crate::spatial::EARTH_RADIUS_M;
 use crate::Month;
 
@@ -24,13 +24,18 @@ use crate::Month;
 /// distance here uses.
 const METRES_PER_DEGREE: f64 = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
 
-/// A month of the period asked for, and whether the index holds crimes for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A month of the period asked for, and whether its data is held, as
+/// [`CrimeIndex::crime_counts`] decides it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeriodMonth {
     /// The month.
     pub month: Month,
-    /// `false` when the index holds no crimes at all for the month (its data is missing).
+    /// `false` when the month's data is missing for the scope: the index holds no crimes at
+    /// all for the month, or none of any of the scope's forces.
     pub held: bool,
+    /// The scope's forces without any crime this month, by id, when the month is held: its
+    /// counts are partial when there are some.
+    pub missing_forces: Vec<Box<str>>,
 }
 
 /// What the hot spots of a period were found among.
@@ -401,8 +406,16 @@ impl CrimeIndex {
     ) -> (HotSpotSummary, bool) {
         let mut summary = HotSpotSummary { months: Vec::new(), located: 0, unlocated: 0 };
         let mut complete = true;
+        // The scope's forces, as for counts: a force scope's force, else the forces of the
+        // crimes selected over the period, whatever their category.
+        let mut seen = ForceSet::default();
+        if let Some(force) = selection.force() {
+            seen.insert(force);
+        }
+        let mut held_months = Vec::new();
         for (position, month) in Month::range(from, to).enumerate() {
             let held = self.visit_selected(month, selection, |point, crime| {
+                seen.insert(crime.record.force);
                 if !complete || !counts(crime.record.category) {
                     return;
                 }
@@ -417,8 +430,24 @@ impl CrimeIndex {
             if !complete {
                 return (summary, false);
             }
-            summary.months.push(PeriodMonth { month, held });
+            held_months.push((month, held));
         }
+        summary.months = held_months
+            .into_iter()
+            .map(|(month, held)| {
+                let missing = self.month_forces(month).filter(|_| held).map(|h| seen.without(&h));
+                let all_missing = missing.is_some_and(|m| !seen.is_empty() && m == seen);
+                PeriodMonth {
+                    month,
+                    held: held && !all_missing,
+                    missing_forces: missing
+                        .iter()
+                        .flat_map(ForceSet::iter)
+                        .map(|force| self.force_name(force).into())
+                        .collect(),
+                }
+            })
+            .collect();
         (summary, true)
     }
 }

@@ -81,7 +81,7 @@ fn crime_input<'a>(data: &Data, crime: &'a Crime) -> CrimeInput<'a> {
 
 /// Test crimes' LSOAs: a few codes spread over ids, so that one snap point's crimes have
 /// different LSOAs, and some crimes have none.
-fn lsoa_of(id: u32) -> Option<&'static str> {
+pub(super) fn lsoa_of(id: u32) -> Option<&'static str> {
     const CODES: [&str; 4] = ["E01000001", "E01000002", "W01000003", "E01000004"];
     CODES.get(id as usize % 5).copied()
 }
