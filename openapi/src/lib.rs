@@ -12,6 +12,9 @@ pub use v2::{
     AreaEcho, BaselineComparison, CategoryGroupAnswer, ComparedArea, CrimeComparison, CrimeCounts,
     DensityBand, MeanChange, MonthCrimeCounts, SlugCounts,
 };
+pub use v2::{
+    CrimeHotSpotGrid, CrimeHotSpots, HotSpotCell, HotSpotPoint, HotSpotsAnswer, PeriodMonthEcho,
+};
 pub use v2::{StopCounts, StopGroupCounts, StopGroupKey, StopTallies};
 
 use serde::{Deserialize, Serialize};

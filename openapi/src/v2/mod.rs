@@ -8,6 +8,11 @@ pub use compare::{ComparedArea, CrimeComparison, DensityBand};
 mod stops;
 
 pub use stops::{StopCounts, StopGroupCounts, StopGroupKey, StopTallies};
+mod hotspots;
+
+pub use hotspots::{
+    CrimeHotSpotGrid, CrimeHotSpots, HotSpotCell, HotSpotPoint, HotSpotsAnswer, PeriodMonthEcho,
+};
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};

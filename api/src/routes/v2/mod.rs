@@ -5,9 +5,11 @@
 mod compare;
 mod counts;
 mod groups;
+mod hotspots;
 mod stops;
 
 pub use compare::crime_compare;
 pub use counts::crime_counts;
 pub use groups::crime_category_groups;
+pub use hotspots::crime_hotspots;
 pub use stops::stop_counts;
