@@ -3,17 +3,19 @@
 //! as in `crime-categories`.
 
 mod compare;
-
-pub use compare::{ComparedArea, CrimeComparison, DensityBand};
+mod hotspots;
+mod outcomes;
 mod stops;
 
-pub use stops::{StopCounts, StopGroupCounts, StopGroupKey, StopTallies};
-mod outcomes;
-
+pub use compare::{ComparedArea, CrimeComparison, DensityBand};
+pub use hotspots::{
+    CrimeHotSpotGrid, CrimeHotSpots, HotSpotCell, HotSpotPoint, HotSpotsAnswer, PeriodMonthEcho,
+};
 pub use outcomes::{
     CategoryLastOutcomes, LastOutcomeShares, MonthOutcomeCounts, OutcomeCounts, PeriodLastOutcomes,
     SlugShares,
 };
+pub use stops::{StopCounts, StopGroupCounts, StopGroupKey, StopTallies};
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};

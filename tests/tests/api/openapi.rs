@@ -54,6 +54,8 @@ const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/v2/crimes/compare",
     "GET /api/v2/crimes/counts",
     "POST /api/v2/crimes/counts",
+    "GET /api/v2/crimes/hotspots",
+    "POST /api/v2/crimes/hotspots",
     "GET /api/v2/stops/counts",
     "POST /api/v2/stops/counts",
     "GET /api/v2/outcomes/counts",

@@ -5,11 +5,13 @@
 mod compare;
 mod counts;
 mod groups;
+mod hotspots;
 mod outcomes;
 mod stops;
 
 pub use compare::crime_compare;
 pub use counts::crime_counts;
 pub use groups::crime_category_groups;
+pub use hotspots::crime_hotspots;
 pub use outcomes::outcome_counts;
 pub use stops::stop_counts;

@@ -8,6 +8,7 @@
 mod build;
 mod compact;
 mod counts;
+mod hotspots;
 mod lsoa;
 mod memory;
 mod outcome_counts;
@@ -20,6 +21,10 @@ use std::sync::Arc;
 
 pub use build::{CrimeInput, IndexBuilder, OutcomeInput};
 pub use counts::{CategoryCounts, CountScope, MonthCounts, CATEGORY_COUNT};
+pub use hotspots::{
+    CellBounds, Grid, GridCell, GridCount, GridCounts, HotSpot, HotSpotSummary, HotSpots,
+    PeriodMonth, TooManyCells,
+};
 pub use memory::MemoryReport;
 pub use outcome_counts::{
     last_outcome_slug, CategoryLastOutcomes, LastOutcomeCounts, MonthLastOutcomes,

@@ -86,7 +86,7 @@ pub(super) fn lsoa_of(id: u32) -> Option<&'static str> {
     CODES.get(id as usize % 5).copied()
 }
 
-fn build(data: &Data) -> CrimeIndex {
+pub(super) fn build(data: &Data) -> CrimeIndex {
     let mut builder = IndexBuilder::new();
     for point in &data.points {
         builder.add_point(point.clone());
