@@ -19,6 +19,9 @@
 //!   busiest), 36 months; `…/national_12_months`: every crime, 12 months.
 //! * `counts_route/…`: the same through `GET /api/v2/crimes/counts` called in process on the
 //!   actix app (routing, parameters, counting, the JSON answer; no socket, no middleware).
+//! * `neighbourhood_index/hotspots_12_months`: `CrimeIndex::crime_hotspots` (the 10 busiest
+//!   snap points, every category) inside neighbourhood boundaries spread over the country,
+//!   12 months; `…/counts_12_months`: their counts.
 //!
 //! To add a statistic (hot spots, outcomes, …): write `fn name(bench: &mut Bench<'_>)`
 //! like [`counts_index`] (pick its queries from [`National`], call [`Bench::measure`]) and
@@ -45,7 +48,7 @@ use criterion::{Criterion, SamplingMode};
 use police_api::state::{AppState, Limits};
 use police_benches::{one_mile_circle, InProcessIndex};
 use police_generate::{generate, GenerateOptions};
-use police_index::crimes::{CountScope, CrimeIndex};
+use police_index::crimes::{CountScope, CrimeIndex, CATEGORY_COUNT};
 use police_index::reference::FORCES;
 use police_index::spatial::Area;
 use police_index::Month;
@@ -53,7 +56,7 @@ use police_store::snapshot::Snapshot;
 use utoipa_actix_web::AppExt;
 
 /// The statistics measured, in order. Add a new one here.
-const STATISTICS: &[fn(&mut Bench<'_>)] = &[counts_index, counts_route];
+const STATISTICS: &[fn(&mut Bench<'_>)] = &[counts_index, counts_route, neighbourhoods_index];
 
 fn main() -> anyhow::Result<()> {
     let national = National::set_up()?;
@@ -91,6 +94,22 @@ fn counts_index(bench: &mut Bench<'_>) {
     let from = national.months_back(12);
     bench.measure("counts_index", "national_12_months", &[()], |()| {
         index.crime_counts(from, national.latest, CountScope::National)
+    });
+}
+
+/// A neighbourhood (its boundary, as `force`+`neighbourhood` names it) over 12 months: its
+/// hot spots (`CrimeIndex::crime_hotspots`, the 10 busiest snap points) and its counts.
+fn neighbourhoods_index(bench: &mut Bench<'_>) {
+    let national = bench.national;
+    let served = national.state.current();
+    let index: &CrimeIndex = &served.index;
+    let every_category: Vec<u8> = (0..CATEGORY_COUNT as u8).collect();
+    let from = national.months_back(12);
+    bench.measure("neighbourhood_index", "hotspots_12_months", &national.neighbourhoods, |area| {
+        index.crime_hotspots(from, national.latest, CountScope::Area(area), &every_category, 10)
+    });
+    bench.measure("neighbourhood_index", "counts_12_months", &national.neighbourhoods, |area| {
+        index.crime_counts(from, national.latest, CountScope::Area(area))
     });
 }
 
@@ -141,6 +160,8 @@ struct National {
     circles: Vec<Area>,
     /// Every force with crimes in the index, the busiest first.
     forces: Vec<String>,
+    /// Neighbourhood boundaries spread over the country (every n-th of the archive's).
+    neighbourhoods: Vec<Area>,
     /// `GET` a path on the actix app, in process: its status and body length.
     get: InProcessGet,
 }
@@ -171,6 +192,18 @@ impl National {
 
         let circles = crime_places(index, latest, queries);
         let forces = forces_busiest_first(index, latest);
+        let stride = (built.boundaries.len() / queries.max(1)).max(1);
+        let neighbourhoods: Vec<Area> = (0..built.boundaries.len())
+            .step_by(stride)
+            .take(queries)
+            .filter_map(|n| built.boundaries.boundary(n))
+            .map(|boundary| Area::Region(std::sync::Arc::clone(boundary)))
+            .collect();
+        eprintln!(
+            "{} neighbourhood boundaries, {} measured",
+            built.boundaries.len(),
+            neighbourhoods.len()
+        );
         let snapshot = Snapshot {
             latest_crime_month: built.latest_crime_month,
             index: built.index,
@@ -192,7 +225,7 @@ impl National {
                 (status, test::read_body(response).await.len())
             })
         });
-        Ok(National { state, latest, circles, forces, get })
+        Ok(National { state, latest, circles, forces, neighbourhoods, get })
     }
 
     /// The first month of a period of `months` ending at the latest.
