@@ -77,12 +77,27 @@ impl CrimeIndex {
                             }
                         }
                     }),
-                    None => self
-                        .visit_selected(month, &selection, |_, crime| {
-                            tally(&mut counts, crime.record);
-                            seen.insert(crime.record.force);
-                        })
-                        .then_some(()),
+                    None => match selection.points() {
+                        // An area: its points' records, read straight from the month's
+                        // groups (the hot path of circle and polygon counts).
+                        Some(points) => self.month(month).map(|data| {
+                            for &point in points {
+                                let group = data.groups.range(point);
+                                let records = &self.records[(data.start + group.start) as usize
+                                    ..(data.start + group.end) as usize];
+                                for record in records {
+                                    tally(&mut counts, record);
+                                    seen.insert(record.force);
+                                }
+                            }
+                        }),
+                        None => self
+                            .visit_selected(month, &selection, |_, crime| {
+                                tally(&mut counts, crime.record);
+                                seen.insert(crime.record.force);
+                            })
+                            .then_some(()),
+                    },
                 };
                 (month, held.map(|()| counts))
             })

@@ -79,6 +79,14 @@ impl Selection {
         }
     }
 
+    /// The snap points of an area selection.
+    pub(super) fn points(&self) -> Option<&[u32]> {
+        match &self.kind {
+            SelectionKind::Points(points) => Some(points),
+            _ => None,
+        }
+    }
+
     /// The force a force selection is about, when the index has crimes of it.
     pub fn force(&self) -> Option<u8> {
         match self.kind {
