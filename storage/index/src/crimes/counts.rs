@@ -3,7 +3,7 @@
 //! or for a force or the whole country, the month's per-force counts are added up.
 
 use super::select::Summarised;
-use super::{CrimeIndex, CrimeRecord, ForceSet};
+use super::{CrimeIndex, CrimeRecord, ForceSet, Selection};
 use crate::reference::CRIME_CATEGORIES;
 use crate::spatial::Area;
 use crate::Month;
@@ -58,64 +58,80 @@ impl CrimeIndex {
             seen.insert(force);
         }
         let counted: Vec<(Month, Option<CategoryCounts>)> = Month::range(from, to)
-            .map(|month| {
-                let mut counts = [0; CATEGORY_COUNT];
-                let held = match selection.summarised() {
-                    // A force or the country: the month's per-force counts, not its records.
-                    Some(summary) => self.month(month).map(|data| {
-                        for (force, force_counts) in &data.force_counts {
-                            let wanted = match summary {
-                                Summarised::All => true,
-                                Summarised::Force(wanted) => *force == wanted,
-                                Summarised::Nothing => false,
-                            };
-                            if wanted {
-                                seen.insert(*force);
-                                for (count, n) in counts.iter_mut().zip(force_counts) {
-                                    *count += u64::from(*n);
-                                }
-                            }
-                        }
-                    }),
-                    None => match selection.points() {
-                        // An area: its points' records, read straight from the month's
-                        // groups (the hot path of circle and polygon counts).
-                        Some(points) => self.month(month).map(|data| {
-                            for &point in points {
-                                let group = data.groups.range(point);
-                                let records = &self.records[(data.start + group.start) as usize
-                                    ..(data.start + group.end) as usize];
-                                for record in records {
-                                    tally(&mut counts, record);
-                                    seen.insert(record.force);
-                                }
-                            }
-                        }),
-                        None => self
-                            .visit_selected(month, &selection, |_, crime| {
-                                tally(&mut counts, crime.record);
-                                seen.insert(crime.record.force);
-                            })
-                            .then_some(()),
-                    },
-                };
-                (month, held.map(|()| counts))
-            })
+            .map(|month| (month, self.count_month(month, &selection, &mut seen)))
             .collect();
         counted
             .into_iter()
             .map(|(month, counts)| {
-                let missing = self.month_forces(month).map(|held| seen.without(&held));
-                let mut missing_forces: Vec<Box<str>> = missing
-                    .iter()
-                    .flat_map(ForceSet::iter)
-                    .map(|force| self.force_name(force).into())
-                    .collect();
-                missing_forces.sort_unstable();
-                let all_missing = missing.is_some_and(|m| !seen.is_empty() && m == seen);
+                let (missing_forces, all_missing) =
+                    self.missing_forces(month, &seen).unwrap_or_default();
                 MonthCounts { month, counts: counts.filter(|_| !all_missing), missing_forces }
             })
             .collect()
+    }
+
+    /// Crimes per category of `selection` in `month`, adding their forces to `seen`; `None`
+    /// when the index holds no crimes for the month.
+    fn count_month(
+        &self,
+        month: Month,
+        selection: &Selection,
+        seen: &mut ForceSet,
+    ) -> Option<CategoryCounts> {
+        let mut counts = [0; CATEGORY_COUNT];
+        if let Some(summary) = selection.summarised() {
+            // A force or the country: the month's per-force counts, not its records.
+            let data = self.month(month)?;
+            for (force, force_counts) in &data.force_counts {
+                let wanted = match summary {
+                    Summarised::All => true,
+                    Summarised::Force(wanted) => *force == wanted,
+                    Summarised::Nothing => false,
+                };
+                if wanted {
+                    seen.insert(*force);
+                    for (count, n) in counts.iter_mut().zip(force_counts) {
+                        *count += u64::from(*n);
+                    }
+                }
+            }
+        } else if let Some(points) = selection.points() {
+            // An area: its points' records, read straight from the month's groups (the hot
+            // path of circle and polygon counts).
+            let data = self.month(month)?;
+            for &point in points {
+                let group = data.groups.range(point);
+                let start = (data.start + group.start) as usize;
+                for record in &self.records[start..(data.start + group.end) as usize] {
+                    tally(&mut counts, record);
+                    seen.insert(record.force);
+                }
+            }
+        } else {
+            let held = self.visit_selected(month, selection, |_, crime| {
+                tally(&mut counts, crime.record);
+                seen.insert(crime.record.force);
+            });
+            if !held {
+                return None;
+            }
+        }
+        Some(counts)
+    }
+
+    /// The forces of `seen` (a scope's forces) without any crime in `month`, by id
+    /// alphabetically, and whether that is every one of them (the month is then missing for
+    /// the scope); `None` when the index holds no crimes for the month.
+    pub(super) fn missing_forces(
+        &self,
+        month: Month,
+        seen: &ForceSet,
+    ) -> Option<(Vec<Box<str>>, bool)> {
+        let missing = seen.without(&self.month_forces(month)?);
+        let mut names: Vec<Box<str>> =
+            missing.iter().map(|force| self.force_name(force).into()).collect();
+        names.sort_unstable();
+        Some((names, !seen.is_empty() && missing == *seen))
     }
 }
 

@@ -435,17 +435,9 @@ impl CrimeIndex {
         summary.months = held_months
             .into_iter()
             .map(|(month, held)| {
-                let missing = self.month_forces(month).filter(|_| held).map(|h| seen.without(&h));
-                let all_missing = missing.is_some_and(|m| !seen.is_empty() && m == seen);
-                PeriodMonth {
-                    month,
-                    held: held && !all_missing,
-                    missing_forces: missing
-                        .iter()
-                        .flat_map(ForceSet::iter)
-                        .map(|force| self.force_name(force).into())
-                        .collect(),
-                }
+                let (missing_forces, all_missing) =
+                    self.missing_forces(month, &seen).filter(|_| held).unwrap_or_default();
+                PeriodMonth { month, held: held && !all_missing, missing_forces }
             })
             .collect();
         (summary, true)
