@@ -58,6 +58,9 @@ pub struct Snapshot {
     pub neighbourhood_areas: NeighbourhoodAreas,
     /// How long [`Snapshot::load`] took.
     pub load_time: Duration,
+    /// Which data this is: the same for two loads of the same imports (so replicas over one
+    /// store agree), different once an import lands or is undone. Cursors and ETags carry it.
+    pub version: String,
 }
 
 #[derive(QueryableByName)]
@@ -86,7 +89,7 @@ impl Snapshot {
         let mut conn = crate::db::connect(database_url)?;
         let mut snapshot = conn.build_transaction().read_only().repeatable_read().run(|conn| {
             let shared = diesel::sql_query("SELECT pg_export_snapshot() AS id")
-                .get_result::<ExportedSnapshot>(conn)?
+                .get_result::<TextId>(conn)?
                 .id;
             let forces: Vec<ForceRow> = diesel::sql_query(
                 "SELECT id, name FROM forces WHERE list_position IS NOT NULL ORDER BY list_position",
@@ -113,6 +116,15 @@ impl Snapshot {
                     Ok((availability, row.street_files.unwrap_or(0) > 0))
                 })
                 .collect::<anyhow::Result<_>>()?;
+            // Imports only ever add ledger rows (a re-import adds a newer one), and undoing
+            // one removes its row: count and newest id of both ledgers change either way.
+            let version = diesel::sql_query(
+                "SELECT (SELECT count(*) || '.' || COALESCE(max(id), 0) FROM imports) || '.' || \
+                        (SELECT count(*) || '.' || COALESCE(max(id), 0) FROM reference_imports) \
+                        AS id",
+            )
+            .get_result::<TextId>(conn)?
+            .id;
             let latest_crime_month =
                 months.iter().find(|(_, has_street)| *has_street).map(|(m, _)| m.month);
             // Each bulk table streams on a thread and connection of its own.
@@ -138,6 +150,7 @@ impl Snapshot {
                 stops,
                 neighbourhood_areas: NeighbourhoodAreas::default(),
                 load_time: Duration::ZERO,
+                version,
             })
         })?;
         snapshot.load_time = started.elapsed();
@@ -145,8 +158,9 @@ impl Snapshot {
     }
 }
 
+/// One text column named `id`.
 #[derive(QueryableByName)]
-struct ExportedSnapshot {
+struct TextId {
     #[diesel(sql_type = Text)]
     id: String,
 }
