@@ -478,6 +478,8 @@ impl IndexBuilder {
 
         set_outcome_months(&mut index, &mut records, &outcomes, &outcome_crimes);
         index.records = records;
+        index.point_counts =
+            super::point_counts::PointCounts::new(&index.months, &index.records, points.len());
         index.lsoas.place_points(&index.months, &index.records);
         index.points = points;
         index.points.shrink_to_fit();

@@ -57,9 +57,14 @@ impl CrimeIndex {
         if let Some(force) = selection.force() {
             seen.insert(force);
         }
-        let counted: Vec<(Month, Option<CategoryCounts>)> = Month::range(from, to)
-            .map(|month| (month, self.count_month(month, &selection, &mut seen)))
-            .collect();
+        let counted: Vec<(Month, Option<CategoryCounts>)> = match selection.points() {
+            Some(points) if self.point_counts.is_built() => {
+                self.count_points(from, to, points, &mut seen)
+            }
+            _ => Month::range(from, to)
+                .map(|month| (month, self.count_month(month, &selection, &mut seen)))
+                .collect(),
+        };
         counted
             .into_iter()
             .map(|(month, counts)| {
@@ -117,6 +122,37 @@ impl CrimeIndex {
             }
         }
         Some(counts)
+    }
+
+    /// Crimes per category at `points` for each month from `from` to `to`, from the
+    /// per-point summary: each point read once for the whole period. Adds the crimes' forces
+    /// to `seen`; `None` for months the index holds no crimes for.
+    fn count_points(
+        &self,
+        from: Month,
+        to: Month,
+        points: &[u32],
+        seen: &mut ForceSet,
+    ) -> Vec<(Month, Option<CategoryCounts>)> {
+        let mut counted: Vec<(Month, Option<CategoryCounts>)> = Month::range(from, to)
+            .map(|month| (month, self.month(month).map(|_| [0; CATEGORY_COUNT])))
+            .collect();
+        let (first, last) = (from.index(), to.index());
+        for &point in points {
+            for entry in self.point_counts.of_point(point) {
+                if entry.month > last {
+                    break;
+                }
+                let Some(month) = entry.month.checked_sub(first) else { continue };
+                if let Some((_, Some(counts))) = counted.get_mut(month as usize) {
+                    if let Some(count) = counts.get_mut(usize::from(entry.category)) {
+                        *count += u64::from(entry.count);
+                    }
+                    seen.insert(entry.force);
+                }
+            }
+        }
+        counted
     }
 
     /// The forces of `seen` (a scope's forces) without any crime in `month`, by id

@@ -12,6 +12,7 @@ mod hotspots;
 mod lsoa;
 mod memory;
 mod outcome_counts;
+mod point_counts;
 mod select;
 #[cfg(test)]
 mod tests;
@@ -303,6 +304,8 @@ pub struct CrimeIndex {
     /// Outcomes whose crime is not in the index (their crime month was not imported).
     pub orphan_outcomes: u64,
     lsoas: lsoa::Lsoas,
+    /// Each snap point's crimes per month, force and category (area counts' fast path).
+    point_counts: point_counts::PointCounts,
 }
 
 impl CrimeIndex {
@@ -330,6 +333,7 @@ impl CrimeIndex {
         let (lsoa_per_record, lsoa_lookup) = self.lsoas.heap_bytes();
         report.add("LSOA per crime", lsoa_per_record);
         report.add("LSOA codes, names and snap points", lsoa_lookup);
+        report.add("crime counts by snap point and month", self.point_counts.heap_bytes());
         report.add(
             "crimes by month and snap point",
             vec_bytes(&self.months)
