@@ -12,6 +12,7 @@ mod hotspots;
 mod lsoa;
 mod memory;
 mod outcome_counts;
+mod page;
 mod select;
 #[cfg(test)]
 mod tests;
@@ -31,6 +32,7 @@ pub use outcome_counts::{
     MonthOutcomeCounts, OutcomeCategoryCounts, LAST_OUTCOME_KINDS, NO_LAST_OUTCOME,
     OTHER_LAST_OUTCOME, OUTCOME_CATEGORY_COUNT,
 };
+pub use page::{CrimeFilter, WalkPosition};
 pub use select::{ForceSet, Selection};
 
 use compact::{PointGroups, PointIds, PositionMap, RankedBits};
