@@ -20,6 +20,12 @@ pub enum ApiError {
     /// tell those apart from an unknown route).
     #[error("Not Found")]
     RouteNotFound,
+    /// A cursor made before the data changed (410).
+    #[error("{0}")]
+    Gone(String),
+    /// An `Accept` header that accepts none of a route's formats (406).
+    #[error("{0}")]
+    NotAcceptable(String),
     /// More results than the configured cap (police.uk: 503 above 10,000).
     #[error(
         "this area holds {found} results, more than this server returns at once ({cap}); \
@@ -42,6 +48,8 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::Gone(_) => StatusCode::GONE,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::TooManyResults { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,

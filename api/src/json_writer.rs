@@ -128,6 +128,14 @@ pub fn month(value: Month, out: &mut Vec<u8>) {
     ]);
 }
 
+/// A coordinate as a bare number with six decimals, `-1.124819` (GeoJSON positions, CSV).
+pub fn bare_coordinate(value: f64, out: &mut Vec<u8>) {
+    let start = out.len();
+    coordinate(value, out);
+    out.remove(start);
+    out.pop();
+}
+
 /// A coordinate as police.uk writes it: a string with six decimals, `"-1.124819"` — what
 /// `format!("{:.6}", value)` gives (rounding the exact binary value, ties to even).
 pub fn coordinate(value: f64, out: &mut Vec<u8>) {

@@ -35,8 +35,13 @@ use utoipa::IntoParams;
 
 use crate::error::ApiError;
 
+mod list;
 mod stops;
 
+pub use list::{
+    next_url, query_fingerprint, CrimeFilterQuery, Cursor, ListFormat, ListLimit, ListQuery,
+    DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT,
+};
 pub use stops::{StopGroupingQuery, StopPeriodQuery};
 
 /// The parameters of one request; when a key repeats, the last value counts.

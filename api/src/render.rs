@@ -15,6 +15,8 @@ use serde::Serialize;
 use crate::error::ApiError;
 use crate::json_writer::{self, PointLocations};
 
+pub mod list;
+
 fn year_month(month: Month) -> YearMonth {
     YearMonth { year: month.year(), month: month.month() }
 }
@@ -105,7 +107,7 @@ pub fn crimes_json(crimes: &[CrimeRef<'_>], locations: &PointLocations) -> Vec<u
 }
 
 /// One [`Crime`], keys in its order.
-fn write_crime(crime: &CrimeRef<'_>, locations: &PointLocations, out: &mut Vec<u8>) {
+pub(crate) fn write_crime(crime: &CrimeRef<'_>, locations: &PointLocations, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"category\":");
     json_writer::plain_string(crime.category_slug(), out);
     out.extend_from_slice(b",\"persistent_id\":");

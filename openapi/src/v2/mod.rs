@@ -4,6 +4,7 @@
 
 mod compare;
 mod hotspots;
+mod list;
 mod outcomes;
 mod stops;
 
@@ -11,6 +12,7 @@ pub use compare::{ComparedArea, CrimeComparison, DensityBand};
 pub use hotspots::{
     CrimeHotSpotGrid, CrimeHotSpots, HotSpotCell, HotSpotPoint, HotSpotsAnswer, PeriodMonthEcho,
 };
+pub use list::CrimeList;
 pub use outcomes::{
     CategoryLastOutcomes, LastOutcomeShares, MonthOutcomeCounts, OutcomeCounts, PeriodLastOutcomes,
     SlugShares,

@@ -199,7 +199,10 @@ fn load_points(database_url: &str, shared: &str) -> anyhow::Result<IndexBuilder>
     let reader = diesel::copy_to(target).with_format(CopyFormat::Text).load_raw(&mut conn)?;
     // Snap points created for stop coordinates go last, so that where one shares its
     // coordinates with a named point, the nearest-point search (ties to the first added)
-    // finds the named one.
+    // finds the named one. Each kind in id order: `COPY` gives rows in no fixed order (a
+    // synchronised scan can start mid-table), and the index's record positions, which
+    // `/api/v2/crimes`'s cursors hold, follow the points' order.
+    let mut named = Vec::new();
     let mut unnamed = Vec::new();
     // One allocation per distinct name, shared by the points that have it.
     let mut names: HashSet<Arc<str>> = HashSet::new();
@@ -227,11 +230,13 @@ fn load_points(database_url: &str, shared: &str) -> anyhow::Result<IndexBuilder>
         if &*point.name == UNNAMED_LOCATION {
             unnamed.push(point);
         } else {
-            builder.add_point(point);
+            named.push(point);
         }
         Ok(())
     })?;
-    for point in unnamed {
+    named.sort_unstable_by_key(|point| point.id);
+    unnamed.sort_unstable_by_key(|point| point.id);
+    for point in named.into_iter().chain(unnamed) {
         builder.add_point(point);
     }
     Ok(builder)

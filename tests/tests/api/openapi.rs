@@ -60,6 +60,8 @@ const EXPECTED_OPERATIONS: &[&str] = &[
     "POST /api/v2/stops/counts",
     "GET /api/v2/outcomes/counts",
     "POST /api/v2/outcomes/counts",
+    "GET /api/v2/crimes",
+    "POST /api/v2/crimes",
     "GET /api/{force}/neighbourhoods",
     "GET /api/{force}/{neighbourhood}",
     "GET /api/{force}/{neighbourhood}/boundary",

@@ -454,7 +454,9 @@ impl IndexBuilder {
 
         let crime_points =
             points_of(&point_by_id, crimes.iter().map(|c| (c.flags, c.location_id)))?;
-        let order = place_crimes(&crimes, &crime_points, points.len(), &mut index.months);
+        let force_ranks = name_ranks(&index.forces);
+        let order =
+            place_crimes(&crimes, &crime_points, points.len(), &force_ranks, &mut index.months);
         drop(crime_points);
         let staged = StagedSides { contexts: &crime_contexts, other_ids: &crime_other_ids };
         let (mut records, hex_ids, hex_positions) =
@@ -683,12 +685,27 @@ fn set_outcome_months(
     index.distant_outcome_months = PositionMap::new(distant_outcome_months);
 }
 
-/// Orders the crimes by (month, snap point, force, id), those without a point last in their
-/// month, and describes each month in `months`: the staged positions in that order.
+/// Each name's rank among `names` in text order (ties: the earlier first).
+fn name_ranks(names: &[Box<str>]) -> Vec<u8> {
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by_key(|&i| &names[i]);
+    let mut ranks = vec![0u8; names.len()];
+    for (rank, i) in order.into_iter().enumerate() {
+        ranks[i] = u8::try_from(rank).unwrap_or(u8::MAX);
+    }
+    ranks
+}
+
+/// Orders the crimes by (month, snap point, force id, crime id), those without a point last
+/// in their month, and describes each month in `months`: the staged positions in that order.
+/// The order depends on the rows only, not on the order they were added in (forces are
+/// numbered as first seen, so they are ordered by `force_ranks`, their ids' text order):
+/// `/api/v2/crimes`'s cursors rely on it.
 fn place_crimes(
     crimes: &[StagedCrime],
     crime_points: &[u32],
     point_count: usize,
+    force_ranks: &[u8],
     months: &mut Vec<MonthCrimes>,
 ) -> Vec<u32> {
     let Some(first_month) = crimes.iter().map(|c| c.month).min() else { return Vec::new() };
@@ -712,8 +729,10 @@ fn place_crimes(
             let group_start = order.len();
             order.extend(by_point.members(point).iter().map(|&i| month_crimes[i as usize]));
             if order.len() - group_start > 1 {
-                order[group_start..]
-                    .sort_unstable_by_key(|&c| (crimes[c as usize].force, crimes[c as usize].id));
+                order[group_start..].sort_unstable_by_key(|&c| {
+                    let crime = &crimes[c as usize];
+                    (force_ranks.get(usize::from(crime.force)).copied(), crime.id)
+                });
             }
         }
         let located = by_point.starts[point_count];

@@ -56,8 +56,15 @@ impl RankedBits {
 
     /// The set bits, in increasing order.
     pub(super) fn ones(&self) -> impl Iterator<Item = u32> + '_ {
-        self.words.iter().enumerate().flat_map(|(w, &word)| {
-            let mut bits = word;
+        self.ones_from(0)
+    }
+
+    /// The set bits from `first` on, in increasing order.
+    pub(super) fn ones_from(&self, first: u32) -> impl Iterator<Item = u32> + '_ {
+        let first_word = first as usize / 64;
+        let skipped = (1u64 << (first % 64)) - 1;
+        self.words.iter().enumerate().skip(first_word).flat_map(move |(w, &word)| {
+            let mut bits = if w == first_word { word & !skipped } else { word };
             std::iter::from_fn(move || {
                 (bits != 0).then(|| {
                     let bit = bits.trailing_zeros();
@@ -116,6 +123,22 @@ impl PointGroups {
     /// Every occupied snap point with its entries, in point order.
     pub(super) fn iter(&self) -> impl Iterator<Item = (u32, Range<u32>)> + '_ {
         self.occupied.ones().zip(self.offsets.windows(2)).map(|(point, b)| (point, b[0]..b[1]))
+    }
+
+    /// The occupied snap points with their entries, in point order, from the group holding
+    /// `entry` on (nothing when `entry` is past the last group): a walk resumed in O(log n).
+    pub(super) fn iter_from(&self, entry: u32) -> impl Iterator<Item = (u32, Range<u32>)> + '_ {
+        let group = self.offsets.partition_point(|&o| o <= entry).saturating_sub(1);
+        let past_end = self.offsets.last().is_none_or(|&end| entry >= end);
+        let (first_point, offsets) = if past_end {
+            (0, &self.offsets[..0])
+        } else {
+            (self.occupied.select(group as u32), &self.offsets[group..])
+        };
+        self.occupied
+            .ones_from(first_point)
+            .zip(offsets.windows(2))
+            .map(|(point, b)| (point, b[0]..b[1]))
     }
 
     /// The snap point of an entry.

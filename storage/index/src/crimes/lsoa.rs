@@ -102,6 +102,11 @@ impl Lsoas {
         &self.codes[self.of_record(position) as usize]
     }
 
+    /// The LSOA name of the record at `position` (`""`: none).
+    pub(super) fn name_of_record(&self, position: u32) -> &str {
+        self.names.get(self.of_record(position) as usize).map_or("", |name| name)
+    }
+
     /// The number of an LSOA code (exact); `None` when no crime has it.
     pub(super) fn number(&self, code: &str) -> Option<u32> {
         self.by_code.get(code).copied()

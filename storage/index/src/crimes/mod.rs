@@ -13,6 +13,7 @@ mod lsoa;
 mod memory;
 mod outcome_counts;
 mod point_counts;
+mod page;
 mod select;
 #[cfg(test)]
 mod tests;
@@ -32,6 +33,7 @@ pub use outcome_counts::{
     MonthOutcomeCounts, OutcomeCategoryCounts, LAST_OUTCOME_KINDS, NO_LAST_OUTCOME,
     OTHER_LAST_OUTCOME, OUTCOME_CATEGORY_COUNT,
 };
+pub use page::{CrimeFilter, WalkPosition};
 pub use select::{ForceSet, Selection};
 
 use compact::{PointGroups, PointIds, PositionMap, RankedBits};

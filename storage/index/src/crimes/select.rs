@@ -39,11 +39,11 @@ impl ForceSet {
 /// The crimes of a [`CountScope`], resolved against one index.
 #[derive(Debug, Clone)]
 pub struct Selection {
-    kind: SelectionKind,
+    pub(super) kind: SelectionKind,
 }
 
 #[derive(Debug, Clone)]
-enum SelectionKind {
+pub(super) enum SelectionKind {
     /// Every crime, located or not.
     All,
     /// The crimes of one force, located or not; `None`: a force without crimes in the index.
@@ -123,58 +123,20 @@ impl CrimeIndex {
     }
 
     /// Calls `visit` with every selected crime of `month` and its snap point (`None` for a
-    /// crime without a location), located crimes in snap-point order first. Returns `false`,
-    /// visiting nothing, when the index holds no crimes at all for the month.
+    /// crime without a location), in increasing record position: located crimes in
+    /// snap-point order first. Returns `false`, visiting nothing, when the index holds no
+    /// crimes at all for the month.
     pub fn visit_selected<'a>(
         &'a self,
         month: Month,
         selection: &Selection,
         mut visit: impl FnMut(Option<u32>, CrimeRef<'a>),
     ) -> bool {
-        let Some(data) = self.month(month) else { return false };
-        let force = match &selection.kind {
-            SelectionKind::All => None,
-            SelectionKind::Force(None) | SelectionKind::Nothing => return true,
-            SelectionKind::Force(Some(force)) => Some(*force),
-            &SelectionKind::Lsoa(lsoa) => {
-                for &point in self.lsoas.points(lsoa) {
-                    let group = data.groups.range(point);
-                    for position in data.start + group.start..data.start + group.end {
-                        if self.lsoas.of_record(position) == lsoa {
-                            visit(Some(point), self.crime_ref(position, month, Some(point)));
-                        }
-                    }
-                }
-                for position in data.located_end..data.end {
-                    if self.lsoas.of_record(position) == lsoa {
-                        visit(None, self.crime_ref(position, month, None));
-                    }
-                }
-                return true;
-            }
-            SelectionKind::Points(points) => {
-                for &point in points {
-                    let group = data.groups.range(point);
-                    for position in data.start + group.start..data.start + group.end {
-                        visit(Some(point), self.crime_ref(position, month, Some(point)));
-                    }
-                }
-                return true;
-            }
-        };
-        let keep = |position: u32| force.is_none_or(|f| self.records[position as usize].force == f);
-        for (point, group) in data.groups.iter() {
-            for position in data.start + group.start..data.start + group.end {
-                if keep(position) {
-                    visit(Some(point), self.crime_ref(position, month, Some(point)));
-                }
-            }
-        }
-        for position in data.located_end..data.end {
-            if keep(position) {
-                visit(None, self.crime_ref(position, month, None));
-            }
-        }
+        let Some(positions) = self.month_positions(month) else { return false };
+        self.visit_selected_from(month, selection, positions.start, |_, point, crime| {
+            visit(point, crime);
+            std::ops::ControlFlow::Continue(())
+        });
         true
     }
 }

@@ -1,0 +1,338 @@
+//! Lists of records in three formats (police.uk's JSON, GeoJSON, police.uk's bulk CSV), as
+//! a page built whole (at most [`crate::params::MAX_LIST_LIMIT`] records, with the next
+//! page's cursor) or as a stream that resumes the index's walk chunk by chunk, so an answer
+//! of any size takes a few hundred KB of the server's memory.
+//!
+//! What is listed is a [`ListWalk`]: it walks its records from a [`WalkPosition`] and writes
+//! them through a [`RecordSink`], which decides when to stop (page full, chunk full, or the
+//! chunk's time spent). `/api/v2/crimes` walks crimes ([`CrimeListWalk`]); the same page and
+//! stream machinery serves any other kind of record that can walk from a position.
+
+use std::ops::ControlFlow;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::http::header::LINK;
+use actix_web::web::Bytes;
+use actix_web::HttpResponse;
+use police_index::crimes::{CrimeFilter, CrimeRef, Selection, WalkPosition};
+use police_index::reference::{crime_category, force_by_id};
+use police_index::Month;
+
+use crate::csv_writer;
+use crate::json_writer;
+use crate::params::ListFormat;
+use crate::state::Served;
+
+/// Bytes after which a streamed chunk is sent.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Records a streamed chunk may look at (kept or not) before it is sent, or the task yields:
+/// bounds the time one chunk takes (a few milliseconds) when a filter keeps few records.
+const CHUNK_VISITS: usize = 100_000;
+
+/// Records that walk from a position and write themselves in a [`ListFormat`].
+pub trait ListWalk: Send + 'static {
+    /// The JSON member holding the records, e.g. `crimes`.
+    const JSON_MEMBER: &'static str;
+    /// The CSV header line's fields.
+    const CSV_HEADER: &'static [&'static str];
+
+    /// Walks the records from `at` (included), each offered to `sink`; returns where to go
+    /// on (the record the sink stopped at), or `None` when every record was written.
+    fn walk(
+        &self,
+        served: &Served,
+        at: WalkPosition,
+        sink: &mut RecordSink<'_>,
+    ) -> Option<WalkPosition>;
+}
+
+/// Where a walk's records go, and when it stops.
+#[derive(Debug)]
+pub struct RecordSink<'o> {
+    /// The format to write records in.
+    pub format: ListFormat,
+    /// The bytes written so far.
+    pub out: &'o mut Vec<u8>,
+    /// Records written before this sink (for the separators).
+    written_before: u64,
+    /// Records written into this sink.
+    written: usize,
+    /// The most records to write.
+    limit: usize,
+    /// Stop before a record once `out` holds this many bytes.
+    chunk_bytes: usize,
+    /// Records still to look at.
+    visits_left: usize,
+}
+
+impl RecordSink<'_> {
+    /// Counts a record looked at; `false`: stop before it (the chunk's time is spent).
+    pub fn look(&mut self) -> bool {
+        if self.visits_left == 0 {
+            return false;
+        }
+        self.visits_left -= 1;
+        true
+    }
+
+    /// Starts a kept record (writing the separator before it); `false`: stop before it (the
+    /// page or the chunk is full).
+    pub fn begin(&mut self) -> bool {
+        if self.written == self.limit || self.out.len() >= self.chunk_bytes {
+            return false;
+        }
+        if self.written_before + self.written as u64 > 0 && self.format != ListFormat::Csv {
+            self.out.push(b',');
+        }
+        self.written += 1;
+        true
+    }
+}
+
+/// What comes before the records.
+fn opening<W: ListWalk>(format: ListFormat, out: &mut Vec<u8>) {
+    match format {
+        ListFormat::Json => {
+            out.extend_from_slice(b"{\"");
+            out.extend_from_slice(W::JSON_MEMBER.as_bytes());
+            out.extend_from_slice(b"\":[");
+        }
+        ListFormat::GeoJson => {
+            out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[")
+        }
+        ListFormat::Csv => csv_writer::record(W::CSV_HEADER.iter().copied(), out),
+    }
+}
+
+/// What comes after the records: the next page's URL for JSON and GeoJSON.
+fn closing(format: ListFormat, next: Option<&str>, out: &mut Vec<u8>) {
+    if format == ListFormat::Csv {
+        return;
+    }
+    out.extend_from_slice(b"],\"next\":");
+    match next {
+        Some(url) => json_writer::string(url, out),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b'}');
+}
+
+/// A page of at most `limit` records from `at`, built whole; `next_url` makes the next
+/// page's URL from where the walk stopped (in the body, and as `Link: <…>; rel="next"`).
+pub fn page<W: ListWalk>(
+    served: &Served,
+    walk: &W,
+    format: ListFormat,
+    at: WalkPosition,
+    limit: usize,
+    next_url: impl FnOnce(WalkPosition) -> String,
+) -> HttpResponse {
+    let mut out = Vec::with_capacity(4096 + limit.min(1024) * 420);
+    opening::<W>(format, &mut out);
+    let mut sink = RecordSink {
+        format,
+        out: &mut out,
+        written_before: 0,
+        written: 0,
+        limit,
+        chunk_bytes: usize::MAX,
+        visits_left: usize::MAX,
+    };
+    let next = walk.walk(served, at, &mut sink).map(next_url);
+    closing(format, next.as_deref(), &mut out);
+    let mut response = HttpResponse::Ok();
+    response.content_type(format.content_type());
+    if let Some(url) = &next {
+        response.insert_header((LINK, format!("<{url}>; rel=\"next\"")));
+    }
+    response.body(out)
+}
+
+/// Every record from `at`, streamed (chunked) as the walk goes.
+pub fn stream<W: ListWalk + Unpin>(
+    served: Arc<Served>,
+    walk: W,
+    format: ListFormat,
+    at: WalkPosition,
+) -> HttpResponse {
+    let body =
+        ListBody { served, walk, format, at: Some(at), opened: false, closed: false, written: 0 };
+    HttpResponse::Ok().content_type(format.content_type()).body(body)
+}
+
+/// A streamed list: the walk resumed at `at` for every chunk, on the snapshot it started on.
+struct ListBody<W> {
+    served: Arc<Served>,
+    walk: W,
+    format: ListFormat,
+    /// Where the walk goes on; `None` once every record was written.
+    at: Option<WalkPosition>,
+    opened: bool,
+    closed: bool,
+    /// Records written so far.
+    written: u64,
+}
+
+impl<W: ListWalk + Unpin> MessageBody for ListBody<W> {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Stream
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = self.get_mut();
+        if this.closed {
+            return Poll::Ready(None);
+        }
+        let mut out = Vec::with_capacity(CHUNK_BYTES + 4096);
+        if !this.opened {
+            opening::<W>(this.format, &mut out);
+            this.opened = true;
+        }
+        if let Some(at) = this.at {
+            let mut sink = RecordSink {
+                format: this.format,
+                out: &mut out,
+                written_before: this.written,
+                written: 0,
+                limit: usize::MAX,
+                chunk_bytes: CHUNK_BYTES,
+                visits_left: CHUNK_VISITS,
+            };
+            this.at = this.walk.walk(&this.served, at, &mut sink);
+            this.written += sink.written as u64;
+        }
+        if this.at.is_none() {
+            closing(this.format, None, &mut out);
+            this.closed = true;
+        }
+        if out.is_empty() {
+            // The chunk's time went on records not kept: let other tasks run, then go on.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        Poll::Ready(Some(Ok(Bytes::from(out))))
+    }
+}
+
+/// The crimes of `/api/v2/crimes`: a selection's crimes up to `to`, kept by a filter.
+#[derive(Debug)]
+pub struct CrimeListWalk {
+    /// The area's crimes.
+    pub selection: Selection,
+    /// Which of them are listed.
+    pub filter: CrimeFilter,
+    /// The last month of the period.
+    pub to: Month,
+}
+
+/// police.uk's bulk street CSV columns.
+pub const STREET_CSV_HEADER: &[&str] = &[
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+];
+
+impl ListWalk for CrimeListWalk {
+    const JSON_MEMBER: &'static str = "crimes";
+    const CSV_HEADER: &'static [&'static str] = STREET_CSV_HEADER;
+
+    fn walk(
+        &self,
+        served: &Served,
+        at: WalkPosition,
+        sink: &mut RecordSink<'_>,
+    ) -> Option<WalkPosition> {
+        served.index.walk_selected(at, self.to, &self.selection, |crime| {
+            if !sink.look() {
+                return ControlFlow::Break(());
+            }
+            if !self.filter.matches(&crime) {
+                return ControlFlow::Continue(());
+            }
+            if !sink.begin() {
+                return ControlFlow::Break(());
+            }
+            match sink.format {
+                ListFormat::Json => super::write_crime(&crime, &served.locations, sink.out),
+                ListFormat::GeoJson => crime_feature(&crime, served, sink.out),
+                ListFormat::Csv => crime_csv(&crime, sink.out),
+            }
+            ControlFlow::Continue(())
+        })
+    }
+}
+
+/// A crime as a GeoJSON `Feature`: a `Point` at `[longitude, latitude]` (numbers; `null`
+/// without a location), police.uk's crime object as its properties.
+fn crime_feature(crime: &CrimeRef<'_>, served: &Served, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"type\":\"Feature\",\"geometry\":");
+    match crime.point {
+        Some(point) => {
+            out.extend_from_slice(b"{\"type\":\"Point\",\"coordinates\":[");
+            json_writer::bare_coordinate(point.longitude, out);
+            out.push(b',');
+            json_writer::bare_coordinate(point.latitude, out);
+            out.extend_from_slice(b"]}");
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"properties\":");
+    super::write_crime(crime, &served.locations, out);
+    out.push(b'}');
+}
+
+/// A crime as a row of police.uk's street CSV.
+fn crime_csv(crime: &CrimeRef<'_>, out: &mut Vec<u8>) {
+    let mut id = [0u8; 64];
+    csv_writer::field(crime.persistent_id(&mut id), out);
+    csv_writer::separator(out);
+    let start = out.len();
+    json_writer::month(crime.month, out);
+    // `"YYYY-MM"` without its quotes.
+    out.remove(start);
+    out.pop();
+    csv_writer::separator(out);
+    let force = force_by_id(crime.force_id()).map_or(crime.force_id(), |force| force.name);
+    csv_writer::field(force, out);
+    csv_writer::separator(out);
+    csv_writer::field(force, out);
+    csv_writer::separator(out);
+    if let Some(point) = crime.point {
+        json_writer::bare_coordinate(point.longitude, out);
+        csv_writer::separator(out);
+        json_writer::bare_coordinate(point.latitude, out);
+        csv_writer::separator(out);
+        csv_writer::field(&point.name, out);
+    } else {
+        out.extend_from_slice(b",,No Location");
+    }
+    csv_writer::separator(out);
+    csv_writer::field(crime.lsoa_code(), out);
+    csv_writer::separator(out);
+    csv_writer::field(crime.lsoa_name(), out);
+    csv_writer::separator(out);
+    csv_writer::field(crime_category(crime.record.category).name, out);
+    csv_writer::separator(out);
+    csv_writer::field(crime.outcome_status().map_or("", |(name, _)| name), out);
+    csv_writer::separator(out);
+    csv_writer::field(crime.context(), out);
+    csv_writer::end_record(out);
+}
