@@ -234,8 +234,7 @@ pub struct OgrLayer {
     pub feature_count: usize,
     /// The attribute fields, `name: Type`.
     pub fields: Vec<String>,
-    /// Each feature: its attributes as `name (Type) = value` lines, and its geometry as
-    /// polygons of rings of `[x, y]` (none for a feature without geometry).
+    /// Each feature: its attributes as `name (Type) = value` lines, and its geometry.
     pub features: Vec<OgrFeature>,
 }
 
@@ -243,10 +242,23 @@ pub struct OgrLayer {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OgrFeature {
     pub attributes: Vec<String>,
-    /// `POLYGON`, `MULTIPOLYGON`, or empty without geometry.
+    /// The WKT keyword of its geometry (`POINT`, `POLYGON`, `MULTIPOLYGON`, …), or empty
+    /// without geometry.
     pub geometry_type: String,
+    /// For a `POLYGON` or `MULTIPOLYGON`, its polygons' rings as GDAL parsed them.
     pub polygons: Vec<Vec<Vec<[f64; 2]>>>,
 }
+
+/// The geometry keywords of WKT, as `ogrinfo` prints a feature's geometry.
+const WKT_TYPES: [&str; 7] = [
+    "POINT",
+    "MULTIPOINT",
+    "LINESTRING",
+    "MULTILINESTRING",
+    "POLYGON",
+    "MULTIPOLYGON",
+    "GEOMETRYCOLLECTION",
+];
 
 /// `geojson` read by `ogrinfo` (`-so` for the summary, then every feature): `None`, after
 /// saying why, when `ogrinfo` is not installed and `POLICE_REQUIRE_OGRINFO` is not set.
@@ -297,12 +309,14 @@ pub fn ogr_read(geojson: &str) -> Option<OgrLayer> {
                 polygons: Vec::new(),
             });
         } else if let (Some(feature), Some(text)) = (features.last_mut(), line.strip_prefix("  ")) {
-            if let Some(wkt) = text.strip_prefix("MULTIPOLYGON ") {
-                feature.geometry_type = "MULTIPOLYGON".into();
-                feature.polygons = wkt_lists(wkt).into_iter().map(|p| wkt_rings(&p)).collect();
-            } else if let Some(wkt) = text.strip_prefix("POLYGON ") {
-                feature.geometry_type = "POLYGON".into();
-                feature.polygons = vec![wkt_rings(wkt)];
+            let geometry = text.split_once(' ').filter(|(keyword, _)| WKT_TYPES.contains(keyword));
+            if let Some((keyword, wkt)) = geometry {
+                feature.geometry_type = keyword.to_owned();
+                feature.polygons = match keyword {
+                    "POLYGON" => vec![wkt_rings(wkt)],
+                    "MULTIPOLYGON" => wkt_lists(wkt).iter().map(|p| wkt_rings(p)).collect(),
+                    _ => Vec::new(),
+                };
             } else if text.contains(" = ") {
                 feature.attributes.push(text.to_owned());
             } else {

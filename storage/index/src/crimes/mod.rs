@@ -12,8 +12,8 @@ mod hotspots;
 mod lsoa;
 mod memory;
 mod outcome_counts;
-mod point_counts;
 mod page;
+mod point_counts;
 mod select;
 #[cfg(test)]
 mod tests;
