@@ -38,6 +38,13 @@ pub enum ApiError {
          as a form body (poly=…&date=…)"
     )]
     UriTooLong { length: usize, limit: usize },
+    /// A POST whose `If-None-Match` matches the answer's entity tag (RFC 9110 §13.1.2: 412
+    /// for methods other than GET and HEAD).
+    #[error(
+        "If-None-Match matches the current answer to this POST: it is not answered again \
+         (RFC 9110 13.1.2); send it without If-None-Match to get the answer"
+    )]
+    PreconditionFailed,
     /// A response that could not be rendered: 500 with an empty body and no content type.
     #[error("the response could not be rendered")]
     Internal,
@@ -52,6 +59,7 @@ impl ResponseError for ApiError {
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::TooManyResults { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

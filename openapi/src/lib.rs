@@ -14,6 +14,10 @@ pub use v2::{
     DensityBand, MeanChange, MonthCrimeCounts, SlugCounts,
 };
 pub use v2::{
+    BoundaryGeometry, FeatureCollectionType, FeatureType, NeighbourhoodFeature,
+    NeighbourhoodFeatureCollection, NeighbourhoodProperties,
+};
+pub use v2::{
     CategoryLastOutcomes, LastOutcomeShares, MonthOutcomeCounts, OutcomeCounts, PeriodLastOutcomes,
     SlugShares,
 };

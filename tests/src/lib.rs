@@ -32,6 +32,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod fixtures;
+pub mod geojson;
 pub mod geometry;
 pub mod http;
 

@@ -21,6 +21,10 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig<'_
     // routes does, so `/api` would take `/api/v2/…` to its 404.
     config.service(
         utoipa_actix_web::scope("/api/v2")
+            // ETag and If-None-Match on every v2 answer (police.uk's routes stay as they are).
+            .wrap(actix_web::middleware::from_fn(crate::etag::conditional))
+            .service(v2::neighbourhood_boundaries_geojson)
+            .service(v2::neighbourhood_boundary_geojson)
             .service(v2::crime_counts)
             .service(v2::crime_compare)
             .service(v2::crime_category_groups)

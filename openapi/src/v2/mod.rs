@@ -2,12 +2,17 @@
 //! Same conventions as police.uk's answers: compact JSON, months `YYYY-MM`, category slugs
 //! as in `crime-categories`.
 
+mod boundaries;
 mod compare;
 mod hotspots;
 mod list;
 mod outcomes;
 mod stops;
 
+pub use boundaries::{
+    BoundaryGeometry, FeatureCollectionType, FeatureType, NeighbourhoodFeature,
+    NeighbourhoodFeatureCollection, NeighbourhoodProperties,
+};
 pub use compare::{ComparedArea, CrimeComparison, DensityBand};
 pub use hotspots::{
     CrimeHotSpotGrid, CrimeHotSpots, HotSpotCell, HotSpotPoint, HotSpotsAnswer, PeriodMonthEcho,

@@ -41,6 +41,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::spatial::{is_valid_coordinate, Area, BOUNDARY_TOLERANCE_DEG};
 
+mod geojson;
+pub use geojson::GeoJsonRing;
+
 /// A ring of `[latitude, longitude]` vertices, unclosed.
 pub type Ring = Vec<[f64; 2]>;
 
@@ -289,6 +292,8 @@ impl BoundaryIndex {
 #[derive(Debug, Default)]
 pub struct NeighbourhoodResources {
     pub id: String,
+    /// Its name, as `/api/{force}/neighbourhoods` gives it.
+    pub name: String,
     /// `/api/{force}/{neighbourhood}`.
     pub detail: Vec<u8>,
     /// `/people`, `/events`, `/priorities`.
@@ -310,6 +315,8 @@ pub struct ForceResources {
     /// `/api/{force}/neighbourhoods`.
     pub neighbourhood_list: Vec<u8>,
     neighbourhoods: HashMap<String, NeighbourhoodResources>,
+    /// The neighbourhoods' ids in the order of `neighbourhood_list`.
+    listed: Vec<String>,
 }
 
 impl ForceResources {
@@ -320,6 +327,11 @@ impl ForceResources {
 
     pub fn neighbourhood_count(&self) -> usize {
         self.neighbourhoods.len()
+    }
+
+    /// The force's neighbourhoods in the order `/api/{force}/neighbourhoods` lists them.
+    pub fn listed_neighbourhoods(&self) -> impl Iterator<Item = &NeighbourhoodResources> {
+        self.listed.iter().filter_map(|id| self.neighbourhoods.get(id))
     }
 
     /// The force's neighbourhoods, by id.
@@ -351,6 +363,11 @@ impl NeighbourhoodData {
             Some(boundary) => boundary.render(),
             None => b"[]".to_vec(),
         }
+    }
+
+    /// A neighbourhood's boundary; `None` when none was imported.
+    pub fn boundary(&self, neighbourhood: &NeighbourhoodResources) -> Option<&Boundary> {
+        neighbourhood.boundary.and_then(|b| self.boundaries.boundary(b)).map(|b| b.as_ref())
     }
 
     /// A neighbourhood's boundary as a query area; `None` when none was imported.
@@ -391,6 +408,7 @@ impl NeighbourhoodData {
                 people: serde_json::to_vec(&people)?,
                 neighbourhood_list: Vec::new(),
                 neighbourhoods: HashMap::new(),
+                listed: Vec::new(),
             };
             data.forces.insert(detail.id, resources);
         }
@@ -431,6 +449,7 @@ impl NeighbourhoodData {
             }
             let resources = NeighbourhoodResources {
                 id: detail.id.clone(),
+                name: detail.name.clone(),
                 detail: serde_json::to_vec(&detail)?,
                 people: serde_json::to_vec(&n.people)?,
                 events: serde_json::to_vec(&n.events)?,
@@ -442,6 +461,7 @@ impl NeighbourhoodData {
         for (id, list) in lists {
             if let Some(force) = data.forces.get_mut(&id) {
                 force.neighbourhood_list = serde_json::to_vec(&list)?;
+                force.listed = list.into_iter().map(|n| n.id).collect();
             }
         }
         data.boundaries = BoundaryIndex::new(boundaries);

@@ -22,11 +22,11 @@ fn ring(points: &[(f64, f64)]) -> String {
         .join(" ")
 }
 
-fn rect(lat0: f64, lng0: f64, lat1: f64, lng1: f64) -> Vec<(f64, f64)> {
+pub(crate) fn rect(lat0: f64, lng0: f64, lat1: f64, lng1: f64) -> Vec<(f64, f64)> {
     vec![(lat0, lng0), (lat0, lng1), (lat1, lng1), (lat1, lng0)]
 }
 
-fn polygon(outer: &[(f64, f64)], holes: &[Vec<(f64, f64)>]) -> String {
+pub(crate) fn polygon(outer: &[(f64, f64)], holes: &[Vec<(f64, f64)>]) -> String {
     let mut out = format!(
         "<Polygon><outerBoundaryIs><LinearRing><coordinates>{}</coordinates></LinearRing></outerBoundaryIs>",
         ring(outer)
@@ -40,7 +40,7 @@ fn polygon(outer: &[(f64, f64)], holes: &[Vec<(f64, f64)>]) -> String {
     out + "</Polygon>"
 }
 
-fn kml(name: &str, geometry: &str) -> String {
+pub(crate) fn kml(name: &str, geometry: &str) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\">\n\
          <Document>\n<Placemark>\n<name>{name}</name>\n{geometry}\n</Placemark>\n</Document>\n</kml>\n"

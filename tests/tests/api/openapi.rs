@@ -29,7 +29,7 @@ fn the_committed_document_is_the_one_the_code_generates() {
 
 /// police.uk's routes (spec §1–§5) plus our own: the v2 routes (`/api/v2/…`) and this
 /// server's document.
-const EXPECTED_OPERATIONS: &[&str] = &[
+pub(crate) const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/crime-categories",
     "GET /api/crime-last-updated",
     "GET /api/crimes-at-location",
@@ -53,6 +53,8 @@ const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/v2/crime-category-groups",
     "GET /api/v2/crimes/compare",
     "GET /api/v2/crimes/counts",
+    "GET /api/v2/forces/{force}/neighbourhoods/boundaries",
+    "GET /api/v2/forces/{force}/neighbourhoods/{neighbourhood}/boundary",
     "POST /api/v2/crimes/counts",
     "GET /api/v2/crimes/hotspots",
     "POST /api/v2/crimes/hotspots",
@@ -168,7 +170,12 @@ fn every_documented_operation_is_served_and_every_route_is_documented() {
             server.get(&format!("{path}?{query}"))
         };
         assert_eq!(response.status, 200, "{operation}: {}", response.body);
-        assert_eq!(response.content_type, "application/json", "{operation}");
+        let content_type = if path.starts_with("/api/v2/forces/") {
+            "application/geo+json"
+        } else {
+            "application/json"
+        };
+        assert_eq!(response.content_type, content_type, "{operation}");
         response.json();
     }
 }

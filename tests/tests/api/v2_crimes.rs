@@ -354,6 +354,12 @@ fn geojson_and_csv_hold_the_json_records() {
         assert_eq!(collection["next"], Value::Null);
         let features = collection["features"].as_array().unwrap();
         assert_eq!(features.len(), crimes.len());
+        // Valid RFC 7946, and read by GDAL: every crime a feature, points where located.
+        police_tests::geojson::assert_valid(&collection);
+        if let Some(layer) = police_tests::geojson::ogr_read(&answer.body) {
+            assert_eq!(layer.feature_count, crimes.len());
+            assert_eq!(layer.geometry, "Point");
+        }
         for (feature, crime) in features.iter().zip(crimes) {
             assert_eq!(feature["type"], "Feature");
             assert_eq!(&feature["properties"], crime);

@@ -2,6 +2,7 @@
 //! months, answered from the index, one module per route. Their parameters are stricter than
 //! police.uk's (see `params`: `V2AreaQuery`, `PeriodQuery`, `CategoriesQuery`).
 
+mod boundaries;
 mod compare;
 mod counts;
 mod groups;
@@ -10,6 +11,7 @@ mod list;
 mod outcomes;
 mod stops;
 
+pub use boundaries::{neighbourhood_boundaries_geojson, neighbourhood_boundary_geojson};
 pub use compare::crime_compare;
 pub use counts::crime_counts;
 pub use groups::crime_category_groups;
