@@ -35,8 +35,10 @@ use utoipa::IntoParams;
 
 use crate::error::ApiError;
 
+mod download;
 mod stops;
 
+pub use download::DownloadQuery;
 pub use stops::{StopGroupingQuery, StopPeriodQuery};
 
 /// The parameters of one request; when a key repeats, the last value counts.

@@ -23,6 +23,7 @@ mod outcomes;
 mod real_data;
 mod stops;
 mod v2_counts;
+mod v2_download;
 mod v2_hotspots;
 mod v2_outcomes;
 mod v2_stops;
