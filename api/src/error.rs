@@ -60,12 +60,10 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Internal => HttpResponse::build(self.status_code()).finish(),
-            ApiError::DownloadsBusy { retry_after, .. } => {
-                HttpResponse::build(self.status_code())
-                    .content_type("text/plain")
-                    .insert_header((RETRY_AFTER, retry_after.to_string()))
-                    .body(self.to_string())
-            }
+            ApiError::DownloadsBusy { retry_after, .. } => HttpResponse::build(self.status_code())
+                .content_type("text/plain")
+                .insert_header((RETRY_AFTER, retry_after.to_string()))
+                .body(self.to_string()),
             _ => HttpResponse::build(self.status_code())
                 .content_type("text/plain")
                 .body(self.to_string()),

@@ -48,9 +48,8 @@ impl TestServer {
     pub fn with_limits(db: &TestDatabase, limits: Limits) -> TestServer {
         let listener = ImportListener::connect(&db.url).expect("listening for imports");
         let snapshot = Snapshot::load(&db.url).expect("snapshot loads");
-        let state = Arc::new(
-            AppState::new(snapshot, limits).with_store(db.url.clone(), DOWNLOADS_AT_ONCE),
-        );
+        let state =
+            Arc::new(AppState::new(snapshot, limits).with_store(db.url.clone(), DOWNLOADS_AT_ONCE));
         let refresher = Refresher::start(listener, db.url.clone(), state.clone());
         let server = BackgroundServer::start(state.clone(), &ServerOptions { workers: Some(2) })
             .expect("server starts");
@@ -83,12 +82,8 @@ impl TestServer {
             .iter()
             .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
             .collect();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(u64::MAX)
-            .read_to_vec()
-            .expect("a whole body");
+        let body =
+            response.body_mut().with_config().limit(u64::MAX).read_to_vec().expect("a whole body");
         (response.status().as_u16(), headers, body)
     }
 

@@ -102,9 +102,8 @@ mod tests {
     use super::*;
 
     fn selection(pairs: &[(&str, &str)]) -> Result<ArchiveSelection, ApiError> {
-        let params = Params {
-            pairs: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
+        let params =
+            Params { pairs: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
         DownloadQuery::from_params(&params).selection(Some("2016-12".parse().unwrap()))
     }
 

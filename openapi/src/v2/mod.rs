@@ -3,11 +3,13 @@
 //! as in `crime-categories`.
 
 mod compare;
+mod download;
 mod hotspots;
 mod outcomes;
 mod stops;
 
 pub use compare::{ComparedArea, CrimeComparison, DensityBand};
+pub use download::ZipArchive;
 pub use hotspots::{
     CrimeHotSpotGrid, CrimeHotSpots, HotSpotCell, HotSpotPoint, HotSpotsAnswer, PeriodMonthEcho,
 };

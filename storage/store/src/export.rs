@@ -558,7 +558,8 @@ fn coordinate(out: &mut Vec<u8>, stored: &[u8]) -> anyhow::Result<()> {
 /// (`2018-03-01 12:30:00+00`, fractions of a second when there are any) written as
 /// police.uk does (`2018-03-01T12:30:00+00:00`).
 fn stop_datetime(out: &mut Vec<u8>, stored: &[u8]) -> anyhow::Result<()> {
-    let invalid = || anyhow::anyhow!("stop date {:?} in the store", String::from_utf8_lossy(stored));
+    let invalid =
+        || anyhow::anyhow!("stop date {:?} in the store", String::from_utf8_lossy(stored));
     let local = stored.strip_suffix(b"+00").ok_or_else(invalid)?;
     if local.len() < 19 || local[10] != b' ' {
         return Err(invalid());

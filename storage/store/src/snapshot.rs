@@ -393,7 +393,9 @@ fn for_each_row<const N: usize>(
 /// Splits a text-format `COPY` line into its `N` tab-separated fields: each field's byte
 /// range in `line`, `None` for NULL (`\N`). Escaped fields (rare) are undone in place, the
 /// rest of the line moving up. `None` when the line does not have `N` fields.
-pub(crate) fn split_fields<const N: usize>(line: &mut Vec<u8>) -> Option<[Option<(usize, usize)>; N]> {
+pub(crate) fn split_fields<const N: usize>(
+    line: &mut Vec<u8>,
+) -> Option<[Option<(usize, usize)>; N]> {
     let mut bounds = [None; N];
     let mut start = 0;
     for (field, bound) in bounds.iter_mut().enumerate() {

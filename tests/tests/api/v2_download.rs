@@ -122,9 +122,10 @@ fn assert_same_files(archive: &Archive, expected: &BTreeMap<String, PathBuf>) {
     for (name, bytes) in &archive.entries {
         let source = normalised(&std::fs::read(&expected[name]).unwrap());
         if *bytes != source {
-            let line = bytes.split(|&b| b == b'\n').zip(source.split(|&b| b == b'\n')).position(
-                |(a, b)| a != b,
-            );
+            let line = bytes
+                .split(|&b| b == b'\n')
+                .zip(source.split(|&b| b == b'\n'))
+                .position(|(a, b)| a != b);
             let shown = |text: &[u8], at: Option<usize>| {
                 at.and_then(|i| text.split(|&b| b == b'\n').nth(i))
                     .map(|l| String::from_utf8_lossy(l).into_owned())
@@ -273,7 +274,9 @@ fn generated_archive_downloads_byte_for_byte_and_imports_to_the_same_rows() {
     let default = download(&server, "/api/v2/download?forces=city-of-london&kinds=outcomes");
     assert_eq!(
         default.names(),
-        (1..=4).map(|m| format!("2024-0{m}/2024-0{m}-city-of-london-outcomes.csv")).collect::<Vec<_>>()
+        (1..=4)
+            .map(|m| format!("2024-0{m}/2024-0{m}-city-of-london-outcomes.csv"))
+            .collect::<Vec<_>>()
     );
 }
 
@@ -401,7 +404,9 @@ fn real_files_download_byte_for_byte_across_gaps_and_import_to_the_same_rows() {
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    for missing in ["2017-10/2017-10-city-of-london-street.csv", "2017-12/2017-12-city-of-london-outcomes.csv"] {
+    for missing in
+        ["2017-10/2017-10-city-of-london-street.csv", "2017-12/2017-12-city-of-london-outcomes.csv"]
+    {
         assert!(!expected.contains_key(missing), "{missing} is a gap of the data");
     }
     assert!(expected.contains_key("2018-02/2018-02-metropolitan-stop-and-search.csv"));

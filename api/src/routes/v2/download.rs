@@ -15,6 +15,7 @@ use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header::{ContentDisposition, ContentEncoding, DispositionParam};
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use police_openapi::ZipArchive;
 use police_store::export::{write_archive, ArchiveSelection};
 use tokio::sync::{mpsc, oneshot};
 
@@ -50,7 +51,7 @@ const RETRY_AFTER_S: u32 = 30;
     tag = "v2",
     params(DownloadQuery),
     responses(
-        (status = 200, description = "A zip laid out like police.uk's bulk archive, streamed", content_type = "application/zip", body = Vec<u8>,
+        (status = 200, description = "A zip laid out like police.uk's bulk archive, streamed", content_type = "application/zip", body = ZipArchive,
          headers(("Content-Disposition" = String, description = "attachment; filename=\"police-uk-<from>-<to>.zip\""))),
         (status = 400, description = "A malformed from/to, from after to, a period past 600 months, an empty item in forces or kinds, or an unknown kind", content_type = "text/plain"),
         (status = 404, description = "An unknown force, or the store holds no file of the selection", content_type = "text/plain"),
@@ -172,9 +173,9 @@ struct ChannelWriter {
 impl ChannelWriter {
     fn send(&mut self) -> std::io::Result<()> {
         let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
-        self.chunks.blocking_send(Ok(Bytes::from(chunk))).map_err(|_| {
-            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client has gone")
-        })
+        self.chunks
+            .blocking_send(Ok(Bytes::from(chunk)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client has gone"))
     }
 }
 
