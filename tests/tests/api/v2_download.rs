@@ -291,7 +291,7 @@ fn rows_come_out_in_file_order_after_a_new_vintage() {
     lines[1..].reverse();
     let vintage = tempfile::tempdir().unwrap();
     let path = police_tests::fixtures::write(vintage.path(), name, lines.join("\n") + "\n");
-    let summary = import(&db, &[path.clone()]);
+    let summary = import(&db, std::slice::from_ref(&path));
     assert_eq!(summary.imported(), 1);
     let server = TestServer::start(&db);
     let archive = download(
