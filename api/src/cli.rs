@@ -75,6 +75,11 @@ pub struct ServeArgs {
     #[arg(long, env = "POLICE_MAX_REQUEST_LINE", default_value_t = 65_536,
           value_parser = clap::value_parser!(u32).range(256..=120_000))]
     pub max_request_line: u32,
+    /// Custom downloads (/api/v2/download) run at once, each on a thread and three database
+    /// connections of its own; more answer 503 with Retry-After.
+    #[arg(long, env = "POLICE_MAX_DOWNLOADS", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub max_downloads: u32,
 }
 
 #[derive(Debug, Args)]
@@ -287,7 +292,10 @@ fn serve(store: &Store, args: &ServeArgs) -> anyhow::Result<()> {
         max_results: (args.max_results > 0).then_some(args.max_results),
         max_request_line: args.max_request_line as usize,
     };
-    let state = Arc::new(AppState::new(snapshot, limits));
+    let state = Arc::new(
+        AppState::new(snapshot, limits)
+            .with_store(store.database_url.clone(), args.max_downloads as usize),
+    );
     let _refresher = Refresher::start(listener, store.database_url.clone(), state.clone());
     let listener = std::net::TcpListener::bind(&args.bind)
         .with_context(|| format!("cannot listen on {}", args.bind))?;

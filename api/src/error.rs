@@ -2,6 +2,7 @@
 //! `text/plain` messages (police.uk sends empty bodies; see COMPATIBILITY.md), except the
 //! bare `Not Found` police.uk gives for paths it does not know and the empty 500.
 
+use actix_web::http::header::RETRY_AFTER;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
@@ -45,6 +46,12 @@ pub enum ApiError {
          (RFC 9110 13.1.2); send it without If-None-Match to get the answer"
     )]
     PreconditionFailed,
+    /// Every download slot is taken (`--max-downloads`): 503 with `Retry-After`.
+    #[error(
+        "{running} downloads are running, as many as this server runs at once; try again in \
+         {retry_after} seconds"
+    )]
+    DownloadsBusy { running: usize, retry_after: u32 },
     /// A response that could not be rendered: 500 with an empty body and no content type.
     #[error("the response could not be rendered")]
     Internal,
@@ -57,7 +64,9 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
-            ApiError::TooManyResults { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyResults { .. } | ApiError::DownloadsBusy { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -67,6 +76,10 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Internal => HttpResponse::build(self.status_code()).finish(),
+            ApiError::DownloadsBusy { retry_after, .. } => HttpResponse::build(self.status_code())
+                .content_type("text/plain")
+                .insert_header((RETRY_AFTER, retry_after.to_string()))
+                .body(self.to_string()),
             _ => HttpResponse::build(self.status_code())
                 .content_type("text/plain")
                 .body(self.to_string()),
@@ -138,6 +151,20 @@ mod tests {
                 414,
                 "Request line is too large (70000 > 65536 bytes): send long polygons with \
                  POST as a form body (poly=…&date=…)"
+            )
+        );
+    }
+
+    #[test]
+    fn busy_downloads_are_503_with_retry_after() {
+        let response = ApiError::DownloadsBusy { running: 2, retry_after: 30 }.error_response();
+        assert_eq!(response.headers().get(RETRY_AFTER).unwrap(), "30");
+        assert_eq!(
+            answer(ApiError::DownloadsBusy { running: 2, retry_after: 30 }),
+            text(
+                503,
+                "2 downloads are running, as many as this server runs at once; try again in 30 \
+                 seconds"
             )
         );
     }

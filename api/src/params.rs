@@ -35,9 +35,11 @@ use utoipa::IntoParams;
 
 use crate::error::ApiError;
 
+mod download;
 mod list;
 mod stops;
 
+pub use download::DownloadQuery;
 pub use list::{
     next_url, query_fingerprint, CrimeFilterQuery, Cursor, ListFormat, ListLimit, ListQuery,
     DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT,

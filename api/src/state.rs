@@ -13,6 +13,19 @@ use crate::json_writer::PointLocations;
 pub struct AppState {
     snapshot: ArcSwap<Served>,
     limits: Limits,
+    store: Option<StoreAccess>,
+}
+
+/// The store itself, for the one route that reads it on the request path (the custom
+/// download, which streams rows the index does not keep), and how many such downloads may
+/// run at once.
+pub struct StoreAccess {
+    /// PostgreSQL's URL.
+    pub database_url: String,
+    /// One permit per download that may run at once.
+    pub downloads: Arc<tokio::sync::Semaphore>,
+    /// The number of permits.
+    pub max_downloads: usize,
 }
 
 /// A snapshot as served: the store's snapshot (reached through `Deref`), and what the API
@@ -59,7 +72,23 @@ impl Default for Limits {
 impl AppState {
     /// Serves `snapshot` under `limits`.
     pub fn new(snapshot: Snapshot, limits: Limits) -> Self {
-        AppState { snapshot: ArcSwap::from_pointee(Served::new(snapshot)), limits }
+        AppState { snapshot: ArcSwap::from_pointee(Served::new(snapshot)), limits, store: None }
+    }
+
+    /// Gives the routes that read the store (`/api/v2/download`) access to it, with at most
+    /// `max_downloads` of them running at once.
+    pub fn with_store(mut self, database_url: String, max_downloads: usize) -> Self {
+        self.store = Some(StoreAccess {
+            database_url,
+            downloads: Arc::new(tokio::sync::Semaphore::new(max_downloads)),
+            max_downloads,
+        });
+        self
+    }
+
+    /// The store, when the server was given access to it.
+    pub fn store(&self) -> Option<&StoreAccess> {
+        self.store.as_ref()
     }
 
     /// The limits requests are held to.

@@ -9,6 +9,7 @@ pub mod v2;
 
 pub use document::{base_document, ApiDoc};
 pub use v2::CrimeList;
+pub use v2::ZipArchive;
 pub use v2::{
     AreaEcho, BaselineComparison, CategoryGroupAnswer, ComparedArea, CrimeComparison, CrimeCounts,
     DensityBand, MeanChange, MonthCrimeCounts, SlugCounts,

@@ -36,6 +36,9 @@ impl Response {
     }
 }
 
+/// Custom downloads a test server runs at once (the default of `police-api serve`).
+pub const DOWNLOADS_AT_ONCE: usize = 2;
+
 impl TestServer {
     /// Starts the server with police.uk's default limits.
     pub fn start(db: &TestDatabase) -> TestServer {
@@ -45,7 +48,8 @@ impl TestServer {
     pub fn with_limits(db: &TestDatabase, limits: Limits) -> TestServer {
         let listener = ImportListener::connect(&db.url).expect("listening for imports");
         let snapshot = Snapshot::load(&db.url).expect("snapshot loads");
-        let state = Arc::new(AppState::new(snapshot, limits));
+        let state =
+            Arc::new(AppState::new(snapshot, limits).with_store(db.url.clone(), DOWNLOADS_AT_ONCE));
         let refresher = Refresher::start(listener, db.url.clone(), state.clone());
         let server = BackgroundServer::start(state.clone(), &ServerOptions { workers: Some(2) })
             .expect("server starts");
@@ -64,6 +68,23 @@ impl TestServer {
     /// `GET path` (path includes the query string).
     pub fn get(&self, path: &str) -> Response {
         respond(agent().get(&format!("{}{path}", self.base_url())).call())
+    }
+
+    /// `GET path` with a body that need not be text, whole: status, headers (names
+    /// lower-cased) and the bytes.
+    pub fn get_bytes(&self, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let mut response = agent()
+            .get(&format!("{}{path}", self.base_url()))
+            .call()
+            .unwrap_or_else(|error| panic!("request failed: {error}"));
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let body =
+            response.body_mut().with_config().limit(u64::MAX).read_to_vec().expect("a whole body");
+        (response.status().as_u16(), headers, body)
     }
 
     /// `POST path` with a body and content type.

@@ -4,6 +4,7 @@
 
 mod boundaries;
 mod compare;
+mod download;
 mod hotspots;
 mod list;
 mod outcomes;
@@ -14,6 +15,7 @@ pub use boundaries::{
     NeighbourhoodFeatureCollection, NeighbourhoodProperties,
 };
 pub use compare::{ComparedArea, CrimeComparison, DensityBand};
+pub use download::ZipArchive;
 pub use hotspots::{
     CrimeHotSpotGrid, CrimeHotSpots, HotSpotCell, HotSpotPoint, HotSpotsAnswer, PeriodMonthEcho,
 };

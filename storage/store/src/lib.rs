@@ -4,6 +4,7 @@
 
 pub mod db;
 pub mod embedded;
+pub mod export;
 pub mod import;
 mod neighbourhoods;
 pub mod schema;

@@ -62,6 +62,7 @@ diesel::table! {
         last_outcome -> Nullable<Text>,
         context -> Text,
         import_id -> BigInt,
+        line -> Nullable<Integer>,
     }
 }
 
@@ -78,6 +79,7 @@ diesel::table! {
         outcome_code -> Text,
         outcome_name -> Text,
         import_id -> BigInt,
+        line -> Nullable<Integer>,
     }
 }
 
@@ -103,6 +105,7 @@ diesel::table! {
         removal_of_more_than_outer_clothing -> Nullable<Bool>,
         import_id -> BigInt,
         location_id -> Nullable<Integer>,
+        line -> Nullable<Integer>,
     }
 }
 

@@ -168,7 +168,7 @@ struct TextId {
 /// A connection whose transaction sees the exported database snapshot `shared`. It is used
 /// for one `COPY … TO STDOUT` and then dropped: diesel leaves a connection unusable for
 /// further commands after `copy_to` (it does not collect the final result).
-fn copy_connection(database_url: &str, shared: &str) -> anyhow::Result<PgConnection> {
+pub(crate) fn copy_connection(database_url: &str, shared: &str) -> anyhow::Result<PgConnection> {
     let mut conn = crate::db::connect(database_url)?;
     diesel::sql_query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut conn)?;
     anyhow::ensure!(
@@ -398,7 +398,9 @@ fn for_each_row<const N: usize>(
 /// Splits a text-format `COPY` line into its `N` tab-separated fields: each field's byte
 /// range in `line`, `None` for NULL (`\N`). Escaped fields (rare) are undone in place, the
 /// rest of the line moving up. `None` when the line does not have `N` fields.
-fn split_fields<const N: usize>(line: &mut Vec<u8>) -> Option<[Option<(usize, usize)>; N]> {
+pub(crate) fn split_fields<const N: usize>(
+    line: &mut Vec<u8>,
+) -> Option<[Option<(usize, usize)>; N]> {
     let mut bounds = [None; N];
     let mut start = 0;
     for (field, bound) in bounds.iter_mut().enumerate() {

@@ -26,6 +26,7 @@ mod v2_boundaries;
 mod v2_counts;
 mod v2_crimes;
 mod v2_etag;
+mod v2_download;
 mod v2_hotspots;
 mod v2_outcomes;
 mod v2_stops;

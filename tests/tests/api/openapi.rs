@@ -64,6 +64,7 @@ pub(crate) const EXPECTED_OPERATIONS: &[&str] = &[
     "POST /api/v2/outcomes/counts",
     "GET /api/v2/crimes",
     "POST /api/v2/crimes",
+    "GET /api/v2/download",
     "GET /api/{force}/neighbourhoods",
     "GET /api/{force}/{neighbourhood}",
     "GET /api/{force}/{neighbourhood}/boundary",
@@ -138,6 +139,13 @@ fn every_documented_operation_is_served_and_every_route_is_documented() {
             .replace("{force}", "leicestershire")
             .replace("{neighbourhood}", &neighbourhood)
             .replace("{persistent_id}", &persistent_id);
+        if path == "/api/v2/download" {
+            // A zip, not JSON (tested in v2_download).
+            let (status, headers, body) = server.get_bytes(&path);
+            assert_eq!(status, 200, "{operation}: {}", String::from_utf8_lossy(&body));
+            assert!(headers.contains(&("content-type".into(), "application/zip".into())));
+            continue;
+        }
         let query = match path.as_str() {
             "/api/crimes-street/all-crime" | "/api/outcomes-at-location" | "/api/stops-street" => {
                 format!("lat={lat}&lng={lng}")

@@ -139,6 +139,7 @@ pub(super) fn copy_rows(
                         .opt_text(row.last_outcome.as_deref())
                         .text(&row.context)
                         .number(cx.import_id)
+                        .number(row.line)
                         .end();
                 })
             })
@@ -158,6 +159,7 @@ pub(super) fn copy_rows(
                         .text(row.outcome_code)
                         .text(&row.outcome_name)
                         .number(cx.import_id)
+                        .number(row.line)
                         .end();
                 })
             })
@@ -185,6 +187,7 @@ pub(super) fn copy_rows(
                         .opt_bool(row.removal_of_more_than_outer_clothing)
                         .number(cx.import_id)
                         .opt_number(location(row.location))
+                        .number(row.line)
                         .end();
                 })
             })

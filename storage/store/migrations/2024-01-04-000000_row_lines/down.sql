@@ -1,0 +1,3 @@
+ALTER TABLE stops DROP COLUMN line;
+ALTER TABLE outcomes DROP COLUMN line;
+ALTER TABLE crimes DROP COLUMN line;
