@@ -2,7 +2,6 @@
 //! snapshot, and the command line (`serve`, `demo`, `import`, `migrate`, `generate`).
 
 pub mod cli;
-pub mod csv_writer;
 pub mod docs;
 pub mod error;
 pub mod etag;

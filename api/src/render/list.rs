@@ -18,13 +18,13 @@ use actix_web::http::header::LINK;
 use actix_web::web::Bytes;
 use actix_web::HttpResponse;
 use police_index::crimes::{CrimeFilter, CrimeRef, Selection, WalkPosition};
-use police_index::reference::{crime_category, force_by_id};
+use police_index::reference::{crime_type_csv_name, force_by_id};
 use police_index::Month;
 
-use crate::csv_writer;
 use crate::json_writer;
 use crate::params::ListFormat;
 use crate::state::Served;
+use police_index::csv;
 
 /// Bytes after which a streamed chunk is sent.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -104,7 +104,7 @@ fn opening<W: ListWalk>(format: ListFormat, out: &mut Vec<u8>) {
         ListFormat::GeoJson => {
             out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[")
         }
-        ListFormat::Csv => csv_writer::record(W::CSV_HEADER.iter().copied(), out),
+        ListFormat::Csv => csv::record(W::CSV_HEADER.iter().copied(), out),
     }
 }
 
@@ -302,37 +302,37 @@ fn crime_feature(crime: &CrimeRef<'_>, served: &Served, out: &mut Vec<u8>) {
 /// A crime as a row of police.uk's street CSV.
 fn crime_csv(crime: &CrimeRef<'_>, out: &mut Vec<u8>) {
     let mut id = [0u8; 64];
-    csv_writer::field(crime.persistent_id(&mut id), out);
-    csv_writer::separator(out);
+    csv::field(crime.persistent_id(&mut id), out);
+    csv::separator(out);
     let start = out.len();
     json_writer::month(crime.month, out);
     // `"YYYY-MM"` without its quotes.
     out.remove(start);
     out.pop();
-    csv_writer::separator(out);
+    csv::separator(out);
     let force = force_by_id(crime.force_id()).map_or(crime.force_id(), |force| force.name);
-    csv_writer::field(force, out);
-    csv_writer::separator(out);
-    csv_writer::field(force, out);
-    csv_writer::separator(out);
+    csv::field(force, out);
+    csv::separator(out);
+    csv::field(force, out);
+    csv::separator(out);
     if let Some(point) = crime.point {
         json_writer::bare_coordinate(point.longitude, out);
-        csv_writer::separator(out);
+        csv::separator(out);
         json_writer::bare_coordinate(point.latitude, out);
-        csv_writer::separator(out);
-        csv_writer::field(&point.name, out);
+        csv::separator(out);
+        csv::field(&*point.name, out);
     } else {
         out.extend_from_slice(b",,No Location");
     }
-    csv_writer::separator(out);
-    csv_writer::field(crime.lsoa_code(), out);
-    csv_writer::separator(out);
-    csv_writer::field(crime.lsoa_name(), out);
-    csv_writer::separator(out);
-    csv_writer::field(crime_category(crime.record.category).name, out);
-    csv_writer::separator(out);
-    csv_writer::field(crime.outcome_status().map_or("", |(name, _)| name), out);
-    csv_writer::separator(out);
-    csv_writer::field(crime.context(), out);
-    csv_writer::end_record(out);
+    csv::separator(out);
+    csv::field(crime.lsoa_code(), out);
+    csv::separator(out);
+    csv::field(crime.lsoa_name(), out);
+    csv::separator(out);
+    csv::field(crime_type_csv_name(crime.record.category, crime.month), out);
+    csv::separator(out);
+    csv::field(crime.outcome_status().map_or("", |(name, _)| name), out);
+    csv::separator(out);
+    csv::field(crime.context(), out);
+    csv::end_record(out);
 }

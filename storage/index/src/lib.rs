@@ -12,6 +12,7 @@
 
 pub mod compare;
 pub mod crimes;
+pub mod csv;
 pub mod month;
 pub mod neighbourhoods;
 pub mod reference;

@@ -206,6 +206,18 @@ pub fn crime_category_code_for_csv_name(name: &str) -> Option<u8> {
     crime_category_code_for_slug(canonical)
 }
 
+/// The `Crime type` a street file of `month` writes for category `code`: police.uk renamed
+/// "Violent crime" to "Violence and sexual offences" in May 2013 (the slug stayed
+/// `violent-crime`), and earlier files carry the old name.
+pub fn crime_type_csv_name(code: u8, month: crate::Month) -> &'static str {
+    let category = crime_category(code);
+    if category.slug == "violent-crime" && (month.year(), month.month()) < (2013, 5) {
+        "Violent crime"
+    } else {
+        category.name
+    }
+}
+
 /// The category code for a slug, e.g. `"burglary"`.
 pub fn crime_category_code_for_slug(slug: &str) -> Option<u8> {
     CRIME_CATEGORIES.iter().position(|c| c.slug == slug).map(|i| i as u8)
@@ -327,6 +339,16 @@ mod tests {
         assert_eq!(ids.len(), 44);
         assert!(force_by_id("btp").is_some());
         assert!(force_by_id("nowhere").is_none());
+    }
+
+    #[test]
+    fn violent_crime_has_its_name_of_the_month() {
+        let violent = crime_category_code_for_slug("violent-crime").unwrap();
+        let month = |text: &str| text.parse::<crate::Month>().unwrap();
+        assert_eq!(crime_type_csv_name(violent, month("2013-04")), "Violent crime");
+        assert_eq!(crime_type_csv_name(violent, month("2013-05")), "Violence and sexual offences");
+        let burglary = crime_category_code_for_slug("burglary").unwrap();
+        assert_eq!(crime_type_csv_name(burglary, month("2011-01")), "Burglary");
     }
 
     #[test]

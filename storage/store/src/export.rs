@@ -3,8 +3,9 @@
 //! months and kinds, and written to any [`Write`] as it is produced.
 //!
 //! One file per (kind, force, month) the `imports` ledger holds in the selection, in the
-//! order force, month, kind; each with police.uk's header and columns, no BOM, LF line ends,
-//! a field quoted only when it holds `,`, `"`, CR or LF. Rows come out in the order of their
+//! order force, month, kind; each with police.uk's header and columns, written by
+//! [`police_index::csv`] as the list routes' CSV is (no BOM, CRLF line ends, a field quoted
+//! only when it holds `,`, `"`, CR or LF). Rows come out in the order of their
 //! file (`line`, the line each row stood on when imported). Everything is read in one
 //! repeatable-read transaction: the ledger on its own connection, each kind's rows with
 //! `COPY (SELECT …) TO STDOUT` on a connection that shares its database snapshot, so the
@@ -21,7 +22,8 @@ use diesel::pg::{CopyFormat, CopyTarget, Pg, PgConnection};
 use diesel::prelude::*;
 use diesel::query_builder::AstPass;
 use diesel::sql_types::{Array, BigInt, Text};
-use police_index::reference::{crime_category, crime_category_code_for_slug};
+use police_index::csv;
+use police_index::reference::{crime_category_code_for_slug, crime_type_csv_name};
 use police_index::Month;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
@@ -336,17 +338,15 @@ fn write_entries<W: Write>(
     for entry in entries {
         zip.start_file(entry.path(), options)?;
         buffer.clear();
-        buffer.extend_from_slice(entry.kind.header().as_bytes());
-        buffer.push(b'\n');
+        csv::record(entry.kind.header().split(','), &mut buffer);
         let month = entry.month.to_string();
         let key = (month.as_bytes(), entry.force_id.as_bytes());
         let mut sink = EntrySink { zip: &mut zip, buffer: &mut buffer, rows: 0, bytes: 0 };
         match entry.kind {
             FileKind::Street => {
                 let rows = street.as_mut().ok_or_else(missing_stream)?;
-                let renamed = before_violence_renamed(entry.month);
                 while rows.belongs_to(key.0, key.1) {
-                    street_row(sink.buffer, rows, renamed)?;
+                    street_row(sink.buffer, rows, entry.month)?;
                     sink.row_written()?;
                     rows.advance()?;
                 }
@@ -422,34 +422,23 @@ impl<W: Write> EntrySink<'_, W> {
     }
 }
 
-/// Whether a file of `month` predates May 2013, when police.uk renamed "Violent crime" to
-/// "Violence and sexual offences" (the slug stayed `violent-crime`): earlier files carry the
-/// old name.
-fn before_violence_renamed(month: Month) -> bool {
-    (month.year(), month.month()) < (2013, 5)
-}
-
 /// `Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA
 /// name,Crime type,Last outcome category,Context`.
 fn street_row(
     out: &mut Vec<u8>,
     row: &CopyRows<'_, STREET_FIELDS>,
-    before_violence_renamed: bool,
+    month: Month,
 ) -> anyhow::Result<()> {
     place_fields(out, |i| row.field(i), b"No Location")?;
     let slug = std::str::from_utf8(row.field(10).unwrap_or_default())?;
     let code = crime_category_code_for_slug(slug)
         .ok_or_else(|| anyhow::anyhow!("unknown category {slug:?} in the store"))?;
-    let name = match slug {
-        "violent-crime" if before_violence_renamed => "Violent crime",
-        _ => crime_category(code).name,
-    };
-    field(out, name.as_bytes());
+    csv::field(crime_type_csv_name(code, month), out);
     out.push(b',');
-    field(out, row.field(11).unwrap_or_default());
+    csv::field(row.field(11).unwrap_or_default(), out);
     out.push(b',');
-    field(out, row.field(12).unwrap_or_default());
-    out.push(b'\n');
+    csv::field(row.field(12).unwrap_or_default(), out);
+    csv::end_record(out);
     Ok(())
 }
 
@@ -457,8 +446,8 @@ fn street_row(
 /// name,Outcome type`.
 fn outcome_row(out: &mut Vec<u8>, row: &CopyRows<'_, OUTCOME_FIELDS>) -> anyhow::Result<()> {
     place_fields(out, |i| row.field(i), b"No location")?;
-    field(out, row.field(10).unwrap_or_default());
-    out.push(b'\n');
+    csv::field(row.field(10).unwrap_or_default(), out);
+    csv::end_record(out);
     Ok(())
 }
 
@@ -475,7 +464,7 @@ fn place_fields<'r>(
         if i > 0 {
             out.push(b',');
         }
-        field(out, text(copy_field));
+        csv::field(text(copy_field), out);
     }
     out.push(b',');
     match (field_of(5), field_of(6)) {
@@ -484,7 +473,7 @@ fn place_fields<'r>(
             out.push(b',');
             coordinate(out, latitude)?;
             out.push(b',');
-            field(out, text(7));
+            csv::field(text(7), out);
         }
         _ => {
             out.extend_from_slice(b",,");
@@ -492,9 +481,9 @@ fn place_fields<'r>(
         }
     }
     out.push(b',');
-    field(out, text(8));
+    csv::field(text(8), out);
     out.push(b',');
-    field(out, text(9));
+    csv::field(text(9), out);
     out.push(b',');
     Ok(())
 }
@@ -516,27 +505,11 @@ fn stop_row(out: &mut Vec<u8>, row: &CopyRows<'_, STOP_FIELDS>) -> anyhow::Resul
                 _ => b"False",
             }),
             (6 | 7, Some(value)) => coordinate(out, value)?,
-            (_, Some(text)) => field(out, text),
+            (_, Some(text)) => csv::field(text, out),
         }
     }
-    out.push(b'\n');
+    csv::end_record(out);
     Ok(())
-}
-
-/// A field, quoted only when it holds a comma, a quote, CR or LF (quotes doubled).
-fn field(out: &mut Vec<u8>, text: &[u8]) {
-    if text.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
-        out.push(b'"');
-        for &byte in text {
-            if byte == b'"' {
-                out.push(b'"');
-            }
-            out.push(byte);
-        }
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(text);
-    }
 }
 
 /// A coordinate as police.uk writes them, with six decimals (`-0.077596`), when six
@@ -582,16 +555,6 @@ mod tests {
     }
 
     #[test]
-    fn fields_are_quoted_only_when_they_must_be() {
-        assert_eq!(written(|o| field(o, b"On or near Park Road")), "On or near Park Road");
-        assert_eq!(written(|o| field(o, b"")), "");
-        assert_eq!(written(|o| field(o, b"a,b")), "\"a,b\"");
-        assert_eq!(written(|o| field(o, b"say \"hi\"")), "\"say \"\"hi\"\"\"");
-        assert_eq!(written(|o| field(o, b"two\nlines")), "\"two\nlines\"");
-        assert_eq!(written(|o| field(o, b"cr\r")), "\"cr\r\"");
-    }
-
-    #[test]
     fn coordinates_have_six_decimals_unless_more_are_needed() {
         assert_eq!(written(|o| coordinate(o, b"-0.077596").unwrap()), "-0.077596");
         assert_eq!(written(|o| coordinate(o, b"51.5").unwrap()), "51.500000");
@@ -620,6 +583,10 @@ mod tests {
         assert_eq!(entry.path(), "2016-01/2016-01-city-of-london-stop-and-search.csv");
     }
 
+    fn month(text: &str) -> Month {
+        text.parse().unwrap()
+    }
+
     fn copy_rows<const N: usize>(text: &'static str) -> CopyRows<'static, N> {
         CopyRows::new(Box::new(text.as_bytes())).unwrap()
     }
@@ -632,19 +599,20 @@ mod tests {
              violent-crime\tUnder investigation\t\n",
         );
         assert_eq!(
-            written(|o| street_row(o, &located, false).unwrap()),
+            written(|o| street_row(o, &located, month("2016-01")).unwrap()),
             "abc,2016-01,City of London Police,City of London Police,-0.111497,51.518226,\
              On or near Star Yard,E01000914,Camden 028B,Violence and sexual offences,\
-             Under investigation,\n"
+             Under investigation,\r\n"
         );
-        assert!(written(|o| street_row(o, &located, true).unwrap()).contains(",Violent crime,"));
+        assert!(written(|o| street_row(o, &located, month("2013-04")).unwrap())
+            .contains(",Violent crime,"));
         let unlocated = copy_rows::<STREET_FIELDS>(
             "2016-01\tcity-of-london\t\\N\tA\tB\t\\N\t\\N\t\\N\t\\N\t\\N\t\
              anti-social-behaviour\t\\N\tsaid \"so\", then\n",
         );
         assert_eq!(
-            written(|o| street_row(o, &unlocated, false).unwrap()),
-            ",2016-01,A,B,,,No Location,,,Anti-social behaviour,,\"said \"\"so\"\", then\"\n"
+            written(|o| street_row(o, &unlocated, month("2016-01")).unwrap()),
+            ",2016-01,A,B,,,No Location,,,Anti-social behaviour,,\"said \"\"so\"\", then\"\r\n"
         );
     }
 
@@ -656,7 +624,7 @@ mod tests {
         );
         assert_eq!(
             written(|o| outcome_row(o, &outcome).unwrap()),
-            "abc,2016-01,A,B,,,No location,,,Offender given a caution\n"
+            "abc,2016-01,A,B,,,No location,,,Offender given a caution\r\n"
         );
         let stop = copy_rows::<STOP_FIELDS>(
             "2016-01\tcity-of-london\tPerson search\t2016-01-02 16:45:00+00\t\\N\t\\N\t\
@@ -665,7 +633,7 @@ mod tests {
         assert_eq!(
             written(|o| stop_row(o, &stop).unwrap()),
             "Person search,2016-01-02T16:45:00+00:00,,,51.500000,-0.100000,Male,over 34,,\
-             White,PACE,Stolen goods,Arrest,True,False\n"
+             White,PACE,Stolen goods,Arrest,True,False\r\n"
         );
     }
 }

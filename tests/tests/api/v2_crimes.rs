@@ -99,7 +99,7 @@ fn generated(db: &TestDatabase) -> (tempfile::TempDir, Vec<Row>) {
             .map(|s| s.to_string())
             .collect();
             let mut line = Vec::new();
-            police_api::csv_writer::record(fields.iter().map(String::as_str), &mut line);
+            police_index::csv::record(fields.iter().map(String::as_str), &mut line);
             text.push_str(std::str::from_utf8(&line).unwrap());
             rows.push(Row { fields });
         }

@@ -1,6 +1,6 @@
 //! `/api/v2/download`: the custom download, over HTTP. The zip is checked against the files
-//! that were imported (its layout, and each CSV byte for byte once the source's BOM and
-//! CRLF line ends are set aside), then imported into an empty store, whose rows must equal
+//! that were imported (its layout, CRLF line ends, and each CSV byte for byte once BOMs
+//! and line ends are set aside), then imported into an empty store, whose rows must equal
 //! the first store's, on generated data and on the real police.uk files in
 //! `../shared/data/police-uk/`.
 
@@ -63,8 +63,8 @@ impl Archive {
     }
 }
 
-/// A source file as police.uk's archive has it once a BOM and CRLF line ends (which some
-/// copies carry) are set aside.
+/// A file without its BOM and with LF line ends: police.uk's copies differ in both (the
+/// download always writes CRLF and no BOM), so files are compared in this form.
 fn normalised(bytes: &[u8]) -> Vec<u8> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut out = Vec::with_capacity(bytes.len());
@@ -120,7 +120,11 @@ fn assert_same_files(archive: &Archive, expected: &BTreeMap<String, PathBuf>) {
     });
     assert_eq!(archive.names(), names);
     for (name, bytes) in &archive.entries {
-        let source = normalised(&std::fs::read(&expected[name]).unwrap());
+        let every_line_crlf =
+            bytes.iter().enumerate().all(|(i, &b)| b != b'\n' || (i > 0 && bytes[i - 1] == b'\r'));
+        assert!(every_line_crlf && bytes.ends_with(b"\r\n"), "{name}: not CRLF line ends");
+        let (bytes, source) =
+            (&normalised(bytes), normalised(&std::fs::read(&expected[name]).unwrap()));
         if *bytes != source {
             let line = bytes
                 .split(|&b| b == b'\n')

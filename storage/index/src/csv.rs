@@ -1,29 +1,25 @@
 //! CSV as police.uk's bulk files write it: comma-separated, no byte-order mark, CRLF line
 //! ends (as police.uk's archives ship them), and a field quoted only when it holds a comma, a
-//! quote or a line break (quotes inside doubled). Small and self-contained, for every route
-//! that writes police.uk's CSV.
+//! quote or a line break (quotes inside doubled). One writer for every place that writes
+//! police.uk's CSV: the list routes (from the index) and the custom download (from the store).
 
 /// The line end of police.uk's bulk CSVs.
 pub const LINE_END: &[u8] = b"\r\n";
 
-/// Whether `value` must be quoted.
-fn needs_quotes(value: &str) -> bool {
-    value.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-}
-
-/// One field, quoted only when it must be.
-pub fn field(value: &str, out: &mut Vec<u8>) {
-    if needs_quotes(value) {
+/// One field (text or raw bytes), quoted only when it holds a comma, a quote or a line break.
+pub fn field(value: impl AsRef<[u8]>, out: &mut Vec<u8>) {
+    let value = value.as_ref();
+    if value.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         out.push(b'"');
-        for (i, part) in value.split('"').enumerate() {
-            if i > 0 {
-                out.extend_from_slice(b"\"\"");
+        for &byte in value {
+            if byte == b'"' {
+                out.push(b'"');
             }
-            out.extend_from_slice(part.as_bytes());
+            out.push(byte);
         }
         out.push(b'"');
     } else {
-        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(value);
     }
 }
 
