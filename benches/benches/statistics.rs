@@ -19,6 +19,14 @@
 //!   busiest), 36 months; `…/national_12_months`: every crime, 12 months.
 //! * `counts_route/…`: the same through `GET /api/v2/crimes/counts` called in process on the
 //!   actix app (routing, parameters, counting, the JSON answer; no socket, no middleware).
+//! * `lists/…`: `GET /api/v2/crimes` through the actix app in process, the answer's body
+//!   read chunk by chunk as a client would (counted, not kept): `circle_12_months_geojson`
+//!   (`format=geojson&limit=all`, one-mile circles, 12 months), `circle_12_months_json_pages`
+//!   (`format=json&limit=10000`, following `Link: rel="next"` to the last page),
+//!   `national_month_csv` (`format=csv&limit=all`, every crime of the latest month). Each
+//!   query is answered once alone after an unmeasured pass; printed: p50 latency and MB/s
+//!   of output (bytes of the bodies over the time taken, all queries; and the p50 of each
+//!   query's own rate). No criterion run: the answers differ in size.
 //! * `neighbourhood_index/hotspots_12_months`: `CrimeIndex::crime_hotspots` (the 10 busiest
 //!   snap points, every category) inside neighbourhood boundaries spread over the country,
 //!   12 months; `…/counts_12_months`: their counts.
@@ -38,10 +46,14 @@
 //!
 //! `cargo bench -p police-benches --bench statistics [-- FILTER]`
 
+use std::future::poll_fn;
 use std::hint::black_box;
 use std::path::Path;
+use std::pin::pin;
 use std::time::{Duration, Instant};
 
+use actix_web::body::MessageBody;
+use actix_web::http::header::LINK;
 use actix_web::{test, web, App};
 use anyhow::Context;
 use criterion::{Criterion, SamplingMode};
@@ -56,7 +68,8 @@ use police_store::snapshot::Snapshot;
 use utoipa_actix_web::AppExt;
 
 /// The statistics measured, in order. Add a new one here.
-const STATISTICS: &[fn(&mut Bench<'_>)] = &[counts_index, counts_route, neighbourhoods_index];
+const STATISTICS: &[fn(&mut Bench<'_>)] =
+    &[counts_index, counts_route, neighbourhoods_index, lists];
 
 fn main() -> anyhow::Result<()> {
     let national = National::set_up()?;
@@ -64,6 +77,7 @@ fn main() -> anyhow::Result<()> {
         criterion: Criterion::default().configure_from_args(),
         national: &national,
         summary: Vec::new(),
+        output_summary: Vec::new(),
         filter: command_line_filter(),
     };
     for statistic in STATISTICS {
@@ -146,8 +160,44 @@ fn counts_route(bench: &mut Bench<'_>) {
     }
 }
 
-/// `GET` on the in-process app: status and body length.
-type InProcessGet = Box<dyn Fn(&str) -> (u16, usize)>;
+/// `GET /api/v2/crimes` through the actix app, in process: MB/s of output.
+fn lists(bench: &mut Bench<'_>) {
+    let national = bench.national;
+    let period = format!("from={}&to={}", national.months_back(12), national.latest);
+    let circle_paths = |format: &str| -> Vec<String> {
+        national
+            .circles
+            .iter()
+            .map(|area| match area {
+                Area::Circle { lat, lng, .. } => {
+                    format!("/api/v2/crimes?lat={lat:.6}&lng={lng:.6}&{period}&{format}")
+                }
+                other => unreachable!("circles only, not {other:?}"),
+            })
+            .collect()
+    };
+    let national_month = vec![format!(
+        "/api/v2/crimes?from={latest}&to={latest}&format=csv&limit=all",
+        latest = national.latest
+    )];
+    for (name, paths) in [
+        ("circle_12_months_geojson", circle_paths("format=geojson&limit=all")),
+        ("circle_12_months_json_pages", circle_paths("format=json&limit=10000")),
+        ("national_month_csv", national_month),
+    ] {
+        bench.measure_output("lists", name, &paths, |path| national.get_every_page(path));
+    }
+}
+
+/// An in-process answer: its status, the length of its body and its `Link: rel="next"` URL.
+struct Answer {
+    status: u16,
+    length: usize,
+    next: Option<String>,
+}
+
+/// `GET` on the in-process app.
+type InProcessGet = Box<dyn Fn(&str) -> Answer>;
 
 /// What every statistic queries: the index served as the API serves it, and query lists.
 struct National {
@@ -222,7 +272,18 @@ impl National {
                 let request = test::TestRequest::get().uri(path).to_request();
                 let response = test::call_service(&app, request).await;
                 let status = response.status().as_u16();
-                (status, test::read_body(response).await.len())
+                let next = response
+                    .headers()
+                    .get(LINK)
+                    .and_then(|link| link.to_str().ok())
+                    .and_then(next_link);
+                // Chunk by chunk, as a client reads a streamed answer: counted, not kept.
+                let mut body = pin!(response.into_body());
+                let mut length = 0;
+                while let Some(chunk) = poll_fn(|cx| body.as_mut().poll_next(cx)).await {
+                    length += chunk.unwrap_or_else(|_| panic!("a chunk of {path} failed")).len();
+                }
+                Answer { status, length, next }
             })
         });
         Ok(National { state, latest, circles, forces, neighbourhoods, get })
@@ -235,8 +296,21 @@ impl National {
 
     /// `GET path` on the app: panics unless 200; the body's length.
     fn get(&self, path: &str) -> usize {
-        let (status, length) = (self.get)(path);
-        assert_eq!(status, 200, "GET {path}");
+        let answer = (self.get)(path);
+        assert_eq!(answer.status, 200, "GET {path}");
+        answer.length
+    }
+
+    /// `GET path`, then every next page its `Link: rel="next"` names: the bodies' length.
+    fn get_every_page(&self, path: &str) -> usize {
+        let mut next = Some(path.to_owned());
+        let mut length = 0;
+        while let Some(path) = next {
+            let answer = (self.get)(&path);
+            assert_eq!(answer.status, 200, "GET {path}");
+            length += answer.length;
+            next = answer.next;
+        }
         length
     }
 }
@@ -303,6 +377,8 @@ struct Bench<'a> {
     criterion: Criterion,
     national: &'a National,
     summary: Vec<String>,
+    /// The rows of [`Bench::measure_output`].
+    output_summary: Vec<String>,
     filter: Option<String>,
 }
 
@@ -362,6 +438,50 @@ impl Bench<'_> {
         self.filter.as_ref().is_none_or(|filter| id.contains(filter.as_str()))
     }
 
+    /// Measures `run` (the bytes of output it makes) over `queries`, once each alone after an
+    /// unmeasured pass: p50 and p99 latency, MB/s over them all and the p50 of each query's.
+    fn measure_output<Q>(
+        &mut self,
+        group: &str,
+        name: &str,
+        queries: &[Q],
+        mut run: impl FnMut(&Q) -> usize,
+    ) {
+        let id = format!("{group}/{name}");
+        if !self.criterion_filter_matches(&id) {
+            return;
+        }
+        for query in queries {
+            black_box(run(query));
+        }
+        let mut answers: Vec<(Duration, usize)> = queries
+            .iter()
+            .map(|query| {
+                let started = Instant::now();
+                let bytes = black_box(run(black_box(query)));
+                (started.elapsed(), bytes)
+            })
+            .collect();
+        let bytes: usize = answers.iter().map(|&(_, bytes)| bytes).sum();
+        let seconds: f64 = answers.iter().map(|(time, _)| time.as_secs_f64()).sum();
+        let mut rates: Vec<f64> =
+            answers.iter().map(|(time, bytes)| *bytes as f64 / time.as_secs_f64() / 1e6).collect();
+        rates.sort_by(f64::total_cmp);
+        answers.sort_unstable();
+        let at = |p: f64| ((answers.len() - 1) as f64 * p).round() as usize;
+        let row = format!(
+            "| `{id}` | {} | {:.2} | {} | {} | {:.0} | {:.0} |",
+            answers.len(),
+            bytes as f64 / answers.len() as f64 / 1e6,
+            millis(answers[at(0.5)].0),
+            millis(answers[at(0.99)].0),
+            bytes as f64 / seconds / 1e6,
+            rates[at(0.5)],
+        );
+        eprintln!("{row}");
+        self.output_summary.push(row);
+    }
+
     fn print_summary(&self) {
         println!();
         println!("Per query, each alone (ms):");
@@ -371,7 +491,26 @@ impl Bench<'_> {
         for row in &self.summary {
             println!("{row}");
         }
+        if !self.output_summary.is_empty() {
+            println!();
+            println!("Output, each query alone (MB = 10^6 bytes):");
+            println!();
+            println!(
+                "| list | queries | MB per answer | p50 ms | p99 ms | MB/s, all | MB/s, p50 |"
+            );
+            println!("|---|---:|---:|---:|---:|---:|---:|");
+            for row in &self.output_summary {
+                println!("{row}");
+            }
+        }
     }
+}
+
+/// The path and query of the URL in `<URL>; rel="next"`.
+fn next_link(link: &str) -> Option<String> {
+    let url = link.strip_prefix('<')?.split_once(">; rel=\"next\"")?.0;
+    let path = url.find("/api/").map_or(url, |start| &url[start..]);
+    Some(path.to_owned())
 }
 
 /// The first argument that is neither an option nor the value of one of criterion's options
