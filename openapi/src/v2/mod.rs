@@ -12,7 +12,7 @@ pub use compare::{ComparedArea, CrimeComparison, DensityBand};
 pub use hotspots::{
     CrimeHotSpotGrid, CrimeHotSpots, HotSpotCell, HotSpotPoint, HotSpotsAnswer, PeriodMonthEcho,
 };
-pub use list::CrimeList;
+pub use list::{CrimeList, OutcomeList};
 pub use outcomes::{
     CategoryLastOutcomes, LastOutcomeShares, MonthOutcomeCounts, OutcomeCounts, PeriodLastOutcomes,
     SlugShares,

@@ -25,5 +25,6 @@ mod stops;
 mod v2_counts;
 mod v2_crimes;
 mod v2_hotspots;
+mod v2_lists;
 mod v2_outcomes;
 mod v2_stops;

@@ -62,6 +62,8 @@ const EXPECTED_OPERATIONS: &[&str] = &[
     "POST /api/v2/outcomes/counts",
     "GET /api/v2/crimes",
     "POST /api/v2/crimes",
+    "GET /api/v2/outcomes",
+    "POST /api/v2/outcomes",
     "GET /api/{force}/neighbourhoods",
     "GET /api/{force}/{neighbourhood}",
     "GET /api/{force}/{neighbourhood}/boundary",

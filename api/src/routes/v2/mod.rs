@@ -14,6 +14,6 @@ pub use compare::crime_compare;
 pub use counts::crime_counts;
 pub use groups::crime_category_groups;
 pub use hotspots::crime_hotspots;
-pub use list::crime_list;
+pub use list::{crime_list, outcome_list};
 pub use outcomes::outcome_counts;
 pub use stops::stop_counts;

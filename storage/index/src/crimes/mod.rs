@@ -12,8 +12,8 @@ mod hotspots;
 mod lsoa;
 mod memory;
 mod outcome_counts;
-mod point_counts;
 mod page;
+mod point_counts;
 mod select;
 #[cfg(test)]
 mod tests;
@@ -34,7 +34,7 @@ pub use outcome_counts::{
     OTHER_LAST_OUTCOME, OUTCOME_CATEGORY_COUNT,
 };
 pub use page::{CrimeFilter, WalkPosition};
-pub use select::{ForceSet, Selection};
+pub use select::{ForceSet, SelectedOutcome, Selection};
 
 use compact::{PointGroups, PointIds, PositionMap, RankedBits};
 
