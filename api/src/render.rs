@@ -154,16 +154,19 @@ pub fn crimes(crimes: &[CrimeRef<'_>], locations: &PointLocations) -> HttpRespon
 
 /// `[outcome, …]` as `outcomes-at-location` gives them.
 pub fn street_outcomes(outcomes: &[OutcomeRef<'_>]) -> HttpResponse {
-    json_body(array(outcomes, |o, out| {
-        let mut id = [0u8; 64];
-        let record = StreetOutcome {
-            category: outcome_category_of(o.code),
-            date: year_month(o.month),
-            person_id: None,
-            crime: outcome_crime(&o.crime, &mut id),
-        };
-        write_json(&record, out);
-    }))
+    json_body(array(outcomes, |o, out| write_street_outcome(o, out)))
+}
+
+/// One outcome as `outcomes-at-location` gives it.
+pub(crate) fn write_street_outcome(outcome: &OutcomeRef<'_>, out: &mut Vec<u8>) {
+    let mut id = [0u8; 64];
+    let record = StreetOutcome {
+        category: outcome_category_of(outcome.code),
+        date: year_month(outcome.month),
+        person_id: None,
+        crime: outcome_crime(&outcome.crime, &mut id),
+    };
+    write_json(&record, out);
 }
 
 /// `{crime, outcomes}` as `outcomes-for-crime` gives it.

@@ -8,7 +8,6 @@ pub mod document;
 pub mod v2;
 
 pub use document::{base_document, ApiDoc};
-pub use v2::CrimeList;
 pub use v2::ZipArchive;
 pub use v2::{
     AreaEcho, BaselineComparison, CategoryGroupAnswer, ComparedArea, CrimeComparison, CrimeCounts,
@@ -25,6 +24,7 @@ pub use v2::{
 pub use v2::{
     CrimeHotSpotGrid, CrimeHotSpots, HotSpotCell, HotSpotPoint, HotSpotsAnswer, PeriodMonthEcho,
 };
+pub use v2::{CrimeList, OutcomeList};
 pub use v2::{StopCounts, StopGroupCounts, StopGroupKey, StopTallies};
 
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,9 @@
-//! The parameters of the v2 list routes (`/api/v2/crimes`): how many records (`limit`), from
+//! The parameters of the v2 list routes (`/api/v2/crimes`, `/api/v2/outcomes`, …): how many records (`limit`), from
 //! where (`cursor`), in which format (`format`, else `Accept`), and the crime filters
 //! (`last_outcome`, `has_crime_id`).
 //!
 //! A cursor is opaque to clients: base64url (no padding) of a version byte, the snapshot's
-//! version, a fingerprint of the query it was made for, the month and the record position to
+//! version, a fingerprint of the route and query it was made for, the month and the record position to
 //! resume from, and a checksum of those. A cursor of another snapshot is answered 410 (its
 //! positions mean other crimes now); one of another query, or damaged, 400.
 
@@ -313,13 +313,15 @@ fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
 /// The parameters that do not change which records a list holds or their order.
 const PAGING_PARAMETERS: [&str; 3] = ["cursor", "limit", "format"];
 
-/// A fingerprint of what a list request selects: its parameters but `cursor`, `limit` and
-/// `format`, in any order, and its body (a POST's GeoJSON area).
-pub fn query_fingerprint(params: &Params, body: &[u8]) -> u64 {
+/// A fingerprint of what a list request selects: the list route (`crimes`, `outcomes`, …),
+/// its parameters but `cursor`, `limit` and `format`, in any order, and its body (a POST's
+/// GeoJSON area).
+pub fn query_fingerprint(route: &str, params: &Params, body: &[u8]) -> u64 {
     let mut pairs: Vec<&(String, String)> =
         params.pairs.iter().filter(|(k, _)| !PAGING_PARAMETERS.contains(&k.as_str())).collect();
     pairs.sort();
-    let mut hash = FNV_OFFSET;
+    let mut hash = fnv1a(FNV_OFFSET, route.as_bytes());
+    hash = fnv1a(hash, &[0]);
     for (key, value) in pairs {
         hash = fnv1a(hash, key.as_bytes());
         hash = fnv1a(hash, &[0]);

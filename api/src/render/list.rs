@@ -5,8 +5,8 @@
 //!
 //! What is listed is a [`ListWalk`]: it walks its records from a [`WalkPosition`] and writes
 //! them through a [`RecordSink`], which decides when to stop (page full, chunk full, or the
-//! chunk's time spent). `/api/v2/crimes` walks crimes ([`CrimeListWalk`]); the same page and
-//! stream machinery serves any other kind of record that can walk from a position.
+//! chunk's time spent). `/api/v2/crimes` walks crimes ([`CrimeListWalk`]), `/api/v2/outcomes`
+//! outcomes ([`OutcomeListWalk`]); the same page and stream machinery serves them all.
 
 use std::ops::ControlFlow;
 use std::pin::Pin;
@@ -17,7 +17,7 @@ use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header::LINK;
 use actix_web::web::Bytes;
 use actix_web::HttpResponse;
-use police_index::crimes::{CrimeFilter, CrimeRef, Selection, WalkPosition};
+use police_index::crimes::{CrimeFilter, CrimeRef, Selection, SnapPoint, WalkPosition};
 use police_index::reference::{crime_type_csv_name, force_by_id};
 use police_index::Month;
 
@@ -25,6 +25,10 @@ use crate::json_writer;
 use crate::params::ListFormat;
 use crate::state::Served;
 use police_index::csv;
+
+mod outcomes;
+
+pub use outcomes::{OutcomeListWalk, OUTCOMES_CSV_HEADER};
 
 /// Bytes after which a streamed chunk is sent.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -280,54 +284,81 @@ impl ListWalk for CrimeListWalk {
     }
 }
 
-/// A crime as a GeoJSON `Feature`: a `Point` at `[longitude, latitude]` (numbers; `null`
-/// without a location), police.uk's crime object as its properties.
-fn crime_feature(crime: &CrimeRef<'_>, served: &Served, out: &mut Vec<u8>) {
+/// A GeoJSON `Feature`: a `Point` at `[longitude, latitude]` (numbers; `null` geometry
+/// without a location), `properties` written by `properties`.
+fn feature(position: Option<(f64, f64)>, out: &mut Vec<u8>, properties: impl FnOnce(&mut Vec<u8>)) {
     out.extend_from_slice(b"{\"type\":\"Feature\",\"geometry\":");
-    match crime.point {
-        Some(point) => {
+    match position {
+        Some((longitude, latitude)) => {
             out.extend_from_slice(b"{\"type\":\"Point\",\"coordinates\":[");
-            json_writer::bare_coordinate(point.longitude, out);
+            json_writer::bare_coordinate(longitude, out);
             out.push(b',');
-            json_writer::bare_coordinate(point.latitude, out);
+            json_writer::bare_coordinate(latitude, out);
             out.extend_from_slice(b"]}");
         }
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"properties\":");
-    super::write_crime(crime, &served.locations, out);
+    properties(out);
     out.push(b'}');
 }
 
-/// A crime as a row of police.uk's street CSV.
-fn crime_csv(crime: &CrimeRef<'_>, out: &mut Vec<u8>) {
-    let mut id = [0u8; 64];
-    csv::field(crime.persistent_id(&mut id), out);
-    csv::separator(out);
+/// A crime as a GeoJSON `Feature` at its snap point, police.uk's crime object as its
+/// properties.
+fn crime_feature(crime: &CrimeRef<'_>, served: &Served, out: &mut Vec<u8>) {
+    let position = crime.point.map(|point| (point.longitude, point.latitude));
+    feature(position, out, |out| super::write_crime(crime, &served.locations, out));
+}
+
+/// A month as a CSV field, `YYYY-MM`.
+fn csv_month(month: Month, out: &mut Vec<u8>) {
     let start = out.len();
-    json_writer::month(crime.month, out);
+    json_writer::month(month, out);
     // `"YYYY-MM"` without its quotes.
     out.remove(start);
     out.pop();
+}
+
+/// The columns police.uk's street and outcomes CSVs share: `Crime ID,Month,Reported
+/// by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name`, for a crime (its Crime
+/// ID, force and LSOA), a month and a snap point (the location; without one, `Location` is
+/// `no_location`: the street files write `No Location`, the outcomes files `No location`).
+fn crime_csv_columns(
+    crime: &CrimeRef<'_>,
+    month: Month,
+    point: Option<&SnapPoint>,
+    no_location: &str,
+    out: &mut Vec<u8>,
+) {
+    let mut id = [0u8; 64];
+    csv::field(crime.persistent_id(&mut id), out);
+    csv::separator(out);
+    csv_month(month, out);
     csv::separator(out);
     let force = force_by_id(crime.force_id()).map_or(crime.force_id(), |force| force.name);
     csv::field(force, out);
     csv::separator(out);
     csv::field(force, out);
     csv::separator(out);
-    if let Some(point) = crime.point {
+    if let Some(point) = point {
         json_writer::bare_coordinate(point.longitude, out);
         csv::separator(out);
         json_writer::bare_coordinate(point.latitude, out);
         csv::separator(out);
         csv::field(&*point.name, out);
     } else {
-        out.extend_from_slice(b",,No Location");
+        out.extend_from_slice(b",,");
+        csv::field(no_location, out);
     }
     csv::separator(out);
     csv::field(crime.lsoa_code(), out);
     csv::separator(out);
     csv::field(crime.lsoa_name(), out);
+}
+
+/// A crime as a row of police.uk's street CSV.
+fn crime_csv(crime: &CrimeRef<'_>, out: &mut Vec<u8>) {
+    crime_csv_columns(crime, crime.month, crime.point, "No Location", out);
     csv::separator(out);
     csv::field(crime_type_csv_name(crime.record.category, crime.month), out);
     csv::separator(out);

@@ -1,11 +1,12 @@
-//! The answer of `/api/v2/crimes` as JSON: a page of crimes in police.uk's shape and the URL
-//! of the next page. (As GeoJSON it is a `FeatureCollection` with the same `next` member; as
-//! CSV, police.uk's bulk street columns, the next page in the `Link` header only.)
+//! The answers of `/api/v2/crimes` and `/api/v2/outcomes` as JSON: a page of records in
+//! police.uk's shape and the URL of the next page. (As GeoJSON it is a `FeatureCollection`
+//! with the same `next` member; as CSV, police.uk's bulk street or outcomes columns, the next
+//! page in the `Link` header only.)
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::Crime;
+use crate::{Crime, StreetOutcome};
 
 /// A page of `/api/v2/crimes`.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -17,6 +18,21 @@ pub struct CrimeList<'a> {
     /// `Link: <…>; rel="next"`; `null` on the last page and with `limit=all`.
     #[schema(
         example = "/api/v2/crimes?force=city-of-london&from=2024-01&to=2024-03&cursor=AQc0LjIuMC4w…"
+    )]
+    pub next: Option<String>,
+}
+
+/// A page of `/api/v2/outcomes`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OutcomeList<'a> {
+    /// The outcomes, in police.uk's shape (as `outcomes-at-location` gives them), by month,
+    /// then the snap point each was mapped to, then crime and outcome; outcomes without a
+    /// location last in their month.
+    pub outcomes: Vec<StreetOutcome<'a>>,
+    /// The next page's URL (this path and these parameters with `cursor`), also sent as
+    /// `Link: <…>; rel="next"`; `null` on the last page and with `limit=all`.
+    #[schema(
+        example = "/api/v2/outcomes?force=city-of-london&from=2016-01&to=2016-06&cursor=AQc0LjIuMC4w…"
     )]
     pub next: Option<String>,
 }

@@ -28,5 +28,6 @@ mod v2_crimes;
 mod v2_download;
 mod v2_etag;
 mod v2_hotspots;
+mod v2_lists;
 mod v2_outcomes;
 mod v2_stops;

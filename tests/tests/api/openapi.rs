@@ -65,6 +65,8 @@ pub(crate) const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/v2/crimes",
     "POST /api/v2/crimes",
     "GET /api/v2/download",
+    "GET /api/v2/outcomes",
+    "POST /api/v2/outcomes",
     "GET /api/{force}/neighbourhoods",
     "GET /api/{force}/{neighbourhood}",
     "GET /api/{force}/{neighbourhood}/boundary",

@@ -1,17 +1,20 @@
-//! `/api/v2/crimes`: the crimes of an area over a period as a list without police.uk's
-//! limits: any number of months, paged by an opaque cursor (or streamed whole with
-//! `limit=all`), as police.uk's JSON, GeoJSON or police.uk's bulk CSV.
+//! `/api/v2/crimes` and `/api/v2/outcomes`: the crimes or outcomes of an area over a period
+//! as a list without police.uk's limits: any number of months, paged by an opaque cursor (or
+//! streamed whole with `limit=all`), as police.uk's JSON, GeoJSON or police.uk's bulk CSV.
+
+use std::sync::Arc;
 
 use actix_web::{route, web, HttpRequest, HttpResponse};
 use police_index::crimes::WalkPosition;
+use police_index::Month;
 
 use crate::error::ApiError;
 use crate::params::{
-    next_url, query_fingerprint, CategoriesQuery, CrimeFilterQuery, Cursor, ListLimit, ListQuery,
-    Params, PeriodQuery, V2AreaQuery,
+    next_url, query_fingerprint, CategoriesQuery, CrimeFilterQuery, Cursor, ListFormat, ListLimit,
+    ListQuery, Params, PeriodQuery, V2AreaQuery,
 };
-use crate::render::list::{page, stream, CrimeListWalk};
-use crate::state::AppState;
+use crate::render::list::{page, stream, CrimeListWalk, ListWalk, OutcomeListWalk};
+use crate::state::{AppState, Served};
 
 /// Crimes as a list: paged, GeoJSON, CSV.
 ///
@@ -66,10 +69,7 @@ pub async fn crime_list(
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
     let snapshot = state.current();
-    let list = ListQuery::from_params(&params);
-    let format = list.format(&request)?;
-    let limit = list.limit()?;
-    let cursor = list.cursor()?;
+    let options = ListOptions::of_request("crimes", &params, &request, &body)?;
     let area = V2AreaQuery::from_params(&params).area_of_request(&request, &body, &snapshot)?;
     let latest = snapshot.index.crime_months().last();
     let (from, to) = PeriodQuery::from_params(&params).period(latest)?;
@@ -77,22 +77,127 @@ pub async fn crime_list(
     let filters = CrimeFilterQuery::from_params(&params);
     let (last_outcomes, has_crime_id) = (filters.last_outcomes()?, filters.has_crime_id()?);
 
-    let fingerprint = query_fingerprint(&params, &body);
-    let at = match &cursor {
-        Some(cursor) => cursor.resume(&snapshot.version, fingerprint, (from, to))?,
-        None => WalkPosition::start_of(from),
-    };
     let index = &snapshot.index;
     let walk = CrimeListWalk {
         selection: index.select(area.scope()),
         filter: index.crime_filter(&categories, last_outcomes.as_deref(), has_crime_id),
         to,
     };
-    Ok(match limit {
-        ListLimit::All => stream(snapshot.clone(), walk, format, at),
-        ListLimit::Page(limit) => page(&snapshot, &walk, format, at, limit, |next| {
-            let cursor = Cursor { version: snapshot.version.clone(), fingerprint, at: next };
-            next_url(&request, &cursor.encode())
-        }),
-    })
+    options.answer(&snapshot, &request, (from, to), walk)
+}
+
+/// Outcomes as a list: paged, GeoJSON, CSV.
+///
+/// The outcomes recorded in an area over a period (by the month of the outcome, whatever
+/// the month of its crime), with the same area, `from`/`to` and `category` parameters as
+/// `/api/v2/outcomes/counts`, so an area means the same outcomes: a circle, polygon or
+/// boundary takes the outcomes mapped inside (as `outcomes-at-location`), a force or an LSOA
+/// the outcomes of its crimes, with or without a location; `category` keeps the outcomes of
+/// crimes of those categories. Each outcome is police.uk's `outcomes-at-location` record
+/// (`category`, `date`, `person_id`, `crime`). Ordered by month, then the snap point the
+/// outcome was mapped to, then crime and outcome; outcomes without a location last in their
+/// month; a month the server holds no outcomes for simply has none.
+///
+/// Paging, `limit=all`, cursors (410 after a new import) and formats as `/api/v2/crimes`:
+/// `json` `{"outcomes": [outcome, …], "next": url|null}`; `geojson`, a `FeatureCollection`
+/// of `Point` features at the outcome's own location (`null` geometry without one) with the
+/// outcome record as `properties`; `csv`, police.uk's bulk outcomes columns (`Crime
+/// ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome
+/// type`; see COMPATIBILITY.md for what differs).
+#[utoipa::path(
+    method(get, post),
+    tag = "v2",
+    params(V2AreaQuery, PeriodQuery, CategoriesQuery, ListQuery),
+    request_body(
+        content = Object,
+        content_type = "application/geo+json",
+        description = "For POST: the area as a GeoJSON Polygon or MultiPolygon (or a Feature of one), positions [longitude, latitude], at most 100,000 vertices; no other area parameter then. Send the same body to the next page's URL",
+        example = json!({"type": "Polygon", "coordinates": [[[-1.14, 52.62], [-1.12, 52.62], [-1.12, 52.64], [-1.14, 52.64], [-1.14, 52.62]]]}),
+    ),
+    responses(
+        (status = 200, description = "A page of outcomes (or all of them with limit=all); the next page's URL in `Link: <…>; rel=\"next\"`",
+            content(
+                (police_openapi::OutcomeList<'_> = "application/json"),
+                (Object = "application/geo+json", example = json!({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.077596, 51.515849]}, "properties": {"category": {"code": "cautioned", "name": "Offender given a caution"}, "date": "2016-01", "person_id": null, "crime": {"category": "violent-crime", "persistent_id": "9a0874c4253249e9b19acf901553a1b2b283306a7d4e8e12ad5970d6d51a1812", "location_subtype": "", "location_type": "Force", "location": {"latitude": "51.515849", "street": {"id": 1738421, "name": "On or near Artizan Street"}, "longitude": "-0.077596"}, "context": "", "month": "2015-12", "id": 46452011}}}], "next": null})),
+                (String = "text/csv", example = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type\r\n9a0874c4253249e9b19acf901553a1b2b283306a7d4e8e12ad5970d6d51a1812,2016-01,City of London Police,City of London Police,-0.077596,51.515849,On or near Artizan Street,E01000005,City of London 001E,Offender given a caution\r\n"),
+            )
+        ),
+        (status = 400, description = "A malformed or conflicting area, period, category, limit or format; a damaged cursor, or one made for other parameters", content_type = "text/plain"),
+        (status = 404, description = "Unknown force, neighbourhood or LSOA code, or no crime data at all and no `to`", content_type = "text/plain"),
+        (status = 406, description = "No format given and `Accept` accepts none of application/json, application/geo+json, text/csv", content_type = "text/plain"),
+        (status = 410, description = "The cursor was made before the data changed (a new import): start again without it", content_type = "text/plain"),
+    )
+)]
+#[route("/outcomes", method = "GET", method = "POST")]
+pub async fn outcome_list(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::from_query(&request)?;
+    let snapshot = state.current();
+    let options = ListOptions::of_request("outcomes", &params, &request, &body)?;
+    let area = V2AreaQuery::from_params(&params).area_of_request(&request, &body, &snapshot)?;
+    let latest = snapshot.index.crime_months().last();
+    let (from, to) = PeriodQuery::from_params(&params).period(latest)?;
+    let categories = CategoriesQuery::from_params(&params).categories()?;
+
+    let index = &snapshot.index;
+    let walk = OutcomeListWalk {
+        selection: index.select(area.scope()),
+        filter: index.crime_filter(&categories, None, None),
+        to,
+    };
+    options.answer(&snapshot, &request, (from, to), walk)
+}
+
+/// What every list route reads the same way: the format, the limit, the cursor and the
+/// query's fingerprint.
+struct ListOptions {
+    format: ListFormat,
+    limit: ListLimit,
+    cursor: Option<Cursor>,
+    fingerprint: u64,
+}
+
+impl ListOptions {
+    /// `format` (else `Accept`), `limit` and `cursor` of a request to list route `route`
+    /// (`crimes`, …: a cursor is only good for the route it was made by).
+    fn of_request(
+        route: &str,
+        params: &Params,
+        request: &HttpRequest,
+        body: &[u8],
+    ) -> Result<ListOptions, ApiError> {
+        let list = ListQuery::from_params(params);
+        Ok(ListOptions {
+            format: list.format(request)?,
+            limit: list.limit()?,
+            cursor: list.cursor()?,
+            fingerprint: query_fingerprint(route, params, body),
+        })
+    }
+
+    /// The answer: `walk`'s records from the cursor's position (checked against this
+    /// snapshot, query and `period`) or from the start of the period, as a page or streamed.
+    fn answer<W: ListWalk + Unpin>(
+        self,
+        snapshot: &Arc<Served>,
+        request: &HttpRequest,
+        period: (Month, Month),
+        walk: W,
+    ) -> Result<HttpResponse, ApiError> {
+        let fingerprint = self.fingerprint;
+        let at = match &self.cursor {
+            Some(cursor) => cursor.resume(&snapshot.version, fingerprint, period)?,
+            None => WalkPosition::start_of(period.0),
+        };
+        Ok(match self.limit {
+            ListLimit::All => stream(snapshot.clone(), walk, self.format, at),
+            ListLimit::Page(limit) => page(snapshot, &walk, self.format, at, limit, |next| {
+                let cursor = Cursor { version: snapshot.version.clone(), fingerprint, at: next };
+                next_url(request, &cursor.encode())
+            }),
+        })
+    }
 }

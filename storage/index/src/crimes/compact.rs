@@ -141,6 +141,11 @@ impl PointGroups {
             .map(|(point, b)| (point, b[0]..b[1]))
     }
 
+    /// Where the last group's entries end: the entries grouped by a point are `0..end()`.
+    pub(super) fn end(&self) -> u32 {
+        self.offsets.last().copied().unwrap_or(0)
+    }
+
     /// The snap point of an entry.
     pub(super) fn point_of(&self, entry: u32) -> u32 {
         let i = self.offsets.partition_point(|&o| o <= entry) - 1;

@@ -34,7 +34,7 @@ pub use outcome_counts::{
     OTHER_LAST_OUTCOME, OUTCOME_CATEGORY_COUNT,
 };
 pub use page::{CrimeFilter, WalkPosition};
-pub use select::{ForceSet, Selection};
+pub use select::{ForceSet, SelectedOutcome, Selection};
 
 use compact::{PointGroups, PointIds, PositionMap, RankedBits};
 

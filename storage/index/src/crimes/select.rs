@@ -5,6 +5,8 @@
 
 mod outcomes;
 
+pub use outcomes::SelectedOutcome;
+
 use super::{CountScope, CrimeIndex, CrimeRef};
 use crate::Month;
 
