@@ -1078,6 +1078,38 @@ pub struct CategoriesQuery {
     category: Option<String>,
 }
 
+/// What the v2 crime routes (counts, hot spots, outcomes, the lists) read first, and read the
+/// same way: the area (its parameters, or a POST's GeoJSON body), the period (by default the
+/// 12 months to the latest month with crimes) and the categories.
+pub struct CrimeQuestion {
+    /// The area.
+    pub area: V2Area,
+    /// First month of the period.
+    pub from: Month,
+    /// Last month of the period (inclusive).
+    pub to: Month,
+    /// Category codes, groups expanded.
+    pub categories: Vec<u8>,
+}
+
+impl CrimeQuestion {
+    /// Reads the area, period and categories of a request (`params` its query string, `body`
+    /// its POST body), answering 400 (or 404 for an unknown force, neighbourhood or LSOA)
+    /// for the first mistake.
+    pub fn read(
+        params: &Params,
+        request: &HttpRequest,
+        body: &[u8],
+        snapshot: &Snapshot,
+    ) -> Result<Self, ApiError> {
+        let area = V2AreaQuery::from_params(params).area_of_request(request, body, snapshot)?;
+        let latest = snapshot.index.crime_months().last();
+        let (from, to) = PeriodQuery::from_params(params).period(latest)?;
+        let categories = CategoriesQuery::from_params(params).categories()?;
+        Ok(CrimeQuestion { area, from, to, categories })
+    }
+}
+
 impl CategoriesQuery {
     /// `category` among `params`.
     pub fn from_params(params: &Params) -> Self {

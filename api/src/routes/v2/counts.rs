@@ -9,7 +9,8 @@ use police_openapi::{BaselineComparison, CrimeCounts, MeanChange, MonthCrimeCoun
 use super::outcomes::LastOutcomesByMonth;
 use crate::error::ApiError;
 use crate::params::{
-    BaselineQuery, CategoriesQuery, LastOutcomesQuery, Params, PeriodQuery, V2Area, V2AreaQuery,
+    BaselineQuery, CategoriesQuery, CrimeQuestion, LastOutcomesQuery, Params, PeriodQuery, V2Area,
+    V2AreaQuery,
 };
 use crate::render;
 use crate::state::AppState;
@@ -60,10 +61,8 @@ pub async fn crime_counts(
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
     let snapshot = state.current();
-    let area = V2AreaQuery::from_params(&params).area_of_request(&request, &body, &snapshot)?;
-    let latest = snapshot.index.crime_months().last();
-    let (from, to) = PeriodQuery::from_params(&params).period(latest)?;
-    let categories = CategoriesQuery::from_params(&params).categories()?;
+    let CrimeQuestion { area, from, to, categories } =
+        CrimeQuestion::read(&params, &request, &body, &snapshot)?;
     let baseline = BaselineQuery::from_params(&params).baseline()?;
     let last_outcomes = LastOutcomesQuery::from_params(&params).wanted()?.then(|| {
         LastOutcomesByMonth::count(&snapshot.index, (from, to), area.scope(), &categories)

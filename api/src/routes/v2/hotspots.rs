@@ -11,7 +11,7 @@ use police_openapi::{
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::params::{CategoriesQuery, Params, PeriodQuery, V2AreaQuery};
+use crate::params::{CategoriesQuery, CrimeQuestion, Params, PeriodQuery, V2AreaQuery};
 use crate::render;
 use crate::state::AppState;
 
@@ -128,10 +128,9 @@ pub async fn crime_hotspots(
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
     let snapshot = state.current();
-    let area = V2AreaQuery::from_params(&params).area_of_request(&request, &body, &snapshot)?;
+    let CrimeQuestion { area, from, to, categories } =
+        CrimeQuestion::read(&params, &request, &body, &snapshot)?;
     let index = &snapshot.index;
-    let (from, to) = PeriodQuery::from_params(&params).period(index.crime_months().last())?;
-    let categories = CategoriesQuery::from_params(&params).categories()?;
     let kind = HotSpotsQuery::from_params(&params).kind()?;
 
     let slugs: Vec<&'static str> = categories.iter().map(|&c| crime_category(c).slug).collect();

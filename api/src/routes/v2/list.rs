@@ -10,8 +10,8 @@ use police_index::Month;
 
 use crate::error::ApiError;
 use crate::params::{
-    next_url, query_fingerprint, CategoriesQuery, CrimeFilterQuery, Cursor, ListFormat, ListLimit,
-    ListQuery, Params, PeriodQuery, V2AreaQuery,
+    next_url, query_fingerprint, CategoriesQuery, CrimeFilterQuery, CrimeQuestion, Cursor,
+    ListFormat, ListLimit, ListQuery, Params, PeriodQuery, V2AreaQuery,
 };
 use crate::render::list::{page, stream, CrimeListWalk, ListWalk, OutcomeListWalk};
 use crate::state::{AppState, Served};
@@ -70,10 +70,8 @@ pub async fn crime_list(
     let params = Params::from_query(&request)?;
     let snapshot = state.current();
     let options = ListOptions::of_request("crimes", &params, &request, &body)?;
-    let area = V2AreaQuery::from_params(&params).area_of_request(&request, &body, &snapshot)?;
-    let latest = snapshot.index.crime_months().last();
-    let (from, to) = PeriodQuery::from_params(&params).period(latest)?;
-    let categories = CategoriesQuery::from_params(&params).categories()?;
+    let CrimeQuestion { area, from, to, categories } =
+        CrimeQuestion::read(&params, &request, &body, &snapshot)?;
     let filters = CrimeFilterQuery::from_params(&params);
     let (last_outcomes, has_crime_id) = (filters.last_outcomes()?, filters.has_crime_id()?);
 
@@ -137,10 +135,8 @@ pub async fn outcome_list(
     let params = Params::from_query(&request)?;
     let snapshot = state.current();
     let options = ListOptions::of_request("outcomes", &params, &request, &body)?;
-    let area = V2AreaQuery::from_params(&params).area_of_request(&request, &body, &snapshot)?;
-    let latest = snapshot.index.crime_months().last();
-    let (from, to) = PeriodQuery::from_params(&params).period(latest)?;
-    let categories = CategoriesQuery::from_params(&params).categories()?;
+    let CrimeQuestion { area, from, to, categories } =
+        CrimeQuestion::read(&params, &request, &body, &snapshot)?;
 
     let index = &snapshot.index;
     let walk = OutcomeListWalk {

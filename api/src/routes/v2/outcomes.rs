@@ -20,7 +20,7 @@ use police_openapi::{
 };
 
 use crate::error::ApiError;
-use crate::params::{CategoriesQuery, Params, PeriodQuery, V2AreaQuery};
+use crate::params::{CategoriesQuery, CrimeQuestion, Params, PeriodQuery, V2AreaQuery};
 use crate::render;
 use crate::state::AppState;
 
@@ -69,10 +69,9 @@ pub async fn outcome_counts(
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
     let snapshot = state.current();
-    let area = V2AreaQuery::from_params(&params).area_of_request(&request, &body, &snapshot)?;
+    let CrimeQuestion { area, from, to, categories } =
+        CrimeQuestion::read(&params, &request, &body, &snapshot)?;
     let index = &snapshot.index;
-    let (from, to) = PeriodQuery::from_params(&params).period(index.crime_months().last())?;
-    let categories = CategoriesQuery::from_params(&params).categories()?;
 
     let mut totals = [0u64; OUTCOME_CATEGORY_COUNT];
     let months = index
