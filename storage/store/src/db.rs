@@ -1,6 +1,5 @@
 //! Connecting to PostgreSQL and keeping its schema current.
 
-use anyhow::Context;
 use diesel::pg::PgConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -13,10 +12,17 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// force and neighbourhood files. Running servers `LISTEN` on it to refresh their snapshot.
 pub const IMPORT_CHANNEL: &str = "police_api_import";
 
-/// Opens a connection, naming the server (without credentials) when that fails.
+/// Opens a connection, naming the server (without credentials) when that fails. libpq's
+/// own message can quote part of the connection string (a malformed one), so any password
+/// in it is masked too.
 pub fn connect(database_url: &str) -> anyhow::Result<PgConnection> {
-    PgConnection::establish(database_url)
-        .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(database_url)))
+    PgConnection::establish(database_url).map_err(|error| {
+        let mut message = error.to_string();
+        if let Some(password) = password(database_url).filter(|p| !p.is_empty()) {
+            message = message.replace(password, "***");
+        }
+        anyhow::anyhow!("cannot connect to PostgreSQL at {}: {message}", redact(database_url))
+    })
 }
 
 /// Applies every pending migration; returns the versions applied.
@@ -35,20 +41,58 @@ pub fn revert_all_migrations(conn: &mut PgConnection) -> anyhow::Result<Vec<Stri
     Ok(reverted.iter().map(|v| v.to_string()).collect())
 }
 
-/// A database URL with any password replaced, fit for logs and error messages.
+/// A database URL (or `key=value` connection string) with any password replaced, fit for
+/// logs and error messages: the `user:password@` of a URL, a `password=` query parameter,
+/// and a `password=` keyword.
 pub fn redact(database_url: &str) -> String {
-    match (database_url.find("://"), database_url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &database_url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _password)) => {
-                    format!("{}{user}:***{}", &database_url[..scheme_end + 3], &database_url[at..])
-                }
-                None => database_url.to_owned(),
+    match password(database_url) {
+        Some(password) => {
+            let at = password.as_ptr() as usize - database_url.as_ptr() as usize;
+            format!("{}***{}", &database_url[..at], &database_url[at + password.len()..])
+        }
+        None => database_url.to_owned(),
+    }
+}
+
+/// The password a connection string carries (a slice of it), in any of the forms
+/// [`redact`] knows; the first one when there are several.
+fn password(database_url: &str) -> Option<&str> {
+    if let Some(scheme_end) = database_url.find("://") {
+        let rest = &database_url[scheme_end + 3..];
+        let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+        if let Some(at) = authority.rfind('@') {
+            if let Some((_user, password)) = authority[..at].split_once(':') {
+                return Some(password);
             }
         }
-        _ => database_url.to_owned(),
+        let query = &rest[rest.find('?')? + 1..];
+        return query.split('&').find_map(|pair| pair.strip_prefix("password="));
     }
+    // `host=… password=…`: values end at white space, unless quoted (`'…'`, `\'` inside).
+    let start = database_url
+        .match_indices("password")
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || database_url[..i].ends_with(char::is_whitespace))?;
+    let value = database_url[start + "password".len()..].trim_start();
+    let value = value.strip_prefix('=')?.trim_start();
+    let offset = database_url.len() - value.len();
+    let length = match value.strip_prefix('\'') {
+        Some(quoted) => {
+            let mut escaped = false;
+            let end = quoted
+                .char_indices()
+                .find(|&(_, c)| {
+                    let closes = c == '\'' && !escaped;
+                    escaped = c == '\\' && !escaped;
+                    closes
+                })
+                .map_or(quoted.len(), |(i, _)| i);
+            end + 1
+        }
+        None => value.find(char::is_whitespace).unwrap_or(value.len()),
+    };
+    let value = &database_url[offset..offset + length];
+    Some(value.strip_prefix('\'').unwrap_or(value))
 }
 
 /// A connection that listens on [`IMPORT_CHANNEL`].
@@ -84,5 +128,35 @@ mod tests {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("postgresql:///db?host=/tmp"), "postgresql:///db?host=/tmp");
+        assert_eq!(
+            redact("postgresql://admin@host/db?sslmode=require&password=s3cret&x=1"),
+            "postgresql://admin@host/db?sslmode=require&password=***&x=1"
+        );
+        assert_eq!(
+            redact("host=db user=admin password=s3cret port=5432"),
+            "host=db user=admin password=*** port=5432"
+        );
+        assert_eq!(
+            redact("host=db password = 's3 cret\\'x' user=a"),
+            "host=db password = '***' user=a"
+        );
+        assert_eq!(redact("host=db passwordless=1"), "host=db passwordless=1");
+        assert_eq!(redact("host=/tmp dbname=police"), "host=/tmp dbname=police");
+        assert_eq!(redact("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");
+    }
+
+    #[test]
+    fn a_failed_connection_names_no_password() {
+        for url in [
+            "postgresql://admin:s3cretpw@127.0.0.1:1/db",
+            "postgresql://admin@127.0.0.1:1/db?password=s3cretpw",
+            "host=127.0.0.1 port=1 password=s3cretpw",
+            "postgresql://admin:s3cretpw@[bad/db",
+            "host=127.0.0.1 password=s3cretpw port",
+        ] {
+            let error = super::connect(url).err().expect("nothing listens on port 1");
+            let message = format!("{error:#}");
+            assert!(!message.contains("s3cretpw"), "{url}: {message}");
+        }
     }
 }

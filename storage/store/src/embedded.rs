@@ -63,7 +63,7 @@
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -676,11 +676,15 @@ fn open_log(path: &Path, run_as: Option<&RunAs>) -> anyhow::Result<(File, u64)> 
         old.push(".old");
         let _ = fs::rename(path, old);
     }
+    // The log holds SQL (statements in errors): readable by its owner only, also when an
+    // older version of this program created it readable by all.
     let file = OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(path)
         .with_context(|| format!("cannot open {}", path.display()))?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
     if let Some(user) = run_as {
         std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid))?;
     }
@@ -1048,6 +1052,8 @@ mod tests {
         assert_eq!(query_one(&pg.database_url()), 1);
         assert_eq!(query_one(&pg.url_for("postgres")), 1);
         assert!(pg.socket_dir().starts_with(pg.data_dir()));
+        let log_mode = fs::metadata(dir.path().join(LOG_FILE)).unwrap().mode() & 0o777;
+        assert_eq!(log_mode, 0o600, "postgres.log holds SQL: its owner's only");
         let pid = pg.pid();
         assert!(process_alive(pid));
         pg.stop().unwrap();
