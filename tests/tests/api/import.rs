@@ -187,6 +187,49 @@ fn bad_rows_are_rejected_with_line_and_reason_and_counted() {
 }
 
 #[test]
+fn rows_postgresql_cannot_store_are_rejected_not_the_file() {
+    let db = test_database();
+    let mut conn = db.connect();
+    let dir = tempfile::tempdir().unwrap();
+    let long_street = format!("On or near {}", "Long Road ".repeat(300));
+    let mut bytes = street_csv(
+        "2024-01",
+        &[
+            (&hex_id(1), "-0.570000", "51.230000", "On or near A Road", "Burglary", ""),
+            (&hex_id(2), "-0.570000", "51.230000", "On or near A\0Road", "Burglary", ""),
+            (&hex_id(3), "-0.570000", "51.230000", &long_street, "Burglary", ""),
+        ],
+        false,
+        false,
+    );
+    // A 10 MB Context.
+    bytes.extend_from_slice(
+        format!(
+            "{},2024-01,Surrey Police,Surrey Police,-0.570000,51.230000,On or near A Road,,,Burglary,,{}\n",
+            hex_id(4),
+            "x".repeat(10 << 20)
+        )
+        .as_bytes(),
+    );
+    let path = write(dir.path(), "2024-01/2024-01-surrey-street.csv", &bytes);
+
+    let summary = import(&db, &[path]);
+    let file = &summary.files[0];
+    assert_eq!(file.status, FileStatus::Imported { replaced: false }, "{file:?}");
+    assert_eq!((file.rows_read, file.rows_accepted, file.rows_rejected), (4, 1, 3));
+    let reasons: Vec<(u64, &str)> =
+        file.rejections.iter().map(|r| (r.line, r.reason.as_str())).collect();
+    assert_eq!(reasons[0].0, 3);
+    assert!(reasons[0].1.contains("\"Location\" contains a NUL byte"), "{reasons:?}");
+    assert_eq!(reasons[1].0, 4);
+    assert!(reasons[1].1.contains("\"Location\" is 3011 bytes long; at most 1024"), "{reasons:?}");
+    assert_eq!(reasons[2].0, 5);
+    assert!(reasons[2].1.contains("\"Context\" is 10485760 bytes long"), "{reasons:?}");
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM crimes"), 1);
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM import_rejections"), 3);
+}
+
+#[test]
 fn files_that_are_not_police_uk_csvs_are_refused_whole() {
     let db = test_database();
     let mut conn = db.connect();

@@ -211,12 +211,10 @@ impl<'a> RowParser<'a> {
         }
         let mut fields = Vec::with_capacity(expected);
         for (i, raw) in record.iter().enumerate() {
-            let text = std::str::from_utf8(raw).map_err(|_| {
-                format!(
-                    "field {:?} is not valid UTF-8",
-                    self.file.kind.header().split(',').nth(i).unwrap_or("")
-                )
-            })?;
+            let name = self.file.kind.header().split(',').nth(i).unwrap_or("");
+            let text = std::str::from_utf8(raw)
+                .map_err(|_| format!("field {name:?} is not valid UTF-8"))?;
+            check_storable(name, text)?;
             fields.push(text);
         }
         match &mut self.rows {
@@ -232,6 +230,34 @@ impl<'a> RowParser<'a> {
         }
         Ok(())
     }
+}
+
+/// Longest field accepted, in bytes: far beyond any police.uk field (the longest are
+/// outcome and legislation names of ~100 bytes), so a longer one is damage, not data.
+pub const MAX_FIELD_BYTES: usize = 4096;
+
+/// Longest `Location` and `Crime ID` accepted, in bytes: both are in index keys, whose
+/// entries PostgreSQL limits to ~2.7 KB.
+pub const MAX_KEY_FIELD_BYTES: usize = 1024;
+
+/// What PostgreSQL would refuse, refused here with a reason, so that such a row is a
+/// rejection with its line rather than a failed file: a NUL byte (text cannot hold one) and
+/// over-long fields.
+fn check_storable(name: &str, text: &str) -> Result<(), String> {
+    if text.contains('\0') {
+        return Err(format!("field {name:?} contains a NUL byte, which text cannot hold"));
+    }
+    let limit = match name {
+        "Location" | "Crime ID" => MAX_KEY_FIELD_BYTES,
+        _ => MAX_FIELD_BYTES,
+    };
+    if text.len() > limit {
+        return Err(format!(
+            "field {name:?} is {} bytes long; at most {limit} are accepted",
+            text.len()
+        ));
+    }
+    Ok(())
 }
 
 fn non_empty(field: &str) -> Option<String> {
