@@ -13,6 +13,7 @@ use police_store::db;
 use police_store::db::ImportListener;
 use police_store::import::{
     import_paths, imported_file_count, FileKind, ImportOptions, ImportSummary,
+    DEFAULT_MAX_REJECTED_SHARE,
 };
 use police_store::snapshot::Snapshot;
 
@@ -99,6 +100,15 @@ pub struct ImportArgs {
     /// Files imported at once, each on its own connection (default: one per CPU).
     #[arg(long, env = "POLICE_IMPORT_JOBS")]
     pub jobs: Option<usize>,
+    /// A new version of a file already imported replaces it only if at most this share of
+    /// its rows (0 to 1) is rejected and every row reads as CSV; otherwise the imported
+    /// version stays and the file is reported as refused.
+    #[arg(long, env = "POLICE_IMPORT_MAX_REJECTED_SHARE", default_value_t = DEFAULT_MAX_REJECTED_SHARE, value_parser = parse_share)]
+    pub max_rejected_share: f64,
+    /// Exit 0 even when rows were rejected (they are reported either way); without it, any
+    /// rejected row makes the exit status 3.
+    #[arg(long)]
+    pub accept_rejections: bool,
     /// Test aid: abort each file's COPY with an error after this many rows.
     #[arg(long, hide = true)]
     pub fail_after_rows: Option<u64>,
@@ -182,10 +192,19 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 workers: args.jobs.unwrap_or(defaults.workers),
                 fail_after_rows: args.fail_after_rows,
                 pause_after_rows: args.pause_after_rows,
+                max_rejected_share: args.max_rejected_share,
             };
             let summary = import_with_progress(&store, &args.paths, &options)?;
             if summary.problems() > 0 {
                 return Ok(ExitCode::from(2));
+            }
+            if summary.rows_rejected() > 0 && !args.accept_rejections {
+                eprintln!(
+                    "{} rows were rejected (listed above) and the files imported without them; \
+                     exit status 3. Pass --accept-rejections to count that as success.",
+                    summary.rows_rejected()
+                );
+                return Ok(ExitCode::from(3));
             }
         }
         Command::Migrate(args) => {
@@ -354,4 +373,12 @@ fn demo_archive(data_dir: &Path, seed: u64) -> anyhow::Result<PathBuf> {
         started.elapsed().as_secs_f64()
     );
     Ok(archive)
+}
+
+/// A share from 0 to 1 (`--max-rejected-share`).
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("expected a number from 0 to 1 (e.g. 0.01 for 1 %), got {text:?}")),
+    }
 }

@@ -484,3 +484,62 @@ fn kill_dash_nine_in_the_middle_of_a_file_leaves_the_store_as_it_was() {
     assert_eq!(import(&db, &[dir.path().join("v2")]).imported(), 1);
     assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM crimes"), 5000);
 }
+
+/// Runs `police-api import` on `path` with `extra` arguments; its exit status and stderr.
+fn import_command(db: &police_tests::TestDatabase, path: &Path, extra: &[&str]) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_police-api-under-test"))
+        .args(["--database-url", &db.url, "import"])
+        .args(extra)
+        .arg(path)
+        .output()
+        .unwrap();
+    (output.status.code().unwrap(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn a_damaged_file_does_not_replace_a_good_month_and_rejections_fail_the_exit_status() {
+    let db = test_database();
+    let mut conn = db.connect();
+    let dir = tempfile::tempdir().unwrap();
+    let good = synthetic_file(dir.path(), "v1", "2024-01", 50);
+    assert_eq!(import_command(&db, &good, &[]).0, 0);
+    let before = store_digest(&mut conn);
+
+    // A stray quote on line 3: the CSV reader swallows the rest of the file into one field.
+    let mut damaged = std::fs::read(&good).unwrap();
+    let line_3 = damaged.iter().enumerate().filter(|(_, &b)| b == b'\n').nth(1).unwrap().0 + 1;
+    damaged.insert(line_3, b'"');
+    let damaged = write(dir.path(), "v2/2024-01/2024-01-surrey-street.csv", &damaged);
+    let (status, stderr) = import_command(&db, &damaged, &[]);
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("not replacing the version already imported"), "{stderr}");
+    assert_eq!(store_digest(&mut conn), before, "the good month stays");
+
+    // Two of 50 rows rejected (4 %): refused at the default 1 %, taken at 5 % with exit
+    // status 3 (rows were rejected), or 0 with --accept-rejections.
+    let text = String::from_utf8(std::fs::read(&good).unwrap()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    for line in &mut lines[2..4] {
+        *line =
+            line.replace("Burglary", "Jaywalking").replace("Anti-social behaviour", "Jaywalking");
+    }
+    let two_bad =
+        write(dir.path(), "v3/2024-01/2024-01-surrey-street.csv", lines.join("\n") + "\n");
+    let (status, stderr) = import_command(&db, &two_bad, &[]);
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("2 of 50 rows rejected (4.0 %"), "{stderr}");
+    assert_eq!(store_digest(&mut conn), before);
+    let (status, stderr) = import_command(&db, &two_bad, &["--max-rejected-share", "0.05"]);
+    assert_eq!(status, 3, "{stderr}");
+    assert!(stderr.contains("--accept-rejections"), "{stderr}");
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM crimes"), 48);
+
+    let (status, stderr) = import_command(&db, &damaged, &["--max-rejected-share", "2"]);
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("from 0 to 1"), "{stderr}");
+    let three_bad = lines.join("\n").replacen("Burglary", "Jaywalking", 1) + "\n";
+    let three_bad = write(dir.path(), "v4/2024-01/2024-01-surrey-street.csv", three_bad);
+    let (status, stderr) =
+        import_command(&db, &three_bad, &["--max-rejected-share", "0.1", "--accept-rejections"]);
+    assert_eq!(status, 0, "{stderr}");
+}

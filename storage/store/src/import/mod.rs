@@ -45,7 +45,7 @@ pub use archive::{discover, Discovery};
 pub use parse::FileRefusal;
 pub use types::{
     ArchiveFile, FileKind, FileReport, FileStatus, ImportObserver, ImportOptions, ReferenceFile,
-    ReferenceKind, ReferenceReport, Rejection, Silent, SkippedFile,
+    ReferenceKind, ReferenceReport, Rejection, Silent, SkippedFile, DEFAULT_MAX_REJECTED_SHARE,
 };
 
 use crate::db::IMPORT_CHANNEL;
@@ -220,12 +220,40 @@ fn try_import_file(
         if previous.as_deref() == Some(checksum.as_str()) {
             return Ok::<_, anyhow::Error>((FileStatus::Unchanged, Vec::new()));
         }
+        if let Some(damage) = previous.as_ref().and_then(|_| damage(&parsed, options)) {
+            let why = format!("not replacing the version already imported: {damage}");
+            return Ok((FileStatus::Refused(why), Vec::new()));
+        }
         let new_locations = write_file(conn, file, &parsed, &checksum, options, cache)?;
         Ok((FileStatus::Imported { replaced: previous.is_some() }, new_locations))
     })?;
     // Only now are the snap points this file added certain to exist for everyone.
     cache.remember(file.kind, &parsed.locations.keys, new_locations);
     Ok(status)
+}
+
+/// Why a parsed file looks damaged rather than merely imperfect, if it does: rows the CSV
+/// reader could not read (a stray quote swallows the rest of a file into one field), or more
+/// rows rejected than [`ImportOptions::max_rejected_share`] of those read.
+fn damage(parsed: &parse::ParsedFile, options: &ImportOptions) -> Option<String> {
+    let rejected = parsed.rejections.len() as u64;
+    let unreadable = parsed.rejections.iter().find(|r| r.reason.starts_with("unreadable CSV"));
+    if let Some(rejection) = unreadable {
+        return Some(format!(
+            "line {} is unreadable as CSV ({})",
+            rejection.line, rejection.reason
+        ));
+    }
+    let share = rejected as f64 / parsed.rows_read.max(1) as f64;
+    (share > options.max_rejected_share).then(|| {
+        format!(
+            "{rejected} of {} rows rejected ({:.1} %, more than the {:.1} % allowed: \
+             --max-rejected-share)",
+            parsed.rows_read,
+            share * 100.0,
+            options.max_rejected_share * 100.0
+        )
+    })
 }
 
 #[derive(QueryableByName)]

@@ -271,7 +271,14 @@ pub struct ImportOptions {
     /// Print `paused after N rows` to stderr and sleep after this many rows of each file
     /// (inside its transaction), so that a test can `kill -9` the process there.
     pub pause_after_rows: Option<u64>,
+    /// A new version of a file already imported replaces it only if at most this share of
+    /// its rows (0 to 1) is rejected, and every row could be read as CSV: otherwise it is
+    /// refused as damaged and the imported version stays.
+    pub max_rejected_share: f64,
 }
+
+/// The default [`ImportOptions::max_rejected_share`]: 1 %.
+pub const DEFAULT_MAX_REJECTED_SHARE: f64 = 0.01;
 
 impl Default for ImportOptions {
     fn default() -> Self {
@@ -279,6 +286,7 @@ impl Default for ImportOptions {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             fail_after_rows: None,
             pause_after_rows: None,
+            max_rejected_share: DEFAULT_MAX_REJECTED_SHARE,
         }
     }
 }
