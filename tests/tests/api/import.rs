@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use police_store::import::{import_paths, FileStatus, ImportOptions, Silent};
+use police_store::import::{import_paths, FileStatus, ImportOptions, Silent, SkippedFile};
 use police_tests::fixtures::{hex_id, import, write, STREET_HEADER};
 use police_tests::{skip_without_shared_data, test_database};
 
@@ -542,4 +542,27 @@ fn a_damaged_file_does_not_replace_a_good_month_and_rejections_fail_the_exit_sta
     let (status, stderr) =
         import_command(&db, &three_bad, &["--max-rejected-share", "0.1", "--accept-rejections"]);
     assert_eq!(status, 0, "{stderr}");
+}
+
+#[test]
+fn an_unreadable_zip_is_reported_and_the_rest_imported() {
+    let db = test_database();
+    let mut conn = db.connect();
+    let dir = tempfile::tempdir().unwrap();
+    synthetic_file(dir.path(), "folder", "2024-01", 10);
+    synthetic_file(dir.path(), "folder", "2024-02", 10);
+    write(dir.path(), "folder/2024-03.zip", b"PK\x03\x04 this is not really a zip");
+
+    let summary = import(&db, &[dir.path().join("folder")]);
+    assert_eq!(summary.imported(), 2, "{:?}", summary.files);
+    assert_eq!(summary.problems(), 1);
+    let refused: Vec<&SkippedFile> = summary.skipped.iter().filter(|s| s.refused).collect();
+    assert_eq!(refused.len(), 1, "{:?}", summary.skipped);
+    assert!(refused[0].display_name.ends_with("2024-03.zip"), "{refused:?}");
+    assert!(refused[0].reason.contains("zip"), "{refused:?}");
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM crimes"), 20);
+
+    let (status, stderr) = import_command(&db, &dir.path().join("folder"), &[]);
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("2024-03.zip"), "{stderr}");
 }

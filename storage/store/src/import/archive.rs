@@ -67,7 +67,13 @@ fn add_file(path: &Path, explicit: bool, discovery: &mut Discovery) -> anyhow::R
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let display_name = path.display().to_string();
     if name.ends_with(".zip") {
-        return add_zip(path, discovery);
+        // An unreadable zip is reported and the rest imported: one bad download must not
+        // stop a folder of good ones.
+        if let Err(error) = add_zip(path, discovery) {
+            let reason = format!("{error:#}");
+            discovery.skipped.push(SkippedFile { display_name, reason, refused: true });
+        }
+        return Ok(());
     }
     let components: Vec<String> =
         path.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
