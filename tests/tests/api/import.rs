@@ -566,3 +566,37 @@ fn an_unreadable_zip_is_reported_and_the_rest_imported() {
     assert_eq!(status, 2, "{stderr}");
     assert!(stderr.contains("2024-03.zip"), "{stderr}");
 }
+
+#[test]
+fn a_decompression_bomb_is_refused_without_reading_it_whole() {
+    let db = test_database();
+    let dir = tempfile::tempdir().unwrap();
+    synthetic_file(dir.path(), "folder", "2024-01", 10);
+    // 300 MiB of blank lines after a good header, gzipped to a few hundred KB.
+    let bomb = dir.path().join("folder/2024-02/2024-02-surrey-street.csv.gz");
+    std::fs::create_dir_all(bomb.parent().unwrap()).unwrap();
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&bomb).unwrap(),
+        flate2::Compression::fast(),
+    );
+    encoder.write_all(format!("{STREET_HEADER}\n").as_bytes()).unwrap();
+    let blank = vec![b'\n'; 1 << 20];
+    for _ in 0..300 {
+        encoder.write_all(&blank).unwrap();
+    }
+    encoder.finish().unwrap();
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 4 << 20);
+
+    let summary = import(&db, &[dir.path().join("folder")]);
+    assert_eq!(summary.imported(), 1, "{:?}", summary.files);
+    let failed: Vec<&str> = summary
+        .files
+        .iter()
+        .filter_map(|f| match &f.status {
+            FileStatus::Failed(why) => Some(why.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 1, "{:?}", summary.files);
+    assert!(failed[0].contains("larger than 256 MiB (decompressed)"), "{failed:?}");
+}

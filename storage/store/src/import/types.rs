@@ -81,19 +81,26 @@ impl ArchiveFile {
     }
 }
 
+/// Largest file read, once decompressed: police.uk's largest monthly CSVs are a few tens of
+/// MB, so anything beyond this is a mistake or a decompression bomb, refused before it can
+/// take the machine's memory.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
 impl Source {
-    /// The content, decompressed; `display_name` names it in errors.
+    /// The content, decompressed; `display_name` names it in errors. More than
+    /// [`MAX_FILE_BYTES`] is an error, found without reading further.
     pub(crate) fn read(&self, display_name: &str) -> anyhow::Result<Vec<u8>> {
         let mut bytes = Vec::new();
+        let limit = MAX_FILE_BYTES + 1;
         match self {
             Source::Plain(path) => {
                 File::open(path)
-                    .and_then(|mut f| f.read_to_end(&mut bytes))
+                    .and_then(|f| f.take(limit).read_to_end(&mut bytes))
                     .with_context(|| format!("reading {}", path.display()))?;
             }
             Source::Gzip(path) => {
                 File::open(path)
-                    .and_then(|f| GzDecoder::new(f).read_to_end(&mut bytes))
+                    .and_then(|f| GzDecoder::new(f).take(limit).read_to_end(&mut bytes))
                     .with_context(|| format!("decompressing {}", path.display()))?;
             }
             Source::ZipEntry { archive, index } => {
@@ -101,12 +108,19 @@ impl Source {
                     .with_context(|| format!("opening {}", archive.display()))?;
                 let mut zip = zip::ZipArchive::new(file)
                     .with_context(|| format!("reading zip {}", archive.display()))?;
-                let mut entry = zip.by_index(*index)?;
+                let entry = zip.by_index(*index)?;
                 entry
+                    .take(limit)
                     .read_to_end(&mut bytes)
                     .with_context(|| format!("extracting {display_name}"))?;
             }
         }
+        anyhow::ensure!(
+            bytes.len() as u64 <= MAX_FILE_BYTES,
+            "{display_name} is larger than {} MiB (decompressed): refused, as no police.uk \
+             file is near that size",
+            MAX_FILE_BYTES >> 20
+        );
         Ok(bytes)
     }
 }
