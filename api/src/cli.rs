@@ -176,12 +176,22 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    let database_url = cli.database_url.as_deref();
+    // `DATABASE_URL=` (empty) is a variable left blank, not a server: the embedded one.
+    let database_url = cli.database_url.as_deref().filter(|url| !url.trim().is_empty());
+    if database_url.is_none() && cli.database_url.is_some() {
+        eprintln!(
+            "DATABASE_URL is empty: using the embedded PostgreSQL in {}",
+            cli.data_dir.display()
+        );
+    }
     match cli.command {
         Command::Serve(args) => {
+            // The address first: a port taken or a malformed --bind is said before any
+            // slow work.
+            let listener = bind(&args.bind)?;
             let store = Store::open(database_url, &cli.data_dir)?;
             migrate_store(&store)?;
-            serve(&store, &args)?;
+            serve(&store, &args, listener)?;
         }
         Command::Demo(args) => demo(database_url, &cli.data_dir, &args)?,
         Command::Import(args) => {
@@ -304,8 +314,13 @@ fn load_snapshot(store: &Store) -> anyhow::Result<Snapshot> {
     Ok(snapshot)
 }
 
-fn serve(store: &Store, args: &ServeArgs) -> anyhow::Result<()> {
-    let listener = ImportListener::connect(&store.database_url)?;
+/// Listens on `address` (`--bind`).
+fn bind(address: &str) -> anyhow::Result<std::net::TcpListener> {
+    std::net::TcpListener::bind(address).with_context(|| format!("cannot listen on {address}"))
+}
+
+fn serve(store: &Store, args: &ServeArgs, listener: std::net::TcpListener) -> anyhow::Result<()> {
+    let import_listener = ImportListener::connect(&store.database_url)?;
     let snapshot = load_snapshot(store)?;
     let limits = Limits {
         max_results: (args.max_results > 0).then_some(args.max_results),
@@ -315,9 +330,7 @@ fn serve(store: &Store, args: &ServeArgs) -> anyhow::Result<()> {
         AppState::new(snapshot, limits)
             .with_store(store.database_url.clone(), args.max_downloads as usize),
     );
-    let _refresher = Refresher::start(listener, store.database_url.clone(), state.clone());
-    let listener = std::net::TcpListener::bind(&args.bind)
-        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let _refresher = Refresher::start(import_listener, store.database_url.clone(), state.clone());
     let address = listener.local_addr()?;
     let options = ServerOptions { workers: args.workers };
     eprintln!("serving the police.uk API on http://{address}/api/");
@@ -328,6 +341,7 @@ fn serve(store: &Store, args: &ServeArgs) -> anyhow::Result<()> {
 
 fn demo(database_url: Option<&str>, data_dir: &Path, args: &DemoArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    let listener = bind(&args.serve.bind)?;
     let store = Store::open(database_url, data_dir)?;
     migrate_store(&store)?;
     if !has_crime_data(&store)? {
@@ -336,14 +350,14 @@ fn demo(database_url: Option<&str>, data_dir: &Path, args: &DemoArgs) -> anyhow:
         let summary = import_with_progress(&store, &[archive], &ImportOptions::default())?;
         anyhow::ensure!(summary.problems() == 0, "the demo archive did not import cleanly");
     }
-    let base = format!("http://{}", args.serve.bind);
+    let base = format!("http://{}", listener.local_addr()?);
     eprintln!(
         "demo ready in {:.1} s. Try:\n  curl {base}/api/forces\n  curl {base}/api/crimes-street-dates\n  \
          curl {base}/api/crime-last-updated\nThe store: {}",
         started.elapsed().as_secs_f64(),
         store.psql_hint(),
     );
-    serve(&store, &args.serve)
+    serve(&store, &args.serve, listener)
 }
 
 fn has_crime_data(store: &Store) -> anyhow::Result<bool> {

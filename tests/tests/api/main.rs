@@ -10,6 +10,7 @@
 mod crime_fixture;
 
 mod bench_index;
+mod cli;
 mod crime_categories;
 mod crimes_at_location;
 mod crimes_no_location;
