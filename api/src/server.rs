@@ -9,6 +9,7 @@ use std::sync::Arc;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::{from_fn, Compress, DefaultHeaders, Next};
 use actix_web::{web, App, HttpServer, ResponseError};
 use utoipa_actix_web::AppExt;
@@ -39,6 +40,7 @@ pub fn build(
             .app_data(data.clone())
             .app_data(document.clone())
             .wrap(from_fn(limit_request_line))
+            .wrap(from_fn(head_as_get))
             .wrap(Compress::default())
             .wrap(DefaultHeaders::new().add(("Access-Control-Allow-Origin", "*")))
             .into_utoipa_app()
@@ -57,6 +59,18 @@ pub fn build(
         server = server.workers(workers);
     }
     Ok(server.run())
+}
+
+/// Answers HEAD as GET (RFC 9110 §9.3.2): the request is routed as a GET, and the HTTP layer,
+/// which saw a HEAD, sends the GET's status and headers without its body.
+async fn head_as_get(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if request.method() == Method::HEAD {
+        request.head_mut().method = Method::GET;
+    }
+    next.call(request).await
 }
 
 /// Refuses request lines longer than the configured limit with 414 and a hint to POST.

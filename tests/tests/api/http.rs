@@ -122,3 +122,27 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
         body = &body[start + size + 2..];
     }
 }
+
+#[test]
+fn head_is_answered_as_get_without_the_body() {
+    let db = test_database();
+    let server = TestServer::start(&db);
+    for path in ["/api/forces", "/api/v2/crime-category-groups", "/api/no-such-thing"] {
+        let request = |method: &str| {
+            format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        };
+        let (get_head, get_body) = server.raw(&request("GET"));
+        let (head_head, head_body) = server.raw(&request("HEAD"));
+        let status = |head: &str| head.lines().next().unwrap().to_owned();
+        assert_eq!(status(&head_head), status(&get_head), "{path}");
+        assert!(head_body.is_empty(), "{path}: HEAD sent a body");
+        let header =
+            |head: &str, name: &str| head.lines().find(|l| l.starts_with(name)).map(str::to_owned);
+        assert_eq!(header(&head_head, "content-type:"), header(&get_head, "content-type:"));
+        assert_eq!(
+            header(&head_head, "content-length:"),
+            Some(format!("content-length: {}", get_body.len())),
+            "{path}: {head_head}"
+        );
+    }
+}
