@@ -322,6 +322,16 @@ fn bind(address: &str) -> anyhow::Result<std::net::TcpListener> {
 fn serve(store: &Store, args: &ServeArgs, listener: std::net::TcpListener) -> anyhow::Result<()> {
     let import_listener = ImportListener::connect(&store.database_url)?;
     let snapshot = load_snapshot(store)?;
+    // Which database, and whether it holds anything: an empty store answers `200 []` to
+    // everything, which looks like a working server.
+    let which = if store.is_embedded() { "the embedded PostgreSQL" } else { "DATABASE_URL" };
+    eprintln!("store: {which} ({})", store.psql_hint());
+    if snapshot.index.crime_count() == 0 && snapshot.stops.stop_count() == 0 {
+        eprintln!(
+            "warning: the store holds no crimes and no stop and search: every data route \
+             answers with empty lists until you import some (police-api import <archive>)"
+        );
+    }
     let limits = Limits {
         max_results: (args.max_results > 0).then_some(args.max_results),
         max_request_line: args.max_request_line as usize,

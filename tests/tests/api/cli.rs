@@ -49,3 +49,30 @@ fn an_empty_database_url_means_the_embedded_postgresql_and_says_so() {
     assert!(stderr.contains("DATABASE_URL is empty: using the embedded PostgreSQL in"), "{stderr}");
     assert!(data_dir.join("pgdata").exists(), "{stderr}");
 }
+
+#[test]
+fn serve_names_its_store_and_warns_when_it_is_empty() {
+    use std::io::{BufRead, BufReader};
+    // An empty, migrated database of the test cluster: killing the server leaves nothing
+    // running (an embedded cluster would outlive a SIGKILL).
+    let db = police_tests::test_database();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_police-api-under-test"))
+        .args(["--database-url", &db.url, "serve", "--bind", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = Vec::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let serving = line.starts_with("serving the police.uk API");
+        said.push(line);
+        if serving {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let said = said.join("\n");
+    assert!(said.contains("store: DATABASE_URL (psql '"), "{said}");
+    assert!(said.contains("warning: the store holds no crimes and no stop and search"), "{said}");
+}

@@ -13,6 +13,7 @@ use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header::{ContentDisposition, ContentEncoding, DispositionParam};
+use actix_web::rt::time::timeout;
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use police_openapi::ZipArchive;
@@ -31,6 +32,9 @@ const CHANNEL_CHUNKS: usize = 4;
 /// What `Retry-After` says when every download slot is taken, in seconds.
 const RETRY_AFTER_S: u32 = 30;
 
+/// How long a download waits for a free slot before answering 503.
+const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Custom download.
 ///
 /// A zip of police.uk's monthly CSVs, as its custom download (the form at
@@ -45,8 +49,8 @@ const RETRY_AFTER_S: u32 = 30;
 /// `police-api import` gives back the same rows. See `docs/COMPATIBILITY.md` for what the
 /// store cannot give back exactly.
 ///
-/// A few downloads run at once (`--max-downloads`, default 2); past that the answer is 503
-/// with `Retry-After`.
+/// A few downloads run at once (`--max-downloads`, default 2); past that a request waits up
+/// to 5 s for a slot, then answers 503 with `Retry-After`.
 #[utoipa::path(
     tag = "v2",
     params(DownloadQuery),
@@ -55,7 +59,7 @@ const RETRY_AFTER_S: u32 = 30;
          headers(("Content-Disposition" = String, description = "attachment; filename=\"police-uk-<from>-<to>.zip\""))),
         (status = 400, description = "A malformed from/to, from after to, a period past 600 months, an empty item in forces or kinds, or an unknown kind", content_type = "text/plain"),
         (status = 404, description = "An unknown force, or the store holds no file of the selection", content_type = "text/plain"),
-        (status = 503, description = "As many downloads are running as the server allows at once; try again after Retry-After seconds", content_type = "text/plain",
+        (status = 503, description = "As many downloads are running as the server allows at once, still after 5 s of waiting; try again after Retry-After seconds", content_type = "text/plain",
          headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
     )
 )]
@@ -70,9 +74,16 @@ pub async fn custom_download(
     let selection = DownloadQuery::from_params(&params).selection(latest)?;
     drop(snapshot);
     let store = state.store().ok_or(ApiError::Internal)?;
-    let permit = store.downloads.clone().try_acquire_owned().map_err(|_| {
-        ApiError::DownloadsBusy { running: store.max_downloads, retry_after: RETRY_AFTER_S }
-    })?;
+    // A slot frees when a download's writer ends, a moment after its client has the last
+    // byte (or, for a client gone away, at its next chunk): a short wait spares the next
+    // request a 503 it did not deserve.
+    let waited = timeout(SLOT_WAIT, store.downloads.clone().acquire_owned()).await;
+    let Ok(Ok(permit)) = waited else {
+        return Err(ApiError::DownloadsBusy {
+            running: store.max_downloads,
+            retry_after: RETRY_AFTER_S,
+        });
+    };
 
     let (chunks, receiver) = mpsc::channel(CHANNEL_CHUNKS);
     let (listed, ready) = oneshot::channel();
