@@ -85,7 +85,7 @@ fn array<T>(items: &[T], mut write: impl FnMut(&T, &mut Vec<u8>)) -> Vec<u8> {
     out
 }
 
-fn write_json(value: &impl Serialize, out: &mut Vec<u8>) {
+pub(crate) fn write_json(value: &impl Serialize, out: &mut Vec<u8>) {
     serde_json::to_writer(out, value).expect("serialising to memory cannot fail");
 }
 

@@ -6,7 +6,8 @@
 //! What is listed is a [`ListWalk`]: it walks its records from a [`WalkPosition`] and writes
 //! them through a [`RecordSink`], which decides when to stop (page full, chunk full, or the
 //! chunk's time spent). `/api/v2/crimes` walks crimes ([`CrimeListWalk`]), `/api/v2/outcomes`
-//! outcomes ([`OutcomeListWalk`]); the same page and stream machinery serves them all.
+//! outcomes ([`OutcomeListWalk`]), `/api/v2/stops` stops ([`StopListWalk`]); the same page
+//! and stream machinery serves them all.
 
 use std::ops::ControlFlow;
 use std::pin::Pin;
@@ -27,8 +28,10 @@ use crate::state::Served;
 use police_index::csv;
 
 mod outcomes;
+mod stops;
 
 pub use outcomes::{OutcomeListWalk, OUTCOMES_CSV_HEADER};
+pub use stops::{StopListWalk, STOPS_CSV_HEADER};
 
 /// Bytes after which a streamed chunk is sent.
 const CHUNK_BYTES: usize = 64 * 1024;

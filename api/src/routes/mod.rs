@@ -33,6 +33,7 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig<'_
             .service(v2::crime_hotspots)
             .service(v2::crime_list)
             .service(v2::outcome_list)
+            .service(v2::stop_list)
             .service(v2::custom_download),
     );
     config.service(

@@ -19,7 +19,7 @@ pub use download::ZipArchive;
 pub use hotspots::{
     CrimeHotSpotGrid, CrimeHotSpots, HotSpotCell, HotSpotPoint, HotSpotsAnswer, PeriodMonthEcho,
 };
-pub use list::{CrimeList, OutcomeList};
+pub use list::{CrimeList, OutcomeList, StopList};
 pub use outcomes::{
     CategoryLastOutcomes, LastOutcomeShares, MonthOutcomeCounts, OutcomeCounts, PeriodLastOutcomes,
     SlugShares,

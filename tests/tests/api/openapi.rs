@@ -67,6 +67,8 @@ pub(crate) const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/v2/download",
     "GET /api/v2/outcomes",
     "POST /api/v2/outcomes",
+    "GET /api/v2/stops",
+    "POST /api/v2/stops",
     "GET /api/{force}/neighbourhoods",
     "GET /api/{force}/{neighbourhood}",
     "GET /api/{force}/{neighbourhood}/boundary",

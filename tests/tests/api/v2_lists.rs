@@ -1,4 +1,4 @@
-//! `/api/v2/outcomes` (and `/api/v2/stops`) over real HTTP, as `v2_crimes` tests
+//! `/api/v2/outcomes` and `/api/v2/stops` over real HTTP, as `v2_crimes` tests
 //! `/api/v2/crimes`: paging in pages of random sizes gives exactly the unpaged answer, which
 //! equals a brute-force filter of the CSV rows this test wrote; cursors after a snapshot swap
 //! (410) or made by another list route (400); GeoJSON and CSV read back and compared with the
@@ -12,7 +12,8 @@ use police_index::reference::{
     OUTCOME_CATEGORIES,
 };
 use police_tests::fixtures::{
-    force_name, hex_id, import_cleanly, write_file, OUTCOMES_HEADER, STREET_HEADER,
+    force_name, hex_id, import_cleanly, stops_file, write_file, OUTCOMES_HEADER, STOPS_HEADER,
+    STREET_HEADER,
 };
 use police_tests::geometry::{haversine_m, inside_polygon, poly_param};
 use police_tests::http::{agent, assert_error, poll, TestServer};
@@ -569,4 +570,331 @@ fn assert_multisets_equal(got: &[Vec<String>], expected: &[Vec<String>]) {
     let differing: Vec<_> = counts.iter().filter(|(_, &n)| n != 0).take(10).collect();
     assert!(differing.is_empty(), "rows answered (+) or expected (-) more often: {differing:?}");
     assert_eq!(got.len(), expected.len());
+}
+
+/// One stop row as written: its month, force and the 15 fields of the stop-and-search CSV.
+#[derive(Debug, Clone)]
+struct StopRow {
+    month: &'static str,
+    force: &'static str,
+    fields: Vec<String>,
+}
+
+impl StopRow {
+    fn place(&self) -> Option<(f64, f64)> {
+        let (lat, lng) = (&self.fields[4], &self.fields[5]);
+        (!lat.is_empty()).then(|| (lat.parse().unwrap(), lng.parse().unwrap()))
+    }
+}
+
+/// A stop as its CSV row, from the JSON record (police.uk's `stops-street` shape).
+fn stop_fields(stop: &Value) -> Vec<String> {
+    let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
+    let flag = |v: &Value| match v.as_bool() {
+        Some(true) => "True".to_owned(),
+        Some(false) => "False".to_owned(),
+        None => String::new(),
+    };
+    let location = &stop["location"];
+    vec![
+        text(&stop["type"]),
+        text(&stop["datetime"]),
+        flag(&stop["operation"]),
+        text(&stop["operation_name"]),
+        text(&location["latitude"]),
+        text(&location["longitude"]),
+        text(&stop["gender"]),
+        text(&stop["age_range"]),
+        text(&stop["self_defined_ethnicity"]),
+        text(&stop["officer_defined_ethnicity"]),
+        text(&stop["legislation"]),
+        text(&stop["object_of_search"]),
+        text(&stop["outcome"]),
+        flag(&stop["outcome_linked_to_object_of_search"]),
+        flag(&stop["removal_of_more_than_outer_clothing"]),
+    ]
+}
+
+/// Writes and imports Leicestershire and Nottinghamshire stops in 2024-01, 2024-02 and
+/// 2024-04 (none in 2024-03): most at one of 60 places, some without a location, times that
+/// repeat (exact ties), text that needs quoting in CSV.
+fn generated_stops(db: &TestDatabase) -> (tempfile::TempDir, Vec<StopRow>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(17);
+    let places: Vec<(f64, f64)> = (0..60)
+        .map(|_| {
+            let lat = LEICESTER.0 + rng.range(-0.05, 0.05);
+            let lng = LEICESTER.1 + rng.range(-0.08, 0.08);
+            ((lat * 1e6).round() / 1e6, (lng * 1e6).round() / 1e6)
+        })
+        .collect();
+    let pick = |rng: &mut Rng, values: &[&str]| values[rng.index(values.len())].to_owned();
+    let flag = |rng: &mut Rng| pick(rng, &["True", "False", ""]);
+    let files = [
+        ("2024-01", "leicestershire", 140),
+        ("2024-01", "nottinghamshire", 50),
+        ("2024-02", "leicestershire", 90),
+        ("2024-04", "leicestershire", 70),
+        ("2024-04", "nottinghamshire", 40),
+    ];
+    let mut rows = Vec::new();
+    for (month, force, count) in files {
+        let mut lines = Vec::new();
+        for _ in 0..count {
+            let place = (!rng.chance(0.15)).then(|| places[rng.index(places.len())]);
+            let (lat, lng) = place.map_or((String::new(), String::new()), |(a, b)| {
+                (format!("{a:.6}"), format!("{b:.6}"))
+            });
+            let fields = vec![
+                pick(&mut rng, &["Person search", "Vehicle search", "Person and Vehicle search"]),
+                format!(
+                    "{month}-{:02}T{:02}:{:02}:00+00:00",
+                    1 + rng.index(3),
+                    rng.index(3),
+                    10 * rng.index(2)
+                ),
+                flag(&mut rng),
+                pick(&mut rng, &["", "Op \"Hook\", Leicester"]),
+                lat,
+                lng,
+                pick(&mut rng, &["Male", "Female", ""]),
+                pick(&mut rng, &["18-24", "25-34", "over 34"]),
+                pick(
+                    &mut rng,
+                    &[
+                        "White - English/Welsh/Scottish/Northern Irish/British",
+                        "Asian/Asian British - Indian",
+                        "",
+                    ],
+                ),
+                pick(&mut rng, &["White", "Asian", ""]),
+                pick(
+                    &mut rng,
+                    &[
+                        "Misuse of Drugs Act 1971 (section 23)",
+                        "Police and Criminal Evidence Act 1984 (section 1)",
+                    ],
+                ),
+                pick(&mut rng, &["Controlled drugs", "Offensive weapons"]),
+                pick(&mut rng, &["A no further action disposal", "Arrest", "Community resolution"]),
+                flag(&mut rng),
+                flag(&mut rng),
+            ];
+            let mut line = Vec::new();
+            police_index::csv::record(fields.iter().map(String::as_str), &mut line);
+            lines.push(String::from_utf8(line).unwrap().trim_end().to_owned());
+            rows.push(StopRow { month, force, fields });
+        }
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        stops_file(dir.path(), month, force, &lines);
+    }
+    import_cleanly(db, &[dir.path().to_owned()]);
+    (dir, rows)
+}
+
+#[test]
+fn stop_pages_of_random_sizes_equal_the_unpaged_answer_and_brute_force() {
+    let db = test_database();
+    let (dir, rows) = generated_stops(&db);
+    let server = TestServer::start(&db);
+    let (lat, lng) = LEICESTER;
+    let square = [(52.60, -1.16), (52.60, -1.10), (52.66, -1.10), (52.66, -1.16)];
+    type Inside = Box<dyn Fn(&StopRow) -> bool>;
+    let cases: Vec<(String, Inside)> = vec![
+        (
+            format!("lat={lat}&lng={lng}&radius=3000&from=2023-11&to=2024-05"),
+            Box::new(move |r: &StopRow| {
+                r.place().is_some_and(|(a, b)| haversine_m(lat, lng, a, b) <= 3000.0)
+            }),
+        ),
+        (
+            "force=leicestershire&from=2024-01&to=2024-04".into(),
+            Box::new(|r: &StopRow| r.force == "leicestershire"),
+        ),
+        (
+            "force=nottinghamshire&from=2024-02&to=2024-04".into(),
+            Box::new(|r: &StopRow| r.force == "nottinghamshire"),
+        ),
+        ("from=2024-01&to=2024-04".into(), Box::new(|_: &StopRow| true)),
+        (
+            format!("poly={}&from=2024-01&to=2024-04", poly_param(&square)),
+            Box::new(move |r: &StopRow| {
+                r.place().is_some_and(|(a, b)| inside_polygon(&square, a, b))
+            }),
+        ),
+    ];
+    let mut rng = Rng::new(8);
+    for (query, inside) in &cases {
+        let (from, to) = period_of(query);
+        let whole = unpaged(&server, "/api/v2/stops", "stops", query);
+        let brute: Vec<Vec<String>> = rows
+            .iter()
+            .filter(|r| from <= r.month && r.month <= to && inside(r))
+            .map(|r| r.fields.clone())
+            .collect();
+        assert!(!brute.is_empty(), "{query}: the case should hold stops");
+        assert_multisets_equal(&whole.iter().map(stop_fields).collect::<Vec<_>>(), &brute);
+        for _ in 0..3 {
+            let sizes: Vec<usize> = (0..4).map(|_| 1 + rng.index(whole.len().min(60))).collect();
+            let pages = paged(&server, "/api/v2/stops", "stops", query, &sizes);
+            assert_eq!(pages, whole, "{query} in pages of {sizes:?}");
+        }
+    }
+    // The same records as police.uk's stop routes, month by month.
+    for month in ["2024-01", "2024-02", "2024-04"] {
+        let keys =
+            |records: &[Value]| sorted(records.iter().map(|r| r.to_string()).collect::<Vec<_>>());
+        let v1 = server.get(&format!("/api/stops-force?force=leicestershire&date={month}")).json();
+        let v2 = unpaged(
+            &server,
+            "/api/v2/stops",
+            "stops",
+            &format!("force=leicestershire&from={month}&to={month}"),
+        );
+        assert_eq!(keys(v1.as_array().unwrap()), keys(&v2), "{month}");
+        let v1 = server.get(&format!("/api/stops-street?lat={lat}&lng={lng}&date={month}")).json();
+        let v2 = unpaged(
+            &server,
+            "/api/v2/stops",
+            "stops",
+            &format!("lat={lat}&lng={lng}&from={month}&to={month}"),
+        );
+        assert_eq!(keys(v1.as_array().unwrap()), keys(&v2), "{month}");
+    }
+    // With no period: the year up to the latest month of stop data.
+    let default = unpaged(&server, "/api/v2/stops", "stops", "force=leicestershire");
+    assert_eq!(default.len(), rows.iter().filter(|r| r.force == "leicestershire").count());
+    assert_error(&server.get("/api/v2/stops?lsoa=E01013000"), 400);
+    for bad in ["0", "10001", "ten"] {
+        assert_error(&server.get(&format!("/api/v2/stops?limit={bad}")), 400);
+    }
+    assert_error(&server.get("/api/v2/stops?force=atlantis"), 404);
+    assert_error(&server.get("/api/v2/stops?format=xml"), 400);
+
+    // Cursors: only for their own route and query; after a new import, 410.
+    let query = "?force=leicestershire&from=2024-01&to=2024-04&limit=20";
+    let first: Value =
+        serde_json::from_str(&get(&server, &format!("/api/v2/stops{query}"), None).body).unwrap();
+    let next = first["next"].as_str().unwrap().to_owned();
+    assert!(next.starts_with("/api/v2/stops?"), "{next}");
+    assert_eq!(get(&server, &next, None).status, 200);
+    assert_error(&server.get(&next.replace("/api/v2/stops", "/api/v2/crimes")), 400);
+    assert_error(&server.get(&next.replace("/api/v2/stops", "/api/v2/outcomes")), 400);
+    assert_error(&server.get(&next.replace("force=leicestershire", "force=nottinghamshire")), 400);
+    stops_file(
+        dir.path(),
+        "2024-05",
+        "leicestershire",
+        &["Person search,2024-05-01T10:00:00+00:00,,,,,Male,18-24,,,,,,,"],
+    );
+    import_cleanly(&db, &[dir.path().to_owned()]);
+    let swapped = poll(&server, "/api/v2/stops?from=2024-05&to=2024-05", |r| {
+        r.body.contains("2024-05-01T10:00:00+00:00")
+    });
+    assert_eq!(swapped.status, 200, "{}", swapped.body);
+    let gone = get(&server, &next, None);
+    assert_eq!(gone.status, 410, "{}", gone.body);
+    assert!(gone.body.contains("start again"), "{}", gone.body);
+}
+
+#[test]
+fn stop_geojson_and_csv_hold_the_json_records() {
+    let db = test_database();
+    let (_dir, rows) = generated_stops(&db);
+    let server = TestServer::start(&db);
+    let query = "/api/v2/stops?from=2024-01&to=2024-04&limit=all";
+    let json: Value = serde_json::from_str(&get(&server, query, None).body).unwrap();
+    let stops = json["stops"].as_array().unwrap();
+    assert_eq!(stops.len(), rows.len());
+
+    // CSV, by format and by Accept: police.uk's stop-and-search columns, read back field by
+    // field, record by record as the JSON.
+    let mut csv_records = Vec::new();
+    for (path, accept) in
+        [(format!("{query}&format=csv"), None), (query.to_owned(), Some("text/csv"))]
+    {
+        let answer = get(&server, &path, accept);
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.content_type, "text/csv; charset=utf-8");
+        assert!(answer.body.starts_with(&format!("{STOPS_HEADER}\r\n")), "no BOM, CRLF");
+        let records = csv_rows(&answer.body);
+        assert_eq!(records.len(), stops.len());
+        for (fields, stop) in records.iter().zip(stops) {
+            assert_eq!(fields.len(), 15);
+            assert_eq!(fields, &stop_fields(stop));
+        }
+        csv_records = records;
+    }
+    assert_multisets_equal(
+        &csv_records,
+        &rows.iter().map(|r| r.fields.clone()).collect::<Vec<_>>(),
+    );
+
+    // GeoJSON, by format and by Accept: the JSON records as properties, at the stop's place.
+    let position = |i: usize| {
+        let fields = &csv_records[i];
+        (!fields[4].is_empty()).then(|| (fields[5].parse().unwrap(), fields[4].parse().unwrap()))
+    };
+    for (path, accept) in [
+        (format!("{query}&format=geojson"), None),
+        (query.to_owned(), Some("application/geo+json")),
+    ] {
+        assert_features_hold(&get(&server, &path, accept), stops, position);
+    }
+    let page = get(&server, "/api/v2/stops?from=2024-01&to=2024-04&format=csv&limit=10", None);
+    assert_eq!(page.body.lines().count(), 11);
+    assert!(page.link.unwrap().contains("format=csv&limit=10&cursor="));
+}
+
+/// The real Metropolitan and City of London stops from 2015-12 to 2018-01 (the Met's files
+/// skip 2016-02 to 2017-11): the CSV answer holds exactly the files' rows (as multisets of
+/// all 15 fields), whole or in pages.
+#[test]
+fn real_stops_across_a_gap_equal_the_files() {
+    let shared = skip_without_shared_data!();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&shared).unwrap() {
+        let month = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if !("2015-12"..="2018-01").contains(&month.as_str()) {
+            continue;
+        }
+        for force in ["metropolitan", "city-of-london"] {
+            let path = shared.join(&month).join(format!("{month}-{force}-stop-and-search.csv"));
+            if path.exists() {
+                files.push(path);
+            }
+        }
+    }
+    let met = files.iter().filter(|f| f.to_string_lossy().contains("metropolitan")).count();
+    if met < 2 {
+        eprintln!("skipping: fewer than two Metropolitan stop files from 2015-12 to 2018-01");
+        return;
+    }
+    let db = test_database();
+    import_cleanly(&db, &files);
+    let server = TestServer::start(&db);
+    let mut expected: Vec<Vec<String>> = Vec::new();
+    for file in &files {
+        let mut reader = csv::Reader::from_path(file).unwrap();
+        assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>().join(","), STOPS_HEADER);
+        expected.extend(reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()));
+    }
+    assert!(expected.len() > 10_000, "{} stops", expected.len());
+    let query = "/api/v2/stops?from=2015-11&to=2018-02&format=csv";
+    let whole = get(&server, &format!("{query}&limit=all"), None);
+    assert_eq!(whole.status, 200);
+    let got = csv_rows(&whole.body);
+    assert_multisets_equal(&got, &expected);
+    let mut path = format!("{query}&limit=9973");
+    let mut paged = Vec::new();
+    loop {
+        let page = get(&server, &path, None);
+        assert_eq!(page.status, 200);
+        paged.extend(csv_rows(&page.body));
+        match page.link {
+            Some(link) => path = link.trim_start_matches('<').split('>').next().unwrap().to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(paged, got);
 }

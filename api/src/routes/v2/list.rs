@@ -1,4 +1,4 @@
-//! `/api/v2/crimes` and `/api/v2/outcomes`: the crimes or outcomes of an area over a period
+//! `/api/v2/crimes`, `/api/v2/outcomes` and `/api/v2/stops`: the crimes, outcomes or stops of an area over a period
 //! as a list without police.uk's limits: any number of months, paged by an opaque cursor (or
 //! streamed whole with `limit=all`), as police.uk's JSON, GeoJSON or police.uk's bulk CSV.
 
@@ -11,9 +11,9 @@ use police_index::Month;
 use crate::error::ApiError;
 use crate::params::{
     next_url, query_fingerprint, CategoriesQuery, CrimeFilterQuery, CrimeQuestion, Cursor,
-    ListFormat, ListLimit, ListQuery, Params, PeriodQuery, V2AreaQuery,
+    ListFormat, ListLimit, ListQuery, Params, PeriodQuery, StopPeriodQuery, V2AreaQuery,
 };
-use crate::render::list::{page, stream, CrimeListWalk, ListWalk, OutcomeListWalk};
+use crate::render::list::{page, stream, CrimeListWalk, ListWalk, OutcomeListWalk, StopListWalk};
 use crate::state::{AppState, Served};
 
 /// Crimes as a list: paged, GeoJSON, CSV.
@@ -145,6 +145,72 @@ pub async fn outcome_list(
         to,
     };
     options.answer(&snapshot, &request, (from, to), walk)
+}
+
+/// Stop and search as a list: paged, GeoJSON, CSV.
+///
+/// The stops and searches of an area over a period, with the same area and `from`/`to`
+/// parameters as `/api/v2/stops/counts`, so an area means the same stops: a circle, polygon
+/// or boundary takes the stops mapped inside (as `stops-street`), a force its stops with or
+/// without a location, no area every stop held; `lsoa` is a 400 (police.uk's
+/// stop-and-search files give no LSOA). `from` and `to` default to the year up to the latest
+/// month with stop-and-search data. Each stop is police.uk's `stops-street` record. Ordered
+/// by month, then snap point, then force, time and the other fields; stops without a
+/// location last in their month; a month the server holds no stops for simply has none.
+///
+/// Paging, `limit=all`, cursors (410 after a new import) and formats as `/api/v2/crimes`:
+/// `json` `{"stops": [stop, …], "next": url|null}`; `geojson`, a `FeatureCollection` of
+/// `Point` features at the stop's location (`null` geometry without one) with the stop
+/// record as `properties`; `csv`, police.uk's bulk stop-and-search columns (`Type,Date,Part
+/// of a policing operation,Policing operation,Latitude,Longitude,Gender,Age
+/// range,Self-defined ethnicity,Officer-defined ethnicity,Legislation,Object of
+/// search,Outcome,Outcome linked to object of search,Removal of more than just outer
+/// clothing`, booleans `True`/`False`/empty; see COMPATIBILITY.md for what differs).
+#[utoipa::path(
+    method(get, post),
+    tag = "v2",
+    params(V2AreaQuery, StopPeriodQuery, ListQuery),
+    request_body(
+        content = Object,
+        content_type = "application/geo+json",
+        description = "For POST: the area as a GeoJSON Polygon or MultiPolygon (or a Feature of one), positions [longitude, latitude], at most 100,000 vertices; no other area parameter then. Send the same body to the next page's URL",
+        example = json!({"type": "Polygon", "coordinates": [[[-0.10, 51.51], [-0.08, 51.51], [-0.08, 51.52], [-0.10, 51.52], [-0.10, 51.51]]]}),
+    ),
+    responses(
+        (status = 200, description = "A page of stops (or all of them with limit=all); the next page's URL in `Link: <…>; rel=\"next\"`",
+            content(
+                (police_openapi::StopList<'_> = "application/json"),
+                (Object = "application/geo+json", example = json!({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [-0.086667, 51.513519]}, "properties": {"age_range": "18-24", "officer_defined_ethnicity": "White", "involved_person": true, "self_defined_ethnicity": "White - English/Welsh/Scottish/Northern Irish/British", "gender": "Male", "legislation": "Misuse of Drugs Act 1971 (section 23)", "outcome_linked_to_object_of_search": false, "datetime": "2024-01-07T01:37:39+00:00", "outcome_object": {"id": "bu-no-further-action", "name": "A no further action disposal"}, "location": {"latitude": "51.513519", "street": {"id": 1738489, "name": "On or near Nightclub"}, "longitude": "-0.086667"}, "object_of_search": "Controlled drugs", "operation": false, "outcome": "A no further action disposal", "type": "Person search", "operation_name": null, "removal_of_more_than_outer_clothing": false}}], "next": null})),
+                (String = "text/csv", example = "Type,Date,Part of a policing operation,Policing operation,Latitude,Longitude,Gender,Age range,Self-defined ethnicity,Officer-defined ethnicity,Legislation,Object of search,Outcome,Outcome linked to object of search,Removal of more than just outer clothing\r\nPerson search,2024-01-07T01:37:39+00:00,False,,51.513519,-0.086667,Male,18-24,White - English/Welsh/Scottish/Northern Irish/British,White,Misuse of Drugs Act 1971 (section 23),Controlled drugs,A no further action disposal,False,False\r\n"),
+            )
+        ),
+        (status = 400, description = "A malformed or conflicting area, `lsoa`, a malformed period, limit or format; a damaged cursor, or one made for other parameters", content_type = "text/plain"),
+        (status = 404, description = "Unknown force or neighbourhood, or no stop-and-search data at all and no `to`", content_type = "text/plain"),
+        (status = 406, description = "No format given and `Accept` accepts none of application/json, application/geo+json, text/csv", content_type = "text/plain"),
+        (status = 410, description = "The cursor was made before the data changed (a new import): start again without it", content_type = "text/plain"),
+    )
+)]
+#[route("/stops", method = "GET", method = "POST")]
+pub async fn stop_list(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::from_query(&request)?;
+    if params.get("lsoa").is_some() {
+        // Refused before the code is looked up among the crimes.
+        return Err(ApiError::BadRequest(super::stops::LSOA_REFUSED.into()));
+    }
+    let snapshot = state.current();
+    let options = ListOptions::of_request("stops", &params, &request, &body)?;
+    let area = V2AreaQuery::from_params(&params).area_of_request(&request, &body, &snapshot)?;
+    super::stops::stop_area(&area)?;
+    let (from, to) = StopPeriodQuery::from_params(&params).period(snapshot.stops.latest_month())?;
+    let selection = snapshot
+        .stops
+        .select(&snapshot.index, area.scope())
+        .ok_or_else(|| ApiError::BadRequest(super::stops::LSOA_REFUSED.into()))?;
+    options.answer(&snapshot, &request, (from, to), StopListWalk { selection, to })
 }
 
 /// What every list route reads the same way: the format, the limit, the cursor and the

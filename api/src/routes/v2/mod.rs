@@ -19,6 +19,6 @@ pub use counts::crime_counts;
 pub use download::custom_download;
 pub use groups::crime_category_groups;
 pub use hotspots::crime_hotspots;
-pub use list::{crime_list, outcome_list};
+pub use list::{crime_list, outcome_list, stop_list};
 pub use outcomes::outcome_counts;
 pub use stops::stop_counts;

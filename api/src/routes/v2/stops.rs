@@ -117,7 +117,7 @@ fn tallies(tally: &StopTally) -> StopTallies {
 /// area made of places counts the stops mapped inside, as a circle or polygon does (a
 /// neighbourhood's boundary too); an area police.uk's stop-and-search files say nothing of
 /// (an LSOA: they give none) is a 400 naming the parameter, before anything is counted.
-fn stop_area(area: &V2Area) -> Result<AreaEcho, ApiError> {
+pub(super) fn stop_area(area: &V2Area) -> Result<AreaEcho, ApiError> {
     match area {
         V2Area::Lsoa { .. } => Err(ApiError::BadRequest(LSOA_REFUSED.into())),
         V2Area::Circle { .. }
@@ -130,6 +130,6 @@ fn stop_area(area: &V2Area) -> Result<AreaEcho, ApiError> {
 }
 
 /// Why an LSOA is no area for stops.
-const LSOA_REFUSED: &str =
+pub(super) const LSOA_REFUSED: &str =
     "lsoa: police.uk's stop-and-search files give no LSOA; give a circle, poly, force or \
      neighbourhood";

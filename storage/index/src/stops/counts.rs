@@ -9,7 +9,9 @@
 //! place in the period), and the tallies are one dense array of at most [`MAX_STOP_GROUPS`]
 //! entries, allocated per request. The index holds nothing extra for this.
 
-use super::{decode_flag, Field, MonthStops, StopIndex, StopRecord, LINKED_SHIFT};
+use std::ops::ControlFlow;
+
+use super::{decode_flag, Field, StopIndex, StopRecord, LINKED_SHIFT};
 use crate::crimes::{CountScope, CrimeIndex};
 use crate::Month;
 
@@ -162,15 +164,6 @@ pub enum StopCountsError {
     NoLsoa,
 }
 
-/// The stops a scope names, resolved against one stop index.
-enum StopFilter {
-    All,
-    /// One force's stops; `None`: a force without stops in the index.
-    Force(Option<u8>),
-    /// The stops at these snap points (ascending).
-    Points(Vec<u32>),
-}
-
 impl StopIndex {
     /// Stops from `from` to `to` (inclusive) in `scope`, grouped by `by` (no dimension: one
     /// group of every stop, when there is one). A circle or polygon counts the stops mapped
@@ -199,12 +192,7 @@ impl StopIndex {
         if possible > MAX_STOP_GROUPS {
             return Err(StopCountsError::TooManyGroups(possible));
         }
-        let filter = match scope {
-            CountScope::National => StopFilter::All,
-            CountScope::Force(id) => StopFilter::Force(self.force(id)),
-            CountScope::Area(area) => StopFilter::Points(points.spatial.query(area)),
-            CountScope::Lsoa(_) => return Err(StopCountsError::NoLsoa),
-        };
+        let selection = self.select(points, scope).ok_or(StopCountsError::NoLsoa)?;
         let arrest_codes: Vec<bool> =
             self.outcome_ids.iter().map(|id| &**id == "bu-arrest").collect();
         let is_arrest = |record: &StopRecord| {
@@ -219,7 +207,8 @@ impl StopIndex {
                 missing_months.push(month);
                 continue;
             };
-            self.visit(data, &filter, |record| {
+            self.visit_positions_from(data, &selection, data.start, |position| {
+                let record = &self.records[position as usize];
                 let mut group = 0usize;
                 for (dimension, &size) in by.iter().zip(&sizes) {
                     let code = match dimension.field() {
@@ -231,6 +220,7 @@ impl StopIndex {
                 let arrest = is_arrest(record);
                 tallies[group].add(record, arrest);
                 total.add(record, arrest);
+                ControlFlow::Continue(())
             });
         }
 
@@ -254,37 +244,6 @@ impl StopIndex {
         }
         groups.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         Ok(StopCounts { missing_months, groups, total })
-    }
-
-    /// Calls `visit` with every stop of a month that `filter` keeps.
-    fn visit(&self, data: &MonthStops, filter: &StopFilter, mut visit: impl FnMut(&StopRecord)) {
-        match filter {
-            StopFilter::All => {
-                self.records[data.start as usize..data.end as usize].iter().for_each(visit);
-            }
-            StopFilter::Force(None) => {}
-            StopFilter::Force(Some(force)) => {
-                let force_of = |p: &u32| self.records[*p as usize].force;
-                let start = data.by_force.partition_point(|p| force_of(p) < *force);
-                let end = data.by_force.partition_point(|p| force_of(p) <= *force);
-                for &position in &data.by_force[start..end] {
-                    visit(&self.records[position as usize]);
-                }
-            }
-            StopFilter::Points(wanted) => {
-                let mut from = 0;
-                for &point in wanted {
-                    // Both lists ascend: search only what is left of the month's points.
-                    from += data.points[from..].partition_point(|&p| p < point);
-                    if data.points.get(from) != Some(&point) {
-                        continue;
-                    }
-                    let (start, end) = (data.offsets[from], data.offsets[from + 1]);
-                    let group = (data.start + start) as usize..(data.start + end) as usize;
-                    self.records[group].iter().for_each(&mut visit);
-                }
-            }
-        }
     }
 }
 

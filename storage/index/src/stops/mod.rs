@@ -9,17 +9,20 @@
 //! offset array per month would outweigh the records. Text fields are interned per field in
 //! small pools (legislation, ethnicities, outcomes … have a handful of values each).
 //!
-//! `counts` groups and counts stops in place for `/api/v2/stops/counts`
+//! `walk` walks an area's stops from a position, for `/api/v2/stops` (its cursors), and
+//! `counts` groups and counts them in place for `/api/v2/stops/counts`
 //! ([`StopIndex::stop_counts`]).
 
 use std::collections::HashMap;
 
 mod counts;
+mod walk;
 
 pub use counts::{
     StopCounts, StopCountsError, StopDimension, StopGroup, StopKeyValue, StopTally,
     MAX_STOP_DIMENSIONS, MAX_STOP_GROUPS,
 };
+pub use walk::StopSelection;
 
 use crate::crimes::{CrimeIndex, SnapPoint};
 use crate::spatial::Area;
@@ -51,8 +54,9 @@ const FIELDS: usize = 9;
 pub struct StopRecord {
     /// Seconds since 1970-01-01T00:00:00Z.
     datetime: i64,
-    /// Position in the order responses list stops in: by month, date and time, force id,
-    /// then the order the store returned the rows in (file order for a file imported whole).
+    /// Position in the order police.uk's stop routes list stops in: by month, date and time,
+    /// force id, then the order the store returned the rows in (file order for a file
+    /// imported whole). The v2 list's order is the layout's, which does not depend on that.
     rank: u32,
     /// Indexes into the pools of the [`Field`]s.
     text: [u16; FIELDS],
@@ -228,7 +232,8 @@ impl<'a> StopRef<'a> {
 }
 
 /// One month of stops: records `start..located_end` grouped by snap point, then
-/// `located_end..end` without a location, by force; each group in rank order.
+/// `located_end..end` without a location; each group by force id, then time and the other
+/// fields (not rank: see [`StopIndexBuilder::build`]).
 #[derive(Debug, Clone)]
 struct MonthStops {
     month: Month,
@@ -239,8 +244,19 @@ struct MonthStops {
     /// `offsets[i]..offsets[i + 1]` (relative to `start`), in rank order.
     points: Vec<u32>,
     offsets: Vec<u32>,
-    /// Every stop of the month (positions), by force, then rank.
+    /// Every stop of the month (positions), by force number, then position: a force's
+    /// stops in position order, so a walk over a force resumes by binary search.
     by_force: Vec<u32>,
+}
+
+impl MonthStops {
+    /// The snap point of the stop at `position` (of this month); `None` without one.
+    fn point_of(&self, position: u32) -> Option<u32> {
+        (position < self.located_end).then(|| {
+            let relative = position - self.start;
+            self.points[self.offsets.partition_point(|&o| o <= relative) - 1]
+        })
+    }
 }
 
 /// Every stop, grouped by month and snap point. Immutable once built.
@@ -250,6 +266,8 @@ pub struct StopIndex {
     /// Sorted by month.
     months: Vec<MonthStops>,
     forces: Vec<Box<str>>,
+    /// The place of each force (by number) among the force ids sorted.
+    force_order: Vec<u8>,
     /// One pool per [`Field`]; entry 0 of each is unused (`null`).
     pools: [Vec<Box<str>>; FIELDS],
     /// `outcome_object.id` per entry of the outcome pool.
@@ -313,9 +331,7 @@ impl StopIndex {
                 stops.push(self.stop_ref(points, position, month, Some(point)));
             }
         }
-        if wanted.len() > 1 {
-            stops.sort_unstable_by_key(|s| s.record.rank);
-        }
+        stops.sort_unstable_by_key(|s| s.record.rank);
         stops
     }
 
@@ -352,11 +368,14 @@ impl StopIndex {
         let Some(data) = self.month(month) else { return Vec::new() };
         let Some(force) = self.force(force_id) else { return Vec::new() };
         let unplaced = &self.records[data.located_end as usize..data.end as usize];
-        let start = unplaced.partition_point(|r| r.force < force);
-        let end = unplaced.partition_point(|r| r.force <= force);
-        (start..end)
+        let order = self.force_order[force as usize];
+        let start = unplaced.partition_point(|r| self.force_order[r.force as usize] < order);
+        let end = unplaced.partition_point(|r| self.force_order[r.force as usize] <= order);
+        let mut stops: Vec<StopRef<'a>> = (start..end)
             .map(|i| self.stop_ref(points, data.located_end + i as u32, month, None))
-            .collect()
+            .collect();
+        stops.sort_unstable_by_key(|s| s.record.rank);
+        stops
     }
 
     /// Every stop of a force in a month, with or without a location (`stops-force`), by
@@ -372,16 +391,12 @@ impl StopIndex {
         let force_of = |p: &u32| self.records[*p as usize].force;
         let start = data.by_force.partition_point(|p| force_of(p) < force);
         let end = data.by_force.partition_point(|p| force_of(p) <= force);
-        data.by_force[start..end]
+        let mut stops: Vec<StopRef<'a>> = data.by_force[start..end]
             .iter()
-            .map(|&position| {
-                let point = (position < data.located_end).then(|| {
-                    let relative = position - data.start;
-                    data.points[data.offsets.partition_point(|&o| o <= relative) - 1]
-                });
-                self.stop_ref(points, position, month, point)
-            })
-            .collect()
+            .map(|&position| self.stop_ref(points, position, month, data.point_of(position)))
+            .collect();
+        stops.sort_unstable_by_key(|s| s.record.rank);
+        stops
     }
 
     fn force(&self, force_id: &str) -> Option<u8> {
@@ -525,15 +540,21 @@ impl StopIndexBuilder {
         for (rank, stop) in self.stops.iter_mut().enumerate() {
             stop.record.rank = rank as u32;
         }
-        // The layout: by month, snap point (unplaced last, by force), rank.
+        // The layout, which cursors point into: by month, snap point (unplaced last), force
+        // id, time, then every text field (as text) and flag, so positions follow from the
+        // rows alone, whatever order the store handed them over in. Stops equal in all of
+        // that are indistinguishable in any answer.
+        let text_order: Vec<Vec<u16>> = self.pools.iter().map(|pool| text_order(pool)).collect();
         self.stops.sort_unstable_by_key(|s| {
-            let force = if s.point == NO_POINT { s.record.force } else { 0 };
-            (s.month, s.point, force, s.record.rank)
+            let r = &s.record;
+            let text: [u16; FIELDS] = std::array::from_fn(|f| text_order[f][r.text[f] as usize]);
+            (s.month, s.point, force_order[r.force as usize], r.datetime, text, r.flags)
         });
         let outcome_ids =
             self.pools[Field::Outcome as usize].iter().map(|n| stop_outcome_id(n).into()).collect();
         let mut index = StopIndex {
             forces: self.forces,
+            force_order,
             pools: self.pools,
             outcome_ids,
             ..StopIndex::default()
@@ -560,10 +581,7 @@ impl StopIndexBuilder {
             offsets.push(located_end - start);
             let end = index.records.len() as u32;
             let mut by_force: Vec<u32> = (start..end).collect();
-            by_force.sort_unstable_by_key(|&p| {
-                let r = &index.records[p as usize];
-                (r.force, r.rank)
-            });
+            by_force.sort_unstable_by_key(|&p| (index.records[p as usize].force, p));
             index.months.push(MonthStops {
                 month: Month::from_index(month_index as u32).expect("stored from a Month"),
                 start,
@@ -576,6 +594,19 @@ impl StopIndexBuilder {
         }
         Ok(index)
     }
+}
+
+/// The place of each entry of a text pool in the pool sorted by text, `null` (entry 0)
+/// first.
+fn text_order(pool: &[Box<str>]) -> Vec<u16> {
+    let mut sorted: Vec<usize> = (0..pool.len()).collect();
+    sorted.sort_unstable_by_key(|&i| (i != 0, &pool[i]));
+    let mut order = vec![0u16; pool.len()];
+    for (place, &i) in sorted.iter().enumerate() {
+        // Pools hold at most u16::MAX + 1 entries (their ids are u16).
+        order[i] = place as u16;
+    }
+    order
 }
 
 /// Seconds since 1970-01-01T00:00:00Z of a PostgreSQL `timestamptz` in text form
