@@ -21,6 +21,7 @@ use actix_web::HttpResponse;
 use police_index::crimes::{CrimeFilter, CrimeRef, Selection, SnapPoint, WalkPosition};
 use police_index::reference::{crime_type_csv_name, force_by_id};
 use police_index::Month;
+use police_store::import::FileKind;
 
 use crate::json_writer;
 use crate::params::ListFormat;
@@ -30,8 +31,8 @@ use police_index::csv;
 mod outcomes;
 mod stops;
 
-pub use outcomes::{OutcomeListWalk, OUTCOMES_CSV_HEADER};
-pub use stops::{StopListWalk, STOPS_CSV_HEADER};
+pub use outcomes::OutcomeListWalk;
+pub use stops::StopListWalk;
 
 /// Bytes after which a streamed chunk is sent.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -44,8 +45,8 @@ const CHUNK_VISITS: usize = 100_000;
 pub trait ListWalk: Send + 'static {
     /// The JSON member holding the records, e.g. `crimes`.
     const JSON_MEMBER: &'static str;
-    /// The CSV header line's fields.
-    const CSV_HEADER: &'static [&'static str];
+    /// The bulk archive file whose columns the CSV format writes (its header line too).
+    const CSV_KIND: FileKind;
 
     /// Walks the records from `at` (included), each offered to `sink`; returns where to go
     /// on (the record the sink stopped at), or `None` when every record was written.
@@ -111,7 +112,7 @@ fn opening<W: ListWalk>(format: ListFormat, out: &mut Vec<u8>) {
         ListFormat::GeoJson => {
             out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[")
         }
-        ListFormat::Csv => csv::record(W::CSV_HEADER.iter().copied(), out),
+        ListFormat::Csv => csv::record(W::CSV_KIND.header().split(','), out),
     }
 }
 
@@ -241,25 +242,9 @@ pub struct CrimeListWalk {
     pub to: Month,
 }
 
-/// police.uk's bulk street CSV columns.
-pub const STREET_CSV_HEADER: &[&str] = &[
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-];
-
 impl ListWalk for CrimeListWalk {
     const JSON_MEMBER: &'static str = "crimes";
-    const CSV_HEADER: &'static [&'static str] = STREET_CSV_HEADER;
+    const CSV_KIND: FileKind = FileKind::Street;
 
     fn walk(
         &self,

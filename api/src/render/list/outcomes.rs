@@ -6,26 +6,13 @@ use std::ops::ControlFlow;
 use police_index::crimes::{CrimeFilter, SelectedOutcome, Selection, WalkPosition};
 use police_index::reference::outcome_category;
 use police_index::Month;
+use police_store::import::FileKind;
 
 use super::{crime_csv_columns, feature, ListWalk, RecordSink};
 use crate::params::ListFormat;
 use crate::render::write_street_outcome;
 use crate::state::Served;
 use police_index::csv;
-
-/// police.uk's bulk outcomes CSV columns.
-pub const OUTCOMES_CSV_HEADER: &[&str] = &[
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Outcome type",
-];
 
 /// The outcomes of `/api/v2/outcomes`: a selection's outcomes up to `to`, of the crimes a
 /// filter keeps (by the crime's category).
@@ -41,7 +28,7 @@ pub struct OutcomeListWalk {
 
 impl ListWalk for OutcomeListWalk {
     const JSON_MEMBER: &'static str = "outcomes";
-    const CSV_HEADER: &'static [&'static str] = OUTCOMES_CSV_HEADER;
+    const CSV_KIND: FileKind = FileKind::Outcomes;
 
     fn walk(
         &self,

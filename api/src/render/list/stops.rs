@@ -8,31 +8,13 @@ use police_index::crimes::WalkPosition;
 use police_index::stops::{StopRef, StopSelection};
 use police_index::Month;
 use police_openapi::UtcDateTime;
+use police_store::import::FileKind;
 
 use super::{feature, ListWalk, RecordSink};
 use crate::json_writer;
 use crate::params::ListFormat;
 use crate::state::Served;
 use police_index::csv;
-
-/// police.uk's bulk stop-and-search CSV columns.
-pub const STOPS_CSV_HEADER: &[&str] = &[
-    "Type",
-    "Date",
-    "Part of a policing operation",
-    "Policing operation",
-    "Latitude",
-    "Longitude",
-    "Gender",
-    "Age range",
-    "Self-defined ethnicity",
-    "Officer-defined ethnicity",
-    "Legislation",
-    "Object of search",
-    "Outcome",
-    "Outcome linked to object of search",
-    "Removal of more than just outer clothing",
-];
 
 /// The stops of `/api/v2/stops`: a selection's stops up to `to`.
 #[derive(Debug)]
@@ -45,7 +27,7 @@ pub struct StopListWalk {
 
 impl ListWalk for StopListWalk {
     const JSON_MEMBER: &'static str = "stops";
-    const CSV_HEADER: &'static [&'static str] = STOPS_CSV_HEADER;
+    const CSV_KIND: FileKind = FileKind::StopAndSearch;
 
     fn walk(
         &self,
