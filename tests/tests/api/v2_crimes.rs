@@ -10,9 +10,11 @@ use police_generate::rng::Rng;
 use police_index::reference::{crime_category_code_for_csv_name, CRIME_CATEGORIES};
 use police_tests::fixtures::{force_name, hex_id, import_cleanly, write_file, STREET_HEADER};
 use police_tests::geometry::{haversine_m, inside_polygon, poly_param};
-use police_tests::http::{agent, assert_error, poll, TestServer};
+use police_tests::http::{assert_error, TestServer};
 use police_tests::{skip_without_shared_data, test_database, TestDatabase};
 use serde_json::Value;
+
+use crate::list_answers::{assert_cursor_gone_after_import, get};
 
 const LEICESTER: (f64, f64) = (52.6297, -1.1316);
 const CRIME_TYPES: [&str; 6] =
@@ -107,26 +109,6 @@ fn generated(db: &TestDatabase) -> (tempfile::TempDir, Vec<Row>) {
     }
     import_cleanly(db, &[dir.path().to_owned()]);
     (dir, rows)
-}
-
-/// A response with its headers.
-struct Answer {
-    status: u16,
-    content_type: String,
-    link: Option<String>,
-    body: String,
-}
-
-fn get(server: &TestServer, path: &str, accept: Option<&str>) -> Answer {
-    let mut request = agent().get(&format!("{}{path}", server.base_url()));
-    if let Some(accept) = accept {
-        request = request.header("Accept", accept);
-    }
-    let mut response = request.call().unwrap();
-    let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
-    let (content_type, link) = (header("content-type").unwrap_or_default(), header("link"));
-    let body = response.body_mut().with_config().limit(1 << 30).read_to_string().unwrap();
-    Answer { status: response.status().as_u16(), content_type, link, body }
 }
 
 /// Every crime of `query`, fetched page by page with the given page sizes (cycled): the
@@ -320,15 +302,15 @@ fn cursors_are_checked_against_the_snapshot_and_the_query() {
     let mut text = format!("{STREET_HEADER}\n");
     text.push_str(",2024-05,Leicestershire Police,Leicestershire Police,,,No Location,,,Anti-social behaviour,,\n");
     write_file(dir.path(), "2024-05", "leicestershire", "street", text);
-    import_cleanly(&db, &[dir.path().to_owned()]);
-    let swapped = poll(&server, "/api/v2/crimes?from=2024-05&to=2024-05", |r| {
-        r.body.contains("\"month\":\"2024-05\"")
-    });
-    assert_eq!(swapped.status, 200, "{}", swapped.body);
-    let gone = get(&server, &next, None);
-    assert_eq!(gone.status, 410, "{}", gone.body);
-    assert_eq!(gone.content_type, "text/plain");
-    assert!(gone.body.contains("start again"), "{}", gone.body);
+    let probe = "/api/v2/crimes?from=2024-05&to=2024-05";
+    assert_cursor_gone_after_import(
+        &server,
+        &db,
+        dir.path(),
+        &next,
+        probe,
+        "\"month\":\"2024-05\"",
+    );
 }
 
 #[test]

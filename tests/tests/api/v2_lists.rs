@@ -16,9 +16,11 @@ use police_tests::fixtures::{
     STREET_HEADER,
 };
 use police_tests::geometry::{haversine_m, inside_polygon, poly_param};
-use police_tests::http::{agent, assert_error, poll, TestServer};
+use police_tests::http::{assert_error, TestServer};
 use police_tests::{skip_without_shared_data, test_database, TestDatabase};
 use serde_json::Value;
+
+use crate::list_answers::{assert_cursor_gone_after_import, get, Answer};
 
 const LEICESTER: (f64, f64) = (52.6297, -1.1316);
 const CRIME_TYPES: [&str; 5] = ["Burglary", "Drugs", "Robbery", "Vehicle crime", "Other theft"];
@@ -34,26 +36,6 @@ const LSOAS: [(&str, &str); 3] = [
     ("E01013001", "Leicester 001B, \"North\""),
     ("E01025000", "Nottingham 002C"),
 ];
-
-/// A response with its headers.
-struct Answer {
-    status: u16,
-    content_type: String,
-    link: Option<String>,
-    body: String,
-}
-
-fn get(server: &TestServer, path: &str, accept: Option<&str>) -> Answer {
-    let mut request = agent().get(&format!("{}{path}", server.base_url()));
-    if let Some(accept) = accept {
-        request = request.header("Accept", accept);
-    }
-    let mut response = request.call().unwrap();
-    let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
-    let (content_type, link) = (header("content-type").unwrap_or_default(), header("link"));
-    let body = response.body_mut().with_config().limit(1 << 30).read_to_string().unwrap();
-    Answer { status: response.status().as_u16(), content_type, link, body }
-}
 
 /// Every record of `route?query` (`member`: the JSON member holding them), fetched page by
 /// page with the given page sizes (cycled, changing `limit` between pages): the records in
@@ -400,15 +382,15 @@ fn outcome_cursors_are_checked_against_the_snapshot_and_the_route() {
     let mut text = format!("{STREET_HEADER}\n");
     text.push_str(",2024-05,Leicestershire Police,Leicestershire Police,,,No Location,,,Anti-social behaviour,,\n");
     write_file(dir.path(), "2024-05", "leicestershire", "street", text);
-    import_cleanly(&db, &[dir.path().to_owned()]);
-    let swapped = poll(&server, "/api/v2/crimes?from=2024-05&to=2024-05", |r| {
-        r.body.contains("\"month\":\"2024-05\"")
-    });
-    assert_eq!(swapped.status, 200, "{}", swapped.body);
-    let gone = get(&server, &next, None);
-    assert_eq!(gone.status, 410, "{}", gone.body);
-    assert_eq!(gone.content_type, "text/plain");
-    assert!(gone.body.contains("start again"), "{}", gone.body);
+    let probe = "/api/v2/crimes?from=2024-05&to=2024-05";
+    assert_cursor_gone_after_import(
+        &server,
+        &db,
+        dir.path(),
+        &next,
+        probe,
+        "\"month\":\"2024-05\"",
+    );
 }
 
 #[test]
@@ -787,14 +769,15 @@ fn stop_pages_of_random_sizes_equal_the_unpaged_answer_and_brute_force() {
         "leicestershire",
         &["Person search,2024-05-01T10:00:00+00:00,,,,,Male,18-24,,,,,,,"],
     );
-    import_cleanly(&db, &[dir.path().to_owned()]);
-    let swapped = poll(&server, "/api/v2/stops?from=2024-05&to=2024-05", |r| {
-        r.body.contains("2024-05-01T10:00:00+00:00")
-    });
-    assert_eq!(swapped.status, 200, "{}", swapped.body);
-    let gone = get(&server, &next, None);
-    assert_eq!(gone.status, 410, "{}", gone.body);
-    assert!(gone.body.contains("start again"), "{}", gone.body);
+    let probe = "/api/v2/stops?from=2024-05&to=2024-05";
+    assert_cursor_gone_after_import(
+        &server,
+        &db,
+        dir.path(),
+        &next,
+        probe,
+        "2024-05-01T10:00:00+00:00",
+    );
 }
 
 #[test]
