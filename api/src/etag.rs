@@ -149,7 +149,9 @@ impl RequestKey {
         field(b"police-api v2 etag 1");
         field(env!("CARGO_PKG_VERSION").as_bytes());
         field(served.version.as_bytes());
-        field(format!("{:?}", state.limits()).as_bytes());
+        // Of the limits, only the result cap changes an answer (a 503 instead of a list).
+        let result_cap = state.limits().max_results.map_or(u64::MAX, |cap| cap as u64);
+        field(&result_cap.to_le_bytes());
         // A HEAD answer is the GET answer without its content: the same representation.
         let method = request.method();
         field(if method == Method::HEAD { b"GET" } else { method.as_str().as_bytes() });

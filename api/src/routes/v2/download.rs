@@ -74,9 +74,10 @@ pub async fn custom_download(
     let selection = DownloadQuery::from_params(&params).selection(latest)?;
     drop(snapshot);
     let store = state.store().ok_or(ApiError::Internal)?;
-    // A slot frees when a download's writer ends, a moment after its client has the last
-    // byte (or, for a client gone away, at its next chunk): a short wait spares the next
-    // request a 503 it did not deserve.
+    // A slot is the writing thread and its database connections: it frees when the writer
+    // has queued its last chunk (the channel's few chunks then still go to the client) or,
+    // for a client gone away, at its next chunk. A short wait spares the next request a 503
+    // it did not deserve.
     let waited = timeout(SLOT_WAIT, store.downloads.clone().acquire_owned()).await;
     let Ok(Ok(permit)) = waited else {
         return Err(ApiError::DownloadsBusy {
