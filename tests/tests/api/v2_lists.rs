@@ -105,8 +105,8 @@ fn csv_rows(body: &str) -> Vec<Vec<String>> {
     reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect()
 }
 
-/// A GeoJSON answer's features hold the JSON records as properties, each at `position`'s
-/// place (`None`: a `null` geometry).
+/// A GeoJSON answer is valid RFC 7946, GDAL reads it, and its features hold the JSON records
+/// as properties, each at `position`'s place (`None`: a `null` geometry).
 fn assert_features_hold(
     answer: &Answer,
     records: &[Value],
@@ -119,6 +119,12 @@ fn assert_features_hold(
     assert_eq!(collection["next"], Value::Null);
     let features = collection["features"].as_array().unwrap();
     assert_eq!(features.len(), records.len());
+    // Valid RFC 7946, and read by GDAL: every record a feature, points where located.
+    police_tests::geojson::assert_valid(&collection);
+    if let Some(layer) = police_tests::geojson::ogr_read(&answer.body) {
+        assert_eq!(layer.feature_count, records.len());
+        assert_eq!(layer.geometry, "Point");
+    }
     for (i, (feature, record)) in features.iter().zip(records).enumerate() {
         assert_eq!(feature["type"], "Feature");
         assert_eq!(&feature["properties"], record);
