@@ -74,21 +74,9 @@ if [ ! -f "$archive/.complete" ]; then
     touch "$archive/.complete"
 fi
 
-# --- a PostgreSQL cluster of our own (as run.sh's) -------------------------------------
-pgdata=$work/pgdata
-socket_dir=$work/socket
-mkdir -p "$socket_dir" "$pgdata"
-as_postgres=()
-if [ "$(id -u)" = 0 ]; then
-    as_postgres=(runuser -u postgres --)
-    chown postgres "$socket_dir" "$pgdata" "$work/logs"
-fi
-port=$((20000 + RANDOM % 20000))
-"${as_postgres[@]}" "$pg_bin/initdb" -D "$pgdata" -U police --auth=trust -E UTF8 --locale=C >"$work/logs/initdb.log"
-cat >>"$pgdata/postgresql.conf" <<EOF
-listen_addresses = ''
-unix_socket_directories = '$socket_dir'
-port = $port
+# --- a PostgreSQL cluster of our own (cluster.sh, as run.sh's) -------------------------
+. "$here/cluster.sh"
+start_cluster <<EOF
 shared_buffers = 4GB
 work_mem = 256MB
 maintenance_work_mem = 1GB
@@ -100,17 +88,6 @@ jit = off
 autovacuum = off
 max_parallel_workers_per_gather = 0
 EOF
-"${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$pgdata" -l "$work/logs/postgres.log" -w start >/dev/null
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-"$pg_bin/createdb" -h "$socket_dir" -p "$port" -U police police
-database_url="postgres://police@/police?host=$socket_dir&port=$port"
-psql=(psql -h "$socket_dir" -p "$port" -U police -d police -X -q -v ON_ERROR_STOP=1)
-"$bin" migrate --database-url "$database_url" 2>/dev/null
 
 log "importing $months months"
 paths=()

@@ -130,21 +130,8 @@ fi
 mapfile -t month_dirs < <(find "$archive" -mindepth 1 -maxdepth 1 -type d -name '[0-9][0-9][0-9][0-9]-[0-9][0-9]' | sort)
 
 # --- a PostgreSQL cluster of our own ---------------------------------------------------
-pgdata=$work/pgdata
-socket_dir=$work/socket
-mkdir -p "$socket_dir" "$pgdata"
-as_postgres=()
-if [ "$(id -u)" = 0 ]; then
-    # PostgreSQL refuses to run as root.
-    as_postgres=(runuser -u postgres --)
-    chown postgres "$socket_dir" "$pgdata" "$work/logs"
-fi
-port=$((20000 + RANDOM % 20000))
-"${as_postgres[@]}" "$pg_bin/initdb" -D "$pgdata" -U police --auth=trust -E UTF8 --locale=C >"$work/logs/initdb.log"
-cat >>"$pgdata/postgresql.conf" <<EOF
-listen_addresses = ''
-unix_socket_directories = '$socket_dir'
-port = $port
+. "$here/cluster.sh"
+start_cluster <<EOF
 max_connections = 100
 shared_buffers = $shared_buffers
 work_mem = 64MB
@@ -158,17 +145,6 @@ jit = off
 # analysed explicitly once loaded, and a checkpoint runs before each side's runs.
 autovacuum = off
 EOF
-"${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$pgdata" -l "$work/logs/postgres.log" -w start >/dev/null
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-"$pg_bin/createdb" -h "$socket_dir" -p "$port" -U police police
-database_url="postgres://police@/police?host=$socket_dir&port=$port"
-psql=(psql -h "$socket_dir" -p "$port" -U police -d police -X -q -v ON_ERROR_STOP=1)
-"$bin" migrate --database-url "$database_url" 2>/dev/null
 
 postgres_pids() {
     local postmaster
