@@ -8,6 +8,7 @@ use actix_web::{route, web, HttpRequest, HttpResponse};
 use police_index::crimes::WalkPosition;
 use police_index::Month;
 
+use super::stops::StopQuestion;
 use crate::error::ApiError;
 use crate::params::{
     next_url, query_fingerprint, CategoriesQuery, CrimeFilterQuery, CrimeQuestion, Cursor,
@@ -197,15 +198,10 @@ pub async fn stop_list(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
-    if params.get("lsoa").is_some() {
-        // Refused before the code is looked up among the crimes.
-        return Err(ApiError::BadRequest(super::stops::LSOA_REFUSED.into()));
-    }
     let snapshot = state.current();
+    let StopQuestion { area, from, to, .. } =
+        StopQuestion::read(&params, &request, &body, &snapshot)?;
     let options = ListOptions::of_request("stops", &params, &request, &body)?;
-    let area = V2AreaQuery::from_params(&params).area_of_request(&request, &body, &snapshot)?;
-    super::stops::stop_area(&area)?;
-    let (from, to) = StopPeriodQuery::from_params(&params).period(snapshot.stops.latest_month())?;
     let selection = snapshot
         .stops
         .select(&snapshot.index, area.scope())

@@ -5,7 +5,9 @@ use actix_web::{route, web, HttpRequest, HttpResponse};
 use police_index::stops::{
     StopCountsError, StopKeyValue, StopTally, MAX_STOP_DIMENSIONS, MAX_STOP_GROUPS,
 };
+use police_index::Month;
 use police_openapi::{AreaEcho, StopCounts, StopGroupCounts, StopGroupKey, StopTallies};
+use police_store::snapshot::Snapshot;
 
 use crate::error::ApiError;
 use crate::params::{Params, StopGroupingQuery, StopPeriodQuery, V2Area, V2AreaQuery};
@@ -54,14 +56,9 @@ pub async fn stop_counts(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
-    if params.get("lsoa").is_some() {
-        // Refused before the code is looked up among the crimes.
-        return Err(ApiError::BadRequest(LSOA_REFUSED.into()));
-    }
     let snapshot = state.current();
-    let area = V2AreaQuery::from_params(&params).area_of_request(&request, &body, &snapshot)?;
-    let echo = stop_area(&area)?;
-    let (from, to) = StopPeriodQuery::from_params(&params).period(snapshot.stops.latest_month())?;
+    let StopQuestion { area, echo, from, to } =
+        StopQuestion::read(&params, &request, &body, &snapshot)?;
     let by = StopGroupingQuery::from_params(&params).dimensions()?;
 
     let counts = snapshot.stops.stop_counts(&snapshot.index, from, to, area.scope(), &by).map_err(
@@ -117,7 +114,39 @@ fn tallies(tally: &StopTally) -> StopTallies {
 /// area made of places counts the stops mapped inside, as a circle or polygon does (a
 /// neighbourhood's boundary too); an area police.uk's stop-and-search files say nothing of
 /// (an LSOA: they give none) is a 400 naming the parameter, before anything is counted.
-pub(super) fn stop_area(area: &V2Area) -> Result<AreaEcho, ApiError> {
+/// What the v2 stop routes (counts, the list) read first, and read the same way: the area
+/// (its parameters, or a POST's GeoJSON body; never an LSOA) and the period (by default the
+/// 12 months to the latest month with stops).
+pub(super) struct StopQuestion {
+    pub area: V2Area,
+    pub echo: AreaEcho,
+    pub from: Month,
+    pub to: Month,
+}
+
+impl StopQuestion {
+    /// Reads the area and period of a request (`params` its query string, `body` its POST
+    /// body), answering 400 (or 404 for an unknown force or neighbourhood, or no stops held
+    /// and no `to`) for the first mistake.
+    pub fn read(
+        params: &Params,
+        request: &HttpRequest,
+        body: &[u8],
+        snapshot: &Snapshot,
+    ) -> Result<StopQuestion, ApiError> {
+        if params.get("lsoa").is_some() {
+            // Refused before the code is looked up among the crimes.
+            return Err(ApiError::BadRequest(LSOA_REFUSED.into()));
+        }
+        let area = V2AreaQuery::from_params(params).area_of_request(request, body, snapshot)?;
+        let echo = stop_area(&area)?;
+        let (from, to) =
+            StopPeriodQuery::from_params(params).period(snapshot.stops.latest_month())?;
+        Ok(StopQuestion { area, echo, from, to })
+    }
+}
+
+fn stop_area(area: &V2Area) -> Result<AreaEcho, ApiError> {
     match area {
         V2Area::Lsoa { .. } => Err(ApiError::BadRequest(LSOA_REFUSED.into())),
         V2Area::Circle { .. }
