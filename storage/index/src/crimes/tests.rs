@@ -2,6 +2,7 @@
 //! sets from a seeded generator), queried over areas drawn by proptest strategies.
 
 use std::collections::BTreeSet;
+use std::ops::ControlFlow;
 
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -458,7 +459,7 @@ fn appended_builders_equal_one_builder() {
     }
 }
 
-/// Where [`counts_equal_brute_force_over_the_rows`] counts.
+/// Where a property test selects crimes: the scope of [`CrimeIndex::select`], described.
 #[derive(Debug, Clone)]
 pub(super) enum ScopeSpec {
     National,
@@ -467,6 +468,94 @@ pub(super) enum ScopeSpec {
     Area(AreaSpec),
     /// An LSOA code of the data, or one no crime has.
     Lsoa(&'static str),
+}
+
+/// Any [`ScopeSpec`] over [`random_data`].
+pub(super) fn scope_spec() -> impl Strategy<Value = ScopeSpec> {
+    prop_oneof![
+        Just(ScopeSpec::National),
+        proptest::sample::select(vec!["surrey", "kent", "btp", "nowhere"])
+            .prop_map(ScopeSpec::Force),
+        area_spec().prop_map(ScopeSpec::Area),
+        proptest::sample::select(vec!["E01000001", "W01000003", "E01000004", "E01999999"])
+            .prop_map(ScopeSpec::Lsoa),
+    ]
+}
+
+impl ScopeSpec {
+    /// An `Area` spec's area over `data`; `None` for the others.
+    pub(super) fn area(&self, data: &Data) -> Option<Area> {
+        match self {
+            ScopeSpec::Area(area) => Some(area.area(data)),
+            _ => None,
+        }
+    }
+
+    /// The scope to select, `area` being [`ScopeSpec::area`]'s.
+    pub(super) fn scope<'a>(&'a self, area: &'a Option<Area>) -> CountScope<'a> {
+        match (self, area) {
+            (ScopeSpec::Force(force), _) => CountScope::Force(force),
+            (ScopeSpec::Lsoa(code), _) => CountScope::Lsoa(code),
+            (_, Some(area)) => CountScope::Area(area),
+            _ => CountScope::National,
+        }
+    }
+
+    /// Brute force: whether the scope holds a record of crime `id` of `force`, mapped at
+    /// `point` (a force or an LSOA go by the crime, an area by the point).
+    pub(super) fn holds(
+        &self,
+        area: &Option<Area>,
+        data: &Data,
+        id: u32,
+        force: &str,
+        point: Option<usize>,
+    ) -> bool {
+        match self {
+            ScopeSpec::National => true,
+            ScopeSpec::Force(want) => force == *want,
+            ScopeSpec::Lsoa(want) => lsoa_of(id) == Some(*want),
+            ScopeSpec::Area(_) => point.is_some_and(|p| {
+                let p = &data.points[p];
+                area.as_ref().is_some_and(|area| area.contains(p.latitude, p.longitude))
+            }),
+        }
+    }
+}
+
+/// Walks from `from` in pages of `sizes` (cycled), each resumed where the last stopped, as a
+/// client pages with cursors: `walk(resume, push)` walks from `resume`, offering records to
+/// `push` (which breaks when the page is full) and returns where the next page starts.
+/// Checks that only the last page is short, that no page is empty unless the whole answer
+/// is, and that each next position lies past the page's last record (`position_of`);
+/// returns every page's records in order.
+pub(super) fn page_through<T>(
+    from: Month,
+    sizes: &[usize],
+    position_of: impl Fn(&T) -> WalkPosition,
+    mut walk: impl FnMut(WalkPosition, &mut dyn FnMut(T) -> ControlFlow<()>) -> Option<WalkPosition>,
+) -> Result<Vec<T>, TestCaseError> {
+    let mut paged = Vec::new();
+    let mut at = Some(WalkPosition::start_of(from));
+    let mut sizes = sizes.iter().cycle();
+    while let Some(resume) = at {
+        let size = sizes.next().copied().unwrap_or(usize::MAX);
+        let mut page = Vec::new();
+        at = walk(resume, &mut |record| {
+            if page.len() == size {
+                return ControlFlow::Break(());
+            }
+            page.push(record);
+            ControlFlow::Continue(())
+        });
+        prop_assert!(!page.is_empty() || (at.is_none() && paged.is_empty()), "empty page");
+        if let (Some(next), Some(last)) = (at, page.last()) {
+            prop_assert_eq!(page.len(), size);
+            prop_assert!(next > position_of(last), "{:?}", next);
+        }
+        paged.extend(page);
+    }
+    Ok(paged)
 }
 
 #[test]
@@ -483,41 +572,18 @@ fn counts_equal_brute_force_over_the_rows() {
     data.outcomes.clear();
     let index = build(&data);
     assert_eq!(index.crime_months().collect::<Vec<_>>().len(), 3);
-    let scope = prop_oneof![
-        Just(ScopeSpec::National),
-        proptest::sample::select(vec!["surrey", "kent", "btp", "nowhere"])
-            .prop_map(ScopeSpec::Force),
-        area_spec().prop_map(ScopeSpec::Area),
-        proptest::sample::select(vec!["E01000001", "W01000003", "E01000004", "E01999999"])
-            .prop_map(ScopeSpec::Lsoa),
-    ];
     // Periods from 2023-11 to 2024-06: months before, inside, between and after the data,
     // and empty ones (from after to).
-    let cases = (scope, 0..8i32, 0..8i32);
+    let cases = (scope_spec(), 0..8i32, 0..8i32);
     check(300, cases, |(spec, from, to)| {
         let first = Month::new(2023, 11).unwrap();
         let (from, to) = (first.plus(from).unwrap(), first.plus(to).unwrap());
-        let area = match &spec {
-            ScopeSpec::Area(area) => Some(area.area(&data)),
-            _ => None,
-        };
-        let scope = match (&spec, &area) {
-            (ScopeSpec::Force(force), _) => CountScope::Force(force),
-            (ScopeSpec::Lsoa(code), _) => CountScope::Lsoa(code),
-            (_, Some(area)) => CountScope::Area(area),
-            _ => CountScope::National,
-        };
+        let area = spec.area(&data);
+        let scope = spec.scope(&area);
         let held: BTreeSet<Month> = data.crimes.iter().map(|c| c.1).collect();
         let period = |m: &Month| from <= *m && *m <= to;
-        let inside = |(id, _, point, _, force, _): &Crime| match &spec {
-            ScopeSpec::National => true,
-            ScopeSpec::Force(want) => force == want,
-            ScopeSpec::Lsoa(want) => lsoa_of(*id) == Some(*want),
-            ScopeSpec::Area(_) => point.is_some_and(|p| {
-                let p = &data.points[p];
-                area.as_ref().unwrap().contains(p.latitude, p.longitude)
-            }),
-        };
+        let inside =
+            |(id, _, point, _, force, _): &Crime| spec.holds(&area, &data, *id, force, *point);
         // The scope's forces: a force scope's force (when it has crimes at all), else the
         // forces of the crimes counted in the period.
         let scope_forces: BTreeSet<&str> = match &spec {

@@ -7,32 +7,10 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 
-use super::super::tests::{area_spec, build, lsoa_of, random_data, AreaSpec, Data};
+use super::super::tests::{build, random_data, scope_spec, Data, ScopeSpec};
 use super::*;
 use crate::spatial::{haversine_m, Area};
 use crate::testing::{check, log_range};
-
-/// Where to look for hot spots.
-#[derive(Debug, Clone)]
-enum ScopeSpec {
-    National,
-    /// A force of the data, or one without crimes.
-    Force(&'static str),
-    Area(AreaSpec),
-    /// An LSOA code of the data, or one no crime has.
-    Lsoa(&'static str),
-}
-
-fn scope_spec() -> impl Strategy<Value = ScopeSpec> {
-    prop_oneof![
-        Just(ScopeSpec::National),
-        proptest::sample::select(vec!["surrey", "kent", "btp", "nowhere"])
-            .prop_map(ScopeSpec::Force),
-        area_spec().prop_map(ScopeSpec::Area),
-        proptest::sample::select(vec!["E01000001", "W01000003", "E01999999"])
-            .prop_map(ScopeSpec::Lsoa),
-    ]
-}
 
 /// Four months of crimes (2024-01 to 2024-04) with the third left out: a month the index
 /// does not hold; Kent's data is missing in 2024-02 and btp's in 2024-04.
@@ -61,7 +39,7 @@ struct Scoped {
 fn scoped(
     data: &Data,
     spec: &ScopeSpec,
-    area: Option<&Area>,
+    area: &Option<Area>,
     categories: &[u8],
     from: Month,
     to: Month,
@@ -69,28 +47,12 @@ fn scoped(
     data.crimes
         .iter()
         .filter(|(id, month, point, category, force, _)| {
-            let inside = match spec {
-                ScopeSpec::National => true,
-                ScopeSpec::Force(want) => force == want,
-                ScopeSpec::Lsoa(want) => lsoa_of(*id) == Some(*want),
-                ScopeSpec::Area(_) => point.is_some_and(|p| {
-                    let p = &data.points[p];
-                    area.unwrap().contains(p.latitude, p.longitude)
-                }),
-            };
-            inside && (from..=to).contains(month) && categories.contains(category)
+            spec.holds(area, data, *id, force, *point)
+                && (from..=to).contains(month)
+                && categories.contains(category)
         })
         .map(|&(_, month, point, category, ..)| Scoped { month, point, category })
         .collect()
-}
-
-fn scope<'a>(spec: &'a ScopeSpec, area: Option<&'a Area>) -> CountScope<'a> {
-    match (spec, area) {
-        (ScopeSpec::Force(force), _) => CountScope::Force(force),
-        (ScopeSpec::Lsoa(code), _) => CountScope::Lsoa(code),
-        (_, Some(area)) => CountScope::Area(area),
-        _ => CountScope::National,
-    }
 }
 
 /// The summary: the months missing exactly as counts has them (tested against brute force
@@ -135,11 +97,8 @@ fn hot_spots_equal_brute_force_over_the_rows() {
     let (data, index) = data_with_a_gap();
     let cases = (scope_spec(), period(), categories(), 1..60usize);
     check(300, cases, |(spec, (from, to), categories, limit)| {
-        let area = match &spec {
-            ScopeSpec::Area(area) => Some(area.area(&data)),
-            _ => None,
-        };
-        let crimes = scoped(&data, &spec, area.as_ref(), &categories, from, to);
+        let area = spec.area(&data);
+        let crimes = scoped(&data, &spec, &area, &categories, from, to);
         let months: Vec<Month> = Month::range(from, to).collect();
         // Per snap point (by store id): monthly counts and category counts.
         let mut by_point: BTreeMap<i32, (usize, Vec<u64>, CategoryCounts)> = BTreeMap::new();
@@ -167,7 +126,7 @@ fn hot_spots_equal_brute_force_over_the_rows() {
             .collect();
         spots.sort_by(|(a_id, a), (b_id, b)| b.total.cmp(&a.total).then(a_id.cmp(b_id)));
         spots.truncate(limit);
-        let scope = scope(&spec, area.as_ref());
+        let scope = spec.scope(&area);
         let expected = HotSpots {
             summary: expected_summary(&index, scope, &crimes, from, to),
             points_with_crime: by_point.len() as u64,
@@ -184,13 +143,10 @@ fn grid_cells_hold_exactly_the_crimes_inside_their_bounds() {
     let (data, index) = data_with_a_gap();
     let cases = (scope_spec(), period(), categories(), log_range(50.0, 5000.0), 1..400usize);
     check(200, cases, |(spec, (from, to), categories, size_m, cap)| {
-        let area = match &spec {
-            ScopeSpec::Area(area) => Some(area.area(&data)),
-            _ => None,
-        };
-        let crimes = scoped(&data, &spec, area.as_ref(), &categories, from, to);
+        let area = spec.area(&data);
+        let crimes = scoped(&data, &spec, &area, &categories, from, to);
         let grid = Grid::new(size_m);
-        let scope = scope(&spec, area.as_ref());
+        let scope = spec.scope(&area);
         let got = index.crime_grid(from, to, scope, &categories, grid, usize::MAX).unwrap();
         prop_assert_eq!(&got.summary, &expected_summary(&index, scope, &crimes, from, to));
 

@@ -7,10 +7,9 @@ use std::collections::BTreeSet;
 use proptest::prelude::*;
 
 use super::*;
-use crate::crimes::tests::{area_spec, lsoa_of, random_data, Data, ScopeSpec};
+use crate::crimes::tests::{lsoa_of, random_data, scope_spec, Data};
 use crate::crimes::{CrimeInput, IndexBuilder, OutcomeInput};
 use crate::reference::crime_category;
-use crate::spatial::Area;
 use crate::testing::check;
 use police_generate::rng::Rng;
 
@@ -102,46 +101,6 @@ fn build(data: &Data) -> CrimeIndex {
     index
 }
 
-fn scope_spec() -> impl Strategy<Value = ScopeSpec> {
-    prop_oneof![
-        Just(ScopeSpec::National),
-        proptest::sample::select(vec!["surrey", "kent", "btp", "nowhere"])
-            .prop_map(ScopeSpec::Force),
-        area_spec().prop_map(ScopeSpec::Area),
-        proptest::sample::select(vec!["E01000001", "W01000003", "E01999999"])
-            .prop_map(ScopeSpec::Lsoa),
-    ]
-}
-
-/// Whether a place (a snap point of the data, or none) and a crime (its id and force) are in
-/// the scope.
-fn inside(
-    data: &Data,
-    spec: &ScopeSpec,
-    area: Option<&Area>,
-    point: Option<usize>,
-    (id, force): (u32, &str),
-) -> bool {
-    match spec {
-        ScopeSpec::National => true,
-        ScopeSpec::Force(want) => force == *want,
-        ScopeSpec::Lsoa(want) => lsoa_of(id) == Some(*want),
-        ScopeSpec::Area(_) => point.is_some_and(|p| {
-            let p = &data.points[p];
-            area.is_some_and(|area| area.contains(p.latitude, p.longitude))
-        }),
-    }
-}
-
-fn scope<'a>(spec: &'a ScopeSpec, area: Option<&'a Area>) -> CountScope<'a> {
-    match (spec, area) {
-        (ScopeSpec::Force(force), _) => CountScope::Force(force),
-        (ScopeSpec::Lsoa(code), _) => CountScope::Lsoa(code),
-        (_, Some(area)) => CountScope::Area(area),
-        _ => CountScope::National,
-    }
-}
-
 #[test]
 fn names_map_to_outcome_categories_none_and_other() {
     for (code, category) in OUTCOME_CATEGORIES.iter().enumerate() {
@@ -173,10 +132,7 @@ fn outcome_counts_equal_brute_force_over_the_rows() {
     check(300, (scope_spec(), 0..10i32, 0..10i32, categories), |(spec, from, to, categories)| {
         let first = Month::new(2023, 11).unwrap();
         let (from, to) = (first.plus(from).unwrap(), first.plus(to).unwrap());
-        let area = match &spec {
-            ScopeSpec::Area(area) => Some(area.area(&data)),
-            _ => None,
-        };
+        let area = spec.area(&data);
         let expected: Vec<MonthOutcomeCounts> = Month::range(from, to)
             .map(|month| {
                 let counts = held.contains(&month).then(|| {
@@ -185,7 +141,7 @@ fn outcome_counts_equal_brute_force_over_the_rows() {
                         let (id, _, _, category, force, _) = &data.crimes[*crime];
                         if *m == month
                             && categories.contains(category)
-                            && inside(&data, &spec, area.as_ref(), *point, (*id, force))
+                            && spec.holds(&area, &data, *id, force, *point)
                         {
                             counts[*code as usize] += 1;
                         }
@@ -195,7 +151,7 @@ fn outcome_counts_equal_brute_force_over_the_rows() {
                 MonthOutcomeCounts { month, counts }
             })
             .collect();
-        let got = index.outcome_counts(from, to, scope(&spec, area.as_ref()), &categories);
+        let got = index.outcome_counts(from, to, spec.scope(&area), &categories);
         prop_assert_eq!(got, expected, "{:?} {} {} {:?}", spec, from, to, categories);
         Ok(())
     });
@@ -226,17 +182,13 @@ fn last_outcome_counts_equal_brute_force_over_the_rows() {
     check(300, (scope_spec(), 0..8i32, 0..8i32), |(spec, from, to)| {
         let first = Month::new(2023, 11).unwrap();
         let (from, to) = (first.plus(from).unwrap(), first.plus(to).unwrap());
-        let area = match &spec {
-            ScopeSpec::Area(area) => Some(area.area(&data)),
-            _ => None,
-        };
+        let area = spec.area(&data);
         let expected: Vec<MonthLastOutcomes> = Month::range(from, to)
             .map(|month| {
                 let counts = held.contains(&month).then(|| {
                     let mut counts = Box::new([[0u64; LAST_OUTCOME_KINDS]; CATEGORY_COUNT]);
                     for (id, m, point, category, force, _) in &data.crimes {
-                        if *m == month && inside(&data, &spec, area.as_ref(), *point, (*id, force))
-                        {
+                        if *m == month && spec.holds(&area, &data, *id, force, *point) {
                             let kind = kind_of_slug(last_outcome(*id).1);
                             counts[*category as usize][kind] += 1;
                         }
@@ -246,7 +198,7 @@ fn last_outcome_counts_equal_brute_force_over_the_rows() {
                 MonthLastOutcomes { month, counts }
             })
             .collect();
-        let got = index.last_outcome_counts(from, to, scope(&spec, area.as_ref()));
+        let got = index.last_outcome_counts(from, to, spec.scope(&area));
         // Whole months compared, so a failure names the month rather than dumping 450 counts.
         prop_assert_eq!(got.len(), expected.len());
         for (got, expected) in got.iter().zip(&expected) {

@@ -5,21 +5,10 @@ use std::ops::ControlFlow;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
-use super::super::tests::{area_spec, build, lsoa_of, random_data, Crime, ScopeSpec};
+use super::super::tests::{build, page_through, random_data, scope_spec, Crime};
 use super::*;
 use crate::crimes::{CountScope, LAST_OUTCOME_KINDS, NO_LAST_OUTCOME};
 use crate::testing::check;
-
-fn scope_spec() -> impl Strategy<Value = ScopeSpec> {
-    prop_oneof![
-        Just(ScopeSpec::National),
-        proptest::sample::select(vec!["surrey", "kent", "btp", "nowhere"])
-            .prop_map(ScopeSpec::Force),
-        area_spec().prop_map(ScopeSpec::Area),
-        proptest::sample::select(vec!["E01000001", "W01000003", "E01000004", "E01999999"])
-            .prop_map(ScopeSpec::Lsoa),
-    ]
-}
 
 /// Every selected crime's (month, position, id) from `from` to `to`, one month at a time
 /// through `visit_selected`, kept by `filter`.
@@ -57,31 +46,16 @@ fn paged_walks_equal_the_unpaged_walk_and_brute_force() {
     check(200, cases, |(spec, from, to, (categories, last_outcomes, has_id), pages)| {
         let first = Month::new(2023, 12).unwrap();
         let (from, to) = (first.plus(from).unwrap(), first.plus(to).unwrap());
-        let area = match &spec {
-            ScopeSpec::Area(area) => Some(area.area(&data)),
-            _ => None,
-        };
-        let scope = match (&spec, &area) {
-            (ScopeSpec::Force(force), _) => CountScope::Force(force),
-            (ScopeSpec::Lsoa(code), _) => CountScope::Lsoa(code),
-            (_, Some(area)) => CountScope::Area(area),
-            _ => CountScope::National,
-        };
+        let area = spec.area(&data);
+        let scope = spec.scope(&area);
         let categories = if categories.is_empty() { (0..15).collect() } else { categories };
         let selection = index.select(scope);
         let filter = index.crime_filter(&categories, last_outcomes.as_deref(), has_id);
         let expected = unpaged(&index, from, to, &selection, &filter);
 
         // Brute force: the same crimes (by id) from the rows.
-        let inside = |(id, _, point, _, force, _): &Crime| match &spec {
-            ScopeSpec::National => true,
-            ScopeSpec::Force(want) => force == want,
-            ScopeSpec::Lsoa(want) => lsoa_of(*id) == Some(*want),
-            ScopeSpec::Area(_) => point.is_some_and(|p| {
-                let p = &data.points[p];
-                area.as_ref().unwrap().contains(p.latitude, p.longitude)
-            }),
-        };
+        let inside =
+            |(id, _, point, _, force, _): &Crime| spec.holds(&area, &data, *id, force, *point);
         let kind = |c: &Crime| match c.5 {
             // The test rows give every crime with a Crime ID the last outcome "Under investigation".
             Some(_) => last_outcome_kind(Some("Under investigation")),
@@ -105,31 +79,15 @@ fn paged_walks_equal_the_unpaged_walk_and_brute_force() {
         }
 
         // Pages of the given sizes (cycled), each resumed where the last stopped.
-        let mut paged = Vec::new();
-        let mut at = Some(WalkPosition::start_of(from));
-        let mut sizes = pages.iter().cycle();
-        while let Some(resume) = at {
-            let size = *sizes.next().unwrap();
-            let mut page = Vec::new();
-            at = index.walk_selected(resume, to, &selection, |crime| {
+        let position = |&(month, position, _): &(Month, u32, u32)| WalkPosition { month, position };
+        let paged = page_through(from, &pages, position, |resume, push| {
+            index.walk_selected(resume, to, &selection, |crime| {
                 if !filter.matches(&crime) {
                     return ControlFlow::Continue(());
                 }
-                if page.len() == size {
-                    return ControlFlow::Break(());
-                }
-                page.push((crime.month, crime.position, crime.record.id));
-                ControlFlow::Continue(())
-            });
-            // Only an answer without crimes has an empty page.
-            prop_assert!(!page.is_empty() || (at.is_none() && paged.is_empty()), "empty page");
-            if let Some(next) = at {
-                prop_assert_eq!(page.len(), size);
-                let (month, position, _) = page[page.len() - 1];
-                prop_assert!(next > WalkPosition { month, position }, "{:?}", next);
-            }
-            paged.extend(page);
-        }
+                push((crime.month, crime.position, crime.record.id))
+            })
+        })?;
         prop_assert_eq!(&paged, &expected);
         Ok(())
     });
@@ -144,16 +102,8 @@ fn walks_resume_from_any_position() {
     let positions = index.month_positions(month).unwrap();
     let cases = (scope_spec(), vec(positions.start..positions.end + 3, 1..20));
     check(200, cases, |(spec, starts)| {
-        let area = match &spec {
-            ScopeSpec::Area(area) => Some(area.area(&data)),
-            _ => None,
-        };
-        let scope = match (&spec, &area) {
-            (ScopeSpec::Force(force), _) => CountScope::Force(force),
-            (ScopeSpec::Lsoa(code), _) => CountScope::Lsoa(code),
-            (_, Some(area)) => CountScope::Area(area),
-            _ => CountScope::National,
-        };
+        let area = spec.area(&data);
+        let scope = spec.scope(&area);
         let selection = index.select(scope);
         let mut all = Vec::new();
         index.visit_selected(month, &selection, |point, crime| all.push((crime.position, point)));

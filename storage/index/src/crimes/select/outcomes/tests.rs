@@ -6,22 +6,11 @@ use std::ops::ControlFlow;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
-use crate::crimes::tests::{area_spec, build, lsoa_of, random_data, Data, ScopeSpec};
+use crate::crimes::tests::{build, page_through, random_data, scope_spec, Data};
 use crate::crimes::{CountScope, CrimeIndex, Selection, WalkPosition};
 use crate::testing::check;
 use crate::Month;
 use police_generate::rng::Rng;
-
-fn scope_spec() -> impl Strategy<Value = ScopeSpec> {
-    prop_oneof![
-        Just(ScopeSpec::National),
-        proptest::sample::select(vec!["surrey", "kent", "btp", "nowhere"])
-            .prop_map(ScopeSpec::Force),
-        area_spec().prop_map(ScopeSpec::Area),
-        proptest::sample::select(vec!["E01000001", "W01000003", "E01000004", "E01999999"])
-            .prop_map(ScopeSpec::Lsoa),
-    ]
-}
 
 /// The data set of `seed` with a third of the outcomes mapped apart from their crimes (to
 /// another snap point, or none), and no outcome recorded in 2024-03: a month the index holds
@@ -56,15 +45,6 @@ fn unpaged(
     all
 }
 
-fn scope_of<'a>(spec: &'a ScopeSpec, area: &'a Option<crate::spatial::Area>) -> CountScope<'a> {
-    match (spec, area) {
-        (ScopeSpec::Force(force), _) => CountScope::Force(force),
-        (ScopeSpec::Lsoa(code), _) => CountScope::Lsoa(code),
-        (_, Some(area)) => CountScope::Area(area),
-        _ => CountScope::National,
-    }
-}
-
 #[test]
 fn paged_outcome_walks_equal_the_unpaged_walk_and_brute_force() {
     let data = outcome_data(21);
@@ -74,11 +54,8 @@ fn paged_outcome_walks_equal_the_unpaged_walk_and_brute_force() {
     check(200, (scope_spec(), 0..8i32, 0..8i32, pages), |(spec, from, to, pages)| {
         let first = Month::new(2023, 12).unwrap();
         let (from, to) = (first.plus(from).unwrap(), first.plus(to).unwrap());
-        let area = match &spec {
-            ScopeSpec::Area(area) => Some(area.area(&data)),
-            _ => None,
-        };
-        let selection = index.select(scope_of(&spec, &area));
+        let area = spec.area(&data);
+        let selection = index.select(spec.scope(&area));
         let expected = unpaged(&index, from, to, &selection);
 
         // Brute force: an area takes the outcomes mapped inside it; a force or an LSOA, the
@@ -88,17 +65,7 @@ fn paged_outcome_walks_equal_the_unpaged_walk_and_brute_force() {
             .iter()
             .filter(|(month, crime, point, _)| {
                 let crime = &data.crimes[*crime];
-                from <= *month
-                    && *month <= to
-                    && match &spec {
-                        ScopeSpec::National => true,
-                        ScopeSpec::Force(want) => crime.4 == *want,
-                        ScopeSpec::Lsoa(want) => lsoa_of(crime.0) == Some(*want),
-                        ScopeSpec::Area(_) => point.is_some_and(|p| {
-                            let p = &data.points[p];
-                            area.as_ref().unwrap().contains(p.latitude, p.longitude)
-                        }),
-                    }
+                from <= *month && *month <= to && spec.holds(&area, &data, crime.0, crime.4, *point)
             })
             .map(|&(month, crime, _, code)| (month, data.crimes[crime].0, code))
             .collect();
@@ -118,27 +85,13 @@ fn paged_outcome_walks_equal_the_unpaged_walk_and_brute_force() {
         prop_assert_eq!(counted, expected.len());
 
         // Pages of the given sizes (cycled), each resumed where the last stopped.
-        let mut paged = Vec::new();
-        let mut at = Some(WalkPosition::start_of(from));
-        let mut sizes = pages.iter().cycle();
-        while let Some(resume) = at {
-            let size = *sizes.next().unwrap();
-            let mut page = Vec::new();
-            at = index.walk_selected_outcomes(resume, to, &selection, |o| {
-                if page.len() == size {
-                    return ControlFlow::Break(());
-                }
-                page.push((o.outcome.month, o.position, o.outcome.crime.record.id, o.outcome.code));
-                ControlFlow::Continue(())
-            });
-            prop_assert!(!page.is_empty() || (at.is_none() && paged.is_empty()), "empty page");
-            if let Some(next) = at {
-                prop_assert_eq!(page.len(), size);
-                let (month, position, _, _) = page[page.len() - 1];
-                prop_assert!(next > WalkPosition { month, position }, "{:?}", next);
-            }
-            paged.extend(page);
-        }
+        let position =
+            |&(month, position, _, _): &(Month, u32, u32, u8)| WalkPosition { month, position };
+        let paged = page_through(from, &pages, position, |resume, push| {
+            index.walk_selected_outcomes(resume, to, &selection, |o| {
+                push((o.outcome.month, o.position, o.outcome.crime.record.id, o.outcome.code))
+            })
+        })?;
         prop_assert_eq!(&paged, &expected);
         Ok(())
     });
@@ -154,11 +107,8 @@ fn outcome_walks_resume_from_any_position() {
     let positions = index.outcome_month_positions(month).unwrap();
     let cases = (scope_spec(), vec(positions.start..positions.end + 3, 1..20));
     check(200, cases, |(spec, starts)| {
-        let area = match &spec {
-            ScopeSpec::Area(area) => Some(area.area(&data)),
-            _ => None,
-        };
-        let selection = index.select(scope_of(&spec, &area));
+        let area = spec.area(&data);
+        let selection = index.select(spec.scope(&area));
         let mut all = Vec::new();
         index.visit_selected_outcomes_from(month, &selection, 0, |position, point, crime| {
             all.push((position, point, crime));
