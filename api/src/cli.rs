@@ -203,6 +203,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 fail_after_rows: args.fail_after_rows,
                 pause_after_rows: args.pause_after_rows,
                 max_rejected_share: args.max_rejected_share,
+                data_dir: store.is_embedded().then(|| cli.data_dir.clone()),
             };
             let summary = import_with_progress(&store, &args.paths, &options)?;
             if summary.problems() > 0 {

@@ -181,9 +181,13 @@ pub fn summary_text(summary: &ImportSummary) -> String {
             reference_problems,
         )
     };
+    let stopped = match summary.not_started {
+        0 => String::new(),
+        n => format!("; stopped at a full disk, {n} files not started"),
+    };
     format!(
         "import finished: {} files ({} imported, {} unchanged, {} refused or failed); \
-         {} rows read = {} accepted + {} rejected{reference}; {:.1} s, {:.0} rows/s",
+         {} rows read = {} accepted + {} rejected{reference}{stopped}; {:.1} s, {:.0} rows/s",
         summary.files.len() + summary.skipped.iter().filter(|s| s.refused).count(),
         summary.imported(),
         summary.unchanged(),

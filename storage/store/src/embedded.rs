@@ -361,6 +361,11 @@ impl EmbeddedPostgres {
         data_dir.join(CLUSTER_DIR)
     }
 
+    /// Where the server's log of data dir `data_dir` is, started or not.
+    pub fn log_file_in(data_dir: &Path) -> PathBuf {
+        data_dir.join(LOG_FILE)
+    }
+
     /// The server's log file.
     pub fn log_file(&self) -> &Path {
         &self.log_file

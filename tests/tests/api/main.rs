@@ -15,6 +15,7 @@ mod crime_categories;
 mod crimes_at_location;
 mod crimes_no_location;
 mod crimes_street;
+mod disk_full;
 mod harness;
 mod http;
 mod import;

@@ -13,9 +13,15 @@
 //! of one force go to one worker, in order, so two versions of a file in one run are applied
 //! in the order given, and workers rarely touch the same snap points.
 //!
+//! Every file's commit is synchronous, so a file reported imported is durable, even if the
+//! server crashes right after (as PostgreSQL does when its disk fills up). At the first
+//! failure caused by a full disk the import stops: no further file is started, files in
+//! flight roll back, and the disk-full message is said once (see `disk_full`).
+//!
 //! Modules, each depending only on those listed before it: `types` (what they all share),
 //! `identify` (recognising force and neighbourhood files by path), [`archive`] (discovery),
-//! [`parse`] and [`kml`] (reading files), `worker` (the per-force worker pool), `locations`
+//! [`parse`] and [`kml`] (reading files), `worker` (the per-force worker pool), `disk_full`
+//! (stopping at a full disk), `locations`
 //! and `stop_locations` (snap point ids), `copy` (`COPY` writers), [`reference`] (writing
 //! force and neighbourhood files), and this module (writing monthly files).
 
@@ -23,6 +29,7 @@ mod types;
 
 pub mod archive;
 mod copy;
+mod disk_full;
 mod identify;
 pub mod kml;
 mod locations;
@@ -68,6 +75,9 @@ pub struct ImportSummary {
     pub elapsed: Duration,
     /// The part of `elapsed` spent on force and neighbourhood files.
     pub reference_elapsed: Duration,
+    /// Files (monthly, force and neighbourhood) not started because the import stopped at a
+    /// full disk; they are in neither `files` nor `reference`.
+    pub not_started: usize,
 }
 
 impl ImportSummary {
@@ -127,31 +137,40 @@ pub fn import_paths(
 
     let started_files = AtomicUsize::new(0);
     let cache = LocationCache::default();
+    let watch = disk_full::DiskWatch::new(options.data_dir.as_deref());
     let files = worker::for_each_by_force(
         database_url,
         &discovery.files,
         |file| file.force.id,
         options.workers,
         |conn, file| {
+            if watch.stopped() {
+                return None;
+            }
             let ordinal = started_files.fetch_add(1, Ordering::Relaxed);
             observer.file_started(file, ordinal, total);
-            let report = match conn {
-                Ok(conn) => import_file(conn, file, options, &cache),
+            let mut report = match conn {
+                Ok(conn) => import_file(conn, file, options, &cache, &watch),
                 Err(error) => failed_report(file, format!("{error:#}")),
             };
+            watch.review(&mut report.status);
             observer.file_finished(&report);
-            report
+            Some(report)
         },
     );
     let reference_started = Instant::now();
-    let reference = reference::import_files(database_url, &discovery.reference, options, observer);
+    let reference =
+        reference::import_files(database_url, &discovery.reference, options, observer, &watch);
     let reference_elapsed = reference_started.elapsed();
+    let not_started = files.iter().filter(|report| report.is_none()).count()
+        + reference.iter().filter(|report| report.is_none()).count();
     Ok(ImportSummary {
-        files,
+        files: files.into_iter().flatten().collect(),
         skipped: discovery.skipped,
-        reference,
+        reference: reference.into_iter().flatten().collect(),
         elapsed: started.elapsed(),
         reference_elapsed,
+        not_started,
     })
 }
 
@@ -176,10 +195,11 @@ fn import_file(
     file: &ArchiveFile,
     options: &ImportOptions,
     cache: &LocationCache,
+    watch: &disk_full::DiskWatch,
 ) -> FileReport {
     let started = Instant::now();
     let mut report = failed_report(file, String::new());
-    let result = try_import_file(conn, file, options, cache, &mut report);
+    let result = try_import_file(conn, file, options, cache, watch, &mut report);
     report.status = match result {
         Ok(status) => status,
         Err(error) => FileStatus::Failed(format!("{error:#}")),
@@ -193,6 +213,7 @@ fn try_import_file(
     file: &ArchiveFile,
     options: &ImportOptions,
     cache: &LocationCache,
+    watch: &disk_full::DiskWatch,
     report: &mut FileReport,
 ) -> anyhow::Result<FileStatus> {
     let bytes = file.read()?;
@@ -225,6 +246,8 @@ fn try_import_file(
             return Ok((FileStatus::Refused(why), Vec::new()));
         }
         let new_locations = write_file(conn, file, &parsed, &checksum, options, cache)?;
+        // Another file filled the disk meanwhile: this one rolls back rather than commit.
+        anyhow::ensure!(!watch.stopped(), disk_full::STOPPED_IN_FLIGHT);
         Ok((FileStatus::Imported { replaced: previous.is_some() }, new_locations))
     })?;
     // Only now are the snap points this file added certain to exist for everyone.

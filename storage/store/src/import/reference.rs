@@ -41,6 +41,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::disk_full::DiskWatch;
 use super::types::{
     FileStatus, ImportObserver, ImportOptions, ReferenceFile, ReferenceKind, ReferenceReport,
     Rejection,
@@ -55,13 +56,15 @@ const REFERENCE_LOCK_CLASS: i32 = 0x6e62_6864;
 
 /// Imports force and neighbourhood files: all files of one force on one worker, in a fixed
 /// order (force, people, list, details, team resources, then boundaries), forces in parallel.
-/// Reports come back in that order.
+/// Reports come back in that order; None for a file not started because the import stopped
+/// at a full disk (`watch`).
 pub(crate) fn import_files(
     database_url: &str,
     files: &[ReferenceFile],
     options: &ImportOptions,
     observer: &dyn ImportObserver,
-) -> Vec<ReferenceReport> {
+    watch: &DiskWatch,
+) -> Vec<Option<ReferenceReport>> {
     let mut order: Vec<&ReferenceFile> = files.iter().collect();
     order.sort_by(|a, b| {
         (a.force.id, a.kind, &a.neighbourhood, &a.display_name).cmp(&(
@@ -85,7 +88,10 @@ pub(crate) fn import_files(
         |file| file.force.id,
         workers,
         |conn, file| {
-            let report = match conn {
+            if watch.stopped() {
+                return None;
+            }
+            let mut report = match conn {
                 Ok(conn) => import_file(conn, file, &known),
                 Err(error) => {
                     let mut report = blank_report(file);
@@ -93,8 +99,9 @@ pub(crate) fn import_files(
                     report
                 }
             };
+            watch.review(&mut report.status);
             observer.reference_finished(&report);
-            report
+            Some(report)
         },
     )
 }

@@ -289,6 +289,10 @@ pub struct ImportOptions {
     /// its rows (0 to 1) is rejected, and every row could be read as CSV: otherwise it is
     /// refused as damaged and the imported version stays.
     pub max_rejected_share: f64,
+    /// The embedded cluster's data dir, when the store is one: named when its disk fills up,
+    /// and checked (the server's log, free space) when the connection is lost. None for a
+    /// `DATABASE_URL`, whose disk this machine cannot see.
+    pub data_dir: Option<PathBuf>,
 }
 
 /// The default [`ImportOptions::max_rejected_share`]: 1 %.
@@ -301,6 +305,7 @@ impl Default for ImportOptions {
             fail_after_rows: None,
             pause_after_rows: None,
             max_rejected_share: DEFAULT_MAX_REJECTED_SHARE,
+            data_dir: None,
         }
     }
 }
