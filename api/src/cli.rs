@@ -72,15 +72,33 @@ pub struct ServeArgs {
     /// Most results an area query returns; more answer 503 as on police.uk. 0: no cap.
     #[arg(long, env = "POLICE_MAX_RESULTS", default_value_t = 10_000)]
     pub max_results: usize,
-    /// Longest request line accepted, in bytes (police.uk: 4,094; longer ones answer 414).
+    /// Longest request line accepted, in bytes (police.uk: 4,094; longer ones answer 414);
+    /// at most 65,536, the most the HTTP layer parses.
     #[arg(long, env = "POLICE_MAX_REQUEST_LINE", default_value_t = 65_536,
-          value_parser = clap::value_parser!(u32).range(256..=120_000))]
+          value_parser = clap::value_parser!(u32).range(256..=65_536))]
     pub max_request_line: u32,
     /// Custom downloads (/api/v2/download) run at once, each on a thread and three database
     /// connections of its own; more answer 503 with Retry-After.
     #[arg(long, env = "POLICE_MAX_DOWNLOADS", default_value_t = 2,
           value_parser = clap::value_parser!(u32).range(1..=64))]
     pub max_downloads: u32,
+    /// Seconds a request body may take to arrive whole; then 408 and the connection closed.
+    #[arg(long, env = "POLICE_BODY_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout: u64,
+    /// Seconds a client may read nothing of an answer being sent; then the connection is
+    /// dropped.
+    #[arg(long, env = "POLICE_SEND_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub send_timeout: u64,
+    /// Open connections one client address may hold; more are answered 429 and closed.
+    #[arg(long, env = "POLICE_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections_per_client: u32,
+    /// MiB of answers held in memory for clients still reading them, over all connections;
+    /// beyond, 503 with Retry-After. 0: no cap.
+    #[arg(long, env = "POLICE_MAX_MIB_IN_FLIGHT", default_value_t = 512)]
+    pub max_mib_in_flight: u64,
 }
 
 #[derive(Debug, Args)]
@@ -336,6 +354,11 @@ fn serve(store: &Store, args: &ServeArgs, listener: std::net::TcpListener) -> an
     let limits = Limits {
         max_results: (args.max_results > 0).then_some(args.max_results),
         max_request_line: args.max_request_line as usize,
+        body_timeout: std::time::Duration::from_secs(args.body_timeout),
+        send_timeout: std::time::Duration::from_secs(args.send_timeout),
+        max_connections_per_client: args.max_connections_per_client as usize,
+        max_bytes_in_flight: (args.max_mib_in_flight > 0)
+            .then(|| usize::try_from(args.max_mib_in_flight << 20).unwrap_or(usize::MAX)),
     };
     let state = Arc::new(
         AppState::new(snapshot, limits)

@@ -39,6 +39,12 @@ pub enum ApiError {
          as a form body (poly=…&date=…)"
     )]
     UriTooLong { length: usize, limit: usize },
+    /// A request body that did not arrive whole within the body timeout (408).
+    #[error(
+        "the request body did not arrive within {seconds} s (--body-timeout); send it \
+         whole, or send less"
+    )]
+    BodyTimeout { seconds: u64 },
     /// A POST whose `If-None-Match` matches the answer's entity tag (RFC 9110 §13.1.2: 412
     /// for methods other than GET and HEAD).
     #[error(
@@ -52,6 +58,13 @@ pub enum ApiError {
          {retry_after} seconds"
     )]
     DownloadsBusy { running: usize, retry_after: u32 },
+    /// Answers waiting for their clients already hold as much memory as the server gives
+    /// them (`--max-mib-in-flight`): 503 with `Retry-After`.
+    #[error(
+        "this server is holding as many answers for clients as it can (--max-mib-in-flight); \
+         try again in {retry_after} seconds"
+    )]
+    AnswersBusy { retry_after: u32 },
     /// A response that could not be rendered: 500 with an empty body and no content type.
     #[error("the response could not be rendered")]
     Internal,
@@ -64,10 +77,11 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
-            ApiError::TooManyResults { .. } | ApiError::DownloadsBusy { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::TooManyResults { .. }
+            | ApiError::DownloadsBusy { .. }
+            | ApiError::AnswersBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -76,10 +90,12 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Internal => HttpResponse::build(self.status_code()).finish(),
-            ApiError::DownloadsBusy { retry_after, .. } => HttpResponse::build(self.status_code())
-                .content_type("text/plain")
-                .insert_header((RETRY_AFTER, retry_after.to_string()))
-                .body(self.to_string()),
+            ApiError::DownloadsBusy { retry_after, .. } | ApiError::AnswersBusy { retry_after } => {
+                HttpResponse::build(self.status_code())
+                    .content_type("text/plain")
+                    .insert_header((RETRY_AFTER, retry_after.to_string()))
+                    .body(self.to_string())
+            }
             _ => HttpResponse::build(self.status_code())
                 .content_type("text/plain")
                 .body(self.to_string()),

@@ -2,9 +2,11 @@
 //! snapshot, and the command line (`serve`, `demo`, `import`, `migrate`, `generate`).
 
 pub mod cli;
+pub mod connection;
 pub mod docs;
 pub mod error;
 pub mod etag;
+pub mod in_flight;
 pub mod json_writer;
 pub mod openapi;
 pub mod params;

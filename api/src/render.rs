@@ -1,6 +1,12 @@
 //! Writing police.uk's JSON straight from index records: compact, in police.uk's key order
 //! (the wire types in `police-openapi` fix it), one record at a time.
 
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::web::Bytes;
 use actix_web::HttpResponse;
 use police_index::crimes::{CrimeRef, OutcomeRef, SnapPoint};
 use police_index::reference::outcome_category;
@@ -14,6 +20,7 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::json_writer::{self, PointLocations};
+use crate::state::Served;
 
 pub mod list;
 
@@ -222,6 +229,128 @@ pub fn stop<'a>(stop: &StopRef<'a>) -> Stop<'a> {
 /// `[stop, …]`.
 pub fn stops(stops: &[StopRef<'_>]) -> HttpResponse {
     json_body(array(stops, |s, out| write_json(&stop(s), out)))
+}
+
+/// Bytes after which an offloaded answer's chunk is sent on.
+pub const STREAM_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Where an answer rendered by [`offload`] writes: into `out`, handed on (and waited for,
+/// when the client reads slowly) by [`ChunkSink::flush_if_full`].
+pub struct ChunkSink {
+    /// The bytes of the chunk being written.
+    pub out: Vec<u8>,
+    sender: tokio::sync::mpsc::Sender<Result<Bytes, ApiError>>,
+    /// The client is gone: the rest need not be written.
+    pub gone: bool,
+}
+
+impl ChunkSink {
+    /// Sends `out` on once it holds [`STREAM_CHUNK_BYTES`]; blocks while the previous chunk
+    /// still waits for the connection.
+    pub fn flush_if_full(&mut self) {
+        if self.out.len() >= STREAM_CHUNK_BYTES {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.out.is_empty() || self.gone {
+            return;
+        }
+        let chunk = std::mem::replace(&mut self.out, Vec::with_capacity(STREAM_CHUNK_BYTES + 4096));
+        self.gone = self.sender.blocking_send(Ok(Bytes::from(chunk))).is_err();
+    }
+}
+
+/// Renders an answer on a blocking thread, off the threads that read and write connections
+/// (a 12.6 MB answer takes them long enough to starve small requests), and sends it in
+/// chunks of [`STREAM_CHUNK_BYTES`] as the client reads them: a connection holds a couple
+/// of chunks, not the whole answer. `render` chooses what to answer (an error must come
+/// before it writes) and writes it into the sink. An answer of one chunk is sent whole, with
+/// its `Content-Length`, as before; a longer one is sent chunked. The bytes are the same.
+pub async fn offload<F>(served: Arc<Served>, render: F) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&Served, &mut ChunkSink) -> Result<(), ApiError> + Send + 'static,
+{
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(1);
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut sink = ChunkSink {
+            out: Vec::with_capacity(STREAM_CHUNK_BYTES + 4096),
+            sender: sender.clone(),
+            gone: false,
+        };
+        match render(&served, &mut sink) {
+            Ok(()) => sink.flush(),
+            Err(error) => {
+                let _ = sender.blocking_send(Err(error));
+            }
+        }
+    });
+    let first = receiver.recv().await.ok_or(ApiError::Internal)??;
+    match receiver.recv().await {
+        None => Ok(json_body(first)),
+        Some(second) => {
+            let body = ChunkedBody { next: vec![second?, first], receiver };
+            Ok(HttpResponse::Ok().content_type("application/json").body(body))
+        }
+    }
+}
+
+/// An answer arriving in chunks from the thread rendering it.
+struct ChunkedBody {
+    /// Chunks already received, last first.
+    next: Vec<Bytes>,
+    receiver: tokio::sync::mpsc::Receiver<Result<Bytes, ApiError>>,
+}
+
+impl MessageBody for ChunkedBody {
+    type Error = ApiError;
+
+    fn size(&self) -> BodySize {
+        BodySize::Stream
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = self.get_mut();
+        if let Some(chunk) = this.next.pop() {
+            return Poll::Ready(Some(Ok(chunk)));
+        }
+        this.receiver.poll_recv(cx)
+    }
+}
+
+/// A JSON array of `items` written into `sink` chunk by chunk.
+pub fn stream_array<T>(items: &[T], sink: &mut ChunkSink, mut write: impl FnMut(&T, &mut Vec<u8>)) {
+    sink.out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if sink.gone {
+            return;
+        }
+        if i > 0 {
+            sink.out.push(b',');
+        }
+        write(item, &mut sink.out);
+        sink.flush_if_full();
+    }
+    sink.out.push(b']');
+}
+
+/// `[crime, …]` into `sink`.
+pub fn stream_crimes(crimes: &[CrimeRef<'_>], locations: &PointLocations, sink: &mut ChunkSink) {
+    stream_array(crimes, sink, |crime, out| write_crime(crime, locations, out));
+}
+
+/// `[outcome, …]` as `outcomes-at-location` gives them, into `sink`.
+pub fn stream_street_outcomes(outcomes: &[OutcomeRef<'_>], sink: &mut ChunkSink) {
+    stream_array(outcomes, sink, |outcome, out| write_street_outcome(outcome, out));
+}
+
+/// `[stop, …]` into `sink`.
+pub fn stream_stops(stops: &[StopRef<'_>], sink: &mut ChunkSink) {
+    stream_array(stops, sink, |s, out| write_json(&stop(s), out));
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! the store changes) and the limits on what one request may ask for.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use police_store::snapshot::Snapshot;
@@ -58,14 +59,37 @@ impl std::ops::Deref for Served {
 pub struct Limits {
     /// Most results an area route returns; more answer 503. `None`: no cap.
     pub max_results: Option<usize>,
-    /// Longest request line (`GET /api/…?… HTTP/1.1`) accepted, in bytes.
+    /// Longest request line (`GET /api/…?… HTTP/1.1`) accepted, in bytes; at most
+    /// [`MAX_REQUEST_LINE`].
     pub max_request_line: usize,
+    /// A request body must arrive whole within this long of its head; otherwise 408.
+    pub body_timeout: Duration,
+    /// A write to a client making no progress for this long drops the connection.
+    pub send_timeout: Duration,
+    /// Open connections one client address may hold; more are answered 429 and closed.
+    pub max_connections_per_client: usize,
+    /// Bytes of rendered answers held in memory, not yet sent, over all connections; an
+    /// answer that would go beyond is 503 with `Retry-After`. `None`: no cap.
+    pub max_bytes_in_flight: Option<usize>,
 }
 
+/// The longest request line the HTTP layer can take: actix-http refuses a request target
+/// over 65,534 bytes (the `http` crate's `Uri`), so 64 KiB with any method fits.
+pub const MAX_REQUEST_LINE: usize = 65_536;
+
 impl Default for Limits {
-    /// police.uk's cap of 10,000 results; request lines up to 64 KiB (police.uk: 4,094 bytes).
+    /// police.uk's cap of 10,000 results; request lines up to 64 KiB (police.uk: 4,094 bytes);
+    /// 30 s to send a body and to read an answer's next bytes; 256 connections per address;
+    /// 512 MiB of answers waiting to be sent.
     fn default() -> Self {
-        Limits { max_results: Some(10_000), max_request_line: 65_536 }
+        Limits {
+            max_results: Some(10_000),
+            max_request_line: MAX_REQUEST_LINE,
+            body_timeout: Duration::from_secs(30),
+            send_timeout: Duration::from_secs(30),
+            max_connections_per_client: 256,
+            max_bytes_in_flight: Some(512 << 20),
+        }
     }
 }
 

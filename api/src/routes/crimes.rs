@@ -54,8 +54,13 @@ pub async fn crimes_street(
         return Ok(render::crimes(&[], &snapshot.locations));
     };
     let filter = category.filter();
-    let crimes = snapshot.index.crimes_in_area(month, &area, filter, state.max_results())?;
-    Ok(render::crimes(&crimes, &snapshot.locations))
+    let cap = state.max_results();
+    render::offload(snapshot, move |served, sink| {
+        let crimes = served.index.crimes_in_area(month, &area, filter, cap)?;
+        render::stream_crimes(&crimes, &served.locations, sink);
+        Ok(())
+    })
+    .await
 }
 
 /// Crimes at a location.
@@ -118,14 +123,18 @@ pub async fn crimes_no_location(
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
     let force = ForceQuery::from_params(&params);
-    let force = force.known_force()?;
+    let force = force.known_force()?.to_owned();
     let snapshot = state.current();
     let MonthChoice::Month(month) = DateQuery::from_params(&params).month(&snapshot)? else {
         return Ok(render::crimes(&[], &snapshot.locations));
     };
     let filter = CategoryQuery::from_params(&params).filter();
-    let crimes = snapshot.index.crimes_without_location(month, force, filter);
-    Ok(render::crimes(&crimes, &snapshot.locations))
+    render::offload(snapshot, move |served, sink| {
+        let crimes = served.index.crimes_without_location(month, &force, filter);
+        render::stream_crimes(&crimes, &served.locations, sink);
+        Ok(())
+    })
+    .await
 }
 
 /// Crime categories.

@@ -51,11 +51,16 @@ pub async fn outcomes_at_location(
     let MonthChoice::Month(month) = DateQuery::from_params(&params).month(&snapshot)? else {
         return Ok(render::street_outcomes(&[]));
     };
-    let outcomes = match place {
-        Place::Point(point) => snapshot.index.outcomes_at_point(month, point),
-        Place::Area(area) => snapshot.index.outcomes_in_area(month, &area, state.max_results())?,
-    };
-    Ok(render::street_outcomes(&outcomes))
+    let cap = state.max_results();
+    render::offload(snapshot, move |served, sink| {
+        let outcomes = match place {
+            Place::Point(point) => served.index.outcomes_at_point(month, point),
+            Place::Area(area) => served.index.outcomes_in_area(month, &area, cap)?,
+        };
+        render::stream_street_outcomes(&outcomes, sink);
+        Ok(())
+    })
+    .await
 }
 
 /// Outcomes for a specific crime.

@@ -46,7 +46,11 @@ pub async fn stops_street(
     let MonthChoice::Month(month) = DateQuery::from_params(&params).stop_month(&snapshot)? else {
         return Ok(render::stops(&[]));
     };
-    Ok(render::stops(&snapshot.stops.stops_in_area(&snapshot.index, month, &area)))
+    render::offload(snapshot, move |served, sink| {
+        render::stream_stops(&served.stops.stops_in_area(&served.index, month, &area), sink);
+        Ok(())
+    })
+    .await
 }
 
 /// Stop and searches at a location.
@@ -99,12 +103,17 @@ pub async fn stops_no_location(
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
     let force = ForceQuery::from_params(&params);
-    let force = force.stop_force()?;
+    let force = force.stop_force()?.to_owned();
     let snapshot = state.current();
     let MonthChoice::Month(month) = DateQuery::from_params(&params).stop_month(&snapshot)? else {
         return Ok(render::stops(&[]));
     };
-    Ok(render::stops(&snapshot.stops.stops_without_location(&snapshot.index, month, force)))
+    render::offload(snapshot, move |served, sink| {
+        let stops = served.stops.stops_without_location(&served.index, month, &force);
+        render::stream_stops(&stops, sink);
+        Ok(())
+    })
+    .await
 }
 
 /// Stop and searches by force.
@@ -127,10 +136,14 @@ pub async fn stops_force(
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
     let force = ForceQuery::from_params(&params);
-    let force = force.stop_force()?;
+    let force = force.stop_force()?.to_owned();
     let snapshot = state.current();
     let MonthChoice::Month(month) = DateQuery::from_params(&params).stop_month(&snapshot)? else {
         return Ok(render::stops(&[]));
     };
-    Ok(render::stops(&snapshot.stops.stops_of_force(&snapshot.index, month, force)))
+    render::offload(snapshot, move |served, sink| {
+        render::stream_stops(&served.stops.stops_of_force(&served.index, month, &force), sink);
+        Ok(())
+    })
+    .await
 }

@@ -11,6 +11,7 @@ mod crime_fixture;
 
 mod bench_index;
 mod cli;
+mod connections;
 mod crime_categories;
 mod crimes_at_location;
 mod crimes_no_location;
