@@ -21,6 +21,7 @@ mod import;
 mod neighbourhoods;
 mod openapi;
 mod outcomes;
+mod polygons;
 mod real_data;
 mod stops;
 mod v2_boundaries;
