@@ -38,7 +38,7 @@ enum Shape<'a> {
 
 #[derive(Debug)]
 enum Part<'a> {
-    Grid(EdgeGrid),
+    Grid(Box<EdgeGrid>),
     EdgeByEdge(&'a [Ring]),
 }
 
@@ -72,7 +72,7 @@ impl<'a> PreparedArea<'a> {
                     let Some(envelope) = envelope(&edges) else { continue };
                     boxes.push(PartBox::new(Rectangle::from_aabb(envelope), parts.len()));
                     parts.push(if edges.len() >= min_edges.max(1) {
-                        Part::Grid(EdgeGrid::new(edges))
+                        Part::Grid(Box::new(EdgeGrid::new(edges)))
                     } else {
                         Part::EdgeByEdge(part)
                     });
