@@ -29,8 +29,8 @@ pub enum ApiError {
     NotAcceptable(String),
     /// More results than the configured cap (police.uk: 503 above 10,000).
     #[error(
-        "this area holds {found} results, more than this server returns at once ({cap}); \
-         ask for a smaller area"
+        "this area holds at least {found} results, more than this server returns at once \
+         ({cap}); ask for a smaller area"
     )]
     TooManyResults { found: usize, cap: usize },
     /// A request line (`METHOD target HTTP/1.1`) longer than the configured limit (414).
@@ -153,7 +153,7 @@ mod tests {
             answer(ApiError::TooManyResults { found: 10_001, cap: 10_000 }),
             text(
                 503,
-                "this area holds 10001 results, more than this server returns at once \
+                "this area holds at least 10001 results, more than this server returns at once \
                  (10000); ask for a smaller area"
             )
         );

@@ -24,7 +24,7 @@ use police_index::neighbourhoods::Boundary;
 use police_index::reference::{
     category_group, crime_category_code_for_slug, force_by_id, ALL_CRIME,
 };
-use police_index::spatial::{is_valid_coordinate, parse_poly, Area, ONE_MILE_M};
+use police_index::spatial::{is_valid_coordinate, parse_poly, Area, Polygon, ONE_MILE_M};
 use police_index::Month;
 use police_openapi::AreaEcho;
 use police_store::snapshot::Snapshot;
@@ -179,9 +179,7 @@ impl AreaQuery {
     /// are given. 400 for a malformed polygon, no location at all, or an unreadable point.
     pub fn area_with_radius(&self, radius_m: f64) -> Result<Area, ApiError> {
         if let Some(poly) = &self.poly {
-            return parse_poly(poly)
-                .map(Area::Polygon)
-                .map_err(|e| ApiError::BadRequest(e.to_string()));
+            return limited_poly(poly).map(Area::Polygon).map_err(ApiError::BadRequest);
         }
         if self.lat.is_none() && self.lng.is_none() {
             return Err(ApiError::BadRequest(
@@ -191,6 +189,24 @@ impl AreaQuery {
         let (lat, lng) = point(self.lat.as_deref(), self.lng.as_deref())?;
         Ok(Area::Circle { lat, lng, radius_m })
     }
+}
+
+/// The most points a `poly` may have. police.uk's largest neighbourhood boundary has 2,079
+/// vertices, and its request lines stop near 200; a form body of this many fits in the
+/// 256 KiB body limit. The work of a polygon query is about linear in its vertices.
+pub const MAX_POLY_VERTICES: usize = 10_000;
+
+/// `poly` parsed ([`parse_poly`]), refused before any number is read when it has more than
+/// [`MAX_POLY_VERTICES`] points. The error is the message for a 400.
+fn limited_poly(text: &str) -> Result<Polygon, String> {
+    let points = text.bytes().filter(|&b| b == b':').count() + 1;
+    if points > MAX_POLY_VERTICES {
+        return Err(format!(
+            "poly has {points} points, more than the {MAX_POLY_VERTICES} this server accepts: \
+             simplify the polygon (fewer points along its straighter stretches) or split it"
+        ));
+    }
+    parse_poly(text).map_err(|e| e.to_string())
 }
 
 /// `lat` and `lng` of `crimes-at-location`: a point whose nearest snap point is meant.
@@ -679,7 +695,7 @@ impl V2AreaQuery {
         }
         if let Some(poly) = &self.poly {
             let polygon =
-                parse_poly(poly).map_err(|e| ApiError::BadRequest(format!("poly: {e}")))?;
+                limited_poly(poly).map_err(|e| ApiError::BadRequest(format!("poly: {e}")))?;
             return Ok(V2Area::Polygon { poly: poly.clone(), area: Area::Polygon(polygon) });
         }
         if let Some(neighbourhood) = &self.neighbourhood {

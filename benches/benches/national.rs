@@ -11,6 +11,11 @@
 //! * `render/crimes_json_dense`: the dense answer rendered as police.uk JSON, in MB/s.
 //! * `locate_neighbourhood/inside_a_neighbourhood`: `BoundaryIndex::locate` on the national
 //!   boundaries (from the archive's KMLs), at points known to be inside one.
+//! * `huge_polygon/…`: a jagged 12,000-vertex polygon spanning Great Britain (about 240 KB of
+//!   `poly`, issue 13 point 10), parsed and searched at the index level (the API refuses more
+//!   than 10,000 vertices before this): `uk_12000_vertices_capped` with police.uk's cap of
+//!   10,000 (refused: 503), `uk_12000_vertices_rare_category` for the rarest category, whose
+//!   answer is under the cap (answered).
 //!
 //! Loading the snapshot out of PostgreSQL is measured by the `snapshot` bench instead.
 //!
@@ -31,6 +36,14 @@ use police_index::Month;
 const POLYGON_RADIUS_M: f64 = 1_000.0;
 const POLYGON_VERTICES: usize = 8;
 
+/// Vertices, centre and half-extents (degrees) of the Great Britain-spanning polygon.
+const HUGE_POLYGON_VERTICES: usize = 12_000;
+const HUGE_POLYGON_CENTRE: (f64, f64) = (54.0, -2.6);
+const HUGE_POLYGON_HALF_EXTENT: (f64, f64) = (4.4, 4.2);
+
+/// police.uk's cap on area queries.
+const POLICE_UK_CAP: usize = 10_000;
+
 /// Query points cycled through by the locate benchmark.
 const LOCATE_POINTS: usize = 10_000;
 
@@ -41,6 +54,8 @@ struct NationalMonth {
     dense_circle: Area,
     countryside_circle: Area,
     dense_poly: String,
+    huge_poly: String,
+    rare_category: u8,
 }
 
 impl NationalMonth {
@@ -67,7 +82,35 @@ impl NationalMonth {
             built.boundaries.len(),
             polygon_query(index, month, &dense_poly).len(),
         );
-        Ok(NationalMonth { built, month, dense_circle, countryside_circle, dense_poly })
+        let huge_poly = jagged_poly(HUGE_POLYGON_VERTICES);
+        // The category with the fewest crimes in the month: its answer stays under the cap.
+        let everywhere = Area::Circle { lat: 54.0, lng: -2.6, radius_m: 2_000_000.0 };
+        let rare_category = (0..15u8)
+            .filter_map(|category| {
+                let found = index.crimes_in_area(month, &everywhere, Some(category), None);
+                let found = found.expect("no cap").len();
+                (found > 0).then_some((found, category))
+            })
+            .min()
+            .map(|(_, category)| category)
+            .expect("some category has crimes");
+        let huge = Area::Polygon(parse_poly(&huge_poly).expect("a valid polygon"));
+        eprintln!(
+            "huge polygon: {} vertices, {} bytes; inside: {} crimes, {} of category {rare_category}",
+            HUGE_POLYGON_VERTICES,
+            huge_poly.len(),
+            index.crimes_in_area(month, &huge, None, None).expect("no cap").len(),
+            index.crimes_in_area(month, &huge, Some(rare_category), None).expect("no cap").len(),
+        );
+        Ok(NationalMonth {
+            built,
+            month,
+            dense_circle,
+            countryside_circle,
+            dense_poly,
+            huge_poly,
+            rare_category,
+        })
     }
 }
 
@@ -98,6 +141,47 @@ fn crimes_in_area(criterion: &mut Criterion, national: &NationalMonth) {
     group.bench_function("neighbourhood_polygon_dense", |b| {
         b.iter_with_large_drop(|| polygon_query(index, month, black_box(&national.dense_poly)))
     });
+    group.finish();
+}
+
+/// A star-shaped polygon of `vertices` corners around [`HUGE_POLYGON_CENTRE`] whose radius
+/// wanders between 55 % and 100 % of the half-extents, like a coastline: most horizontal lines
+/// cross its boundary many times. Seeded, so every run asks the same.
+fn jagged_poly(vertices: usize) -> String {
+    let mut rng = QueryPointRng::new(0x00C0_A571_1E5E_ED01);
+    let (lat, lng) = HUGE_POLYGON_CENTRE;
+    let (half_lat, half_lng) = HUGE_POLYGON_HALF_EXTENT;
+    let mut scale: f64 = 0.8;
+    (0..vertices)
+        .map(|i| {
+            scale = (scale + (rng.unit() - 0.5) * 0.08).clamp(0.55, 1.0);
+            let angle = std::f64::consts::TAU * i as f64 / vertices as f64;
+            let (v_lat, v_lng) =
+                (lat + half_lat * scale * angle.sin(), lng + half_lng * scale * angle.cos());
+            format!("{v_lat:.6},{v_lng:.6}")
+        })
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// The huge polygon as the index sees it: parsed, then searched with police.uk's cap.
+fn huge_polygon(criterion: &mut Criterion, national: &NationalMonth) {
+    let index = &national.built.index;
+    let month = national.month;
+    let mut group = criterion.benchmark_group("huge_polygon");
+    group.sample_size(10);
+    for (name, category) in [
+        ("uk_12000_vertices_capped", None),
+        ("uk_12000_vertices_rare_category", Some(national.rare_category)),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_with_large_drop(|| {
+                let area =
+                    Area::Polygon(parse_poly(black_box(&national.huge_poly)).expect("valid"));
+                index.crimes_in_area(month, &area, category, Some(POLICE_UK_CAP)).map(|c| c.len())
+            })
+        });
+    }
     group.finish();
 }
 
@@ -138,6 +222,7 @@ fn main() -> anyhow::Result<()> {
     crimes_in_area(&mut criterion, &national);
     render(&mut criterion, &national);
     locate_neighbourhood(&mut criterion, &national);
+    huge_polygon(&mut criterion, &national);
     criterion.final_summary();
     Ok(())
 }

@@ -162,7 +162,7 @@ fn part_envelope(part: &[Ring]) -> Option<(f64, f64, f64, f64)> {
 
 /// The membership test of one part (outer ring and holes): on an edge, or an odd number of
 /// crossings over all its rings.
-fn part_contains(part: &[Ring], lat: f64, lng: f64) -> bool {
+pub(crate) fn part_contains(part: &[Ring], lat: f64, lng: f64) -> bool {
     let (x, y) = (lng, lat);
     let mut inside = false;
     for ring in part {
@@ -185,7 +185,7 @@ fn part_contains(part: &[Ring], lat: f64, lng: f64) -> bool {
 }
 
 /// Whether `(x, y)` is within [`BOUNDARY_TOLERANCE_DEG`] of the segment `a`–`b`.
-fn near_segment(ax: f64, ay: f64, bx: f64, by: f64, x: f64, y: f64) -> bool {
+pub(crate) fn near_segment(ax: f64, ay: f64, bx: f64, by: f64, x: f64, y: f64) -> bool {
     let t = BOUNDARY_TOLERANCE_DEG;
     if x < ax.min(bx) - t || x > ax.max(bx) + t || y < ay.min(by) - t || y > ay.max(by) + t {
         return false;

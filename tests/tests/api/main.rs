@@ -24,6 +24,7 @@ mod list_answers;
 mod neighbourhoods;
 mod openapi;
 mod outcomes;
+mod polygons;
 mod real_data;
 mod stops;
 mod v2_boundaries;

@@ -238,6 +238,8 @@ impl OutcomeRef<'_> {
 /// More results than the configured cap (police.uk's 503).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TooManyResults {
+    /// Results counted when the search stopped: more than `cap`, at most the area's total
+    /// (an area search stops counting as soon as the cap is passed).
     pub found: usize,
     pub cap: usize,
 }
@@ -510,7 +512,25 @@ impl CrimeIndex {
         category: Option<u8>,
         cap: Option<usize>,
     ) -> Result<Vec<CrimeRef<'_>>, TooManyResults> {
-        let points = self.spatial.query(area);
+        let Some(data) = self.month(month) else { return Ok(Vec::new()) };
+        let points = match cap {
+            None => self.spatial.query(area),
+            Some(cap) => {
+                // The crimes at each point, counted as the points are found: an area over the
+                // cap is refused as soon as that is certain (`found` is then a lower bound).
+                let crimes_at = |p: u32| {
+                    let group = data.groups.range(p);
+                    self.records
+                        [(data.start + group.start) as usize..(data.start + group.end) as usize]
+                        .iter()
+                        .filter(|r| category.is_none_or(|c| r.category == c))
+                        .count()
+                };
+                self.spatial
+                    .query_capped(area, cap, crimes_at)
+                    .map_err(|found| TooManyResults { found, cap })?
+            }
+        };
         self.crimes_at_points(month, &points, category, cap)
     }
 
@@ -618,7 +638,22 @@ impl CrimeIndex {
         area: &Area,
         cap: Option<usize>,
     ) -> Result<Vec<OutcomeRef<'_>>, TooManyResults> {
-        let points = self.spatial.query(area);
+        let Some(data) = self
+            .outcome_months
+            .binary_search_by_key(&month, |m| m.month)
+            .ok()
+            .map(|i| &self.outcome_months[i])
+        else {
+            return Ok(Vec::new());
+        };
+        let points = match cap {
+            None => self.spatial.query(area),
+            // Refused as soon as the outcomes found pass the cap (`found` a lower bound).
+            Some(cap) => self
+                .spatial
+                .query_capped(area, cap, |p| data.groups.range(p).len())
+                .map_err(|found| TooManyResults { found, cap })?,
+        };
         self.outcomes_at_points(month, &points, cap)
     }
 

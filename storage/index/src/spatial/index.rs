@@ -7,6 +7,8 @@ use rstar::primitives::GeomWithData;
 use rstar::{ParentNode, RTree, RTreeNode, AABB};
 
 use super::area::{circle_boxes, haversine_m, is_valid_coordinate, Area, EARTH_RADIUS_M};
+use super::grid::Membership;
+use super::prepared::PreparedArea;
 
 /// A tree entry: `[lat, lng]` in degrees and the point's position in the input slice.
 type Entry = GeomWithData<[f64; 2], u32>;
@@ -73,25 +75,72 @@ impl SpatialIndex {
     }
 
     /// Ids of every point inside the area (exactly those for which [`Area::contains`] is true),
-    /// ascending.
+    /// ascending. Polygons and regions are tested through a [`PreparedArea`], whose cost per
+    /// point depends on the edges near it rather than on all of them.
     pub fn query(&self, area: &Area) -> Vec<u32> {
+        let prepared = PreparedArea::new(area);
+        let mut ids: Vec<u32> = self
+            .candidates(area)
+            .filter(|entry| prepared.contains(entry.geom()[0], entry.geom()[1]))
+            .map(|entry| entry.data)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// As [`SpatialIndex::query`], unless the points' `weight`s (e.g. their crimes in a month)
+    /// add up to more than `cap`: then `Err` with a total above `cap`, a lower bound of the
+    /// area's, found cheaply where possible. Points in cells surely inside the area are
+    /// counted first, without an edge test, and the search stops as soon as the total passes
+    /// `cap`; only then are the points near the area's edges tested exactly.
+    pub fn query_capped(
+        &self,
+        area: &Area,
+        cap: usize,
+        mut weight: impl FnMut(u32) -> usize,
+    ) -> Result<Vec<u32>, usize> {
+        let prepared = PreparedArea::new(area);
+        let mut ids = Vec::new();
+        let mut unsure = Vec::new();
+        let mut total = 0usize;
+        for entry in self.candidates(area) {
+            let [lat, lng] = *entry.geom();
+            match prepared.membership(lat, lng) {
+                Membership::Inside => {
+                    ids.push(entry.data);
+                    total += weight(entry.data);
+                    if total > cap {
+                        return Err(total);
+                    }
+                }
+                Membership::Unsure => unsure.push(entry),
+                Membership::Outside => {}
+            }
+        }
+        for entry in unsure {
+            if prepared.contains(entry.geom()[0], entry.geom()[1]) {
+                ids.push(entry.data);
+                total += weight(entry.data);
+                if total > cap {
+                    return Err(total);
+                }
+            }
+        }
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    /// The points in the area's bounding box(es): every point the area can contain.
+    fn candidates<'s>(&'s self, area: &Area) -> impl Iterator<Item = &'s Entry> + 's {
         let boxes = match area {
             Area::Circle { lat, lng, radius_m } => circle_boxes(*lat, *lng, *radius_m),
             Area::Polygon(polygon) => vec![polygon.bounding_box()],
             Area::Region(boundary) => boundary.bounding_box().into_iter().collect(),
         };
-        let mut ids = Vec::new();
-        for (min_lat, min_lng, max_lat, max_lng) in boxes {
+        boxes.into_iter().flat_map(move |(min_lat, min_lng, max_lat, max_lng)| {
             let envelope = AABB::from_corners([min_lat, min_lng], [max_lat, max_lng]);
-            ids.extend(
-                self.tree
-                    .locate_in_envelope(envelope)
-                    .filter(|entry| area.contains(entry.geom()[0], entry.geom()[1]))
-                    .map(|entry| entry.data),
-            );
-        }
-        ids.sort_unstable();
-        ids
+            self.tree.locate_in_envelope(envelope)
+        })
     }
 
     /// Id of the point nearest to `(lat, lng)` by great-circle distance ([`haversine_m`]), with

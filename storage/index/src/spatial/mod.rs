@@ -14,7 +14,9 @@
 //! ```
 
 mod area;
+mod grid;
 mod index;
+mod prepared;
 #[cfg(test)]
 mod tests;
 
@@ -22,4 +24,6 @@ pub use area::{
     haversine_m, is_valid_coordinate, parse_poly, Area, AreaError, Polygon, BOUNDARY_TOLERANCE_DEG,
     EARTH_RADIUS_M, ONE_MILE_M,
 };
+pub use grid::Membership;
 pub use index::SpatialIndex;
+pub use prepared::PreparedArea;

@@ -753,3 +753,155 @@ fn sizes_in_square_kilometres() {
     .unwrap();
     close(Area::Region(std::sync::Arc::new(region)).km2(), side_ns * side_ew * 1.75);
 }
+
+/// Points to try against an area: its vertices, points on and just off its edges (within and
+/// beyond the boundary tolerance), points level with its vertices (where the crossing rule's
+/// half-open comparison matters), and points anywhere in and around its box.
+fn probe_points(rings: &[Vec<(f64, f64)>], rng: &mut Rng) -> Vec<(f64, f64)> {
+    let mut points = Vec::new();
+    let vertices: Vec<(f64, f64)> = rings.iter().flatten().copied().collect();
+    let (min_lat, max_lat) =
+        vertices.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v.0), hi.max(v.0)));
+    let (min_lng, max_lng) =
+        vertices.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v.1), hi.max(v.1)));
+    let (h, w) = ((max_lat - min_lat).max(1e-9), (max_lng - min_lng).max(1e-9));
+    let offsets = [0.0, 1e-12, 5e-10, 1e-9, 2e-9, 1e-8, 1e-7, 3e-7, 1e-5];
+    for ring in rings {
+        for (i, &a) in ring.iter().enumerate() {
+            let b = ring[(i + 1) % ring.len()];
+            points.push(a);
+            let t = rng.unit();
+            let on_edge = (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
+            points.push(on_edge);
+            let d = offsets[rng.below(offsets.len())] * if rng.unit() < 0.5 { 1.0 } else { -1.0 };
+            points.push((on_edge.0 + d, on_edge.1));
+            points.push((on_edge.0, on_edge.1 + d));
+            points.push((a.0 + d, a.1 - d));
+            // Level with the vertex, anywhere across the box.
+            points.push((a.0, rng.range(min_lng - w * 0.1, max_lng + w * 0.1)));
+        }
+    }
+    for _ in 0..points.len().clamp(200, 2_000) {
+        points.push((
+            rng.range(min_lat - h * 0.1, max_lat + h * 0.1),
+            rng.range(min_lng - w * 0.1, max_lng + w * 0.1),
+        ));
+    }
+    points
+}
+
+/// The grid's test gives the every-edge test's answer at every probe point, and its cheap
+/// verdicts (inside / outside without an edge test) are never wrong.
+fn check_prepared(
+    area: &Area,
+    rings: &[Vec<(f64, f64)>],
+    rng: &mut Rng,
+) -> Result<(), TestCaseError> {
+    let prepared = PreparedArea::with_grid_from(area, 1);
+    let everyday = PreparedArea::new(area);
+    for (lat, lng) in probe_points(rings, rng) {
+        let expected = area.contains(lat, lng);
+        prop_assert_eq!(
+            prepared.contains(lat, lng),
+            expected,
+            "at ({}, {}) in {:?}",
+            lat,
+            lng,
+            area
+        );
+        prop_assert_eq!(everyday.contains(lat, lng), expected, "at ({}, {})", lat, lng);
+        let cheap = prepared.membership(lat, lng);
+        prop_assert!(
+            cheap == Membership::Unsure || (cheap == Membership::Inside) == expected,
+            "membership {:?} at ({}, {}) but contains is {}",
+            cheap,
+            lat,
+            lng,
+            expected
+        );
+    }
+    Ok(())
+}
+
+/// Stars of up to 400 vertices, jagged like a coastline, with their `poly`-style rings.
+fn jagged_star() -> impl Strategy<Value = Vec<(f64, f64)>> {
+    (uk_centre(), log_range(1e-4, 5.0), 0.0..0.9f64, 10..400usize, any::<u64>()).prop_map(
+        |((lat, lng), r, jitter, n, seed): ((f64, f64), f64, f64, usize, u64)| {
+            let mut rng = Rng(seed);
+            let mut scale: f64 = 0.8;
+            (0..n)
+                .map(|i| {
+                    scale = (scale + (rng.unit() - 0.5) * jitter).clamp(0.1, 1.0);
+                    let angle = std::f64::consts::TAU * i as f64 / n as f64;
+                    (lat + r * scale * angle.sin(), lng + r * 1.7 * scale * angle.cos())
+                })
+                .collect()
+        },
+    )
+}
+
+#[test]
+fn spatial_property_grid_equals_every_edge_test_polygons() {
+    let polygons = prop_oneof![3 => uk_polygon(), 1 => jagged_star()];
+    let seed = Cell::new(0u64);
+    check_cases(600, polygons, |vertices| {
+        let Some(area) = polygon_area(vertices.clone()) else { return Ok(()) };
+        seed.set(seed.get() + 1);
+        check_prepared(&area, &[vertices], &mut Rng(seed.get()))
+    });
+}
+
+#[test]
+fn spatial_property_grid_equals_every_edge_test_regions() {
+    // Parts with holes (a hole may stick out of its part), several parts, overlapping or not.
+    let ring = prop_oneof![3 => uk_polygon(), 1 => jagged_star()];
+    let part = vec(ring.clone(), 1..4);
+    check_cases(200, vec(part, 1..4), |parts| {
+        let parts: Vec<Vec<Vec<[f64; 2]>>> = parts
+            .into_iter()
+            .map(|part| {
+                part.into_iter().map(|r| r.into_iter().map(|(a, b)| [a, b]).collect()).collect()
+            })
+            .collect();
+        let Ok(boundary) = Boundary::new(parts) else { return Ok(()) };
+        let rings: Vec<Vec<(f64, f64)>> = boundary
+            .parts
+            .iter()
+            .flatten()
+            .map(|r| r.iter().map(|v| (v[0], v[1])).collect())
+            .collect();
+        let area = Area::Region(std::sync::Arc::new(boundary));
+        check_prepared(&area, &rings, &mut Rng(rings.len() as u64 * 7919))
+    });
+}
+
+/// A 12,000-vertex jagged polygon over Great Britain: the grid's answers equal the every-edge
+/// test's on 20,000 points, and most points need no edge test at all.
+#[test]
+fn spatial_grid_on_a_huge_polygon() {
+    let mut rng = Rng(0x5EED_0012);
+    let mut scale: f64 = 0.8;
+    let n = 12_000;
+    let vertices: Vec<(f64, f64)> = (0..n)
+        .map(|i| {
+            scale = (scale + (rng.unit() - 0.5) * 0.08).clamp(0.55, 1.0);
+            let angle = std::f64::consts::TAU * i as f64 / n as f64;
+            (54.0 + 4.4 * scale * angle.sin(), -2.6 + 4.2 * scale * angle.cos())
+        })
+        .collect();
+    let area = polygon_area(vertices).unwrap();
+    let prepared = PreparedArea::new(&area);
+    let (mut unsure, mut inside) = (0, 0);
+    for _ in 0..20_000 {
+        let (lat, lng) = (rng.range(49.0, 59.0), rng.range(-7.5, 2.5));
+        let expected = area.contains(lat, lng);
+        assert_eq!(prepared.contains(lat, lng), expected, "at ({lat}, {lng})");
+        match prepared.membership(lat, lng) {
+            Membership::Unsure => unsure += 1,
+            cheap => assert_eq!(cheap == Membership::Inside, expected),
+        }
+        inside += usize::from(expected);
+    }
+    assert!(inside > 5_000, "the polygon covers much of the box: {inside}");
+    assert!(unsure < 4_000, "most points are decided by their cell: {unsure} unsure");
+}
