@@ -23,6 +23,8 @@ mod types;
 
 pub mod archive;
 mod copy;
+#[cfg(test)]
+mod fuzz;
 mod identify;
 pub mod kml;
 mod locations;
