@@ -111,8 +111,8 @@ impl From<&PayloadError> for ApiError {
     fn from(error: &PayloadError) -> Self {
         match error {
             PayloadError::Incomplete(None) => ApiError::BadRequest(
-                "the request body ended before it was complete: it is shorter than its \
-                 Content-Length, or the connection closed while it was being sent"
+                "the request body is incomplete: it ended before its Content-Length, or its \
+                 chunked encoding is broken"
                     .into(),
             ),
             PayloadError::Incomplete(Some(cause)) | PayloadError::Io(cause) => {

@@ -22,6 +22,7 @@ mod methods;
 mod neighbourhoods;
 mod openapi;
 mod outcomes;
+mod readable_errors;
 mod real_data;
 mod stops;
 mod v2_boundaries;
