@@ -2,7 +2,8 @@
 //! `text/plain` messages (police.uk sends empty bodies; see COMPATIBILITY.md), except the
 //! bare `Not Found` police.uk gives for paths it does not know and the empty 500.
 
-use actix_web::http::header::RETRY_AFTER;
+use actix_web::error::PayloadError;
+use actix_web::http::header::{ALLOW, RETRY_AFTER};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
@@ -21,6 +22,16 @@ pub enum ApiError {
     /// tell those apart from an unknown route).
     #[error("Not Found")]
     RouteNotFound,
+    /// A method the path's routes do not take, e.g. PUT or DELETE (405); `allow` is the
+    /// `Allow` header (see `routes::methods`).
+    #[error("{method} is not a method of this route; it answers {allow}")]
+    MethodNotAllowed { method: String, allow: String },
+    /// A request body larger than the server reads (413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// A request body of unknown length where one is needed (411).
+    #[error("{0}")]
+    LengthRequired(String),
     /// A cursor made before the data changed (410).
     #[error("{0}")]
     Gone(String),
@@ -75,6 +86,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::LengthRequired(_) => StatusCode::LENGTH_REQUIRED,
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::TooManyResults { .. }
@@ -96,10 +110,55 @@ impl ResponseError for ApiError {
                     .insert_header((RETRY_AFTER, retry_after.to_string()))
                     .body(self.to_string())
             }
+            ApiError::MethodNotAllowed { allow, .. } => HttpResponse::build(self.status_code())
+                .content_type("text/plain")
+                .insert_header((ALLOW, allow.as_str()))
+                .body(self.to_string()),
             _ => HttpResponse::build(self.status_code())
                 .content_type("text/plain")
                 .body(self.to_string()),
         }
+    }
+}
+
+impl From<&PayloadError> for ApiError {
+    /// A request body that could not be read, in a sentence (actix's own message of a broken
+    /// chunked body is Rust Debug text: `… Some(Custom { kind: InvalidInput, … })`).
+    fn from(error: &PayloadError) -> Self {
+        match error {
+            PayloadError::Incomplete(None) => ApiError::BadRequest(
+                "the request body is incomplete: it ended before its Content-Length, or its \
+                 chunked encoding is broken"
+                    .into(),
+            ),
+            PayloadError::Incomplete(Some(cause)) | PayloadError::Io(cause) => {
+                ApiError::BadRequest(format!(
+                    "the request body could not be read: {}",
+                    lower_first(&cause.to_string())
+                ))
+            }
+            PayloadError::EncodingCorrupted => ApiError::BadRequest(
+                "the request body could not be decoded as its Content-Encoding says".into(),
+            ),
+            PayloadError::Overflow => ApiError::PayloadTooLarge(
+                "the request body is larger than this server reads: send a smaller area or \
+                 fewer parameters"
+                    .into(),
+            ),
+            PayloadError::UnknownLength => ApiError::LengthRequired(
+                "the request body has no length: send Content-Length or a chunked body".into(),
+            ),
+            _ => ApiError::BadRequest("the request body could not be read".into()),
+        }
+    }
+}
+
+/// `text` with its first letter in lower case, to continue a sentence.
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -183,6 +242,43 @@ mod tests {
                  seconds"
             )
         );
+    }
+
+    #[test]
+    fn method_not_allowed_is_405_with_allow() {
+        let error =
+            ApiError::MethodNotAllowed { method: "PUT".into(), allow: "GET, HEAD, OPTIONS".into() };
+        assert_eq!(error.error_response().headers().get(ALLOW).unwrap(), "GET, HEAD, OPTIONS");
+        assert_eq!(
+            answer(error),
+            text(405, "PUT is not a method of this route; it answers GET, HEAD, OPTIONS")
+        );
+    }
+
+    #[test]
+    fn unreadable_bodies_are_sentences_without_debug_text() {
+        let chunk = std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "Invalid chunk size line: Invalid size first-byte",
+        );
+        assert_eq!(
+            answer(ApiError::from(&PayloadError::Incomplete(Some(chunk)))),
+            text(
+                400,
+                "the request body could not be read: invalid chunk size line: Invalid size \
+                 first-byte"
+            )
+        );
+        for error in [
+            PayloadError::Incomplete(None),
+            PayloadError::EncodingCorrupted,
+            PayloadError::Overflow,
+            PayloadError::UnknownLength,
+        ] {
+            let (status, _, body) = answer(ApiError::from(&error));
+            assert!(matches!(status, 400 | 411 | 413), "{error:?}");
+            assert!(!body.contains("Some(") && !body.contains("None"), "{body}");
+        }
     }
 
     #[test]

@@ -36,6 +36,8 @@ use utoipa::IntoParams;
 use crate::error::ApiError;
 
 mod download;
+#[cfg(test)]
+mod fuzz;
 mod list;
 mod stops;
 

@@ -267,8 +267,8 @@ pub fn ogr_read(geojson: &str) -> Option<OgrLayer> {
         if std::env::var("POLICE_REQUIRE_OGRINFO").is_ok_and(|v| v == "1") {
             panic!("ogrinfo is required (POLICE_REQUIRE_OGRINFO=1) but not installed: apt-get install gdal-bin");
         }
-        eprintln!(
-            "skipping the GDAL read-back: ogrinfo not found (Debian: apt-get install gdal-bin)"
+        crate::report_skip(
+            "the GDAL read-back: ogrinfo not found (Debian: apt-get install gdal-bin)",
         );
         return None;
     }

@@ -35,6 +35,9 @@ pub mod fixtures;
 pub mod geojson;
 pub mod geometry;
 pub mod http;
+pub mod skip;
+
+pub use skip::report_skip;
 
 use std::fs;
 use std::io;
@@ -128,8 +131,9 @@ pub fn shared_data_dir() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-/// Evaluates to the real police.uk data folder, or prints
-/// `skipping: ../shared/data/police-uk not found` and returns from the calling test
+/// Evaluates to the real police.uk data folder, or reports the skip
+/// (`SKIPPED <test>: ../shared/data/police-uk not found`, see [`report_skip`]) and returns
+/// from the calling test
 /// (with the given value, e.g. `skip_without_shared_data!(Ok(()))`, for tests returning one).
 #[macro_export]
 macro_rules! skip_without_shared_data {
@@ -140,7 +144,10 @@ macro_rules! skip_without_shared_data {
         match $crate::shared_data_dir() {
             Some(dir) => dir,
             None => {
-                eprintln!("skipping: {} not found", $crate::SHARED_DATA_RELATIVE);
+                $crate::report_skip(&format!(
+                    "{} not found (or set POLICE_SHARED_DATA)",
+                    $crate::SHARED_DATA_RELATIVE
+                ));
                 return $ret;
             }
         }

@@ -25,7 +25,6 @@ const NEAREST_POINT_LIMIT_M: f64 = 20_000.0;
 /// (`application/x-www-form-urlencoded` or `multipart/form-data`) with the same parameters.
 /// More results than the server's cap (10,000 by default, as police.uk) answer 503.
 #[utoipa::path(
-    method(get, post),
     request_body(
         content = AreaForm,
         content_type = "application/x-www-form-urlencoded",

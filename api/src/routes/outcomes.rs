@@ -16,7 +16,6 @@ use crate::state::AppState;
 /// with a form body works as for `crimes-street`. More outcomes than the server's cap
 /// answer 503. Outcomes whose crime month was not imported are not listed.
 #[utoipa::path(
-    method(get, post),
     request_body(
         content = AreaForm,
         content_type = "application/x-www-form-urlencoded",

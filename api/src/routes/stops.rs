@@ -20,7 +20,6 @@ use crate::state::AppState;
 /// (`application/x-www-form-urlencoded` or `multipart/form-data`) with the same parameters.
 /// There is no cap on the number of results (police.uk documents none).
 #[utoipa::path(
-    method(get, post),
     request_body(
         content = AreaForm,
         content_type = "application/x-www-form-urlencoded",

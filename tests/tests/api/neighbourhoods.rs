@@ -439,7 +439,10 @@ fn real_police_uk_responses_import_as_they_are_and_come_back_equal() {
     let force = data.join("api/forces/city-of-london.json");
     let list = data.join("api/city-of-london/neighbourhoods.json");
     if !force.is_file() || !list.is_file() {
-        eprintln!("skipping: the saved city-of-london responses are not in {}", data.display());
+        police_tests::report_skip(&format!(
+            "the saved city-of-london responses are not in {}",
+            data.display()
+        ));
         return;
     }
     let db = test_database();

@@ -488,7 +488,7 @@ fn real_outcomes_across_a_gap_equal_the_files() {
         .map(|m| shared.join(m).join(format!("{m}-city-of-london-outcomes.csv")))
         .collect();
     if let Some(missing) = outcome_files.iter().find(|path| !path.exists()) {
-        eprintln!("skipping: {} not found", missing.display());
+        police_tests::report_skip(&format!("{} not found", missing.display()));
         return;
     }
     // The crimes: every City of London street file up to 2016-06.
@@ -856,7 +856,7 @@ fn real_stops_across_a_gap_equal_the_files() {
     }
     let met = files.iter().filter(|f| f.to_string_lossy().contains("metropolitan")).count();
     if met < 2 {
-        eprintln!("skipping: fewer than two Metropolitan stop files from 2015-12 to 2018-01");
+        police_tests::report_skip("fewer than two Metropolitan stop files from 2015-12 to 2018-01");
         return;
     }
     let db = test_database();

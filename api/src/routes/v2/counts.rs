@@ -38,7 +38,6 @@ use crate::state::AppState;
 /// police.uk's routes, which read an unknown category as all crime, this route answers 400
 /// to an unknown name, and to any malformed parameter, naming it.
 #[utoipa::path(
-    method(get, post),
     tag = "v2",
     params(V2AreaQuery, PeriodQuery, CategoriesQuery, BaselineQuery, LastOutcomesQuery),
     request_body(

@@ -105,7 +105,6 @@ impl HotSpotsQuery {
 /// hot spot: `unlocated` counts them. A month of the period this server holds no data for
 /// is `"missing": true`, and its per-month counts are `null`.
 #[utoipa::path(
-    method(get, post),
     tag = "v2",
     params(V2AreaQuery, PeriodQuery, CategoriesQuery, HotSpotsQuery),
     request_body(

@@ -39,7 +39,6 @@ use crate::state::{AppState, Served};
 /// within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome
 /// category,Context`; see COMPATIBILITY.md for what differs).
 #[utoipa::path(
-    method(get, post),
     tag = "v2",
     params(V2AreaQuery, PeriodQuery, CategoriesQuery, CrimeFilterQuery, ListQuery),
     request_body(
@@ -104,7 +103,6 @@ pub async fn crime_list(
 /// ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome
 /// type`; see COMPATIBILITY.md for what differs).
 #[utoipa::path(
-    method(get, post),
     tag = "v2",
     params(V2AreaQuery, PeriodQuery, CategoriesQuery, ListQuery),
     request_body(
@@ -168,7 +166,6 @@ pub async fn outcome_list(
 /// search,Outcome,Outcome linked to object of search,Removal of more than just outer
 /// clothing`, booleans `True`/`False`/empty; see COMPATIBILITY.md for what differs).
 #[utoipa::path(
-    method(get, post),
     tag = "v2",
     params(V2AreaQuery, StopPeriodQuery, ListQuery),
     request_body(

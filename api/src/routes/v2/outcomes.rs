@@ -47,7 +47,6 @@ use crate::state::AppState;
 /// `category` takes slugs, comma-separated (default `all-crime`); an unknown slug, or any
 /// malformed parameter, is a 400 naming it.
 #[utoipa::path(
-    method(get, post),
     tag = "v2",
     params(V2AreaQuery, PeriodQuery, CategoriesQuery),
     request_body(

@@ -35,7 +35,6 @@ use crate::state::AppState;
 /// could give (the months of the period, or the distinct values held of a field, `null`
 /// included, multiplied together) is at most 10,000; more is a 400.
 #[utoipa::path(
-    method(get, post),
     tag = "v2",
     params(V2AreaQuery, StopPeriodQuery, StopGroupingQuery),
     request_body(

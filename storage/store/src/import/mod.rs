@@ -30,6 +30,8 @@ mod types;
 pub mod archive;
 mod copy;
 mod disk_full;
+#[cfg(test)]
+mod fuzz;
 mod identify;
 pub mod kml;
 mod locations;
