@@ -13,5 +13,6 @@ pub mod refresh;
 pub mod render;
 pub mod routes;
 pub mod server;
+pub mod signals;
 pub mod state;
 pub mod store;

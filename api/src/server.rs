@@ -25,6 +25,8 @@ use crate::{docs, routes};
 pub struct ServerOptions {
     /// Worker threads; `None` means one per CPU.
     pub workers: Option<usize>,
+    /// How long a graceful stop lets the requests in flight finish; `None`: actix's 30 s.
+    pub shutdown_timeout: Option<std::time::Duration>,
 }
 
 /// Builds the server on an already bound listener (port 0 works: tests use it).
@@ -51,12 +53,15 @@ pub fn build(
             .route("/docs/{asset}", web::get().to(docs::asset))
             .default_service(web::to(routes::not_found))
     })
-    // Signals are handled by the process (see `store::Store::open`), which stops the
-    // embedded PostgreSQL in order.
+    // Signals are handled by the process (see `crate::signals`): a graceful stop of this
+    // server, then the embedded PostgreSQL in order.
     .disable_signals()
     .listen(listener)?;
     if let Some(workers) = options.workers {
         server = server.workers(workers);
+    }
+    if let Some(timeout) = options.shutdown_timeout {
+        server = server.shutdown_timeout(timeout.as_secs());
     }
     Ok(server.run())
 }

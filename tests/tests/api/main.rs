@@ -18,6 +18,7 @@ mod crimes_street;
 mod harness;
 mod http;
 mod import;
+mod lifecycle;
 mod neighbourhoods;
 mod openapi;
 mod outcomes;
