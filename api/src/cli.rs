@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -21,6 +21,7 @@ use crate::openapi::openapi_json;
 use crate::progress::Progress;
 use crate::refresh::Refresher;
 use crate::server::{self, ServerOptions};
+use crate::signals;
 use crate::state::{AppState, Limits};
 use crate::store::Store;
 
@@ -99,6 +100,11 @@ pub struct ServeArgs {
     /// beyond, 503 with Retry-After. 0: no cap.
     #[arg(long, env = "POLICE_MAX_MIB_IN_FLIGHT", default_value_t = 512)]
     pub max_mib_in_flight: u64,
+    /// Seconds to let the requests in flight finish after SIGTERM or SIGINT (no new
+    /// connections are accepted meanwhile); those still open then are closed.
+    #[arg(long, env = "POLICE_SHUTDOWN_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +114,11 @@ pub struct DemoArgs {
     /// Seed of the generated demo archive.
     #[arg(long, env = "POLICE_DEMO_SEED", default_value_t = 2024)]
     pub seed: u64,
+    /// Let the demo use DATABASE_URL: migrate it and, when it holds no crimes, import the
+    /// synthetic demo archive (240,000 made-up crimes) into it. Without this flag, `demo`
+    /// with DATABASE_URL set refuses before touching that database.
+    #[arg(long)]
+    pub into_database_url: bool,
 }
 
 #[derive(Debug, Args)]
@@ -210,10 +221,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = Store::open(database_url, &cli.data_dir)?;
             migrate_store(&store)?;
             serve(&store, &args, listener)?;
+            store.close()?;
         }
         Command::Demo(args) => demo(database_url, &cli.data_dir, &args)?,
         Command::Import(args) => {
-            let store = Store::open(database_url, &cli.data_dir)?;
+            let store = Store::open_or_join(database_url, &cli.data_dir)?;
             migrate_store(&store)?;
             let defaults = ImportOptions::default();
             let options = ImportOptions {
@@ -237,7 +249,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Migrate(args) => {
-            let store = Store::open(database_url, &cli.data_dir)?;
+            let store = Store::open_or_join(database_url, &cli.data_dir)?;
             let mut conn = db::connect(&store.database_url)?;
             if args.revert_all {
                 let reverted = db::revert_all_migrations(&mut conn)?;
@@ -313,8 +325,13 @@ fn import_with_progress(
     paths: &[PathBuf],
     options: &ImportOptions,
 ) -> anyhow::Result<ImportSummary> {
-    let progress = Progress::new();
-    let summary = import_paths(&store.database_url, paths, options, &progress)?;
+    let progress = Arc::new(Progress::new());
+    // A stop signal now: say what was committed and what rolled back, clear the bar.
+    let _importing = signals::importing({
+        let progress = Arc::clone(&progress);
+        move || progress.interrupted()
+    });
+    let summary = import_paths(&store.database_url, paths, options, progress.as_ref())?;
     progress.finish(&summary);
     Ok(summary)
 }
@@ -364,24 +381,57 @@ fn serve(store: &Store, args: &ServeArgs, listener: std::net::TcpListener) -> an
         AppState::new(snapshot, limits)
             .with_store(store.database_url.clone(), args.max_downloads as usize),
     );
-    let _refresher = Refresher::start(import_listener, store.database_url.clone(), state.clone());
+    let refresher = Refresher::start(import_listener, store.database_url.clone(), state.clone());
     let address = listener.local_addr()?;
-    let options = ServerOptions { workers: args.workers };
+    let grace = Duration::from_secs(args.shutdown_timeout);
+    let options = ServerOptions { workers: args.workers, shutdown_timeout: Some(grace) };
     eprintln!("serving the police.uk API on http://{address}/api/");
     let server = server::build(listener, state, &options)?;
+    let serving = signals::serving(server.handle(), grace);
     actix_web::rt::System::new().block_on(server)?;
+    drop(serving);
+    if let Some(requested) = signals::stop_requested() {
+        let waited = requested.elapsed();
+        // actix closes what is still open when the grace period runs out.
+        if waited + Duration::from_millis(250) >= grace && !grace.is_zero() {
+            eprintln!(
+                "stopped: the grace period ({} s) ran out; the connections still open were closed",
+                grace.as_secs()
+            );
+        } else {
+            eprintln!(
+                "stopped: drained, every request in flight was answered ({:.1} s)",
+                waited.as_secs_f64()
+            );
+        }
+    }
+    // Before the store stops: the refresher must not see the database go.
+    drop(refresher);
     Ok(())
 }
 
 fn demo(database_url: Option<&str>, data_dir: &Path, args: &DemoArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    if let Some(url) = database_url.filter(|_| !args.into_database_url) {
+        anyhow::bail!(
+            "DATABASE_URL is set ({}): refusing to put the demo's 240,000 made-up crimes into \
+             that database. Unset DATABASE_URL to run the demo on its own embedded PostgreSQL \
+             in {}, or pass --into-database-url to use that database anyway.",
+            db::redact(url),
+            data_dir.display()
+        );
+    }
     let listener = bind(&args.serve.bind)?;
     let store = Store::open(database_url, data_dir)?;
     migrate_store(&store)?;
     if !has_crime_data(&store)? {
         let archive = demo_archive(data_dir, args.seed)?;
         eprintln!("importing the demo archive from {}", archive.display());
-        let summary = import_with_progress(&store, &[archive], &ImportOptions::default())?;
+        let options = ImportOptions {
+            data_dir: store.is_embedded().then(|| data_dir.to_path_buf()),
+            ..ImportOptions::default()
+        };
+        let summary = import_with_progress(&store, &[archive], &options)?;
         anyhow::ensure!(summary.problems() == 0, "the demo archive did not import cleanly");
     }
     let base = format!("http://{}", listener.local_addr()?);

@@ -15,5 +15,6 @@ pub mod refresh;
 pub mod render;
 pub mod routes;
 pub mod server;
+pub mod signals;
 pub mod state;
 pub mod store;

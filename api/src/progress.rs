@@ -2,6 +2,7 @@
 //! closing summary.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use police_store::import::{
@@ -16,6 +17,12 @@ const REJECTIONS_SHOWN: usize = 10;
 /// Reports an import on stderr.
 pub struct Progress {
     bar: Option<ProgressBar>,
+    /// Monthly files started, finished (whatever the outcome), and committed as imported.
+    started: AtomicUsize,
+    finished: AtomicUsize,
+    committed: AtomicUsize,
+    /// Set by [`Progress::interrupted`]: nothing more is printed.
+    silenced: AtomicBool,
 }
 
 impl Progress {
@@ -31,10 +38,42 @@ impl Progress {
             );
             bar
         });
-        Progress { bar }
+        Progress {
+            bar,
+            started: AtomicUsize::new(0),
+            finished: AtomicUsize::new(0),
+            committed: AtomicUsize::new(0),
+            silenced: AtomicBool::new(false),
+        }
+    }
+
+    /// Clears the bar and says what an interrupted import leaves: the files committed stay,
+    /// the ones in progress are rolled back (their transactions never commit), and a rerun
+    /// continues (committed files are then unchanged).
+    pub fn interrupted(&self) {
+        if self.silenced.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        eprintln!("{}", interrupted_text(self.committed(), self.in_progress()));
+    }
+
+    /// Monthly files imported (committed) so far.
+    pub fn committed(&self) -> usize {
+        self.committed.load(Ordering::SeqCst)
+    }
+
+    /// Monthly files being imported now.
+    pub fn in_progress(&self) -> usize {
+        self.started.load(Ordering::SeqCst).saturating_sub(self.finished.load(Ordering::SeqCst))
     }
 
     fn line(&self, text: String) {
+        if self.silenced.load(Ordering::SeqCst) {
+            return;
+        }
         match &self.bar {
             Some(bar) => bar.println(text),
             None => eprintln!("{text}"),
@@ -79,12 +118,17 @@ impl ImportObserver for Progress {
     }
 
     fn file_started(&self, file: &ArchiveFile, _position: usize, _total: usize) {
+        self.started.fetch_add(1, Ordering::SeqCst);
         if let Some(bar) = &self.bar {
             bar.set_message(file.display_name.clone());
         }
     }
 
     fn file_finished(&self, report: &FileReport) {
+        if matches!(report.status, FileStatus::Imported { .. }) {
+            self.committed.fetch_add(1, Ordering::SeqCst);
+        }
+        self.finished.fetch_add(1, Ordering::SeqCst);
         let counts = format!(
             "{} rows read, {} accepted, {} rejected",
             report.rows_read, report.rows_accepted, report.rows_rejected
@@ -159,6 +203,20 @@ impl Progress {
         }
         eprintln!("{}", summary_text(summary));
     }
+}
+
+/// What an import stopped by a signal says.
+pub fn interrupted_text(committed: usize, in_progress: usize) -> String {
+    let files = |n: usize| if n == 1 { "1 file".to_owned() } else { format!("{n} files") };
+    let rolled_back = match in_progress {
+        0 => String::new(),
+        n => format!("; the {} in progress rolled back", files(n)),
+    };
+    format!(
+        "interrupted: {} committed{rolled_back}. Rerun the same command to continue: the files \
+         already committed are skipped as unchanged.",
+        files(committed)
+    )
 }
 
 /// The closing summary of an import run.

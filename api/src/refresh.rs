@@ -56,16 +56,39 @@ impl Drop for Refresher {
 
 fn listen(listener: ImportListener, database_url: &str, state: &AppState, stop: &AtomicBool) {
     let mut listener = Some(listener);
+    // Said once when the database goes away and once when it is back, not at every retry.
+    let mut lost = false;
     while !stop.load(Ordering::Relaxed) {
         let result = match listener.take() {
             Some(listener) => listen_on(listener, false, database_url, state, stop),
-            // Reconnected: imports may have committed while nobody listened, so reload.
-            None => ImportListener::connect(database_url)
-                .and_then(|listener| listen_on(listener, true, database_url, state, stop)),
+            None => match ImportListener::connect(database_url) {
+                Ok(listener) => {
+                    if lost {
+                        eprintln!("snapshot refresh: the database is back; reloading the snapshot");
+                        lost = false;
+                    }
+                    // Imports may have committed while nobody listened, so reload.
+                    listen_on(listener, true, database_url, state, stop)
+                }
+                Err(error) => Err(error),
+            },
         };
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
         if let Err(error) = result {
-            eprintln!("snapshot refresh: {error:#}; retrying in {RECONNECT:?}");
-            std::thread::sleep(RECONNECT);
+            if !lost {
+                eprintln!(
+                    "snapshot refresh: lost the database ({error:#}); answering from the snapshot \
+                     in memory and reconnecting every {} s",
+                    RECONNECT.as_secs()
+                );
+                lost = true;
+            }
+            let until = std::time::Instant::now() + RECONNECT;
+            while std::time::Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(POLL);
+            }
         }
     }
 }

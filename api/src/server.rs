@@ -40,6 +40,8 @@ use crate::{docs, routes};
 pub struct ServerOptions {
     /// Worker threads; `None` means one per CPU.
     pub workers: Option<usize>,
+    /// How long a graceful stop lets the requests in flight finish; `None`: actix's 30 s.
+    pub shutdown_timeout: Option<std::time::Duration>,
 }
 
 /// Builds the server on an already bound listener (port 0 works: tests use it).
@@ -64,11 +66,14 @@ pub fn build(
     let data = web::Data::from(state);
     let document = web::Data::new(docs::OpenApiJson(openapi_json()));
     let in_flight = web::Data::new(InFlight::new(limits.max_bytes_in_flight));
-    // Signals are handled by the process (see `store::Store::open`), which stops the
-    // embedded PostgreSQL in order.
+    // Signals are handled by the process (see `crate::signals`): a graceful stop of this
+    // server, then the embedded PostgreSQL in order.
     let mut builder = actix_web::dev::Server::build().disable_signals();
     if let Some(workers) = options.workers {
         builder = builder.workers(workers);
+    }
+    if let Some(timeout) = options.shutdown_timeout {
+        builder = builder.shutdown_timeout(timeout.as_secs());
     }
     let shutdown = builder.graceful_shutdown_signal();
     let server = builder.listen("police-api", listener, move || {

@@ -3,22 +3,30 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use police_store::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use police_store::embedded::{
+    running_cluster_url, DataDirInUse, EmbeddedOptions, EmbeddedPostgres,
+};
 
-/// An open store: its URL, and the embedded cluster behind it when there is one (stopped
-/// when this is dropped).
+use crate::signals;
+
+/// An open store: its URL, and the embedded cluster behind it when this process runs it
+/// (stopped when this is dropped).
 pub struct Store {
     pub database_url: String,
     embedded: Option<EmbeddedPostgres>,
+    /// The pid of the `police-api` whose embedded cluster this store uses, when another
+    /// process runs it (see [`Store::open_or_join`]).
+    joined: Option<String>,
 }
 
 impl Store {
     /// Uses `database_url` when given; otherwise starts (initialising on first use) the
-    /// embedded cluster under `data_dir`. Ctrl-C or SIGTERM then stops the cluster cleanly
-    /// before the process exits.
+    /// embedded cluster under `data_dir`. A stop signal then stops the cluster cleanly before
+    /// the process exits (see [`crate::signals`]).
     pub fn open(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Store> {
+        signals::install();
         let store = match database_url {
-            Some(url) => Store { database_url: url.to_owned(), embedded: None },
+            Some(url) => Store { database_url: url.to_owned(), embedded: None, joined: None },
             None => {
                 std::fs::create_dir_all(data_dir)
                     .with_context(|| format!("creating data directory {}", data_dir.display()))?;
@@ -26,20 +34,36 @@ impl Store {
                     data_dir: data_dir.to_path_buf(),
                     durable: true,
                 })?;
-                Store { database_url: embedded.database_url(), embedded: Some(embedded) }
+                signals::stop_on_exit(embedded.shutdown_handle());
+                Store {
+                    database_url: embedded.database_url(),
+                    embedded: Some(embedded),
+                    joined: None,
+                }
             }
         };
-        let shutdown = store.embedded.as_ref().map(EmbeddedPostgres::shutdown_handle);
-        // Installing twice (a second Store in one process) is harmless: the first handler
-        // stays, and it only ever needs to stop the cluster it was given.
-        let _ = ctrlc::set_handler(move || {
-            if let Some(shutdown) = &shutdown {
-                eprintln!("interrupted: stopping the embedded PostgreSQL");
-                shutdown.stop();
-            }
-            std::process::exit(130);
-        });
         Ok(store)
+    }
+
+    /// Like [`Store::open`], but when another `police-api` (a running `serve`) owns the data
+    /// dir, uses its embedded cluster through its socket instead of refusing: how `import`
+    /// reaches the store of a running server.
+    pub fn open_or_join(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Store> {
+        match Store::open(database_url, data_dir) {
+            Err(error) if error.downcast_ref::<DataDirInUse>().is_some() => {
+                let Some((url, owner)) = running_cluster_url(data_dir)? else {
+                    // Released in the meantime: ours to start after all.
+                    return Store::open(database_url, data_dir);
+                };
+                eprintln!(
+                    "data dir {} is in use by police-api (pid {owner}): using its embedded \
+                     PostgreSQL",
+                    data_dir.display()
+                );
+                Ok(Store { database_url: url, embedded: None, joined: Some(owner) })
+            }
+            other => other,
+        }
     }
 
     /// True when this process runs its own PostgreSQL.
@@ -47,9 +71,24 @@ impl Store {
         self.embedded.is_some()
     }
 
+    /// The pid of the other `police-api` whose embedded cluster this store uses.
+    pub fn joined(&self) -> Option<&str> {
+        self.joined.as_deref()
+    }
+
     /// A `psql` command line that reaches the store, for messages to the user.
     pub fn psql_hint(&self) -> String {
         format!("psql '{}'", police_store::db::redact(&self.database_url))
+    }
+
+    /// Stops the embedded cluster (if this process runs one), saying so.
+    pub fn close(mut self) -> anyhow::Result<()> {
+        if let Some(embedded) = self.embedded.take() {
+            eprintln!("stopping the embedded PostgreSQL");
+            embedded.stop()?;
+            eprintln!("the embedded PostgreSQL stopped");
+        }
+        Ok(())
     }
 }
 

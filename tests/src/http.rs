@@ -51,8 +51,11 @@ impl TestServer {
         let state =
             Arc::new(AppState::new(snapshot, limits).with_store(db.url.clone(), DOWNLOADS_AT_ONCE));
         let refresher = Refresher::start(listener, db.url.clone(), state.clone());
-        let server = BackgroundServer::start(state.clone(), &ServerOptions { workers: Some(2) })
-            .expect("server starts");
+        let server = BackgroundServer::start(
+            state.clone(),
+            &ServerOptions { workers: Some(2), shutdown_timeout: None },
+        )
+        .expect("server starts");
         TestServer { state, _refresher: refresher, server }
     }
 

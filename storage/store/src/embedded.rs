@@ -8,7 +8,11 @@
 //! * `police-api.lock` — held with an exclusive `flock` for the whole life of an
 //!   [`EmbeddedPostgres`]; it holds the owner's pid, so a second process gets a clear
 //!   "data dir in use by another police-api (pid N)" error instead of two owners sharing one
-//!   cluster.
+//!   cluster. The owner removes it when it stops the cluster, on every path but `kill -9`
+//!   (a file left behind is harmless: the lock is an `flock`, released by the kernel with
+//!   the process, and a new owner checks that the file it locked is still the one in place).
+//!   Another `police-api` (an `import` while `serve` runs) can reach the running cluster
+//!   through its socket: [`running_cluster_url`].
 //! * `pgdata/` — the cluster (`initdb -U postgres --auth=trust -E UTF8 --locale=C`), created
 //!   on first use (into `pgdata.initdb/`, renamed when complete, so a crashed `initdb` never
 //!   leaves a half-made cluster behind).
@@ -49,6 +53,14 @@
 //! The unit tests below check this by running an owner in a child process and both killing it
 //! with SIGKILL and letting it `exit` with the cluster in a `static`: the postmaster is gone
 //! within seconds and the data dir can be started again.
+//!
+//! # Restarting a dead server
+//!
+//! A monitor thread polls the supervisor every 250 ms. When the postmaster dies while the
+//! owner still wants it (say `kill -9`), the monitor logs once ("the embedded PostgreSQL
+//! exited unexpectedly (…); restarting it"), stops what is left of it as below and starts it
+//! again, waiting 0.5 s before the first attempt and doubling the wait after each failed one
+//! up to 30 s; it logs again only when the state changes (restarted, or the first failure).
 //!
 //! # Recovering from a crash
 //!
@@ -96,6 +108,12 @@ const LOG_ROTATE_BYTES: u64 = 16 << 20;
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 const FAST_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 const IMMEDIATE_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the monitor checks that the server still runs.
+const WATCH_INTERVAL: Duration = Duration::from_millis(250);
+/// Wait before the first restart of a dead server; doubled after each failed attempt.
+const RESTART_FIRST_DELAY: Duration = Duration::from_millis(500);
+/// The longest wait between two restart attempts.
+const RESTART_MAX_DELAY: Duration = Duration::from_secs(30);
 
 /// The supervising shell. `$1` is the log file, the rest the postmaster's command line.
 /// Standard input is a pipe from the owner; end-of-file on it means "stop".
@@ -140,10 +158,7 @@ pub struct EmbeddedPostgres {
     cluster_dir: PathBuf,
     socket_dir: PathBuf,
     log_file: PathBuf,
-    postmaster_pid: u32,
     state: Arc<Mutex<State>>,
-    /// Held (locked) until the cluster has stopped; declared last so it is released last.
-    _lock: File,
 }
 
 /// Stops the cluster from anywhere, e.g. a Ctrl-C handler thread, before the process exits.
@@ -154,9 +169,66 @@ pub struct ShutdownHandle {
 
 #[derive(Debug)]
 struct State {
+    /// The running server; `None` once stopped, and while the monitor restarts a dead one.
     supervisor: Option<Supervisor>,
     /// A socket directory under /tmp that we made, removed after the server stops.
     private_socket_dir: Option<PathBuf>,
+    /// Set by [`shutdown`]: the monitor restarts nothing any more.
+    stopped: bool,
+    /// The data dir's lock, released (and its file removed) once the server has stopped.
+    lock: Option<DataDirLock>,
+}
+
+/// The data dir's `flock`ed lock file; dropping it removes the file, then unlocks.
+#[derive(Debug)]
+struct DataDirLock {
+    /// Holds the `flock`; closed (unlocking) after the file is removed.
+    _file: File,
+    path: PathBuf,
+}
+
+impl Drop for DataDirLock {
+    fn drop(&mut self) {
+        // Removed while still locked: a process waiting on this file finds, once it gets the
+        // lock, that the path no longer names it, and locks a new file (see lock_data_dir).
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// "data dir … is in use by another police-api (pid N)": the error [`EmbeddedPostgres::start`]
+/// returns when another process owns the data dir (see [`running_cluster_url`]).
+#[derive(Debug)]
+pub struct DataDirInUse {
+    /// The data dir.
+    pub data_dir: PathBuf,
+    /// The owner's pid as written in the lock file ("unknown" when it is empty).
+    pub owner: String,
+}
+
+impl std::fmt::Display for DataDirInUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "data dir {} is in use by another police-api (pid {}); stop it or choose another \
+             data dir",
+            self.data_dir.display(),
+            self.owner
+        )
+    }
+}
+
+impl std::error::Error for DataDirInUse {}
+
+/// How to (re)start the server: everything the monitor needs to start it again.
+#[derive(Debug, Clone)]
+struct Launch {
+    postgres: PathBuf,
+    args: Vec<String>,
+    data_dir: PathBuf,
+    cluster_dir: PathBuf,
+    log_file: PathBuf,
+    url: String,
+    run_as: Option<RunAs>,
 }
 
 #[derive(Debug)]
@@ -222,63 +294,36 @@ impl EmbeddedPostgres {
 
         let (socket_dir, private_socket_dir) = prepare_socket_dir(&data_dir, run_as.as_ref())?;
         let log_file = data_dir.join(LOG_FILE);
-        let (log, log_start) = open_log(&log_file, run_as.as_ref())?;
-
         let mut args: Vec<String> = vec!["-D".into(), path_str(&cluster_dir)?.to_owned()];
         for setting in server_settings(&socket_dir, options.durable)? {
             args.push("-c".into());
             args.push(setting);
         }
-        let mut command = Command::new("sh");
-        command
-            .arg("-c")
-            .arg(SUPERVISOR_SCRIPT)
-            .arg("sh")
-            .arg(&log_file)
-            .arg(&binaries.postgres)
-            .args(&args)
-            .current_dir(&cluster_dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log.try_clone()?))
-            .process_group(0);
-        if let Some(user) = &run_as {
-            command.uid(user.uid).gid(user.gid);
-        }
-        let mut child = command.spawn().context("cannot start PostgreSQL's supervising sh")?;
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take();
-        let state = Arc::new(Mutex::new(State {
-            supervisor: Some(Supervisor { child, stdin, postmaster_pid: 0 }),
-            private_socket_dir,
-        }));
-        // From here on, dropping `pg` (on any error below) stops whatever was started.
-        let mut pg = EmbeddedPostgres {
-            data_dir,
-            cluster_dir,
-            socket_dir,
-            log_file,
-            postmaster_pid: 0,
-            state,
-            _lock: lock,
+        let launch = Launch {
+            postgres: binaries.postgres,
+            args,
+            url: url_in(&socket_dir, "postgres"),
+            data_dir: data_dir.clone(),
+            cluster_dir: cluster_dir.clone(),
+            log_file: log_file.clone(),
+            run_as,
         };
-
-        let mut line = String::new();
-        if let Some(stdout) = stdout {
-            BufReader::new(stdout).read_line(&mut line)?;
-        }
-        let postmaster_pid: u32 = line.trim().parse().map_err(|_| {
-            anyhow!(
-                "PostgreSQL's supervising sh did not report the server's pid\n{}",
-                log_tail(&pg.log_file, log_start)
-            )
-        })?;
-        pg.postmaster_pid = postmaster_pid;
-        if let Some(supervisor) = lock_state(&pg.state).supervisor.as_mut() {
-            supervisor.postmaster_pid = postmaster_pid;
-        }
-
-        let mut conn = pg.wait_until_ready(log_start)?;
+        let state = Arc::new(Mutex::new(State {
+            supervisor: None,
+            private_socket_dir,
+            stopped: false,
+            lock: Some(lock),
+        }));
+        // From here on, dropping `pg` (on any error below) stops whatever was started and
+        // releases the data dir.
+        let pg = EmbeddedPostgres { data_dir, cluster_dir, socket_dir, log_file, state };
+        let log_start = {
+            let mut state = lock_state(&pg.state);
+            let (supervisor, log_start) = spawn_supervisor(&launch)?;
+            state.supervisor = Some(supervisor);
+            log_start
+        };
+        let mut conn = wait_until_ready(&pg.state, &launch, log_start)?;
         let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
             "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{DATABASE}')"
         )))
@@ -289,41 +334,12 @@ impl EmbeddedPostgres {
                 .execute(&mut conn)
                 .with_context(|| format!("cannot create the database {DATABASE}"))?;
         }
+        let monitored = Arc::clone(&pg.state);
+        std::thread::Builder::new()
+            .name("postgres-monitor".into())
+            .spawn(move || monitor(&monitored, &launch))
+            .context("cannot start the thread that watches PostgreSQL")?;
         Ok(pg)
-    }
-
-    /// Polls until the server accepts connections; returns a connection to `postgres`.
-    fn wait_until_ready(&self, log_start: u64) -> anyhow::Result<PgConnection> {
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        let url = self.url_for("postgres");
-        loop {
-            match PgConnection::establish(&url) {
-                Ok(conn) => return Ok(conn),
-                Err(err) => {
-                    let exited = match lock_state(&self.state).supervisor.as_mut() {
-                        Some(s) => s.child.try_wait()?.is_some(),
-                        None => true,
-                    };
-                    if exited {
-                        bail!(
-                            "PostgreSQL exited during startup (cluster {})\n{}",
-                            self.cluster_dir.display(),
-                            log_tail(&self.log_file, log_start)
-                        );
-                    }
-                    if Instant::now() >= deadline {
-                        bail!(
-                            "PostgreSQL did not accept connections within {} s ({err}; \
-                             cluster {})\n{}",
-                            STARTUP_TIMEOUT.as_secs(),
-                            self.cluster_dir.display(),
-                            log_tail(&self.log_file, log_start)
-                        );
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-        }
     }
 
     /// The libpq URL of the `police` database.
@@ -333,12 +349,7 @@ impl EmbeddedPostgres {
 
     /// The libpq URL of any database of this cluster, as superuser `postgres`, over the socket.
     pub fn url_for(&self, database: &str) -> String {
-        let socket_dir = self.socket_dir.to_string_lossy();
-        format!(
-            "postgresql://{SUPERUSER}@/{}?host={}&port={PORT}",
-            percent_encode(database),
-            percent_encode(&socket_dir)
-        )
+        url_in(&self.socket_dir, database)
     }
 
     /// The directory holding the server's Unix socket.
@@ -371,9 +382,9 @@ impl EmbeddedPostgres {
         &self.log_file
     }
 
-    /// The postmaster's pid.
+    /// The postmaster's pid (of the latest restart); 0 while the server is down.
     pub fn pid(&self) -> u32 {
-        self.postmaster_pid
+        lock_state(&self.state).supervisor.as_ref().map_or(0, |s| s.postmaster_pid)
     }
 
     /// A handle that can stop the cluster from another thread (e.g. a Ctrl-C handler).
@@ -422,6 +433,7 @@ fn lock_state(state: &Mutex<State>) -> MutexGuard<'_, State> {
 
 fn shutdown(state: &Mutex<State>) -> anyhow::Result<()> {
     let mut state = lock_state(state);
+    state.stopped = true;
     let result = match state.supervisor.take() {
         Some(supervisor) => stop_supervisor(supervisor),
         None => Ok(()),
@@ -429,7 +441,224 @@ fn shutdown(state: &Mutex<State>) -> anyhow::Result<()> {
     if let Some(dir) = state.private_socket_dir.take() {
         let _ = fs::remove_dir_all(dir);
     }
+    // The server is down: release the data dir (and remove the lock file).
+    drop(state.lock.take());
     result
+}
+
+/// The libpq URL of `database` on the server listening in `socket_dir`.
+fn url_in(socket_dir: &Path, database: &str) -> String {
+    format!(
+        "postgresql://{SUPERUSER}@/{}?host={}&port={PORT}",
+        percent_encode(database),
+        percent_encode(&socket_dir.to_string_lossy())
+    )
+}
+
+/// Starts the supervising shell and the postmaster under it; returns it and the offset in
+/// the log where this run's output starts.
+fn spawn_supervisor(launch: &Launch) -> anyhow::Result<(Supervisor, u64)> {
+    let (log, log_start) = open_log(&launch.log_file, launch.run_as.as_ref())?;
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(SUPERVISOR_SCRIPT)
+        .arg("sh")
+        .arg(&launch.log_file)
+        .arg(&launch.postgres)
+        .args(&launch.args)
+        .current_dir(&launch.cluster_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log.try_clone()?))
+        .process_group(0);
+    if let Some(user) = &launch.run_as {
+        command.uid(user.uid).gid(user.gid);
+    }
+    let mut child = command.spawn().context("cannot start PostgreSQL's supervising sh")?;
+    let stdin = child.stdin.take();
+    let mut line = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        BufReader::new(stdout).read_line(&mut line)?;
+    }
+    let mut supervisor = Supervisor { child, stdin, postmaster_pid: 0 };
+    match line.trim().parse::<u32>() {
+        Ok(pid) => {
+            supervisor.postmaster_pid = pid;
+            Ok((supervisor, log_start))
+        }
+        Err(_) => {
+            let _ = stop_supervisor(supervisor);
+            bail!(
+                "PostgreSQL's supervising sh did not report the server's pid\n{}",
+                log_tail(&launch.log_file, log_start)
+            )
+        }
+    }
+}
+
+/// Polls until the server started by the supervisor in `state` accepts connections; returns a
+/// connection to `postgres`. Fails when it exits, when the cluster is being stopped, or after
+/// [`STARTUP_TIMEOUT`].
+fn wait_until_ready(
+    state: &Mutex<State>,
+    launch: &Launch,
+    log_start: u64,
+) -> anyhow::Result<PgConnection> {
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    loop {
+        match PgConnection::establish(&launch.url) {
+            Ok(conn) => return Ok(conn),
+            Err(err) => {
+                let exited = {
+                    let mut state = lock_state(state);
+                    let stopped = state.stopped;
+                    match state.supervisor.as_mut() {
+                        Some(s) if !stopped => s.child.try_wait()?.is_some(),
+                        _ => true,
+                    }
+                };
+                if exited {
+                    bail!(
+                        "PostgreSQL exited during startup (cluster {})\n{}",
+                        launch.cluster_dir.display(),
+                        log_tail(&launch.log_file, log_start)
+                    );
+                }
+                if Instant::now() >= deadline {
+                    bail!(
+                        "PostgreSQL did not accept connections within {} s ({err}; cluster {})\n{}",
+                        STARTUP_TIMEOUT.as_secs(),
+                        launch.cluster_dir.display(),
+                        log_tail(&launch.log_file, log_start)
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// The monitor thread: restarts the server when it dies, until the cluster is stopped.
+fn monitor(state: &Mutex<State>, launch: &Launch) {
+    loop {
+        std::thread::sleep(WATCH_INTERVAL);
+        let exit = {
+            let mut state = lock_state(state);
+            if state.stopped {
+                return;
+            }
+            let Some(supervisor) = state.supervisor.as_mut() else { return };
+            match supervisor.child.try_wait() {
+                Ok(Some(status)) => status,
+                Ok(None) | Err(_) => continue,
+            }
+        };
+        eprintln!(
+            "police-api: the embedded PostgreSQL exited unexpectedly ({}); restarting it (the \
+             API answers from memory meanwhile; imports wait for it)",
+            describe_exit(exit)
+        );
+        let mut delay = RESTART_FIRST_DELAY;
+        let mut failed_once = false;
+        loop {
+            let until = Instant::now() + delay;
+            while Instant::now() < until {
+                if lock_state(state).stopped {
+                    return;
+                }
+                std::thread::sleep(WATCH_INTERVAL.min(delay));
+            }
+            match restart(state, launch) {
+                Ok(pid) => {
+                    eprintln!("police-api: the embedded PostgreSQL restarted (pid {pid})");
+                    break;
+                }
+                Err(_) if lock_state(state).stopped => return,
+                Err(err) => {
+                    if !failed_once {
+                        eprintln!(
+                            "police-api: restarting the embedded PostgreSQL failed: {err:#}\n\
+                             police-api: retrying, at most every {} s, without logging each try",
+                            RESTART_MAX_DELAY.as_secs()
+                        );
+                        failed_once = true;
+                    }
+                    delay = (delay * 2).min(RESTART_MAX_DELAY);
+                }
+            }
+        }
+    }
+}
+
+/// One restart of a dead server: what is left of it stopped, then started anew; the new
+/// postmaster's pid once it accepts connections.
+fn restart(state: &Mutex<State>, launch: &Launch) -> anyhow::Result<u32> {
+    let log_start = {
+        let mut state = lock_state(state);
+        if state.stopped {
+            bail!("the cluster is being stopped");
+        }
+        // Whatever remains (the exited supervisor, orphaned backends still attached to the
+        // old shared memory) would keep the new postmaster from starting.
+        if let Some(old) = state.supervisor.take() {
+            let _ = stop_supervisor(old);
+        }
+        stop_stale_server(&launch.cluster_dir)?;
+        prepare_socket_dir(&launch.data_dir, launch.run_as.as_ref())?;
+        let (supervisor, log_start) = spawn_supervisor(launch)?;
+        state.supervisor = Some(supervisor);
+        log_start
+    };
+    match wait_until_ready(state, launch, log_start) {
+        Ok(_) => Ok(lock_state(state).supervisor.as_ref().map_or(0, |s| s.postmaster_pid)),
+        Err(err) => {
+            let mut state = lock_state(state);
+            if let Some(failed) = state.supervisor.take() {
+                let _ = stop_supervisor(failed);
+            }
+            Err(err)
+        }
+    }
+}
+
+/// "killed by signal 9 (SIGKILL)" or "exit status 1", from the supervising shell's status
+/// (which is the postmaster's, or 128 + the signal that killed it).
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    let signal_name = |n: i32| Signal::try_from(n).map_or(format!("{n}"), |s| format!("{n} ({s})"));
+    match (status.code(), status.signal()) {
+        (Some(code), _) if code > 128 => format!("killed by signal {}", signal_name(code - 128)),
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(signal)) => {
+            format!("its supervising shell was killed by signal {}", signal_name(signal))
+        }
+        (None, None) => status.to_string(),
+    }
+}
+
+/// The URL of the `police` database of the cluster that another live `police-api` runs in
+/// `data_dir` (it holds the data dir's lock), with that owner's pid; `None` when no process
+/// holds the data dir. Lets `import` reach the cluster of a running `serve`.
+pub fn running_cluster_url(data_dir: &Path) -> anyhow::Result<Option<(String, String)>> {
+    let Ok(data_dir) = fs::canonicalize(data_dir) else { return Ok(None) };
+    let path = data_dir.join(LOCK_FILE);
+    let mut file = match OpenOptions::new().read(true).open(&path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err).with_context(|| format!("cannot open {}", path.display())),
+    };
+    match file.try_lock_shared() {
+        Ok(()) => return Ok(None), // nobody holds it (a file left by a `kill -9`)
+        Err(fs::TryLockError::WouldBlock) => {}
+        Err(fs::TryLockError::Error(err)) => {
+            return Err(err).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+    let mut owner = String::new();
+    let _ = file.read_to_string(&mut owner);
+    let (socket_dir, _) = socket_dir_for(&data_dir);
+    Ok(Some((url_in(&socket_dir, DATABASE), owner.trim().to_owned())))
 }
 
 fn stop_supervisor(mut supervisor: Supervisor) -> anyhow::Result<()> {
@@ -471,46 +700,52 @@ fn wait_child(child: &mut Child, timeout: Duration) -> anyhow::Result<bool> {
 }
 
 /// Takes the data dir's lock, writing our pid into the lock file.
-fn lock_data_dir(data_dir: &Path) -> anyhow::Result<File> {
+fn lock_data_dir(data_dir: &Path) -> anyhow::Result<DataDirLock> {
     let path = data_dir.join(LOCK_FILE);
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
     // A lock released a moment ago can still be held by a process that forked from ours and
     // has not yet exec'd (the copy of the descriptor closes at exec): allow it a moment.
-    let deadline = std::time::Instant::now() + Duration::from_secs(2);
-    let mut attempt = file.try_lock();
-    while matches!(attempt, Err(fs::TryLockError::WouldBlock))
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(50));
-        attempt = file.try_lock();
-    }
-    match attempt {
-        Ok(()) => {}
-        Err(fs::TryLockError::WouldBlock) => {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let holder = holder.trim();
-            let holder = if holder.is_empty() { "unknown".to_owned() } else { holder.to_owned() };
-            bail!(
-                "data dir {} is in use by another police-api (pid {holder}); stop it or choose \
-                 another data dir",
-                data_dir.display()
-            );
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let mut attempt = file.try_lock();
+        while matches!(attempt, Err(fs::TryLockError::WouldBlock)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            attempt = file.try_lock();
         }
-        Err(fs::TryLockError::Error(err)) => {
-            return Err(err).with_context(|| format!("cannot lock {}", path.display()));
+        match attempt {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                let owner =
+                    if holder.is_empty() { "unknown".to_owned() } else { holder.to_owned() };
+                return Err(DataDirInUse { data_dir: data_dir.to_owned(), owner }.into());
+            }
+            Err(fs::TryLockError::Error(err)) => {
+                return Err(err).with_context(|| format!("cannot lock {}", path.display()));
+            }
         }
+        // The owner before us removes the file before unlocking it: if the path no longer
+        // names the file we locked, lock the one now there (or a new one).
+        let locked = file.metadata()?;
+        let same = fs::metadata(&path)
+            .map(|now| now.dev() == locked.dev() && now.ino() == locked.ino())
+            .unwrap_or(false);
+        if !same {
+            continue;
+        }
+        file.set_len(0)?;
+        file.seek(SeekFrom::Start(0))?;
+        writeln!(file, "{}", std::process::id())?;
+        return Ok(DataDirLock { _file: file, path });
     }
-    file.set_len(0)?;
-    file.seek(SeekFrom::Start(0))?;
-    writeln!(file, "{}", std::process::id())?;
-    Ok(file)
 }
 
 /// The major version of the cluster in `cluster_dir`, None when there is no cluster yet.
@@ -624,17 +859,7 @@ fn prepare_socket_dir(
     run_as: Option<&RunAs>,
 ) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
     let socket_file = format!(".s.PGSQL.{PORT}");
-    let inside = data_dir.join(SOCKET_DIR);
-    let (dir, private) = if inside.join(&socket_file).as_os_str().len() <= MAX_SOCKET_PATH {
-        (inside, false)
-    } else {
-        let name = format!(
-            "police-pg-{}-{:016x}",
-            effective_uid(),
-            fnv1a(data_dir.as_os_str().as_encoded_bytes())
-        );
-        (PathBuf::from("/tmp").join(name), true)
-    };
+    let (dir, private) = socket_dir_for(data_dir);
     let owner = run_as.map_or_else(effective_uid, |u| u.uid);
     match fs::symlink_metadata(&dir) {
         Ok(meta) => {
@@ -671,6 +896,22 @@ fn prepare_socket_dir(
     }
     let private_dir = private.then(|| dir.clone());
     Ok((dir, private_dir))
+}
+
+/// The socket directory of (canonical) `data_dir`, and whether it is a private one under
+/// /tmp (see [`prepare_socket_dir`]).
+fn socket_dir_for(data_dir: &Path) -> (PathBuf, bool) {
+    let inside = data_dir.join(SOCKET_DIR);
+    if inside.join(format!(".s.PGSQL.{PORT}")).as_os_str().len() <= MAX_SOCKET_PATH {
+        (inside, false)
+    } else {
+        let name = format!(
+            "police-pg-{}-{:016x}",
+            effective_uid(),
+            fnv1a(data_dir.as_os_str().as_encoded_bytes())
+        );
+        (PathBuf::from("/tmp").join(name), true)
+    }
 }
 
 /// Opens the log for appending (rotating a large one); returns it and the offset where this
@@ -1086,19 +1327,66 @@ mod tests {
     }
 
     #[test]
-    fn recovers_after_postmaster_is_killed() {
+    fn a_killed_postmaster_is_restarted() {
         let dir = temp_data_dir();
         let pg = start(dir.path());
         let conn = PgConnection::establish(&pg.database_url()).unwrap();
         let pid = pg.pid();
         assert!(send_signal(pid, Signal::SIGKILL));
         assert!(wait_gone(pid, Duration::from_secs(10)));
-        assert!(dir.path().join("pgdata/postmaster.pid").exists());
         drop(conn);
+        // The monitor starts it again (a generous bound: a loaded machine).
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let restarted = loop {
+            let now = pg.pid();
+            if now != 0 && now != pid && PgConnection::establish(&pg.database_url()).is_ok() {
+                break now;
+            }
+            assert!(Instant::now() < deadline, "not restarted: {}", log_tail(pg.log_file(), 0));
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert_eq!(query_one(&pg.database_url()), 1);
         pg.stop().unwrap();
+        assert!(
+            wait_gone(restarted, Duration::from_secs(10)),
+            "the restarted server outlived stop"
+        );
+        // And the data dir starts again as usual.
         let pg = start(dir.path());
         assert_eq!(query_one(&pg.database_url()), 1);
         pg.stop().unwrap();
+    }
+
+    #[test]
+    fn the_lock_file_is_removed_on_stop_and_after_a_failed_start() {
+        let dir = temp_data_dir();
+        let lock = dir.path().join(LOCK_FILE);
+        let pg = start(dir.path());
+        assert!(lock.exists());
+        pg.stop().unwrap();
+        assert!(!lock.exists(), "stop left {}", lock.display());
+
+        // A start that fails once it holds the lock: pgdata is not a cluster.
+        let broken = temp_data_dir();
+        fs::create_dir(broken.path().join(CLUSTER_DIR)).unwrap();
+        fs::write(broken.path().join(CLUSTER_DIR).join("stray"), "x").unwrap();
+        let err = EmbeddedPostgres::start(EmbeddedOptions::new(broken.path())).unwrap_err();
+        assert!(format!("{err:#}").contains("holds no PostgreSQL cluster"), "{err:#}");
+        assert!(!broken.path().join(LOCK_FILE).exists(), "a failed start left the lock file");
+    }
+
+    #[test]
+    fn a_lock_file_left_behind_does_not_block() {
+        let dir = temp_data_dir();
+        fs::write(dir.path().join(LOCK_FILE), "999999\n").unwrap();
+        let pg = start(dir.path());
+        assert_eq!(query_one(&pg.database_url()), 1);
+        assert_eq!(
+            running_cluster_url(dir.path()).unwrap().unwrap().1,
+            std::process::id().to_string()
+        );
+        pg.stop().unwrap();
+        assert!(running_cluster_url(dir.path()).unwrap().is_none());
     }
 
     #[test]
@@ -1111,6 +1399,7 @@ mod tests {
         })
         .unwrap_err();
         let message = format!("{err:#}");
+        assert!(err.downcast_ref::<DataDirInUse>().is_some(), "{message}");
         assert!(message.contains("in use by another police-api"), "{message}");
         assert!(message.contains(&format!("pid {}", std::process::id())), "{message}");
         // The refused attempt did not disturb the running server.

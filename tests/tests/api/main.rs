@@ -20,6 +20,7 @@ mod disk_full;
 mod harness;
 mod http;
 mod import;
+mod lifecycle;
 mod list_answers;
 mod methods;
 mod neighbourhoods;
