@@ -81,6 +81,11 @@ pub struct ServeArgs {
     #[arg(long, env = "POLICE_MAX_DOWNLOADS", default_value_t = 2,
           value_parser = clap::value_parser!(u32).range(1..=64))]
     pub max_downloads: u32,
+    /// Base map tiles of the web front end (`/`): a raster tile URL template with {z}, {x}
+    /// and {y}, or `none` for boundaries and crimes on a plain background (offline).
+    #[arg(long, env = "POLICE_TILES", default_value = crate::frontend::OPENSTREETMAP_TILES,
+          value_parser = crate::frontend::parse_tiles)]
+    pub tiles: crate::frontend::Tiles,
 }
 
 #[derive(Debug, Args)]
@@ -338,12 +343,13 @@ fn serve(store: &Store, args: &ServeArgs, listener: std::net::TcpListener) -> an
     };
     let state = Arc::new(
         AppState::new(snapshot, limits)
-            .with_store(store.database_url.clone(), args.max_downloads as usize),
+            .with_store(store.database_url.clone(), args.max_downloads as usize)
+            .with_tiles(args.tiles.clone()),
     );
     let _refresher = Refresher::start(import_listener, store.database_url.clone(), state.clone());
     let address = listener.local_addr()?;
     let options = ServerOptions { workers: args.workers };
-    eprintln!("serving the police.uk API on http://{address}/api/");
+    eprintln!("serving the police.uk API on http://{address}/api/ and a map on http://{address}/");
     let server = server::build(listener, state, &options)?;
     actix_web::rt::System::new().block_on(server)?;
     Ok(())

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod docs;
 pub mod error;
 pub mod etag;
+pub mod frontend;
 pub mod json_writer;
 pub mod openapi;
 pub mod params;

@@ -18,7 +18,7 @@ pub use crate::openapi::{openapi_document, openapi_json};
 pub use crate::state::{AppState, Limits, Served};
 
 use crate::error::ApiError;
-use crate::{docs, routes};
+use crate::{docs, frontend, routes};
 
 /// Server settings that are not about data.
 #[derive(Debug, Clone)]
@@ -49,6 +49,7 @@ pub fn build(
         app.route("/docs", web::get().to(docs::page))
             .route("/docs/", web::get().to(docs::page))
             .route("/docs/{asset}", web::get().to(docs::asset))
+            .configure(frontend::configure)
             .default_service(web::to(routes::not_found))
     })
     // Signals are handled by the process (see `store::Store::open`), which stops the
