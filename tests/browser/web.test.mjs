@@ -116,9 +116,22 @@ try {
   };
 
   // ---- the map ----
+  // What the first page transfers from this server (compressed, as sent), tiles aside.
+  const transfers = [];
+  const noteTransfer = (r) => { if (new URL(r.url()).host === baseHost) transfers.push(r); };
+  page.on("response", noteTransfer);
   const response = await page.goto(`${base}/`, { waitUntil: "load" });
   if (response?.status() !== 200) fail(`GET / answered ${response?.status()}`);
   const first = await shown({ month: latest, category: "all-crime" });
+  await page.waitForLoadState("networkidle");
+  page.off("response", noteTransfer);
+  let transferred = 0;
+  for (const r of transfers) {
+    const sizes = await r.request().sizes();
+    transferred += sizes.responseBodySize + sizes.responseHeadersSize;
+  }
+  if (transferred > 400 * 1024) fail(`the first page transferred ${transferred} bytes from ${baseHost}, over 400 KB`);
+  checked(`the first page transferred ${(transferred / 1024).toFixed(1)} KB in ${transfers.length} responses (compressed, headers included; tiles aside)`);
   if (first.zoomIn || first.crimes === 0) fail(`the first view shows no crimes: ${JSON.stringify(first)}`);
   const firstAnswer = await api(first.url);
   if (firstAnswer.features.length !== first.crimes) fail(`the map shows ${first.crimes} crimes, ${first.url} answers ${firstAnswer.features.length}`);
@@ -129,6 +142,11 @@ try {
   if (legendSum !== first.crimes) fail(`the legend adds up to ${legendSum}, not ${first.crimes}`);
   checked(`/ shows ${first.crimes} crimes of ${latest} at ${first.places} places, as ${first.url} answers`);
   await page.waitForSelector("#map .leaflet-overlay-pane path, #map .leaflet-overlay-pane canvas");
+  // Offline (`--tiles none`): no base layer, a plain background; otherwise the tile layer.
+  const tiles = await page.locator('meta[name="police-tiles"]').getAttribute("content");
+  const tileImages = await page.locator("#map img.leaflet-tile").count();
+  if (tiles === "none" ? tileImages !== 0 || !(await page.locator("#map.no-tiles").count()) : tileImages === 0) fail(`tiles "${tiles}" but ${tileImages} tile images`);
+  checked(tiles === "none" ? "--tiles none: no base layer, crimes and boundaries on a plain background" : `base tiles from ${tiles} (${tileImages} shown)`);
   await page.screenshot({ path: path.join(shots, "map-desktop.png") });
 
   // Click the middle of the map: the area panel counts a one-mile circle there.
@@ -141,12 +159,17 @@ try {
       .catch(async () => fail(`the area panel did not fill after ${how}: ${await page.locator("#area").innerText()}`));
     const urls = JSON.parse(await ready.jsonValue());
     const hash = new URLSearchParams((await page.evaluate(() => location.hash)).slice(1));
-    const [lat, lng] = (hash.get("circle") || "").split(",");
-    if (!lat || !lng) fail(`after ${how} the hash names no circle: ${hash}`);
+    const poly = hash.get("poly");
+    const [lat, lng] = poly
+      ? (() => { const points = poly.split(":").map((p) => p.split(",").map(Number)); const lats = points.map((p) => p[0]); const lngs = points.map((p) => p[1]);
+        return [((Math.min(...lats) + Math.max(...lats)) / 2).toFixed(5), ((Math.min(...lngs) + Math.max(...lngs)) / 2).toFixed(5)]; })()
+      : (hash.get("circle") || "").split(",");
+    if (!lat || !lng) fail(`after ${how} the hash names no area: ${hash}`);
+    const where = poly ? { poly } : { lat, lng };
     const month = hash.get("month");
     const category = hash.get("category");
     // The test's own URL for the clicked point, to compare the page's figures with.
-    const counts = await api(`/api/v2/crimes/counts?${query({ lat, lng, from: month, to: month })}`);
+    const counts = await api(`/api/v2/crimes/counts?${query({ ...where, from: month, to: month })}`);
     const table = await page.$$eval("#area-category-table tr[data-category]", (rows) => rows.map((r) => [r.dataset.category, r.querySelector("td").textContent]));
     const onPage = Object.fromEntries(table.map(([slug, text]) => [slug, number(text)]));
     const expected = Object.fromEntries(Object.entries(counts.totals).filter(([, n]) => n > 0));
@@ -155,7 +178,7 @@ try {
     if (sortedJson(onPage) !== sortedJson(expected)) fail(`after ${how} the area panel shows ${JSON.stringify(onPage)}, the API ${JSON.stringify(expected)}`);
     if (counts.total === 0) fail(`after ${how}: no crimes within a mile of ${lat},${lng} in ${month}; the test wants a busy place`);
     const from = (() => { const [y, m] = month.split("-").map(Number); const i = y * 12 + m - 1 - 11; return `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, "0")}`; })();
-    const trend = await api(`/api/v2/crimes/counts?${query({ lat, lng, from, to: month, category })}`);
+    const trend = await api(`/api/v2/crimes/counts?${query({ ...where, from, to: month, category })}`);
     const located = await api(`/api/locate-neighbourhood?q=${lat},${lng}`);
     const force = await api(`/api/v2/crimes/counts?${query({ force: located.force, from, to: month, category })}`);
     const trendRows = await page.$$eval("#area-trend-table tbody tr", (rows) => rows.map((r) => [r.dataset.month, ...[...r.querySelectorAll("td")].map((td) => td.textContent)]));
@@ -166,7 +189,7 @@ try {
     for (const url of [urls.monthUrl, urls.trendUrl, urls.forceUrl]) {
       if (!(await page.locator(`#area a[href="${url}"]`).count())) fail(`the area panel does not link to ${url}`);
     }
-    checked(`after ${how}: the area panel's ${Object.keys(onPage).length - 1} categories (${counts.total} crimes in ${month}) and 12-month trend beside ${located.force} equal the API's for ${lat},${lng}`);
+    checked(`after ${how}: the area panel's ${Object.keys(onPage).length - 1} categories (${counts.total} crimes in ${month}) and 12-month trend beside ${located.force} equal the API's for ${poly ? `the polygon ${poly}` : `${lat},${lng}`}`);
     return { month, total: counts.total };
   }
   await page.screenshot({ path: path.join(shots, "map-area-desktop.png") });
@@ -207,6 +230,18 @@ try {
   await page.focus("#centre-area");
   await page.keyboard.press("Enter");
   await checkArea("“Area around the map centre” by keyboard");
+
+  // Drawing a polygon: three corners clicked, then Finish.
+  await page.evaluate(() => { delete document.getElementById("area").dataset.ready; });
+  await page.click("#draw");
+  for (const [fx, fy] of [[0.3, 0.3], [0.7, 0.35], [0.5, 0.75]]) await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+  await page.click("#finish-draw");
+  await checkArea("drawing a triangle");
+  await page.screenshot({ path: path.join(shots, "map-polygon-desktop.png") });
+  await page.evaluate(() => { delete document.getElementById("area").dataset.ready; });
+  await page.focus("#centre-area");
+  await page.keyboard.press("Enter");
+  await checkArea("“Area around the map centre” again");
 
   // The hash is shareable: a new page from the same URL shows the same.
   const shared = page.url();
