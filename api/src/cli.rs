@@ -105,6 +105,11 @@ pub struct ServeArgs {
     #[arg(long, env = "POLICE_SHUTDOWN_TIMEOUT", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_timeout: u64,
+    /// Base map tiles of the web front end (`/`): a raster tile URL template with {z}, {x}
+    /// and {y}, or `none` for boundaries and crimes on a plain background (offline).
+    #[arg(long, env = "POLICE_TILES", default_value = crate::frontend::OPENSTREETMAP_TILES,
+          value_parser = crate::frontend::parse_tiles)]
+    pub tiles: crate::frontend::Tiles,
 }
 
 #[derive(Debug, Args)]
@@ -379,13 +384,14 @@ fn serve(store: &Store, args: &ServeArgs, listener: std::net::TcpListener) -> an
     };
     let state = Arc::new(
         AppState::new(snapshot, limits)
-            .with_store(store.database_url.clone(), args.max_downloads as usize),
+            .with_store(store.database_url.clone(), args.max_downloads as usize)
+            .with_tiles(args.tiles.clone()),
     );
     let refresher = Refresher::start(import_listener, store.database_url.clone(), state.clone());
     let address = listener.local_addr()?;
     let grace = Duration::from_secs(args.shutdown_timeout);
     let options = ServerOptions { workers: args.workers, shutdown_timeout: Some(grace) };
-    eprintln!("serving the police.uk API on http://{address}/api/");
+    eprintln!("serving the police.uk API on http://{address}/api/ and a map on http://{address}/");
     let server = server::build(listener, state, &options)?;
     let serving = signals::serving(server.handle(), grace);
     actix_web::rt::System::new().block_on(server)?;

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod docs;
 pub mod error;
 pub mod etag;
+pub mod frontend;
 pub mod in_flight;
 pub mod json_writer;
 pub mod openapi;

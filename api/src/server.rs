@@ -33,7 +33,7 @@ pub use crate::state::{AppState, Limits, Served};
 use crate::connection::{self, ClientCounts, ConnectionLimits};
 use crate::error::ApiError;
 use crate::in_flight::{self, InFlight};
-use crate::{docs, routes};
+use crate::{docs, frontend, routes};
 
 /// Server settings that are not about data.
 #[derive(Debug, Clone)]
@@ -95,6 +95,7 @@ pub fn build(
             .route("/docs", web::get().to(docs::page))
             .route("/docs/", web::get().to(docs::page))
             .route("/docs/{asset}", web::get().to(docs::asset))
+            .configure(frontend::configure)
             .default_service(web::to(routes::not_found));
         let app = app.into_factory().map_err(|error| error.error_response());
         let shutdown = shutdown.clone();

@@ -7,6 +7,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use police_store::snapshot::Snapshot;
 
+use crate::frontend::Tiles;
 use crate::json_writer::PointLocations;
 
 /// What every request handler can reach: the current snapshot, swapped atomically when the
@@ -15,6 +16,7 @@ pub struct AppState {
     snapshot: ArcSwap<Served>,
     limits: Limits,
     store: Option<StoreAccess>,
+    tiles: Tiles,
 }
 
 /// The store itself, for the one route that reads it on the request path (the custom
@@ -96,7 +98,12 @@ impl Default for Limits {
 impl AppState {
     /// Serves `snapshot` under `limits`.
     pub fn new(snapshot: Snapshot, limits: Limits) -> Self {
-        AppState { snapshot: ArcSwap::from_pointee(Served::new(snapshot)), limits, store: None }
+        AppState {
+            snapshot: ArcSwap::from_pointee(Served::new(snapshot)),
+            limits,
+            store: None,
+            tiles: Tiles::default(),
+        }
     }
 
     /// Gives the routes that read the store (`/api/v2/download`) access to it, with at most
@@ -108,6 +115,17 @@ impl AppState {
             max_downloads,
         });
         self
+    }
+
+    /// Takes the web front end's base map tiles from `tiles` (default: OpenStreetMap's).
+    pub fn with_tiles(mut self, tiles: Tiles) -> Self {
+        self.tiles = tiles;
+        self
+    }
+
+    /// Where the web front end's base map tiles come from.
+    pub fn tiles(&self) -> &Tiles {
+        &self.tiles
     }
 
     /// The store, when the server was given access to it.

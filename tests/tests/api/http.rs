@@ -108,7 +108,7 @@ fn responses_are_gzipped_when_accepted_and_open_to_any_origin() {
 }
 
 /// The payload of an HTTP/1.1 chunked body.
-fn dechunk(mut body: &[u8]) -> Vec<u8> {
+pub(crate) fn dechunk(mut body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
         let line_end = body.windows(2).position(|w| w == b"\r\n").unwrap();

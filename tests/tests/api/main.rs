@@ -39,3 +39,4 @@ mod v2_hotspots;
 mod v2_lists;
 mod v2_outcomes;
 mod v2_stops;
+mod web;
