@@ -156,7 +156,11 @@ fn the_tile_setting_reaches_the_page() {
     ] {
         let snapshot = Snapshot::load(&db.url).unwrap();
         let state = Arc::new(AppState::new(snapshot, Limits::default()).with_tiles(tiles));
-        let server = BackgroundServer::start(state, &ServerOptions { workers: Some(1) }).unwrap();
+        let server = BackgroundServer::start(
+            state,
+            &ServerOptions { workers: Some(1), shutdown_timeout: None },
+        )
+        .unwrap();
         let page = police_tests::http::agent()
             .get(&format!("{}/", server.base_url()))
             .call()
