@@ -275,7 +275,7 @@ impl ServeProcess {
         let address = loop {
             let line = lines.next().expect("serve exited before serving").unwrap();
             if let Some(rest) = line.strip_prefix("serving the police.uk API on http://") {
-                break rest.trim_end_matches("/api/").parse().unwrap();
+                break rest.split("/api/").next().unwrap().parse().unwrap();
             }
         };
         // Keep draining stderr so that the server never blocks on it.

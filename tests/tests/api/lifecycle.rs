@@ -67,7 +67,7 @@ impl Running {
     fn serving_address(&mut self, timeout: Duration) -> SocketAddr {
         let line = self.wait_for("serving the police.uk API on http://", timeout);
         let rest = line.split_once("http://").unwrap().1;
-        rest.trim_end_matches("/api/").parse().unwrap()
+        rest.split("/api/").next().unwrap().parse().unwrap()
     }
 
     fn signal(&self, signal: &str) {
