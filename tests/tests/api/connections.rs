@@ -264,15 +264,17 @@ struct ServeProcess {
 
 impl ServeProcess {
     fn start(db: &TestDatabase, args: &[&str]) -> ServeProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_police-api-under-test"))
+        let child = Command::new(env!("CARGO_BIN_EXE_police-api-under-test"))
             .args(["--database-url", &db.url, "serve", "--bind", "127.0.0.1:0"])
             .args(args)
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let stderr = child.stderr.take().unwrap();
+        // Owned by the guard before anything below can fail, so that a failure kills it.
+        let mut process = ServeProcess { child, address: SocketAddr::from(([127, 0, 0, 1], 0)) };
+        let stderr = process.child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
-        let address = loop {
+        process.address = loop {
             let line = lines.next().expect("serve exited before serving").unwrap();
             if let Some(rest) = line.strip_prefix("serving the police.uk API on http://") {
                 break rest.split("/api/").next().unwrap().parse().unwrap();
@@ -280,7 +282,7 @@ impl ServeProcess {
         };
         // Keep draining stderr so that the server never blocks on it.
         std::thread::spawn(move || for _ in lines {});
-        ServeProcess { child, address }
+        process
     }
 
     /// Resident memory, in bytes.
