@@ -77,10 +77,8 @@ fn check_parse(kind: FileKind, bytes: &[u8]) {
             assert_eq!(rows.len() as u64 + rejections.len() as u64, rows_read);
             let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
             for rejection in &rejections {
-                // From 1, not 2: a first row that starts with a NUL byte is reported on line 1
-                // (the csv crate's record position), one line early.
                 assert!(
-                    (1..=lines).contains(&rejection.line),
+                    (2..=lines).contains(&rejection.line),
                     "line {} of a {lines}-line file: {}",
                     rejection.line,
                     rejection.reason
@@ -89,6 +87,29 @@ fn check_parse(kind: FileKind, bytes: &[u8]) {
             }
         }
         Err(refusal) => assert_readable(&refusal.to_string(), bytes),
+    }
+}
+
+/// Line ends LF or CRLF (the csv crate places a CRLF file's records one line early), empty
+/// lines between rows, a BOM.
+#[test]
+fn a_rejected_row_is_reported_on_its_own_line() {
+    for kind in KINDS {
+        for (end, bom) in [("\n", ""), ("\r\n", ""), ("\r\n", "\u{feff}"), ("\n\r\n", "")] {
+            for second_row_bad in [false, true] {
+                let bad = format!("\0{}", valid_row(kind));
+                let rows = if second_row_bad {
+                    format!("{}{end}{bad}{end}", valid_row(kind))
+                } else {
+                    format!("{bad}{end}{}{end}", valid_row(kind))
+                };
+                let bytes = format!("{bom}{}{end}{rows}", kind.header());
+                let line_of_bad = bytes.lines().position(|l| l.starts_with('\0')).unwrap() + 1;
+                let parsed = parse_file(&file(kind), bytes.as_bytes()).unwrap();
+                let lines: Vec<u64> = parsed.rejections.iter().map(|r| r.line).collect();
+                assert_eq!(lines, [line_of_bad as u64], "{kind:?} {bytes:?}");
+            }
+        }
     }
 }
 

@@ -152,20 +152,21 @@ pub fn parse_file(file: &ArchiveFile, bytes: &[u8]) -> Result<ParsedFile, FileRe
     let mut parser = RowParser::new(file);
     let mut record = csv::ByteRecord::new();
     let mut rows_read = 0;
+    let mut lines = LineCounter::new(bytes);
     loop {
-        let line = reader.position().line() + 1;
+        let next = reader.position().byte();
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
                 rows_read += 1;
-                let line = record.position().map_or(line, |p| p.line());
+                let line = lines.line_at(record.position().map_or(next, |p| p.byte()));
                 if let Err(reason) = parser.accept(line, &record) {
                     parser.rejections.push(Rejection { line, reason });
                 }
             }
             Err(error) => {
                 rows_read += 1;
-                let line = error.position().map_or(line, |p| p.line());
+                let line = lines.line_at(error.position().map_or(next, |p| p.byte()));
                 parser
                     .rejections
                     .push(Rejection { line, reason: format!("unreadable CSV: {error}") });
@@ -178,6 +179,40 @@ pub fn parse_file(file: &ArchiveFile, bytes: &[u8]) -> Result<ParsedFile, FileRe
         rejections: parser.rejections,
         rows_read,
     })
+}
+
+/// Line numbers of records from their byte offsets. The csv crate's own line count places
+/// every record of a CRLF file one line early (a record's position is taken before the `\n`
+/// of the line end before it is read), so lines are counted here.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    /// Bytes up to here are counted...
+    counted_to: usize,
+    /// ...and this is the line at `counted_to` (1-based).
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        LineCounter { bytes, counted_to: 0, line: 1 }
+    }
+
+    /// The line of the record whose position is `byte`: of its first byte after any line
+    /// ends (empty lines are skipped). Positions come in file order, so the count goes on
+    /// from the previous one.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(self.bytes.len());
+        while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start < self.counted_to {
+            *self = LineCounter::new(self.bytes);
+        }
+        let newlines = self.bytes[self.counted_to..start].iter().filter(|&&b| b == b'\n').count();
+        self.line += newlines as u64;
+        self.counted_to = start;
+        self.line
+    }
 }
 
 struct RowParser<'a> {
