@@ -6,14 +6,17 @@
 //!   so one address cannot take every file descriptor.
 //! - **A stalled reader** (a write making no progress for [`ConnectionLimits::send_timeout`])
 //!   makes the write fail, and actix-http drops the connection and the answer it held.
+//! - **TCP_NODELAY** is set on every socket: answers go out in whole buffers, so Nagle's
+//!   algorithm would only hold back an answer's small last segment until the client's
+//!   delayed ACK (~40 ms).
 //! - **Request lines longer than [`ConnectionLimits::max_request_line`]** never reach
 //!   actix-http, whose parser answers an empty `400` above 65,534 bytes of request target
 //!   (the `http` crate's `Uri` limit) and an empty `431` above 128 KiB of head: the line is
 //!   replaced by `METHOD /.request-line-too-long/<length> HTTP/1.1`, which
 //!   [`crate::server`]'s middleware answers `414` with a message. To find request lines the
-//!   stream follows HTTP/1.1 framing (head, then `Content-Length` bytes of body); after a
-//!   chunked body it stops looking, and the middleware's own check (up to what actix-http
-//!   parses) is what remains.
+//!   stream follows HTTP/1.1 framing (head, then a `Content-Length` or chunked body); after
+//!   a head or chunk size it cannot read it stops looking (actix-http refuses those and
+//!   closes the connection), and the middleware's own check is what remains.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -87,6 +90,9 @@ pub async fn accept(
     limits: ConnectionLimits,
     counts: &Arc<ClientCounts>,
 ) -> Option<(GuardedStream, Option<SocketAddr>)> {
+    // Without TCP_NODELAY the small last write of an answer (a chunked body's end, a short
+    // final chunk) waits for the client's delayed ACK of the data before it: ~40 ms on Linux.
+    let _ = stream.set_nodelay(true);
     let peer = stream.peer_addr().ok();
     let slot = match peer {
         Some(peer) => match counts.admit(peer.ip(), limits.max_connections_per_client) {
@@ -139,8 +145,30 @@ enum Framing {
     Headers { line: Vec<u8>, content_length: Option<u64>, chunked: bool, unreadable: bool },
     /// Passing this many body bytes through.
     Body { remaining: u64 },
-    /// No longer following the framing (after a chunked or unreadable head).
+    /// Reading a chunked body's chunk-size line (RFC 9112 §7.1).
+    ChunkSize { line: Vec<u8> },
+    /// Passing a chunk's data and the line end after it: this many bytes.
+    ChunkData { remaining: u64 },
+    /// Reading the trailer lines after the last chunk, up to an empty line.
+    Trailers { line: Vec<u8> },
+    /// No longer following the framing (after an unreadable head or chunk size).
     Untracked,
+}
+
+/// Longest chunk-size line (with extensions) followed; a longer one ends the tracking.
+const CHUNK_SIZE_LINE_KEPT: usize = 1024;
+
+/// The size a chunk-size line announces (`1a;name=value\r\n` → 26), or `None` if it is
+/// not one.
+fn chunk_size_of(line: &[u8]) -> Option<u64> {
+    let line = line.strip_suffix(b"\n")?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let size = line.split(|b| *b == b';').next()?;
+    let size = std::str::from_utf8(size).ok()?.trim_matches([' ', '\t']);
+    if size.is_empty() || !size.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u64::from_str_radix(size, 16).ok()
 }
 
 /// Header bytes kept of each line to read `Content-Length` and `Transfer-Encoding`.
@@ -191,6 +219,52 @@ impl Framing {
                     *remaining -= take as u64;
                     if *remaining == 0 {
                         *self = Framing::RequestLine { held: Vec::new() };
+                    }
+                }
+                Framing::ChunkData { remaining } => {
+                    let take = input.len().min(usize::try_from(*remaining).unwrap_or(usize::MAX));
+                    out.extend_from_slice(&input[..take]);
+                    input = &input[take..];
+                    *remaining -= take as u64;
+                    if *remaining == 0 {
+                        *self = Framing::ChunkSize { line: Vec::new() };
+                    }
+                }
+                Framing::ChunkSize { line } => {
+                    let end = input.iter().position(|b| *b == b'\n');
+                    let take = end.map_or(input.len(), |end| end + 1);
+                    out.extend_from_slice(&input[..take]);
+                    line.extend_from_slice(&input[..take]);
+                    input = &input[take..];
+                    if end.is_none() {
+                        if line.len() > CHUNK_SIZE_LINE_KEPT {
+                            *self = Framing::Untracked;
+                        }
+                        continue;
+                    }
+                    *self = match chunk_size_of(line) {
+                        Some(0) => Framing::Trailers { line: Vec::new() },
+                        // The data, then its CRLF (actix-http refuses any other line end).
+                        Some(size) => match size.checked_add(2) {
+                            Some(remaining) => Framing::ChunkData { remaining },
+                            None => Framing::Untracked,
+                        },
+                        None => Framing::Untracked,
+                    };
+                }
+                Framing::Trailers { line } => {
+                    let end = input.iter().position(|b| *b == b'\n');
+                    let take = end.map_or(input.len(), |end| end + 1);
+                    out.extend_from_slice(&input[..take]);
+                    let room = HEADER_LINE_KEPT.saturating_sub(line.len());
+                    line.extend_from_slice(&input[..take.min(room)]);
+                    input = &input[take..];
+                    if end.is_some() {
+                        *self = if content_length_of(line) == 0 {
+                            Framing::RequestLine { held: Vec::new() }
+                        } else {
+                            Framing::Trailers { line: Vec::new() }
+                        };
                     }
                 }
                 Framing::RequestLine { held } => {
@@ -248,8 +322,10 @@ impl Framing {
                     let text = String::from_utf8_lossy(line).trim().to_ascii_lowercase();
                     line.clear();
                     if text.is_empty() {
-                        *self = if *chunked || *unreadable {
+                        *self = if *unreadable {
                             Framing::Untracked
+                        } else if *chunked {
+                            Framing::ChunkSize { line: Vec::new() }
                         } else {
                             match content_length {
                                 Some(n) if *n > 0 => Framing::Body { remaining: *n },
@@ -261,8 +337,14 @@ impl Framing {
                             Ok(n) => *content_length = Some(n),
                             Err(_) => *unreadable = true,
                         }
-                    } else if text.starts_with("transfer-encoding:") {
-                        *chunked = true;
+                    } else if let Some(codings) = text.strip_prefix("transfer-encoding:") {
+                        // Only a body whose last coding is `chunked` is framed by chunks;
+                        // any other is refused by actix-http, and not followed here.
+                        if codings.trim().rsplit(',').next().map(str::trim) == Some("chunked") {
+                            *chunked = true;
+                        } else {
+                            *unreadable = true;
+                        }
                     }
                 }
             }
@@ -436,6 +518,60 @@ mod tests {
         let line = |n: usize| format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(n - 14));
         assert_eq!(framed(&[line(50).as_bytes()], 50), line(50));
         assert!(framed(&[line(51).as_bytes()], 50).contains(&format!("{TOO_LONG_PATH}51 ")));
+    }
+
+    #[test]
+    fn request_lines_are_followed_after_a_chunked_body() {
+        let long = format!("GET /{} HTTP/1.1\r\n", "a".repeat(100));
+        let chunked = "POST /a HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n\
+                       5;name=value\r\nhello\r\n1A\r\nabcdefghijklmnopqrstuvwxyz\r\n\
+                       0\r\nX-Trailer: GET /not-a-request-line HTTP/1.1\r\n\r\n";
+        let input = format!("{chunked}{long}Host: x\r\n\r\n");
+        let expected =
+            format!("{chunked}GET {TOO_LONG_PATH}{} HTTP/1.1\r\nHost: x\r\n\r\n", long.len() - 2);
+        assert_eq!(framed(&[input.as_bytes()], 50), expected);
+        for size in [1, 2, 3, 7] {
+            let split: Vec<&[u8]> = input.as_bytes().chunks(size).collect();
+            assert_eq!(framed(&split, 50), expected, "read {size} bytes at a time");
+        }
+        // A chunk's data that looks like a long request line is data.
+        let data = "b".repeat(300);
+        let body_only = format!(
+            "POST /a HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{data}\r\n0\r\n\r\n",
+            data.len()
+        );
+        assert_eq!(framed(&[body_only.as_bytes()], 50), body_only);
+    }
+
+    #[test]
+    fn an_unreadable_chunk_size_or_coding_stops_the_tracking() {
+        for head in [
+            "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+        ] {
+            let long = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(100));
+            let input = format!("{head}{long}");
+            assert_eq!(framed(&[input.as_bytes()], 50), input);
+        }
+        assert_eq!(chunk_size_of(b"ffffffffffffffff\r\n"), Some(u64::MAX));
+        assert_eq!(chunk_size_of(b"10000000000000000\r\n"), None);
+        assert_eq!(chunk_size_of(b" 1f \t;ext\r\n"), Some(31));
+        assert_eq!(chunk_size_of(b"\r\n"), None);
+    }
+
+    #[actix_web::test]
+    async fn accepted_sockets_send_small_writes_at_once() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (server_side, _) = listener.accept().await.unwrap();
+        let limits = ConnectionLimits {
+            max_request_line: 8192,
+            send_timeout: Duration::from_secs(30),
+            max_connections_per_client: 4,
+        };
+        let (guarded, _) = accept(server_side, limits, &Arc::default()).await.unwrap();
+        assert!(guarded.stream.nodelay().unwrap(), "TCP_NODELAY is not set");
+        drop(client);
     }
 
     #[test]
