@@ -39,8 +39,19 @@ pub use select::{ForceSet, SelectedOutcome, Selection};
 use compact::{PointGroups, PointIds, PositionMap, RankedBits};
 
 use crate::reference::{crime_category, outcome_category};
-use crate::spatial::{Area, SpatialIndex};
+use crate::spatial::{is_valid_coordinate, Area, PreparedArea, QueryStop, SpatialIndex};
 use crate::Month;
+
+/// Rough relative costs of the two ways to a category's crimes in an area (see
+/// [`CrimeIndex::crimes_in_area`]), from `huge_polygon` in `benches/benches/national.rs`.
+mod search_cost {
+    /// Looking at one snap point of the area's bounding box: its membership, its crimes.
+    pub const CANDIDATE_POINT: usize = 100;
+    /// Reading one record in a scan of the month's crimes.
+    pub const RECORD_SCANNED: usize = 1;
+    /// Placing one crime of the category: its snap point, the exact area test.
+    pub const CRIME_PLACED: usize = 250;
+}
 
 /// police.uk's `location_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -505,6 +516,12 @@ impl CrimeIndex {
     }
 
     /// Crimes of a month inside an area (`crimes-street`), at most `cap` (else an error).
+    ///
+    /// The area's snap points are looked at one by one, unless a category is asked for and
+    /// the area's bounding box holds so many points that scanning the month's crimes of that
+    /// category costs less (a rare category over a county or the country): the search then
+    /// stops early and [`CrimeIndex::crimes_of_category_in_area`] answers instead, so that a
+    /// request costs at most about twice the cheaper of the two.
     pub fn crimes_in_area(
         &self,
         month: Month,
@@ -513,25 +530,81 @@ impl CrimeIndex {
         cap: Option<usize>,
     ) -> Result<Vec<CrimeRef<'_>>, TooManyResults> {
         let Some(data) = self.month(month) else { return Ok(Vec::new()) };
-        let points = match cap {
-            None => self.spatial.query(area),
-            Some(cap) => {
-                // The crimes at each point, counted as the points are found: an area over the
-                // cap is refused as soon as that is certain (`found` is then a lower bound).
-                let crimes_at = |p: u32| {
-                    let group = data.groups.range(p);
-                    self.records
-                        [(data.start + group.start) as usize..(data.start + group.end) as usize]
-                        .iter()
-                        .filter(|r| category.is_none_or(|c| r.category == c))
-                        .count()
-                };
-                self.spatial
-                    .query_capped(area, cap, crimes_at)
-                    .map_err(|found| TooManyResults { found, cap })?
+        let prepared = PreparedArea::new(area);
+        let max_candidates = category.map_or(usize::MAX, |c| {
+            self.category_scan_cost(data, c) / search_cost::CANDIDATE_POINT
+        });
+        // The crimes at each point, counted as the points are found: an area over the cap is
+        // refused as soon as that is certain (`found` is then a lower bound).
+        let crimes_at = |p: u32| {
+            if cap.is_none() {
+                return 0;
             }
+            let group = data.groups.range(p);
+            self.records[(data.start + group.start) as usize..(data.start + group.end) as usize]
+                .iter()
+                .filter(|r| category.is_none_or(|c| r.category == c))
+                .count()
         };
-        self.crimes_at_points(month, &points, category, cap)
+        let limit = cap.unwrap_or(usize::MAX);
+        match (self.spatial.query_within(&prepared, limit, crimes_at, max_candidates), category) {
+            (Ok(points), _) => self.crimes_at_points(month, &points, category, cap),
+            (Err(QueryStop::OverCap(found)), _) => Err(TooManyResults { found, cap: limit }),
+            (Err(QueryStop::TooManyCandidates), Some(c)) => {
+                self.crimes_of_category_in_area(data, &prepared, c, cap)
+            }
+            (Err(QueryStop::TooManyCandidates), None) => {
+                unreachable!("candidates are limited only for a category")
+            }
+        }
+    }
+
+    /// What [`CrimeIndex::crimes_of_category_in_area`] costs for a month and category, in
+    /// [`search_cost`] units.
+    fn category_scan_cost(&self, data: &MonthCrimes, category: u8) -> usize {
+        let of_category: usize = data
+            .force_counts
+            .iter()
+            .map(|(_, counts)| counts.get(usize::from(category)).map_or(0, |&n| n as usize))
+            .sum();
+        (data.located_end - data.start) as usize * search_cost::RECORD_SCANNED
+            + of_category * search_cost::CRIME_PLACED
+    }
+
+    /// As [`CrimeIndex::crimes_in_area`] for one category, from the other end: every located
+    /// crime of the month is read, and those of the category are placed at their snap point
+    /// and tested against the area.
+    fn crimes_of_category_in_area(
+        &self,
+        data: &MonthCrimes,
+        area: &PreparedArea<'_>,
+        category: u8,
+        cap: Option<usize>,
+    ) -> Result<Vec<CrimeRef<'_>>, TooManyResults> {
+        let mut keyed = Vec::new();
+        for position in data.start..data.located_end {
+            let record = &self.records[position as usize];
+            if record.category != category {
+                continue;
+            }
+            let p = data.groups.point_of(position - data.start);
+            let point = &self.points[p as usize];
+            if !is_valid_coordinate(point.latitude, point.longitude)
+                || !area.contains(point.latitude, point.longitude)
+            {
+                continue;
+            }
+            keyed.push((record.id, position, p));
+            if let Some(cap) = cap.filter(|&cap| keyed.len() > cap) {
+                return Err(TooManyResults { found: keyed.len(), cap });
+            }
+        }
+        // The order of `crimes_at_points`: category (here one), then id.
+        keyed.sort_unstable_by_key(|&(id, _, _)| id);
+        Ok(keyed
+            .into_iter()
+            .map(|(_, position, p)| self.crime_ref(position, data.month, Some(p)))
+            .collect())
     }
 
     /// Crimes of a month at one snap point (`crimes-at-location`).

@@ -255,6 +255,46 @@ fn area_queries_equal_brute_force_over_the_rows() {
     });
 }
 
+/// The two ways to a category's crimes in an area (the area's snap points, or the month's
+/// crimes of the category) give the same crimes in the same order, capped alike; and the
+/// planner takes each of them for some areas.
+#[test]
+fn a_category_found_from_either_end_gives_the_same_answer() {
+    let data = random_data(11);
+    let index = build(&data);
+    let month = Month::new(2024, 2).unwrap();
+    let month_data = index.month(month).unwrap();
+    let ways_taken = std::cell::Cell::new((0usize, 0usize));
+    check(300, (area_spec(), 0..14u8), |(spec, category)| {
+        let area = spec.area(&data);
+        let prepared = PreparedArea::new(&area);
+        let by_points = index.spatial.query(&area);
+        let from_points = index.crimes_at_points(month, &by_points, Some(category), None).unwrap();
+        let from_category =
+            index.crimes_of_category_in_area(month_data, &prepared, category, None).unwrap();
+        let key = |c: &CrimeRef<'_>| (c.record.id, c.position, c.point.map(|p| p.id));
+        let expected: Vec<_> = from_points.iter().map(key).collect();
+        prop_assert_eq!(&from_category.iter().map(key).collect::<Vec<_>>(), &expected);
+        let planned = index.crimes_in_area(month, &area, Some(category), None).unwrap();
+        prop_assert_eq!(&planned.iter().map(key).collect::<Vec<_>>(), &expected);
+        if expected.len() > 1 {
+            let cap = expected.len() - 1;
+            let refused =
+                index.crimes_of_category_in_area(month_data, &prepared, category, Some(cap));
+            prop_assert_eq!(refused.unwrap_err(), TooManyResults { found: expected.len(), cap });
+        }
+        let max = index.category_scan_cost(month_data, category) / search_cost::CANDIDATE_POINT;
+        let (by_area, by_category) = ways_taken.get();
+        ways_taken.set(match index.spatial.query_within(&prepared, usize::MAX, |_| 0, max) {
+            Err(QueryStop::TooManyCandidates) => (by_area, by_category + 1),
+            _ => (by_area + 1, by_category),
+        });
+        Ok(())
+    });
+    let (by_area, by_category) = ways_taken.get();
+    assert!(by_area > 0 && by_category > 0, "areas: {by_area}, categories: {by_category}");
+}
+
 #[test]
 fn lookups_by_point_force_and_persistent_id_equal_brute_force() {
     let data = random_data(7);

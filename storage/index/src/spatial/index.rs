@@ -10,6 +10,16 @@ use super::area::{circle_boxes, haversine_m, is_valid_coordinate, Area, EARTH_RA
 use super::grid::Membership;
 use super::prepared::PreparedArea;
 
+/// Why [`SpatialIndex::query_within`] stopped without an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryStop {
+    /// The points' weights add up to more than the cap: a total above it (a lower bound of
+    /// the area's).
+    OverCap(usize),
+    /// The area's bounding box(es) hold more points than the caller would look at.
+    TooManyCandidates,
+}
+
 /// A tree entry: `[lat, lng]` in degrees and the point's position in the input slice.
 type Entry = GeomWithData<[f64; 2], u32>;
 
@@ -97,20 +107,41 @@ impl SpatialIndex {
         &self,
         area: &Area,
         cap: usize,
-        mut weight: impl FnMut(u32) -> usize,
+        weight: impl FnMut(u32) -> usize,
     ) -> Result<Vec<u32>, usize> {
-        let prepared = PreparedArea::new(area);
+        match self.query_within(&PreparedArea::new(area), cap, weight, usize::MAX) {
+            Ok(ids) => Ok(ids),
+            Err(QueryStop::OverCap(total)) => Err(total),
+            Err(QueryStop::TooManyCandidates) => unreachable!("no limit on candidates was set"),
+        }
+    }
+
+    /// As [`SpatialIndex::query_capped`] over a prepared area, giving up (with
+    /// [`QueryStop::TooManyCandidates`]) as soon as more than `max_candidates` points of the
+    /// area's bounding box(es) would have to be looked at: a caller with a cheaper way to the
+    /// answer than a large area's every point (e.g. a rare category's crimes) learns it
+    /// early, having spent no more than that way would cost.
+    pub fn query_within(
+        &self,
+        prepared: &PreparedArea<'_>,
+        cap: usize,
+        mut weight: impl FnMut(u32) -> usize,
+        max_candidates: usize,
+    ) -> Result<Vec<u32>, QueryStop> {
         let mut ids = Vec::new();
         let mut unsure = Vec::new();
         let mut total = 0usize;
-        for entry in self.candidates(area) {
+        for (looked_at, entry) in self.candidates(prepared.area()).enumerate() {
+            if looked_at >= max_candidates {
+                return Err(QueryStop::TooManyCandidates);
+            }
             let [lat, lng] = *entry.geom();
             match prepared.membership(lat, lng) {
                 Membership::Inside => {
                     ids.push(entry.data);
                     total += weight(entry.data);
                     if total > cap {
-                        return Err(total);
+                        return Err(QueryStop::OverCap(total));
                     }
                 }
                 Membership::Unsure => unsure.push(entry),
@@ -122,7 +153,7 @@ impl SpatialIndex {
                 ids.push(entry.data);
                 total += weight(entry.data);
                 if total > cap {
-                    return Err(total);
+                    return Err(QueryStop::OverCap(total));
                 }
             }
         }

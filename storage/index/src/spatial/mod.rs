@@ -25,5 +25,5 @@ pub use area::{
     EARTH_RADIUS_M, ONE_MILE_M,
 };
 pub use grid::Membership;
-pub use index::SpatialIndex;
+pub use index::{QueryStop, SpatialIndex};
 pub use prepared::PreparedArea;

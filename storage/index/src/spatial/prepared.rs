@@ -83,6 +83,11 @@ impl<'a> PreparedArea<'a> {
         PreparedArea { area, shape }
     }
 
+    /// The area prepared.
+    pub fn area(&self) -> &'a Area {
+        self.area
+    }
+
     /// Exactly [`Area::contains`].
     pub fn contains(&self, lat: f64, lng: f64) -> bool {
         match &self.shape {
