@@ -29,7 +29,7 @@ use police_benches::{
     InProcessIndex, QueryPointRng,
 };
 use police_index::crimes::CrimeIndex;
-use police_index::spatial::{parse_poly, Area};
+use police_index::spatial::{parse_poly, Area, PreparedArea};
 use police_index::Month;
 
 /// Radius and corner count of the neighbourhood-sized polygon query.
@@ -170,6 +170,14 @@ fn huge_polygon(criterion: &mut Criterion, national: &NationalMonth) {
     let month = national.month;
     let mut group = criterion.benchmark_group("huge_polygon");
     group.sample_size(10);
+    // The two steps every such request pays before any point is looked at.
+    group.bench_function("uk_12000_vertices_parse_only", |b| {
+        b.iter(|| parse_poly(black_box(&national.huge_poly)).expect("valid"))
+    });
+    let parsed = Area::Polygon(parse_poly(&national.huge_poly).expect("valid"));
+    group.bench_function("uk_12000_vertices_prepare_only", |b| {
+        b.iter(|| PreparedArea::new(black_box(&parsed)).contains(54.0, -2.6))
+    });
     for (name, category) in [
         ("uk_12000_vertices_capped", None),
         ("uk_12000_vertices_rare_category", Some(national.rare_category)),

@@ -22,13 +22,12 @@
 //! The parity of the right-of-cell edges' crossings is the parity, over their endpoints, of
 //! `v.y > y` (each edge contributes its two endpoints; an endpoint shared by two such edges
 //! cancels). Endpoints above or below the widened row give a constant; the others, kept per
-//! cell as latitudes, are compared with `y` at query time. So a query evaluates the every-edge
+//! cell as a bit set over its row's distinct endpoint latitudes, are compared with `y` at
+//! query time (the set bits from the first latitude `> y` on). So a query evaluates the every-edge
 //! test's own comparisons on the edges and endpoints that can change its answer, and takes the
 //! others' contribution as computed once: the same answer, bit for bit. A cell with no edge in
 //! it has no endpoints to compare either (an endpoint in the row whose partner edge is not right
 //! of the cell puts that edge in the cell), so it is wholly inside or wholly outside.
-
-use std::collections::HashMap;
 
 use crate::neighbourhoods::near_segment;
 
@@ -95,12 +94,18 @@ pub(crate) struct EdgeGrid {
     rows: usize,
     /// Per cell: whether the right-of-cell endpoints above the widened row are odd in number.
     odd_above: Vec<bool>,
-    /// Per cell (row-major), the range of its edges in `cell_edges` and of its in-row
-    /// endpoint latitudes in `cell_ys` (`cells + 1` offsets each).
+    /// Per cell (row-major), the range of its edges in `cell_edges` (`cells + 1` offsets).
     edge_start: Vec<u32>,
     cell_edges: Vec<u32>,
-    y_start: Vec<u32>,
-    cell_ys: Vec<f64>,
+    /// Per row, the range in `row_ys` (`rows + 1` offsets) of the distinct latitudes of
+    /// endpoints in the widened row, ascending.
+    row_ys_start: Vec<u32>,
+    row_ys: Vec<f64>,
+    /// Per cell, the range in `cell_odd_ys` (`cells + 1` offsets) of a bit set over its row's
+    /// `row_ys`: the right-of-cell endpoints' latitudes seen an odd number of times. Empty
+    /// when none is.
+    odd_ys_start: Vec<u32>,
+    cell_odd_ys: Vec<u64>,
 }
 
 impl EdgeGrid {
@@ -136,8 +141,10 @@ impl EdgeGrid {
             odd_above: vec![false; cols * rows],
             edge_start: Vec::with_capacity(cols * rows + 1),
             cell_edges: Vec::new(),
-            y_start: Vec::with_capacity(cols * rows + 1),
-            cell_ys: Vec::new(),
+            row_ys_start: Vec::with_capacity(rows + 1),
+            row_ys: Vec::new(),
+            odd_ys_start: Vec::with_capacity(cols * rows + 1),
+            cell_odd_ys: Vec::new(),
         };
         grid.place_edges();
         grid
@@ -172,22 +179,44 @@ impl EdgeGrid {
             }
         }
 
+        // Reused from row to row: each cell's edges, and the odd endpoints right of the walk.
+        let mut row_edges: Vec<Vec<u32>> = vec![Vec::new(); self.cols];
+        let mut odd_ys: Vec<u64> = Vec::new();
         for (row, mut placed) in by_row.into_iter().enumerate() {
             let (row_lo, row_hi) = self.row_span(row);
+            // The row's endpoint latitudes, distinct (-0.0 as 0.0), ascending: the bits of
+            // its cells' sets.
+            let in_row = |y: &f64| *y >= row_lo && *y <= row_hi;
+            let mut ys: Vec<f64> = placed
+                .iter()
+                .flat_map(|&(number, _, _)| {
+                    let e = self.edges[number as usize];
+                    [e.ay + 0.0, e.by + 0.0]
+                })
+                .filter(in_row)
+                .collect();
+            ys.sort_unstable_by(f64::total_cmp);
+            ys.dedup_by(|a, b| a.to_bits() == b.to_bits());
+            let words = ys.len().div_ceil(64);
+            odd_ys.clear();
+            odd_ys.resize(words, 0);
             // Edges by first cell, last first: walking the row leftwards, an edge joins the
             // right-of-cell set once the walk passes its first cell.
             placed.sort_unstable_by_key(|&(_, first, _)| std::cmp::Reverse(first));
-            let mut next = 0;
-            let mut odd_above = false;
-            let mut odd_ys = OddSet::default();
-            let mut row_edges: Vec<Vec<u32>> = vec![Vec::new(); self.cols];
-            let mut row_ys: Vec<Vec<f64>> = vec![Vec::new(); self.cols];
-            let mut row_odd_above = vec![false; self.cols];
+            for cell in &mut row_edges {
+                cell.clear();
+            }
             for &(number, first, last) in &placed {
                 for cell in &mut row_edges[first..=last] {
                     cell.push(number);
                 }
             }
+            let mut next = 0;
+            let mut odd_above = false;
+            let mut row_odd_above = vec![false; self.cols];
+            // The cells' bit sets, right to left, reversed into place below.
+            let mut row_sets: Vec<(u32, u32)> = vec![(0, 0); self.cols];
+            let mut row_words: Vec<u64> = Vec::new();
             for col in (0..self.cols).rev() {
                 while next < placed.len() && placed[next].1 > col {
                     let e = self.edges[placed[next].0 as usize];
@@ -195,25 +224,35 @@ impl EdgeGrid {
                         if y > row_hi {
                             odd_above = !odd_above;
                         } else if y >= row_lo {
-                            odd_ys.toggle(y);
+                            let y = y + 0.0;
+                            let bit = ys.partition_point(|v| v.total_cmp(&y).is_lt());
+                            odd_ys[bit / 64] ^= 1 << (bit % 64);
                         }
                     }
                     next += 1;
                 }
                 row_odd_above[col] = odd_above;
-                row_ys[col] = odd_ys.values.clone();
+                if odd_ys.iter().any(|&w| w != 0) {
+                    let at = row_words.len() as u32;
+                    row_words.extend_from_slice(&odd_ys);
+                    row_sets[col] = (at, words as u32);
+                }
             }
+            self.row_ys_start.push(self.row_ys.len() as u32);
+            self.row_ys.extend_from_slice(&ys);
             for col in 0..self.cols {
                 let cell = row * self.cols + col;
                 self.odd_above[cell] = row_odd_above[col];
                 self.edge_start.push(self.cell_edges.len() as u32);
                 self.cell_edges.extend_from_slice(&row_edges[col]);
-                self.y_start.push(self.cell_ys.len() as u32);
-                self.cell_ys.extend_from_slice(&row_ys[col]);
+                self.odd_ys_start.push(self.cell_odd_ys.len() as u32);
+                let (at, len) = row_sets[col];
+                self.cell_odd_ys.extend_from_slice(&row_words[at as usize..(at + len) as usize]);
             }
         }
         self.edge_start.push(self.cell_edges.len() as u32);
-        self.y_start.push(self.cell_ys.len() as u32);
+        self.row_ys_start.push(self.row_ys.len() as u32);
+        self.odd_ys_start.push(self.cell_odd_ys.len() as u32);
     }
 
     /// The widened latitude span of a row: its cells' edges plus the margin.
@@ -252,7 +291,7 @@ impl EdgeGrid {
     pub(crate) fn membership(&self, x: f64, y: f64) -> Membership {
         let Some(cell) = self.cell_of(x, y) else { return Membership::Outside };
         if self.edge_start[cell] != self.edge_start[cell + 1]
-            || self.y_start[cell] != self.y_start[cell + 1]
+            || self.odd_ys_start[cell] != self.odd_ys_start[cell + 1]
         {
             Membership::Unsure
         } else if self.odd_above[cell] {
@@ -267,12 +306,31 @@ impl EdgeGrid {
         let Some(cell) = self.cell_of(x, y) else { return false };
         let edges =
             &self.cell_edges[self.edge_start[cell] as usize..self.edge_start[cell + 1] as usize];
-        let ys = &self.cell_ys[self.y_start[cell] as usize..self.y_start[cell + 1] as usize];
         let mut inside = self.odd_above[cell];
-        for &v_y in ys {
-            if v_y > y {
-                inside = !inside;
-            }
+        let odd_ys =
+            &self.cell_odd_ys[self.odd_ys_start[cell] as usize..self.odd_ys_start[cell + 1] as usize];
+        if !odd_ys.is_empty() {
+            let row = cell / self.cols;
+            let ys =
+                &self.row_ys[self.row_ys_start[row] as usize..self.row_ys_start[row + 1] as usize];
+            // The odd latitudes `v_y > y` (y is finite here): bits from the first such one on.
+            let from = ys.partition_point(|&v_y| v_y <= y);
+            let above: u32 = odd_ys
+                .iter()
+                .enumerate()
+                .map(|(word, bits)| {
+                    let first_bit = word * 64;
+                    let mask = if from <= first_bit {
+                        u64::MAX
+                    } else if from - first_bit >= 64 {
+                        0
+                    } else {
+                        u64::MAX << (from - first_bit)
+                    };
+                    (bits & mask).count_ones()
+                })
+                .sum();
+            inside ^= above % 2 == 1;
         }
         for &number in edges {
             let e = &self.edges[number as usize];
@@ -314,28 +372,3 @@ fn grid_size(edges: &[Edge], width: f64, height: f64) -> (usize, usize) {
     (cols, rows)
 }
 
-/// Latitudes seen an odd number of times so far (toggled in and out), in a list for copying.
-#[derive(Default)]
-struct OddSet {
-    values: Vec<f64>,
-    position: HashMap<u64, usize>,
-}
-
-impl OddSet {
-    fn toggle(&mut self, y: f64) {
-        // -0.0 and 0.0 compare alike, so they may share an entry.
-        let key = (y + 0.0).to_bits();
-        match self.position.remove(&key) {
-            Some(at) => {
-                self.values.swap_remove(at);
-                if let Some(&moved) = self.values.get(at) {
-                    self.position.insert((moved + 0.0).to_bits(), at);
-                }
-            }
-            None => {
-                self.position.insert(key, self.values.len());
-                self.values.push(y);
-            }
-        }
-    }
-}

@@ -875,6 +875,24 @@ fn spatial_property_grid_equals_every_edge_test_regions() {
     });
 }
 
+/// Hundreds of vertices in one row of cells (a box whose bottom is a fine saw): each cell's
+/// set of odd latitudes spans several words, and its answers still equal the every-edge test's.
+#[test]
+fn spatial_grid_with_many_latitudes_in_a_row() {
+    for (teeth, depth) in [(40, 1e-3), (700, 1e-4), (3_000, 2e-5)] {
+        let mut vertices = vec![(52.0, -1.0), (52.0, 1.0)];
+        let mut rng = Rng(teeth as u64);
+        for k in (0..=2 * teeth).rev() {
+            let lng = -1.0 + 2.0 * k as f64 / (2 * teeth) as f64;
+            let lat = if k % 2 == 0 { 51.0 } else { 51.0 + depth * (0.5 + rng.unit()) };
+            vertices.push((lat, lng));
+        }
+        vertices.dedup();
+        let area = polygon_area(vertices.clone()).unwrap();
+        check_prepared(&area, &[vertices], &mut rng).unwrap();
+    }
+}
+
 /// A 12,000-vertex jagged polygon over Great Britain: the grid's answers equal the every-edge
 /// test's on 20,000 points, and most points need no edge test at all.
 #[test]
