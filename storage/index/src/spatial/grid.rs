@@ -307,8 +307,8 @@ impl EdgeGrid {
         let edges =
             &self.cell_edges[self.edge_start[cell] as usize..self.edge_start[cell + 1] as usize];
         let mut inside = self.odd_above[cell];
-        let odd_ys =
-            &self.cell_odd_ys[self.odd_ys_start[cell] as usize..self.odd_ys_start[cell + 1] as usize];
+        let odd_ys = &self.cell_odd_ys
+            [self.odd_ys_start[cell] as usize..self.odd_ys_start[cell + 1] as usize];
         if !odd_ys.is_empty() {
             let row = cell / self.cols;
             let ys =
@@ -371,4 +371,3 @@ fn grid_size(edges: &[Edge], width: f64, height: f64) -> (usize, usize) {
     }
     (cols, rows)
 }
-
