@@ -270,13 +270,33 @@ impl LocationIdQuery {
     }
 
     /// The snap point `location_id` names; `None` when no `location_id` is given, 404 when
-    /// it is not a snap point of this snapshot.
+    /// it is not a snap point of this snapshot (with [`unknown_location_message`]).
     pub fn snap_point(&self, snapshot: &Snapshot) -> Result<Option<u32>, ApiError> {
         let Some(location_id) = &self.location_id else { return Ok(None) };
         snap_point(location_id, snapshot)
             .map(Some)
-            .ok_or_else(|| ApiError::NotFound(format!("no location with id {location_id:?}")))
+            .ok_or_else(|| ApiError::NotFound(unknown_location_message(location_id)))
     }
+}
+
+/// Why a `location_id` names no snap point here. The usual cause is an id saved from
+/// police.uk: its `street.id`s are not in the bulk files this server imports, so this
+/// server numbers the snap points itself and police.uk's ids do not match them.
+pub fn unknown_location_message(location_id: &str) -> String {
+    let trimmed = location_id.trim();
+    if trimmed.parse::<u64>().is_err() {
+        return format!(
+            "no location with id {location_id:?}: location_id is a snap point's number (the \
+             street.id of other answers)"
+        );
+    }
+    format!(
+        "no location with id {trimmed} in this server: location ids (street.id) are this \
+         server's own, numbered on import, because police.uk's ids are not in its bulk \
+         files, so an id saved from data.police.uk does not match. Ask by place instead: \
+         crimes-at-location?lat=<lat>&lng=<lng> answers the nearest snap point, with this \
+         server's street.id"
+    )
 }
 
 /// The required `location_id` of `stops-at-location`, where an unknown snap point is not an
@@ -303,6 +323,11 @@ impl StopLocationQuery {
                 ApiError::BadRequest("missing location_id, e.g. location_id=1738842".into())
             })?;
         Ok(snap_point(location_id, snapshot))
+    }
+
+    /// The `location_id` as given (`""` when missing).
+    pub fn location_id(&self) -> &str {
+        self.location_id.as_deref().unwrap_or_default()
     }
 }
 

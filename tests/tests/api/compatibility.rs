@@ -7,9 +7,12 @@
 use std::path::{Path, PathBuf};
 
 use police_index::reference::{crime_category, crime_category_code_for_slug, force_by_id};
-use police_tests::fixtures::{import_cleanly, write_file, STREET_HEADER};
+use police_tests::fixtures::{
+    crime, import_cleanly, outcome, outcomes_file, stops_file, street_file, write_file, Place,
+    STREET_HEADER,
+};
 use police_tests::geometry::haversine_m;
-use police_tests::http::{get_json, TestServer};
+use police_tests::http::{assert_error, get_json, TestServer};
 use police_tests::{skip_without_shared_data, test_database};
 use serde_json::Value;
 
@@ -148,4 +151,81 @@ fn greenwich_recordings_are_our_one_mile_circles() {
     };
     assert_eq!(ask(GREENWICH), recorded(&first));
     assert_eq!(ask(SECOND_RECORDING_CENTRE), recorded(&second));
+}
+
+/// A snap point of the small fixtures below (Leicester).
+const MARKET: Place =
+    Place { lat: "52.634770", lng: "-1.129407", name: "On or near Market Street" };
+
+/// A police.uk `street.id` (recorded: "On or near Marsh Wall", Greenwich) that no store of
+/// ours numbers that way.
+const POLICE_UK_ID: &str = "954369";
+
+/// A store of one crime, its outcome and one stop at [`MARKET`] in 2024-01, and a server on
+/// it, with this server's `street.id` of the place.
+fn one_place() -> (police_tests::TestDatabase, tempfile::TempDir, TestServer, i64) {
+    let db = test_database();
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        street_file(dir.path(), "2024-01", "leicestershire", &[crime(1, MARKET, "Burglary", "")]),
+        outcomes_file(dir.path(), "2024-01", "leicestershire", &[outcome(1, MARKET, "Under investigation")]),
+        stops_file(
+            dir.path(),
+            "2024-01",
+            "leicestershire",
+            &["Person search,2024-01-07T01:37:39+00:00,False,,52.634770,-1.129407,Male,18-24,,White,,Controlled drugs,A no further action disposal,,False"],
+        ),
+    ];
+    import_cleanly(&db, &files);
+    let server = TestServer::start(&db);
+    let nearest = get_json(&server, "/api/crimes-at-location?lat=52.6348&lng=-1.1294&date=2024-01");
+    let id = nearest[0]["location"]["street"]["id"].as_i64().unwrap();
+    (db, dir, server, id)
+}
+
+/// police.uk's location ids are not in the bulk files, so an app that kept one gets
+/// police.uk's own status for an unknown id (404, or `[]` on `stops-at-location`) and,
+/// here, the reason and the way round it; ids this server holds answer as before.
+#[test]
+fn a_location_id_we_do_not_hold_is_answered_with_why() {
+    let (_db, _dir, server, held) = one_place();
+    assert_ne!(held.to_string(), POLICE_UK_ID);
+
+    for route in ["crimes-at-location", "outcomes-at-location"] {
+        let response = server.get(&format!("/api/{route}?location_id={POLICE_UK_ID}&date=2024-01"));
+        assert_error(&response, 404);
+        for says in
+            [POLICE_UK_ID, "police.uk's ids are not in its bulk files", "lat=<lat>&lng=<lng>"]
+        {
+            assert!(response.body.contains(says), "{route}: {}", response.body);
+        }
+        let not_a_number = server.get(&format!("/api/{route}?location_id=abc&date=2024-01"));
+        assert_error(&not_a_number, 404);
+        assert!(not_a_number.body.contains("snap point's number"), "{}", not_a_number.body);
+
+        let answer = get_json(&server, &format!("/api/{route}?location_id={held}&date=2024-01"));
+        assert_eq!(answer.as_array().unwrap().len(), 1, "{route}: {answer}");
+    }
+
+    let note = |path: &str| {
+        let (status, headers, body) = server.get_bytes(path);
+        let note = headers.iter().find(|(name, _)| name == "x-police-api-note");
+        (status, String::from_utf8(body).unwrap(), note.map(|(_, value)| value.clone()))
+    };
+    let (status, body, unknown) =
+        note(&format!("/api/stops-at-location?location_id={POLICE_UK_ID}&date=2024-01"));
+    assert_eq!((status, body.as_str()), (200, "[]"));
+    let unknown = unknown.expect("a note saying why");
+    assert!(
+        unknown.contains(POLICE_UK_ID) && unknown.contains("not in its bulk files"),
+        "{unknown}"
+    );
+    let (status, body, none) =
+        note(&format!("/api/stops-at-location?location_id={held}&date=2024-01"));
+    assert_eq!((status, none), (200, None));
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap().as_array().unwrap().len(), 1);
+    // A held place without stops in the month asked for: `[]`, and nothing to explain.
+    let (status, body, none) =
+        note(&format!("/api/stops-at-location?location_id={held}&date=2030-01"));
+    assert_eq!((status, body.as_str(), none), (200, "[]", None));
 }
