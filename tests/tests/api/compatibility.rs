@@ -250,3 +250,79 @@ fn a_location_id_we_do_not_hold_is_answered_with_why() {
         note(&format!("/api/stops-at-location?location_id={held}&date=2030-01"));
     assert_eq!((status, body.as_str(), none), (200, "[]", None));
 }
+
+/// The small differences issue 17 lists, answered as `docs/COMPATIBILITY.md` ("Paths, methods
+/// and slugs") decides: police.uk's bare 404 for a trailing slash, `/crimes-street` without a
+/// category and an upper-case force id; HEAD as GET without the body and OPTIONS 204; an
+/// upper-case category slug is one police.uk does not know, so all crime;
+/// `public-disorder-weapons` is the category of the crimes filed under it before May 2013,
+/// and from then on unknown (all crime), as on police.uk.
+#[test]
+fn paths_methods_and_slugs_answer_as_documented() {
+    let db = test_database();
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        street_file(
+            dir.path(),
+            "2024-01",
+            "leicestershire",
+            &[crime(1, MARKET, "Burglary", ""), crime(2, MARKET, "Drugs", "")],
+        ),
+        street_file(
+            dir.path(),
+            "2013-04",
+            "leicestershire",
+            &[crime(3, MARKET, "Public disorder and weapons", "")],
+        ),
+    ];
+    import_cleanly(&db, &files);
+    let server = TestServer::start(&db);
+    let near = "lat=52.6348&lng=-1.1294&date=2024-01";
+
+    for path in [
+        "/api/forces/".to_owned(),
+        "/api/crime-categories/".to_owned(),
+        format!("/api/crimes-street/all-crime/?{near}"),
+        format!("/api/crimes-street?{near}"),
+        format!("/api/crimes-street/?{near}"),
+        "/api/forces/METROPOLITAN".to_owned(),
+        "/api/forces/Metropolitan/people".to_owned(),
+    ] {
+        let response = server.get(&path);
+        assert_eq!((response.status, response.body.as_str()), (404, "Not Found"), "{path}");
+    }
+    assert_eq!(server.get("/api/forces/metropolitan").status, 200);
+
+    let (head, body) =
+        server.raw("HEAD /api/forces HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(body.is_empty());
+    let (head, _) =
+        server.raw("OPTIONS /api/forces HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assert!(
+        head.starts_with("http/1.1 204") && head.contains("allow: get, head, options"),
+        "{head}"
+    );
+
+    let categories = |category: &str| {
+        let answer = get_json(&server, &format!("/api/crimes-street/{category}?{near}"));
+        let mut seen: Vec<String> = answer
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["category"].as_str().unwrap().to_owned())
+            .collect();
+        seen.sort();
+        seen
+    };
+    assert_eq!(categories("burglary"), ["burglary"]);
+    assert_eq!(categories("BURGLARY"), ["burglary", "drugs"]);
+    assert_eq!(categories("Burglary"), categories("all-crime"));
+    assert_eq!(categories("public-disorder-weapons"), categories("all-crime"));
+    let before_2013_05 = get_json(
+        &server,
+        "/api/crimes-street/public-disorder-weapons?lat=52.6348&lng=-1.1294&date=2013-04",
+    );
+    assert_eq!(before_2013_05.as_array().unwrap().len(), 1, "{before_2013_05}");
+    assert_eq!(before_2013_05[0]["category"], "public-disorder-weapons");
+}
