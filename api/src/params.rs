@@ -270,13 +270,33 @@ impl LocationIdQuery {
     }
 
     /// The snap point `location_id` names; `None` when no `location_id` is given, 404 when
-    /// it is not a snap point of this snapshot.
+    /// it is not a snap point of this snapshot (with [`unknown_location_message`]).
     pub fn snap_point(&self, snapshot: &Snapshot) -> Result<Option<u32>, ApiError> {
         let Some(location_id) = &self.location_id else { return Ok(None) };
         snap_point(location_id, snapshot)
             .map(Some)
-            .ok_or_else(|| ApiError::NotFound(format!("no location with id {location_id:?}")))
+            .ok_or_else(|| ApiError::NotFound(unknown_location_message(location_id)))
     }
+}
+
+/// Why a `location_id` names no snap point here. The usual cause is an id saved from
+/// police.uk: its `street.id`s are not in the bulk files this server imports, so this
+/// server numbers the snap points itself and police.uk's ids do not match them.
+pub fn unknown_location_message(location_id: &str) -> String {
+    let trimmed = location_id.trim();
+    if trimmed.parse::<u64>().is_err() {
+        return format!(
+            "no location with id {location_id:?}: location_id is a snap point's number (the \
+             street.id of other answers)"
+        );
+    }
+    format!(
+        "no location with id {trimmed} in this server: location ids (street.id) are this \
+         server's own, numbered on import, because police.uk's ids are not in its bulk \
+         files, so an id saved from data.police.uk does not match. Ask by place instead: \
+         crimes-at-location?lat=<lat>&lng=<lng> answers the nearest snap point, with this \
+         server's street.id"
+    )
 }
 
 /// The required `location_id` of `stops-at-location`, where an unknown snap point is not an
@@ -303,6 +323,11 @@ impl StopLocationQuery {
                 ApiError::BadRequest("missing location_id, e.g. location_id=1738842".into())
             })?;
         Ok(snap_point(location_id, snapshot))
+    }
+
+    /// The `location_id` as given (`""` when missing).
+    pub fn location_id(&self) -> &str {
+        self.location_id.as_deref().unwrap_or_default()
     }
 }
 
@@ -475,9 +500,10 @@ impl CategoryQuery {
         CategoryQuery { category: params.text("category") }
     }
 
-    /// The category as a filter; `None` (all crime) when absent, `all-crime` or unknown.
-    pub fn filter(&self) -> Option<u8> {
-        self.category.as_deref().and_then(category_filter)
+    /// The category as a filter in `month`; `None` (all crime) when absent, `all-crime` or
+    /// unknown (see [`category_filter`]).
+    pub fn filter(&self, month: Month) -> Option<u8> {
+        self.category.as_deref().and_then(|slug| category_filter(slug, month))
     }
 }
 
@@ -491,16 +517,26 @@ pub struct CategoryPath {
 }
 
 impl CategoryPath {
-    /// The category as a filter; `None` (all crime) for `all-crime` and unknown slugs.
-    pub fn filter(&self) -> Option<u8> {
-        category_filter(&self.category)
+    /// The category as a filter in `month`; `None` (all crime) for `all-crime` and unknown
+    /// slugs (see [`category_filter`]).
+    pub fn filter(&self, month: Month) -> Option<u8> {
+        category_filter(&self.category, month)
     }
 }
 
-/// A category slug as a filter: `None` for `all-crime` and, as on police.uk, for slugs it
-/// does not know (they silently mean all crime).
-fn category_filter(slug: &str) -> Option<u8> {
-    if slug == ALL_CRIME.slug {
+/// The slug of the category police.uk split into `public-order` and `possession-of-weapons`
+/// in May 2013.
+const PUBLIC_DISORDER_WEAPONS: &str = "public-disorder-weapons";
+
+/// A category slug as a filter in `month`: `None` for `all-crime` and, as on police.uk, for
+/// slugs it does not know (they silently mean all crime, upper-case ones included).
+/// `public-disorder-weapons` is a category for the months before May 2013, when police.uk
+/// filed crimes under it, and unknown from then on, as on police.uk, whose categories have
+/// not included it since.
+fn category_filter(slug: &str, month: Month) -> Option<u8> {
+    if slug == ALL_CRIME.slug
+        || (slug == PUBLIC_DISORDER_WEAPONS && (month.year(), month.month()) >= (2013, 5))
+    {
         return None;
     }
     crime_category_code_for_slug(slug)
@@ -1245,10 +1281,17 @@ mod tests {
 
     #[test]
     fn unknown_category_slugs_mean_all_crime() {
-        assert_eq!(CategoryPath { category: "all-crime".into() }.filter(), None);
-        assert_eq!(CategoryPath { category: "no-such-thing".into() }.filter(), None);
-        assert!(CategoryPath { category: "burglary".into() }.filter().is_some());
-        assert_eq!(CategoryQuery::from_params(&params(&[])).filter(), None);
+        let month = Month::new(2024, 1).unwrap();
+        let path = |slug: &str| CategoryPath { category: slug.into() };
+        assert_eq!(path("all-crime").filter(month), None);
+        assert_eq!(path("no-such-thing").filter(month), None);
+        assert_eq!(path("BURGLARY").filter(month), None);
+        assert!(path("burglary").filter(month).is_some());
+        assert_eq!(CategoryQuery::from_params(&params(&[])).filter(month), None);
+        // Split in May 2013: a category before, unknown (all crime) from then on.
+        let disorder = path("public-disorder-weapons");
+        assert!(disorder.filter(Month::new(2013, 4).unwrap()).is_some());
+        assert_eq!(disorder.filter(Month::new(2013, 5).unwrap()), None);
     }
 
     #[test]

@@ -145,8 +145,10 @@ fn parse_everything(params: &Params, input: &str) {
     }
     check(BaselineQuery::from_params(params).baseline(), input);
     check(CategoriesQuery::from_params(params).categories(), input);
-    let _ = CategoryQuery::from_params(params).filter();
-    let _ = CategoryPath { category: params.get("category").unwrap_or("").to_owned() }.filter();
+    let month = Month::new(2024, 1).expect("a valid month");
+    let _ = CategoryQuery::from_params(params).filter(month);
+    let _ =
+        CategoryPath { category: params.get("category").unwrap_or("").to_owned() }.filter(month);
     check(LastOutcomesQuery::from_params(params).wanted(), input);
     let force = ForceQuery::from_params(params);
     check(force.known_force(), input);

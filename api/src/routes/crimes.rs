@@ -52,7 +52,7 @@ pub async fn crimes_street(
     let MonthChoice::Month(month) = DateQuery::from_params(&params).month(&snapshot)? else {
         return Ok(render::crimes(&[], &snapshot.locations));
     };
-    let filter = category.filter();
+    let filter = category.filter(month);
     let cap = state.max_results();
     render::offload(snapshot, move |served, sink| {
         let crimes = served.index.crimes_in_area(month, &area, filter, cap)?;
@@ -127,7 +127,7 @@ pub async fn crimes_no_location(
     let MonthChoice::Month(month) = DateQuery::from_params(&params).month(&snapshot)? else {
         return Ok(render::crimes(&[], &snapshot.locations));
     };
-    let filter = CategoryQuery::from_params(&params).filter();
+    let filter = CategoryQuery::from_params(&params).filter(month);
     render::offload(snapshot, move |served, sink| {
         let crimes = served.index.crimes_without_location(month, &force, filter);
         render::stream_crimes(&crimes, &served.locations, sink);

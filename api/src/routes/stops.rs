@@ -5,11 +5,15 @@
 //! does for `stops-force` and `stops-at-location`), and `stops-street` has no result cap
 //! (police.uk documents none).
 
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{get, route, web, HttpRequest, HttpResponse};
 use police_openapi::{AreaForm, Stop};
 
 use crate::error::ApiError;
-use crate::params::{AreaQuery, DateQuery, ForceQuery, MonthChoice, Params, StopLocationQuery};
+use crate::params::{
+    unknown_location_message, AreaQuery, DateQuery, ForceQuery, MonthChoice, Params,
+    StopLocationQuery,
+};
 use crate::render;
 use crate::state::AppState;
 
@@ -55,7 +59,8 @@ pub async fn stops_street(
 /// Stop and searches at a location.
 ///
 /// The stops mapped to one snap point (`location_id`, the `street.id` of other responses)
-/// in a month, by date and time. An unknown location answers `[]`, as on police.uk.
+/// in a month, by date and time. An unknown location answers `[]`, as on police.uk, with an
+/// `X-Police-Api-Note` header saying why (ids saved from police.uk are not this server's).
 #[utoipa::path(
     tag = "stops",
     params(StopLocationQuery, DateQuery),
@@ -72,14 +77,35 @@ pub async fn stops_at_location(
 ) -> Result<HttpResponse, ApiError> {
     let params = Params::from_query(&request)?;
     let snapshot = state.current();
-    let point = StopLocationQuery::from_params(&params).snap_point(&snapshot)?;
-    let MonthChoice::Month(month) = DateQuery::from_params(&params).stop_month(&snapshot)? else {
+    let location = StopLocationQuery::from_params(&params);
+    let point = location.snap_point(&snapshot)?;
+    let month = DateQuery::from_params(&params).stop_month(&snapshot)?;
+    let Some(point) = point else {
+        return Ok(unknown_location(location.location_id()));
+    };
+    let MonthChoice::Month(month) = month else {
         return Ok(render::stops(&[]));
     };
-    let stops = point
-        .map(|point| snapshot.stops.stops_at_point(&snapshot.index, month, point))
-        .unwrap_or_default();
-    Ok(render::stops(&stops))
+    Ok(render::stops(&snapshot.stops.stops_at_point(&snapshot.index, month, point)))
+}
+
+/// The header that says why `stops-at-location` answered `[]` for a `location_id` this
+/// server does not hold (the body stays police.uk's `[]`).
+pub const LOCATION_NOTE_HEADER: &str = "x-police-api-note";
+
+/// police.uk's `[]` for an unknown location, with [`LOCATION_NOTE_HEADER`] saying why.
+fn unknown_location(location_id: &str) -> HttpResponse {
+    let mut response = render::stops(&[]);
+    // A header value cannot hold every character a query can: the id is shown only when it
+    // is a number (the usual case: an id saved from police.uk).
+    let note = match location_id.trim().parse::<u64>() {
+        Ok(_) => unknown_location_message(location_id),
+        Err(_) => unknown_location_message("?"),
+    };
+    if let Ok(value) = HeaderValue::from_str(&note) {
+        response.headers_mut().insert(HeaderName::from_static(LOCATION_NOTE_HEADER), value);
+    }
+    response
 }
 
 /// Stop and searches with no location.

@@ -11,6 +11,7 @@ mod crime_fixture;
 
 mod bench_index;
 mod cli;
+mod compatibility;
 mod connections;
 mod crime_categories;
 mod crimes_at_location;
