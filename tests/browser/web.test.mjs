@@ -10,10 +10,18 @@
 // - clicking the map fills the area panel with the figures /api/v2/crimes/counts gives for a
 //   one-mile circle there (the test builds the URLs itself from the clicked point), and its
 //   trend beside the force's; the keyboard's "Area around the map centre" does the same;
+//   the area panel's neighbourhood band (/api/v2/crimes/compare), last outcomes
+//   (/api/v2/outcomes/counts), stop and search (/api/v2/stops/counts) and hot spots, listed
+//   and on the map (/api/v2/crimes/hotspots), equal the API's, over its 12- or 24-month window;
+// - finding a place: a street name lists the places /api/v2/places answers, and choosing one
+//   by keyboard opens its area; typed coordinates open theirs; a neighbourhood's name offers
+//   it, and its page shows the boundary, contacts, team, priorities and events police.uk's
+//   routes answer;
 // - the month slider (moved with the arrow keys) and the category filter change what the map
 //   shows, to what the API answers for the new month or category; the hash reloads the view;
 // - the dashboard's every figure equals /api/v2/crimes/counts for its neighbourhood (and the
-//   force's row the force's), and its columns sort;
+//   force's row the force's), and its columns sort, the small multiples (one uPlot chart per
+//   row) following the table's order;
 // - axe-core finds no serious or critical accessibility violation on either page, at desktop
 //   and phone widths.
 // Screenshots of each page at both widths go to SCREENSHOT_DIR (default target/web-screenshots).
@@ -362,7 +370,7 @@ try {
   // The whole sidebar in one picture (a tall window): search, neighbourhood and area panels.
   await page.setViewportSize({ width: DESKTOP.width, height: 3000 });
   await page.waitForLoadState("networkidle");
-  await page.screenshot({ path: path.join(shots, "map-panels-desktop.png") });
+  await page.screenshot({ path: path.join(shots, "map-panels-desktop.png"), clip: await page.locator(".sidebar").boundingBox() });
   await page.setViewportSize(DESKTOP);
   noProblems("finding places, the neighbourhood page and the trend window");
 

@@ -543,6 +543,8 @@
     }
     showArea({ kind: "circle", lat, lng });
   }
+  /** `1 street place`, `2 street places`. */
+  const count = (n, noun) => `${fmt(n)} ${noun}${n === 1 ? "" : "s"}`;
   function resultButton(label, kind, onclick, data) {
     return el("li", {}, el("button", { type: "button", onclick, ...data }, label, el("span", { class: "kind", text: kind })));
   }
@@ -585,7 +587,7 @@
     ];
     const total = answer.streets_matched + answer.neighbourhoods_matched;
     findStatus.replaceChildren(
-      total ? `${fmt(answer.neighbourhoods_matched)} neighbourhoods and ${fmt(answer.streets_matched)} street places match${total > items.length ? `; the best ${items.length} shown` : ""}. ` : `Nothing held matches “${text}”. `,
+      total ? `${count(answer.neighbourhoods_matched, "neighbourhood")} and ${count(answer.streets_matched, "street place")} match${total > items.length ? `; the best ${items.length} shown` : ""}. ` : `Nothing held matches “${text}”. `,
       apiLink(url),
     );
     findResults.replaceChildren(...items);
