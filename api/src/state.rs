@@ -1,10 +1,11 @@
 //! What every request handler can reach: the snapshot being served (swapped atomically when
 //! the store changes) and the limits on what one request may ask for.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use police_index::places::PlaceNames;
 use police_store::snapshot::Snapshot;
 
 use crate::frontend::Tiles;
@@ -38,13 +39,20 @@ pub struct Served {
     pub snapshot: Snapshot,
     /// Every snap point's `location` object, pre-rendered.
     pub locations: PointLocations,
+    /// The snap points' names grouped into places (`/api/v2/places`), built on first use.
+    places: OnceLock<PlaceNames>,
 }
 
 impl Served {
     /// Prepares `snapshot` for serving.
     pub fn new(snapshot: Snapshot) -> Self {
         let locations = PointLocations::new(&snapshot.index);
-        Served { snapshot, locations }
+        Served { snapshot, locations, places: OnceLock::new() }
+    }
+
+    /// The snap points' names grouped into places, built by the first request that asks.
+    pub fn places(&self) -> &PlaceNames {
+        self.places.get_or_init(|| PlaceNames::build(&self.snapshot.index))
     }
 }
 

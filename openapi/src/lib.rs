@@ -25,6 +25,7 @@ pub use v2::{
     CrimeHotSpotGrid, CrimeHotSpots, HotSpotCell, HotSpotPoint, HotSpotsAnswer, PeriodMonthEcho,
 };
 pub use v2::{CrimeList, OutcomeList, StopList};
+pub use v2::{NeighbourhoodPlace, PlaceSearch, StreetPlaceAnswer};
 pub use v2::{StopCounts, StopGroupCounts, StopGroupKey, StopTallies};
 
 use serde::{Deserialize, Serialize};

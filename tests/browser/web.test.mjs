@@ -10,10 +10,18 @@
 // - clicking the map fills the area panel with the figures /api/v2/crimes/counts gives for a
 //   one-mile circle there (the test builds the URLs itself from the clicked point), and its
 //   trend beside the force's; the keyboard's "Area around the map centre" does the same;
+//   the area panel's neighbourhood band (/api/v2/crimes/compare), last outcomes
+//   (/api/v2/outcomes/counts), stop and search (/api/v2/stops/counts) and hot spots, listed
+//   and on the map (/api/v2/crimes/hotspots), equal the API's, over its 12- or 24-month window;
+// - finding a place: a street name lists the places /api/v2/places answers, and choosing one
+//   by keyboard opens its area; typed coordinates open theirs; a neighbourhood's name offers
+//   it, and its page shows the boundary, contacts, team, priorities and events police.uk's
+//   routes answer;
 // - the month slider (moved with the arrow keys) and the category filter change what the map
 //   shows, to what the API answers for the new month or category; the hash reloads the view;
 // - the dashboard's every figure equals /api/v2/crimes/counts for its neighbourhood (and the
-//   force's row the force's), and its columns sort;
+//   force's row the force's), and its columns sort, the small multiples (one uPlot chart per
+//   row) following the table's order;
 // - axe-core finds no serious or critical accessibility violation on either page, at desktop
 //   and phone widths.
 // Screenshots of each page at both widths go to SCREENSHOT_DIR (default target/web-screenshots).
@@ -56,6 +64,12 @@ async function api(pathAndQuery) {
 }
 const query = (params) => new URLSearchParams(params).toString();
 const number = (text) => (text.trim() === "–" ? null : Number(text.replace(/,/g, "")));
+/** `YYYY-MM` plus `n` months (negative goes back). */
+const addMonths = (month, n) => {
+  const [y, m] = month.split("-").map(Number);
+  const i = y * 12 + m - 1 + n;
+  return `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, "0")}`;
+};
 
 fs.mkdirSync(shots, { recursive: true });
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "police-api-chromium-"));
@@ -179,7 +193,9 @@ try {
     const sortedJson = (o) => JSON.stringify(Object.entries(o).sort());
     if (sortedJson(onPage) !== sortedJson(expected)) fail(`after ${how} the area panel shows ${JSON.stringify(onPage)}, the API ${JSON.stringify(expected)}`);
     if (counts.total === 0) fail(`after ${how}: no crimes within a mile of ${lat},${lng} in ${month}; the test wants a busy place`);
-    const from = (() => { const [y, m] = month.split("-").map(Number); const i = y * 12 + m - 1 - 11; return `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, "0")}`; })();
+    const trendMonths = Number(hash.get("window") || 12);
+    if (urls.window !== trendMonths) fail(`after ${how} the panel counted ${urls.window} months, the hash says ${trendMonths}`);
+    const from = addMonths(month, -(trendMonths - 1));
     const trend = await api(`/api/v2/crimes/counts?${query({ ...where, from, to: month, category })}`);
     const located = await api(`/api/locate-neighbourhood?q=${lat},${lng}`);
     const force = await api(`/api/v2/crimes/counts?${query({ force: located.force, from, to: month, category })}`);
@@ -188,14 +204,42 @@ try {
     const shownRows = trendRows.map(([m, a, f]) => [m, number(a), number(f)]);
     if (JSON.stringify(shownRows) !== JSON.stringify(expectedRows)) fail(`after ${how} the trend shows ${JSON.stringify(shownRows)}, the API ${JSON.stringify(expectedRows)}`);
     if (!(await page.locator("#area-chart canvas").count())) fail(`after ${how} the area panel has no chart`);
-    for (const url of [urls.monthUrl, urls.trendUrl, urls.forceUrl]) {
+    if (trendRows.length !== trendMonths) fail(`after ${how} the trend has ${trendRows.length} months, not ${trendMonths}`);
+    for (const url of [urls.monthUrl, urls.trendUrl, urls.forceUrl, urls.compareUrl, urls.outcomesUrl, urls.stopsUrl, urls.hotspotsUrl]) {
+      if (!url) fail(`after ${how} the area panel made no request for one of its sections: ${JSON.stringify(urls)}`);
       if (!(await page.locator(`#area a[href="${url}"]`).count())) fail(`the area panel does not link to ${url}`);
     }
-    checked(`after ${how}: the area panel's ${Object.keys(onPage).length - 1} categories (${counts.total} crimes in ${month}) and 12-month trend beside ${located.force} equal the API's for ${poly ? `the polygon ${poly}` : `${lat},${lng}`}`);
+    const areaText = await page.locator("#area").innerText();
+    if (/\b(null|undefined|NaN)\b/.test(areaText)) fail(`after ${how} the area panel shows “null”, “undefined” or “NaN”: ${areaText}`);
+    // The neighbourhood's band among its force's (/api/v2/crimes/compare).
+    const compared = (await api(`/api/v2/crimes/compare?${query({ area: `neighbourhood:${located.force}/${located.neighbourhood}`, from, to: month, category })}`)).areas[0];
+    const bandShown = await page.locator("#area-band-text").evaluate((p) => ({ band: p.dataset.band, rank: Number(p.dataset.rank), of: Number(p.dataset.of), perKm2: p.dataset.perKm2 }));
+    const bandWanted = { band: compared.band.band, rank: compared.band.rank, of: compared.band.of, perKm2: String(compared.per_km2) };
+    if (JSON.stringify(bandShown) !== JSON.stringify(bandWanted)) fail(`after ${how} the band shows ${JSON.stringify(bandShown)}, the API ${JSON.stringify(bandWanted)}`);
+    // Last outcomes of the period's crimes (/api/v2/outcomes/counts).
+    const outcomes = (await api(`/api/v2/outcomes/counts?${query({ ...where, from, to: month, category })}`)).last_outcomes.all;
+    const outcomesShown = Object.fromEntries((await page.$$eval("#area-outcomes-table tr[data-outcome]", (rows) => rows.map((r) => [r.dataset.outcome, r.querySelector("td").textContent]))).map(([k, v]) => [k, number(v)]));
+    const outcomesWanted = Object.fromEntries(Object.entries(outcomes.counts).filter(([, n]) => n > 0));
+    if (outcomes.crimes) outcomesWanted.total = outcomes.crimes;
+    if (sortedJson(outcomesShown) !== sortedJson(outcomesWanted)) fail(`after ${how} the outcomes show ${JSON.stringify(outcomesShown)}, the API ${JSON.stringify(outcomesWanted)}`);
+    // Stop and search by object of search (/api/v2/stops/counts).
+    const stops = await api(`/api/v2/stops/counts?${query({ ...where, from, to: month, by: "object_of_search" })}`);
+    const stopsShown = Object.fromEntries((await page.$$eval("#area-stops-table tr[data-key]", (rows) => rows.map((r) => [r.dataset.key, [...r.querySelectorAll("td")].map((td) => td.textContent)]))).map(([k, v]) => [k, v.map(number)]));
+    const stopsWanted = Object.fromEntries(stops.groups.map((g) => [g.key.object_of_search ?? "", [g.count, g.arrests]]));
+    if (stops.total.count) stopsWanted.total = [stops.total.count, stops.total.arrests];
+    if (sortedJson(stopsShown) !== sortedJson(stopsWanted)) fail(`after ${how} stop and search shows ${JSON.stringify(stopsShown)}, the API ${JSON.stringify(stopsWanted)}`);
+    // Hot spots, listed and drawn (/api/v2/crimes/hotspots).
+    const hotspots = (await api(`/api/v2/crimes/hotspots?${query({ ...where, from, to: month, category, limit: 10 })}`)).hotspots;
+    const spotsShown = await page.$$eval("#area-hotspots-list li", (items) => items.map((li) => [Number(li.dataset.location), Number(li.dataset.total)]));
+    const spotsWanted = hotspots.map((h) => [h.location_id, h.total]);
+    if (JSON.stringify(spotsShown) !== JSON.stringify(spotsWanted)) fail(`after ${how} the hot spots are ${JSON.stringify(spotsShown)}, the API ${JSON.stringify(spotsWanted)}`);
+    const spotLabels = await page.locator("#map .hotspot-label").count();
+    if (spotLabels !== hotspots.length) fail(`after ${how} the map shows ${spotLabels} hot spots, the API ${hotspots.length}`);
+    checked(`after ${how}: the area panel's ${Object.keys(onPage).length - 1} categories (${counts.total} crimes in ${month}), ${trendMonths}-month trend beside ${located.force}, band (${compared.band.band}), ${Object.keys(outcomesShown).length} last outcomes, ${stops.total.count} stops and ${hotspots.length} hot spots equal the API's for ${poly ? `the polygon ${poly}` : `${lat},${lng}`}`);
     return { month, total: counts.total };
   }
   await page.screenshot({ path: path.join(shots, "map-area-desktop.png") });
-  await page.locator(".area").screenshot({ path: path.join(shots, "area-panel.png") });
+  await page.locator("#area").screenshot({ path: path.join(shots, "area-panel.png") });
   noProblems("the map page");
 
   // The month slider, by keyboard: one month back.
@@ -244,6 +288,91 @@ try {
   await page.focus("#centre-area");
   await page.keyboard.press("Enter");
   await checkArea("“Area around the map centre” again");
+
+  // ---- finding a place ----
+  const unready = (id) => page.evaluate((id) => { delete document.getElementById(id).dataset.ready; }, id);
+  const readyOf = async (id, how) => JSON.parse(await (await page.waitForFunction((id) => document.getElementById(id).dataset.ready, id, { timeout: TIMEOUT_MS })
+    .catch(async () => fail(`#${id} did not fill after ${how}: ${await page.locator(`#${id}`).innerText().catch(() => "")}`))).jsonValue());
+  // A street by name: the busiest snap point's, typed and sent with Enter.
+  const busiest = (await api(`/api/v2/crimes/hotspots?${query({ from: latest, to: latest, limit: 1 })}`)).hotspots[0];
+  const streetQuery = busiest.street.replace(/^On or near /, "");
+  await unready("find-results");
+  await page.fill("#find", streetQuery);
+  await page.press("#find", "Enter");
+  await readyOf("find-results", `searching for ${streetQuery}`);
+  const placesAnswer = await api(`/api/v2/places?${query({ q: streetQuery, limit: 10 })}`);
+  const streetsShown = await page.$$eval("#find-results button[data-location]", (buttons) => buttons.map((b) => Number(b.dataset.location)));
+  const neighbourhoodsShown = await page.$$eval("#find-results button[data-neighbourhood]", (buttons) => buttons.map((b) => b.dataset.neighbourhood));
+  if (JSON.stringify(streetsShown) !== JSON.stringify(placesAnswer.streets.map((p) => p.location_id))) fail(`searching ${streetQuery} lists places ${streetsShown}, the API ${placesAnswer.streets.map((p) => p.location_id)}`);
+  if (JSON.stringify(neighbourhoodsShown) !== JSON.stringify(placesAnswer.neighbourhoods.map((n) => `${n.force}/${n.id}`))) fail(`searching ${streetQuery} lists neighbourhoods ${neighbourhoodsShown}`);
+  const place = placesAnswer.streets.find((p) => p.street === busiest.street && p.south <= busiest.latitude && busiest.latitude <= p.north && p.west <= busiest.longitude && busiest.longitude <= p.east);
+  if (!place) fail(`no place found for ${streetQuery} holds its busiest point ${busiest.latitude},${busiest.longitude}: ${JSON.stringify(placesAnswer.streets)}`);
+  await unready("area");
+  await page.focus(`#find-results button[data-location="${place.location_id}"]`);
+  await page.keyboard.press("Enter");
+  await checkArea(`choosing “${streetQuery}” (${place.snap_points} points) from the search`);
+  const placeCircle = new URLSearchParams((await page.evaluate(() => location.hash)).slice(1)).get("circle");
+  if (placeCircle !== `${place.latitude.toFixed(5)},${place.longitude.toFixed(5)}`) fail(`the found place is at ${place.latitude},${place.longitude}, the area at ${placeCircle}`);
+  checked(`searching “${streetQuery}” lists the ${streetsShown.length} places /api/v2/places answers; choosing one by keyboard opens its area`);
+  await page.screenshot({ path: path.join(shots, "map-find-desktop.png") });
+
+  // Coordinates.
+  const [clat, clng] = [Number(busiest.latitude).toFixed(4), Number(busiest.longitude).toFixed(4)];
+  await unready("area");
+  await page.fill("#find", `${clat}, ${clng}`);
+  await page.press("#find", "Enter");
+  await checkArea(`typing the coordinates ${clat}, ${clng}`);
+  const typedCircle = new URLSearchParams((await page.evaluate(() => location.hash)).slice(1)).get("circle");
+  if (typedCircle !== `${Number(clat).toFixed(5)},${Number(clng).toFixed(5)}`) fail(`typing ${clat}, ${clng} put the area at ${typedCircle}`);
+  checked(`typing ${clat}, ${clng} opens the area there`);
+
+  // A neighbourhood by name, then its page: boundary, contacts, team, priorities, events.
+  // The busiest point's force's first neighbourhood with priorities and events (else its own).
+  const located = await api(`/api/locate-neighbourhood?q=${busiest.latitude},${busiest.longitude}`);
+  let home = located;
+  for (const n of await api(`/api/${located.force}/neighbourhoods`)) {
+    const [p, e] = await Promise.all([api(`/api/${located.force}/${n.id}/priorities`), api(`/api/${located.force}/${n.id}/events`)]);
+    if (p.length && e.length) { home = { force: located.force, neighbourhood: n.id }; break; }
+  }
+  const homeDetail = await api(`/api/${home.force}/${home.neighbourhood}`);
+  await unready("find-results");
+  await page.fill("#find", homeDetail.name);
+  await page.press("#find", "Enter");
+  await readyOf("find-results", `searching for ${homeDetail.name}`);
+  const homeKey = `${home.force}/${home.neighbourhood}`;
+  if (!(await page.locator(`#find-results button[data-neighbourhood="${homeKey}"]`).count())) fail(`searching “${homeDetail.name}” does not offer ${homeKey}`);
+  await page.click(`#find-results button[data-neighbourhood="${homeKey}"]`);
+  const shownNeighbourhood = await readyOf("neighbourhood", `choosing ${homeKey}`);
+  const [people, priorities, events] = await Promise.all(["people", "priorities", "events"].map((r) => api(`/api/${home.force}/${home.neighbourhood}/${r}`)));
+  const teamShown = await page.$$eval("#neighbourhood-team li[data-name]", (items) => items.map((li) => li.dataset.name));
+  if (JSON.stringify(teamShown) !== JSON.stringify(people.map((p) => p.name))) fail(`the team shows ${teamShown}, the API ${people.map((p) => p.name)}`);
+  const listed = async (id) => page.locator(`#${id} > li`).count();
+  if ((await listed("neighbourhood-priorities")) !== priorities.length || (await listed("neighbourhood-events")) !== events.length) fail(`priorities/events shown ${await listed("neighbourhood-priorities")}/${await listed("neighbourhood-events")}, the API ${priorities.length}/${events.length}`);
+  const contactsShown = await page.$$eval("#neighbourhood-contacts dd", (dds) => dds.map((dd) => [dd.dataset.contact, dd.textContent]));
+  const contactsWanted = Object.entries(homeDetail.contact_details || {}).filter(([, v]) => v);
+  if (JSON.stringify(contactsShown) !== JSON.stringify(contactsWanted)) fail(`the contacts show ${JSON.stringify(contactsShown)}, the API ${JSON.stringify(contactsWanted)}`);
+  const boundary = await fetch(`${base}/api/v2/forces/${home.force}/neighbourhoods/${home.neighbourhood}/boundary`);
+  if (!shownNeighbourhood.boundary || !boundary.ok) fail(`the neighbourhood page drew no boundary for ${homeKey} (the API answered ${boundary.status})`);
+  for (const url of ["detail", "people", "priorities", "events", "boundary"].map((key) => shownNeighbourhood.urls[key])) {
+    if (!(await page.locator(`#neighbourhood a[href="${url}"]`).count())) fail(`the neighbourhood page does not link to ${url}`);
+  }
+  if (new URLSearchParams((await page.evaluate(() => location.hash)).slice(1)).get("neighbourhood") !== homeKey) fail("the hash does not name the neighbourhood");
+  checked(`searching “${homeDetail.name}” offers ${homeKey}; its page shows the boundary, ${contactsShown.length} contacts, ${people.length} officers, ${priorities.length} priorities and ${events.length} events, as police.uk's routes answer`);
+  const neighbourhoodText = await page.locator("#neighbourhood").innerText();
+  if (/\b(null|undefined|NaN)\b/.test(neighbourhoodText)) fail(`the neighbourhood page shows “null”, “undefined” or “NaN”: ${neighbourhoodText}`);
+  await page.screenshot({ path: path.join(shots, "map-neighbourhood-desktop.png") });
+  await page.locator("#neighbourhood").screenshot({ path: path.join(shots, "neighbourhood-panel.png") });
+
+  // The trend window: 24 months.
+  await unready("area");
+  await page.selectOption("#trend-window", "24");
+  await checkArea("the trend window set to 24 months");
+  // The whole sidebar in one picture (a tall window): search, neighbourhood and area panels.
+  await page.setViewportSize({ width: DESKTOP.width, height: 3000 });
+  await page.waitForLoadState("networkidle");
+  await page.screenshot({ path: path.join(shots, "map-panels-desktop.png"), clip: await page.locator(".sidebar").boundingBox() });
+  await page.setViewportSize(DESKTOP);
+  noProblems("finding places, the neighbourhood page and the trend window");
 
   // The hash is shareable: a new page from the same URL shows the same.
   const shared = page.url();
@@ -295,6 +424,16 @@ try {
     return choice;
   };
   const choice = await checkDashboard();
+  // The small multiples: one chart per row, in the table's order, the force's last.
+  const checkMultiples = async (how) => {
+    const tableOrder = await page.$$eval("#dashboard-table tbody tr, #dashboard-table tfoot tr", (trs) => trs.map((tr) => tr.dataset.neighbourhood));
+    const chartOrder = await page.$$eval("#multiples li.multiple", (items) => items.map((li) => li.dataset.neighbourhood));
+    if (JSON.stringify(chartOrder) !== JSON.stringify(tableOrder)) fail(`${how}: the charts are in the order ${chartOrder}, the table ${tableOrder}`);
+    const canvases = await page.locator("#multiples li.multiple canvas").count();
+    if (canvases !== tableOrder.length) fail(`${how}: ${canvases} charts for ${tableOrder.length} rows`);
+    checked(`${how}: ${canvases} small multiples (uPlot), in the table's order`);
+  };
+  await checkMultiples("the dashboard");
   await page.screenshot({ path: path.join(shots, "dashboard-desktop.png") });
 
   // Sorting: by change, descending then ascending.
@@ -306,6 +445,7 @@ try {
     if (JSON.stringify(values) !== JSON.stringify(sorted)) fail(`sorted ${direction} by change, the rows read ${values}`);
   }
   checked("the dashboard sorts by change, descending and ascending");
+  await checkMultiples("sorted by change");
 
   // Another category group reloads the figures.
   const otherGroup = choice.group === "violence" ? "asb" : "violence";

@@ -9,7 +9,7 @@ const Police = (() => {
     for (const [key, value] of Object.entries(params)) {
       if (value !== undefined && value !== null && value !== "") query.append(key, String(value));
     }
-    const text = query.toString().replace(/%2C/gi, ",").replace(/%3A/gi, ":");
+    const text = query.toString().replace(/%2C/gi, ",").replace(/%3A/gi, ":").replace(/%2F/gi, "/");
     return text ? `${path}?${text}` : path;
   }
 

@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { apiUrl, getJSON, mapLimited, addMonths, monthLabel, fmt, readHash, writeHash, el, apiLink } = Police;
+  const { apiUrl, getJSON, mapLimited, addMonths, monthLabel, monthSeconds, fmt, readHash, writeHash, el, apiLink } = Police;
   const $ = (id) => document.getElementById(id);
   const status = $("status");
   const selects = { force: $("force"), group: $("group"), from: $("from"), to: $("to"), baseline_from: $("baseline-from"), baseline_to: $("baseline-to") };
@@ -131,6 +131,36 @@
     );
     $("table-holder").replaceChildren(table);
     if (focused) table.querySelector(`button[data-sort="${focused}"]`)?.focus();
+    renderMultiples();
+  }
+
+  // Small multiples: one uPlot chart per row, in the table's order, on one y scale.
+  let charts = [];
+  function renderMultiples() {
+    for (const chart of charts) chart.destroy();
+    charts = [];
+    const holder = $("multiples");
+    holder.replaceChildren();
+    const all = [...sortedRows(), forceRow];
+    const xs = shownMonths.map(monthSeconds);
+    const top = Math.max(1, ...rows.flatMap((row) => [...row.months, row.baseline].filter((n) => n !== null)));
+    for (const row of all) {
+      const isForce = row === forceRow;
+      const figure = el("li", { class: "multiple", "data-neighbourhood": row.id },
+        el("h3", { text: row.name }),
+        el("p", { class: `source ${row.change > 0 ? "up" : row.change < 0 ? "down" : ""}`, text: row.change === null ? "No change to show" : `${row.change > 0 ? "+" : ""}${fmt(row.change)} % against the baseline` }));
+      const plot = el("div", { role: "img", "aria-label": `${row.name}: ${row.months.map((n, i) => `${monthLabel(shownMonths[i])} ${fmt(n)}`).join(", ")}; baseline mean ${fmt(row.baseline)} per month` });
+      figure.append(plot);
+      holder.append(figure);
+      const baseline = row.months.map(() => row.baseline);
+      charts.push(new uPlot({
+        width: 200, height: 110, legend: { show: false }, cursor: { show: false },
+        scales: { x: { time: true }, y: { range: (u, min, max) => [0, isForce ? Math.max(1, max) : top] } },
+        axes: [{ show: false }, { size: 36, font: "11px system-ui, sans-serif", ticks: { show: false }, gap: 2 }],
+        series: [{}, { stroke: "#1d70b8", width: 2, points: { show: false } }, { stroke: "#505a5f", width: 1, dash: [4, 3], points: { show: false } }],
+      }, [xs, row.months, baseline], plot));
+    }
+    holder.dataset.charts = String(charts.length);
   }
 
   async function start() {

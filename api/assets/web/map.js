@@ -15,7 +15,8 @@
   const mapElement = $("map");
   const status = $("status");
 
-  const state = { month: null, category: "all-crime", area: null };
+  const state = { month: null, category: "all-crime", area: null, find: "", neighbourhood: null, window: 12 };
+  const TREND_WINDOWS = [12, 24, 36];
   let months = []; // oldest first
   let categories = []; // /api/crime-categories, all-crime first
   const categoryName = (slug) => (categories.find((c) => c.url === slug) || { name: slug }).name;
@@ -36,13 +37,17 @@
   const boundaryLayer = L.layerGroup().addTo(map);
   const crimeLayer = L.layerGroup().addTo(map);
   const areaLayer = L.layerGroup().addTo(map);
+  const hotspotLayer = L.layerGroup().addTo(map);
 
   // ---- URL hash ----
   function saveHash() {
     const centre = map.getCenter();
     const params = { map: `${map.getZoom()}/${centre.lat.toFixed(5)}/${centre.lng.toFixed(5)}`, month: state.month, category: state.category };
+    if (state.window !== 12) params.window = state.window;
     if (state.area?.kind === "circle") params.circle = `${state.area.lat.toFixed(5)},${state.area.lng.toFixed(5)}`;
     if (state.area?.kind === "poly") params.poly = polyParam(state.area.points);
+    if (state.neighbourhood) params.neighbourhood = `${state.neighbourhood.force}/${state.neighbourhood.id}`;
+    if (state.find) params.find = state.find;
     writeHash(params);
   }
   const polyParam = (points) => points.map(([lat, lng]) => `${lat.toFixed(5)},${lng.toFixed(5)}`).join(":");
@@ -184,7 +189,7 @@
     panel.removeAttribute("data-ready");
     const ticket = ++areaRequest;
     const month = state.month;
-    const from = addMonths(month, -11);
+    const from = addMonths(month, -(state.window - 1));
     const centre = areaCentre(area);
     $("area-title").textContent = area.kind === "circle" ? "Within a mile of this point" : "Inside the drawn area";
     $("area-where").textContent = area.kind === "circle"
@@ -192,11 +197,22 @@
       : `${area.points.length} corners`;
     $("area-month").textContent = monthLabel(month);
     $("area-trend-category").textContent = state.category === "all-crime" ? ", all crime" : `, ${categoryName(state.category).toLowerCase()}`;
-    for (const id of ["area-categories", "area-chart", "area-trend"]) $(id).replaceChildren(el("p", { text: "Loading…" }));
+    $("area-trend-months").textContent = String(state.window);
+    hotspotLayer.clearLayers();
+    for (const id of ["area-categories", "area-chart", "area-trend", "area-band", "area-outcomes", "area-stops", "area-hotspots"]) $(id).replaceChildren(el("p", { text: "Loading…" }));
 
     const monthUrl = apiUrl("/api/v2/crimes/counts", { ...areaParams(area), from: month, to: month });
     const trendUrl = apiUrl("/api/v2/crimes/counts", { ...areaParams(area), from, to: month, category: state.category });
     const locateUrl = apiUrl("/api/locate-neighbourhood", { q: `${centre.lat.toFixed(5)},${centre.lng.toFixed(5)}` });
+    const outcomesUrl = apiUrl("/api/v2/outcomes/counts", { ...areaParams(area), from, to: month, category: state.category });
+    const stopsUrl = apiUrl("/api/v2/stops/counts", { ...areaParams(area), from, to: month, by: "object_of_search" });
+    const hotspotsUrl = apiUrl("/api/v2/crimes/hotspots", { ...areaParams(area), from, to: month, category: state.category, limit: 10 });
+    // The later sections fill as their answers come; the panel is ready once all have.
+    const sections = [
+      section(outcomesUrl, "area-outcomes", renderOutcomes, ticket),
+      section(stopsUrl, "area-stops", renderStops, ticket),
+      section(hotspotsUrl, "area-hotspots", renderHotspots, ticket),
+    ];
     try {
       const [monthCounts, trend, located] = await Promise.all([
         getJSON(monthUrl), getJSON(trendUrl), getJSON(locateUrl).catch(() => null),
@@ -209,11 +225,21 @@
       }
       if (ticket !== areaRequest) return;
       if (located) {
-        $("area-where").replaceChildren(`${$("area-where").textContent}; in ${located.force}, neighbourhood ${located.neighbourhood}. `, apiLink(locateUrl));
+        $("area-where").replaceChildren(`${$("area-where").textContent}; in ${located.force}, neighbourhood ${located.neighbourhood}. `, apiLink(locateUrl), " ",
+          el("button", { type: "button", id: "open-neighbourhood", onclick: () => showNeighbourhood(located.force, located.neighbourhood) }, "About this neighbourhood"));
       }
       renderCategoryTable(monthCounts, monthUrl);
       renderTrend(trend, trendUrl, forceTrend, forceUrl, located?.force);
-      panel.dataset.ready = JSON.stringify({ monthUrl, trendUrl, forceUrl });
+      let compareUrl = null;
+      if (located) {
+        compareUrl = apiUrl("/api/v2/crimes/compare", { area: `neighbourhood:${located.force}/${located.neighbourhood}`, from, to: month, category: state.category });
+        sections.push(section(compareUrl, "area-band", renderBand, ticket));
+      } else {
+        $("area-band").replaceChildren(el("p", { text: "This place is in no neighbourhood held." }));
+      }
+      await Promise.all(sections);
+      if (ticket !== areaRequest) return;
+      panel.dataset.ready = JSON.stringify({ monthUrl, trendUrl, forceUrl, compareUrl, outcomesUrl, stopsUrl, hotspotsUrl, window: state.window });
     } catch (error) {
       if (ticket !== areaRequest) return;
       $("area-categories").replaceChildren(el("p", { class: "error", text: `Could not count this area: ${error.message}` }));
@@ -237,6 +263,106 @@
     );
     $("area-categories").replaceChildren(table, el("p", { class: "source" }, apiLink(url, "These figures in the API")));
   }
+
+  /** Fetches `url` and renders it into the element `id`; a failure is said there. */
+  async function section(url, id, render, ticket) {
+    try {
+      const answer = await getJSON(url);
+      if (ticket === areaRequest) render(answer, url);
+    } catch (error) {
+      if (ticket === areaRequest) $(id).replaceChildren(el("p", { class: "error", text: `Could not load: ${error.message}` }));
+    }
+  }
+  const source = (url, label) => el("p", { class: "source" }, apiLink(url, label));
+  /** 1 → `1st`, 12 → `12th`, 22 → `22nd`. */
+  function ordinal(n) {
+    if (n % 100 >= 11 && n % 100 <= 13) return `${n}th`;
+    return `${n}${{ 1: "st", 2: "nd", 3: "rd" }[n % 10] || "th"}`;
+  }
+
+  function renderBand(answer, url) {
+    const area = answer.areas[0];
+    const band = area.band;
+    const holder = $("area-band");
+    if (!band) {
+      holder.replaceChildren(el("p", { text: "No band: the neighbourhood has no boundary held. " }), source(url, "The comparison in the API"));
+      return;
+    }
+    holder.replaceChildren(
+      el("p", { id: "area-band-text", "data-band": band.band, "data-rank": band.rank, "data-of": band.of, "data-per-km2": area.per_km2 ?? "" },
+        `Neighbourhood ${area.area.neighbourhood}: `, el("span", { class: `band band-${band.band.replace(/ /g, "-")}`, text: band.band }),
+        `, the ${ordinal(band.rank)} densest of the force's ${band.of} neighbourhoods: ${fmt(area.per_km2)} crimes per km² (${fmt(area.total)} in ${fmt(area.km2)} km²) from ${monthLabel(answer.from)} to ${monthLabel(answer.to)}.`),
+      source(url, "The band in the API"),
+    );
+  }
+
+  const OUTCOME_NAMES = { none: "No outcome recorded", other: "Another outcome" };
+  const outcomeName = (slug) => OUTCOME_NAMES[slug] || slug.charAt(0).toUpperCase() + slug.slice(1).replace(/-/g, " ");
+  function renderOutcomes(answer, url) {
+    const all = answer.last_outcomes?.all;
+    if (!all || !all.crimes) {
+      $("area-outcomes").replaceChildren(el("p", { text: "No crimes here over the period. " }), source(url, "The outcomes in the API"));
+      return;
+    }
+    const rows = Object.entries(all.counts).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+    $("area-outcomes").replaceChildren(
+      el("table", { class: "figures", id: "area-outcomes-table" },
+        el("caption", { class: "visually-hidden", text: "The period's crimes by last outcome" }),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Last outcome" }), el("th", { scope: "col", class: "num", text: "Crimes" }), el("th", { scope: "col", class: "num", text: "Share" }))),
+        el("tbody", {}, rows.map(([slug, n]) => el("tr", { "data-outcome": slug },
+          el("th", { scope: "row", text: outcomeName(slug) }), el("td", { class: "num", text: fmt(n) }), el("td", { class: "num", text: `${fmt(100 * all.shares[slug])} %` })))),
+        el("tfoot", {}, el("tr", { "data-outcome": "total" }, el("th", { scope: "row", text: "Crimes" }), el("td", { class: "num", text: fmt(all.crimes) }), el("td", {})))),
+      source(url, "The outcomes in the API"),
+    );
+  }
+
+  function renderStops(answer, url) {
+    const total = answer.total;
+    if (!total.count) {
+      $("area-stops").replaceChildren(el("p", { text: `No stops here from ${monthLabel(answer.from)} to ${monthLabel(answer.to)}. ` }), source(url, "Stop and search in the API"));
+      return;
+    }
+    const groups = [...answer.groups].sort((a, b) => b.count - a.count);
+    const share = (x) => (x === null || x === undefined ? "–" : `${fmt(100 * x)} %`);
+    $("area-stops").replaceChildren(
+      el("table", { class: "figures", id: "area-stops-table" },
+        el("caption", { class: "visually-hidden", text: "Stops and searches by object of search" }),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Object of search" }), el("th", { scope: "col", class: "num", text: "Stops" }), el("th", { scope: "col", class: "num", text: "Arrests" }))),
+        el("tbody", {}, groups.map((g) => el("tr", { "data-key": g.key.object_of_search ?? "" },
+          el("th", { scope: "row", text: g.key.object_of_search || "Not recorded" }), el("td", { class: "num", text: fmt(g.count) }), el("td", { class: "num", text: fmt(g.arrests) })))),
+        el("tfoot", {}, el("tr", { "data-key": "total" }, el("th", { scope: "row", text: "All stops" }), el("td", { class: "num", text: fmt(total.count) }), el("td", { class: "num", text: fmt(total.arrests) })))),
+      el("p", { class: "source" }, `Outcome linked to the object of search: ${share(total.linked_share)}; arrests: ${share(total.arrest_share)}.${answer.missing_months.length ? ` No stop data for ${answer.missing_months.length} of the months.` : ""} `, apiLink(url, "Stop and search in the API")),
+    );
+  }
+
+  function renderHotspots(answer, url) {
+    hotspotLayer.clearLayers();
+    if (!answer.hotspots.length) {
+      $("area-hotspots").replaceChildren(el("p", { text: "No crimes at any map point here. " }), source(url, "Hot spots in the API"));
+      return;
+    }
+    answer.hotspots.forEach((spot, i) => {
+      const marker = L.circleMarker([spot.latitude, spot.longitude], { radius: 11, color: "#0b0c0c", weight: 3, fill: false, bubblingMouseEvents: false });
+      marker.bindTooltip(String(i + 1), { permanent: true, direction: "center", className: "hotspot-label" });
+      marker.on("click", (event) => clickAt(event.latlng));
+      hotspotLayer.addLayer(marker);
+    });
+    if (!$("hotspots-shown").checked) map.removeLayer(hotspotLayer);
+    $("area-hotspots").replaceChildren(
+      el("ol", { class: "hotspots", id: "area-hotspots-list" }, answer.hotspots.map((spot) => el("li", { "data-location": spot.location_id, "data-total": spot.total },
+        `${spot.street.replace(/^On or near /, "")}: ${fmt(spot.total)} crimes, in ${spot.months_with_crime} of ${answer.months.length} months`))),
+      source(url, "Hot spots in the API"),
+    );
+  }
+  $("hotspots-shown").addEventListener("change", (event) => {
+    if (event.target.checked) hotspotLayer.addTo(map);
+    else map.removeLayer(hotspotLayer);
+  });
+  $("trend-window").addEventListener("change", (event) => {
+    state.window = Number(event.target.value);
+    if (state.area) showArea(state.area);
+    else saveHash();
+  });
 
   let chart = null;
   function renderTrend(trend, trendUrl, forceTrend, forceUrl, force) {
@@ -320,6 +446,159 @@
     showArea({ kind: "circle", lat: centre.lat, lng: centre.lng });
   });
 
+  // ---- a neighbourhood: boundary, team, priorities, events, contacts (police.uk's routes) ----
+  const neighbourhoodLayer = L.layerGroup().addTo(map);
+  let neighbourhoodTicket = 0;
+  /** police.uk's texts may hold HTML: shown as plain text. */
+  const plain = (html) => (html ? new DOMParser().parseFromString(html, "text/html").body.textContent.trim() : "");
+  const CONTACT_LABELS = { email: "Email", telephone: "Telephone", mobile: "Mobile", fax: "Fax", web: "Website", address: "Address", facebook: "Facebook", twitter: "X (Twitter)", youtube: "YouTube", myspace: "MySpace", bebo: "Bebo", flickr: "Flickr", "google-plus": "Google+", forum: "Forum", "e-messaging": "E-messaging", rss: "RSS" };
+  function contactList(details, id) {
+    const entries = Object.entries(details || {}).filter(([, v]) => v);
+    if (!entries.length) return null;
+    return el("dl", { class: "contacts", id }, entries.flatMap(([key, value]) => {
+      const link = key === "email" ? `mailto:${value}` : key === "telephone" || key === "mobile" ? `tel:${value.replace(/\s+/g, "")}` : /^https?:\/\//.test(value) ? value : null;
+      return [el("dt", { text: CONTACT_LABELS[key] || key }), el("dd", { "data-contact": key }, link ? el("a", { href: link, text: value }) : value)];
+    }));
+  }
+  const dateText = (text) => (text ? text.replace("T", " ").replace(/:00$/, "") : "");
+  async function showNeighbourhood(force, id, { fit = true } = {}) {
+    state.neighbourhood = { force, id };
+    saveHash();
+    const panel = $("neighbourhood");
+    const body = $("neighbourhood-body");
+    panel.hidden = false;
+    delete panel.dataset.ready;
+    body.replaceChildren(el("p", { text: "Loading…" }));
+    const ticket = ++neighbourhoodTicket;
+    const base = `/api/${encodeURIComponent(force)}/${encodeURIComponent(id)}`;
+    const urls = {
+      detail: base, people: `${base}/people`, priorities: `${base}/priorities`, events: `${base}/events`,
+      boundary: `/api/v2/forces/${encodeURIComponent(force)}/neighbourhoods/${encodeURIComponent(id)}/boundary`,
+      force: `/api/forces/${encodeURIComponent(force)}`,
+    };
+    let detail, people, priorities, events, boundary, forceDetail;
+    try {
+      [detail, people, priorities, events, boundary, forceDetail] = await Promise.all([
+        getJSON(urls.detail), getJSON(urls.people), getJSON(urls.priorities), getJSON(urls.events),
+        fetch(urls.boundary, { headers: { Accept: "application/geo+json" } }).then((r) => (r.ok ? r.json() : null)),
+        getJSON(urls.force),
+      ]);
+    } catch (error) {
+      if (ticket === neighbourhoodTicket) body.replaceChildren(el("p", { class: "error", text: `Could not load the neighbourhood: ${error.message}` }));
+      return;
+    }
+    if (ticket !== neighbourhoodTicket) return;
+    $("neighbourhood-title").textContent = `${detail.name}, ${forceDetail.name}`;
+    neighbourhoodLayer.clearLayers();
+    if (boundary?.geometry) {
+      const shape = L.geoJSON(boundary, { interactive: false, style: { color: "#6f2c91", weight: 3, fillColor: "#6f2c91", fillOpacity: 0.06 } }).addTo(neighbourhoodLayer);
+      if (fit) map.fitBounds(shape.getBounds(), { padding: [20, 20] });
+    } else if (fit && detail.centre) {
+      map.setView([Number(detail.centre.latitude), Number(detail.centre.longitude)], 14);
+    }
+    const section = (title, url, content) => [el("h3", {}, title, " ", apiLink(url)), content];
+    const description = plain(detail.description) || plain(detail.welcome_message);
+    body.replaceChildren(...[
+      description ? el("p", { class: "description", text: description }) : null,
+      detail.population && detail.population !== "0" ? el("p", { text: `Population ${fmt(Number(detail.population))}.` }) : null,
+      ...section("Contact", urls.detail, contactList(detail.contact_details, "neighbourhood-contacts") || el("p", { text: "No contact details held." })),
+      detail.locations?.length ? el("ul", { class: "plain-list", id: "neighbourhood-locations" }, detail.locations.map((l) => el("li", {}, [l.name, plain(l.address), l.postcode].filter(Boolean).join(", ")))) : null,
+      ...section(`Team (${people.length})`, urls.people, people.length
+        ? el("ul", { class: "plain-list", id: "neighbourhood-team" }, people.map((p) => el("li", { "data-name": p.name }, el("strong", { text: p.name }), p.rank ? `, ${p.rank}` : "", contactList(p.contact_details))))
+        : el("p", { text: "No team listed." })),
+      ...section(`Priorities (${priorities.length})`, urls.priorities, priorities.length
+        ? el("ul", { class: "plain-list", id: "neighbourhood-priorities" }, priorities.map((p) => el("li", {},
+          el("strong", { text: plain(p.issue) || "Priority" }), p["issue-date"] ? ` (${dateText(p["issue-date"]).slice(0, 10)})` : "",
+          p.action ? el("p", { class: "source", text: `Action: ${plain(p.action)}` }) : null)))
+        : el("p", { text: "No priorities listed." })),
+      ...section(`Events (${events.length})`, urls.events, events.length
+        ? el("ul", { class: "plain-list", id: "neighbourhood-events" }, events.map((e) => el("li", {},
+          el("strong", { text: plain(e.title) || "Event" }), e.start_date ? ` ${dateText(e.start_date)}` : "", e.address ? `, ${plain(e.address)}` : "",
+          e.description ? el("p", { class: "source", text: plain(e.description) }) : null)))
+        : el("p", { text: "No events listed." })),
+      el("p", { class: "source" },
+        el("a", { href: `/dashboard#force=${encodeURIComponent(force)}`, text: `${forceDetail.name}'s neighbourhoods on the dashboard` }),
+        boundary?.geometry ? " · " : null, boundary?.geometry ? apiLink(urls.boundary, "Boundary in the API") : null),
+    ].filter(Boolean));
+    panel.dataset.ready = JSON.stringify({ force, id, urls, people: people.length, priorities: priorities.length, events: events.length, boundary: Boolean(boundary?.geometry) });
+  }
+  $("close-neighbourhood").addEventListener("click", () => {
+    state.neighbourhood = null;
+    neighbourhoodLayer.clearLayers();
+    $("neighbourhood").hidden = true;
+    saveHash();
+    $("find").focus();
+  });
+
+  // ---- finding a place: coordinates, a street (/api/v2/places), a neighbourhood ----
+  const COORDINATES = /^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,\s]\s*(-?\d{1,3}(?:\.\d+)?)\s*$/;
+  const findResults = $("find-results");
+  const findStatus = $("find-status");
+  let findTicket = 0;
+  function goToPlace(lat, lng, bounds) {
+    if (bounds && (bounds[2] - bounds[0] > 0.002 || bounds[3] - bounds[1] > 0.002)) {
+      map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]], { maxZoom: 16, padding: [20, 20] });
+    } else {
+      map.setView([lat, lng], 16);
+    }
+    showArea({ kind: "circle", lat, lng });
+  }
+  /** `1 street place`, `2 street places`. */
+  const count = (n, noun) => `${fmt(n)} ${noun}${n === 1 ? "" : "s"}`;
+  function resultButton(label, kind, onclick, data) {
+    return el("li", {}, el("button", { type: "button", onclick, ...data }, label, el("span", { class: "kind", text: kind })));
+  }
+  async function findPlace(text, { navigate = true } = {}) {
+    text = text.trim();
+    state.find = text;
+    saveHash();
+    const ticket = ++findTicket;
+    findResults.hidden = true;
+    findResults.replaceChildren();
+    delete findResults.dataset.ready;
+    if (!text) { findStatus.textContent = ""; return; }
+    const coordinates = COORDINATES.exec(text);
+    if (coordinates) {
+      const [lat, lng] = [Number(coordinates[1]), Number(coordinates[2])];
+      if (Math.abs(lat) > 90 || Math.abs(lng) > 180) {
+        findStatus.textContent = `${text} is not a latitude,longitude.`;
+        return;
+      }
+      findStatus.textContent = `Showing ${lat}, ${lng}.`;
+      if (navigate) goToPlace(lat, lng, null);
+      findResults.dataset.ready = JSON.stringify({ coordinates: [lat, lng] });
+      return;
+    }
+    const url = apiUrl("/api/v2/places", { q: text, limit: 10 });
+    findStatus.textContent = "Searching…";
+    let answer;
+    try {
+      answer = await getJSON(url);
+    } catch (error) {
+      if (ticket !== findTicket) return;
+      findStatus.textContent = /answered 400/.test(error.message) ? "Type at least two letters of a street or neighbourhood name, or a latitude,longitude." : `Could not search: ${error.message}`;
+      return;
+    }
+    if (ticket !== findTicket) return;
+    const items = [
+      ...answer.neighbourhoods.map((n) => resultButton(n.name, `Neighbourhood, ${n.force_name}`, () => showNeighbourhood(n.force, n.id), { "data-neighbourhood": `${n.force}/${n.id}` })),
+      ...answer.streets.map((p) => resultButton(p.street.replace(/^On or near /, ""), `Street: ${p.snap_points} map point${p.snap_points === 1 ? "" : "s"} near ${p.latitude.toFixed(4)}, ${p.longitude.toFixed(4)}`,
+        () => goToPlace(p.latitude, p.longitude, [p.south, p.west, p.north, p.east]), { "data-location": String(p.location_id) })),
+    ];
+    const total = answer.streets_matched + answer.neighbourhoods_matched;
+    findStatus.replaceChildren(
+      total ? `${count(answer.neighbourhoods_matched, "neighbourhood")} and ${count(answer.streets_matched, "street place")} match${total > items.length ? `; the best ${items.length} shown` : ""}. ` : `Nothing held matches “${text}”. `,
+      apiLink(url),
+    );
+    findResults.replaceChildren(...items);
+    findResults.hidden = !items.length;
+    findResults.dataset.ready = JSON.stringify({ url, streets: answer.streets.length, neighbourhoods: answer.neighbourhoods.length });
+  }
+  $("find-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    findPlace($("find").value);
+  });
+
   // ---- controls ----
   const slider = $("month");
   const categorySelect = $("category");
@@ -366,6 +645,8 @@
     const hash = readHash();
     state.month = months.includes(hash.get("month")) ? hash.get("month") : months[months.length - 1];
     state.category = categories.some((c) => c.url === hash.get("category")) ? hash.get("category") : "all-crime";
+    state.window = TREND_WINDOWS.includes(Number(hash.get("window"))) ? Number(hash.get("window")) : 12;
+    $("trend-window").value = String(state.window);
 
     slider.max = String(months.length - 1);
     slider.value = String(months.indexOf(state.month));
@@ -397,6 +678,13 @@
     const poly = parsePoly(hash.get("poly"));
     if (circle.length === 2 && circle.every(Number.isFinite)) showArea({ kind: "circle", lat: circle[0], lng: circle[1] });
     else if (poly) showArea({ kind: "poly", points: poly });
+    const neighbourhood = (hash.get("neighbourhood") || "").split("/");
+    if (neighbourhood.length === 2 && neighbourhood.every(Boolean)) showNeighbourhood(neighbourhood[0], neighbourhood[1], { fit: !view.every(Number.isFinite) || view.length !== 3 });
+    if (hash.get("find")) {
+      $("find").value = hash.get("find");
+      state.find = hash.get("find");
+      findPlace(state.find, { navigate: false });
+    }
     saveHash();
   }
   start().catch((error) => {

@@ -43,6 +43,7 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig<'_
         .service(v2::outcome_list)
         .service(v2::stop_list)
         .service(v2::custom_download)
+        .service(v2::find_places)
         .finish(),
     );
     config.service(

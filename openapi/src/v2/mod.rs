@@ -8,6 +8,7 @@ mod download;
 mod hotspots;
 mod list;
 mod outcomes;
+mod places;
 mod stops;
 
 pub use boundaries::{
@@ -24,6 +25,7 @@ pub use outcomes::{
     CategoryLastOutcomes, LastOutcomeShares, MonthOutcomeCounts, OutcomeCounts, PeriodLastOutcomes,
     SlugShares,
 };
+pub use places::{NeighbourhoodPlace, PlaceSearch, StreetPlaceAnswer};
 pub use stops::{StopCounts, StopGroupCounts, StopGroupKey, StopTallies};
 
 use serde::ser::SerializeMap;

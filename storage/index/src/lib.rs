@@ -15,6 +15,7 @@ pub mod crimes;
 pub mod csv;
 pub mod month;
 pub mod neighbourhoods;
+pub mod places;
 pub mod reference;
 pub mod spatial;
 pub mod stops;

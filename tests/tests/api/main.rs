@@ -39,5 +39,6 @@ mod v2_etag;
 mod v2_hotspots;
 mod v2_lists;
 mod v2_outcomes;
+mod v2_places;
 mod v2_stops;
 mod web;

@@ -65,6 +65,7 @@ pub(crate) const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/v2/crimes",
     "POST /api/v2/crimes",
     "GET /api/v2/download",
+    "GET /api/v2/places",
     "GET /api/v2/outcomes",
     "POST /api/v2/outcomes",
     "GET /api/v2/stops",
@@ -162,6 +163,7 @@ fn every_documented_operation_is_served_and_every_route_is_documented() {
             }
             "/api/locate-neighbourhood" => format!("q={lat},{lng}"),
             "/api/v2/crimes/compare" => "area=force:leicestershire&area=national".to_owned(),
+            "/api/v2/places" => "q=street".to_owned(),
             _ => String::new(),
         };
         let response = if method == "POST" && path.starts_with("/api/v2/") {

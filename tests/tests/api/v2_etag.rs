@@ -78,6 +78,7 @@ fn sample(template: &str, neighbourhood: &str) -> String {
         template.replace("{force}", "leicestershire").replace("{neighbourhood}", neighbourhood);
     let query = match path.as_str() {
         "/api/v2/crimes/compare" => "area=force:leicestershire&area=national",
+        "/api/v2/places" => "q=street",
         _ => "",
     };
     if query.is_empty() {

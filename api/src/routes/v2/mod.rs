@@ -11,6 +11,7 @@ mod groups;
 mod hotspots;
 mod list;
 mod outcomes;
+mod places;
 mod stops;
 
 pub use boundaries::{neighbourhood_boundaries_geojson, neighbourhood_boundary_geojson};
@@ -21,4 +22,5 @@ pub use groups::crime_category_groups;
 pub use hotspots::crime_hotspots;
 pub use list::{crime_list, outcome_list, stop_list};
 pub use outcomes::outcome_counts;
+pub use places::find_places;
 pub use stops::stop_counts;
