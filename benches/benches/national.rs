@@ -16,6 +16,8 @@
 //!   than 10,000 vertices before this): `uk_12000_vertices_capped` with police.uk's cap of
 //!   10,000 (refused: 503), `uk_12000_vertices_rare_category` for the rarest category, whose
 //!   answer is under the cap (answered).
+//! * `places/build` and `places/search_high`: `/api/v2/places`' grouping of the snap points'
+//!   names into places (once per snapshot, on the first search) and one search.
 //!
 //! Loading the snapshot out of PostgreSQL is measured by the `snapshot` bench instead.
 //!
@@ -29,6 +31,7 @@ use police_benches::{
     InProcessIndex, QueryPointRng,
 };
 use police_index::crimes::CrimeIndex;
+use police_index::places::PlaceNames;
 use police_index::spatial::{parse_poly, Area, PreparedArea};
 use police_index::Month;
 
@@ -224,6 +227,23 @@ fn locate_neighbourhood(criterion: &mut Criterion, national: &NationalMonth) {
     group.finish();
 }
 
+fn places(criterion: &mut Criterion, national: &NationalMonth) {
+    let index = &national.built.index;
+    let mut group = criterion.benchmark_group("places");
+    group.sample_size(10);
+    group.bench_function("build", |b| b.iter_with_large_drop(|| PlaceNames::build(index)));
+    let built = PlaceNames::build(index);
+    eprintln!(
+        "places: {} names, {} places over {} snap points",
+        built.name_count(),
+        built.place_count(),
+        index.point_count()
+    );
+    let query = police_index::places::words("high");
+    group.bench_function("search_high", |b| b.iter(|| built.search(black_box(&query), 10).1));
+    group.finish();
+}
+
 fn main() -> anyhow::Result<()> {
     let mut criterion = Criterion::default().configure_from_args();
     let national = NationalMonth::set_up()?;
@@ -231,6 +251,7 @@ fn main() -> anyhow::Result<()> {
     render(&mut criterion, &national);
     locate_neighbourhood(&mut criterion, &national);
     huge_polygon(&mut criterion, &national);
+    places(&mut criterion, &national);
     criterion.final_summary();
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! `/api/v2/places`: find a place by name, among the snap points' street names ("On or near
 //! High Street") and the neighbourhoods' names, for the web front end's search box.
 
+use std::sync::Arc;
+
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use police_index::places::{matches, words, Match};
 use police_openapi::{NeighbourhoodPlace, PlaceSearch, StreetPlaceAnswer};
@@ -114,25 +116,34 @@ pub async fn find_places(
     let (q, query, limit) = read(PlacesQuery::from_params(&params))?;
     let served = state.current();
 
-    let (found, streets_matched) = served.places().search(&query, limit);
-    let streets = found
-        .into_iter()
-        .map(|found| {
-            let place = found.place;
-            StreetPlaceAnswer {
-                street: place.name.to_string(),
-                r#match: match_name(found.quality),
-                snap_points: place.points,
-                location_id: place.location_id,
-                latitude: place.latitude,
-                longitude: place.longitude,
-                south: place.south,
-                west: place.west,
-                north: place.north,
-                east: place.east,
-            }
-        })
-        .collect();
+    // On a blocking thread: the first search of a snapshot groups its snap points into
+    // places (a pass over every point), and every search scans the distinct names.
+    let street_query = query.clone();
+    let searched = Arc::clone(&served);
+    let (streets, streets_matched) = actix_web::rt::task::spawn_blocking(move || {
+        let (found, matched) = searched.places().search(&street_query, limit);
+        let streets: Vec<StreetPlaceAnswer> = found
+            .into_iter()
+            .map(|found| {
+                let place = found.place;
+                StreetPlaceAnswer {
+                    street: place.name.to_string(),
+                    r#match: match_name(found.quality),
+                    snap_points: place.points,
+                    location_id: place.location_id,
+                    latitude: place.latitude,
+                    longitude: place.longitude,
+                    south: place.south,
+                    west: place.west,
+                    north: place.north,
+                    east: place.east,
+                }
+            })
+            .collect();
+        (streets, matched)
+    })
+    .await
+    .map_err(|_| ApiError::Internal)?;
 
     let mut neighbourhoods: Vec<(Match, usize, NeighbourhoodPlace)> = Vec::new();
     let data = &served.neighbourhoods;
