@@ -198,8 +198,12 @@ pub enum Preset {
     National,
 }
 
-/// Runs a parsed command line; errors are printed, not panicked.
+/// Runs a parsed command line; errors are printed, not panicked. `serve` and `demo` first
+/// restart themselves once with the allocator setting of [`crate::allocator`].
 pub fn run(cli: Cli) -> ExitCode {
+    if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
+        crate::allocator::reexec_with_mmap_threshold();
+    }
     match dispatch(cli) {
         Ok(code) => code,
         Err(error) => {

@@ -1,6 +1,7 @@
 //! The `police-api` server: HTTP routes answering police.uk's API from the in-memory
 //! snapshot, and the command line (`serve`, `demo`, `import`, `migrate`, `generate`).
 
+pub mod allocator;
 pub mod cli;
 pub mod connection;
 pub mod docs;

@@ -461,6 +461,9 @@ fn spawn_supervisor(launch: &Launch) -> anyhow::Result<(Supervisor, u64)> {
     let (log, log_start) = open_log(&launch.log_file, launch.run_as.as_ref())?;
     let mut command = Command::new("sh");
     command
+        // The serving process's allocator setting (police-api's `allocator` module) is not
+        // PostgreSQL's.
+        .env_remove("MALLOC_MMAP_THRESHOLD_")
         .arg("-c")
         .arg(SUPERVISOR_SCRIPT)
         .arg("sh")
@@ -794,6 +797,7 @@ fn init_cluster(
     }
     let mut command = Command::new(&binaries.initdb);
     command
+        .env_remove("MALLOC_MMAP_THRESHOLD_")
         .arg("-D")
         .arg(&staging)
         .args(["-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C"])

@@ -279,6 +279,8 @@ struct ServeProcess {
 impl ServeProcess {
     fn start(db: &TestDatabase, args: &[&str]) -> ServeProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_police-api-under-test"))
+            // Set by the server itself (see `memory_taken_by_a_burst_is_given_back`).
+            .env_remove("MALLOC_MMAP_THRESHOLD_")
             .args(["--database-url", &db.url, "serve", "--bind", "127.0.0.1:0"])
             .args(args)
             .stderr(Stdio::piped())
@@ -366,6 +368,57 @@ fn many_clients_that_never_read_hold_bounded_memory_and_others_are_served() {
         grown >> 20,
         body >> 20
     );
+}
+
+/// issue 13 point 1: the memory a burst of stalled readers took is given back once they are
+/// gone. The serving process restarts itself with glibc's `MALLOC_MMAP_THRESHOLD_` (64 KiB),
+/// so answer chunks are unmapped when freed; before, 40–60 % of such a burst's growth stayed
+/// with the allocator for good.
+#[test]
+fn memory_taken_by_a_burst_is_given_back() {
+    let db = test_database();
+    let _files = large_answer_fixture(&db);
+    let server = ServeProcess::start(&db, &["--send-timeout", "120", "--workers", "2"]);
+    let environment = std::fs::read(format!("/proc/{}/environ", server.child.id())).unwrap();
+    assert!(
+        environment.split(|b| *b == 0).any(|v| v == b"MALLOC_MMAP_THRESHOLD_=65536"),
+        "serve did not restart itself with MALLOC_MMAP_THRESHOLD_"
+    );
+    assert_eq!(server.get_status(LARGE_PATH), 200);
+    let before = server.rss();
+    let mut stalled = Vec::new();
+    for _ in 0..200 {
+        let mut stream = connect_from("127.0.0.1", server.address, Some(4096));
+        stream
+            .write_all(format!("GET {LARGE_PATH} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .unwrap();
+        stalled.push(stream);
+    }
+    for stream in &mut stalled {
+        stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).unwrap();
+        assert_eq!(status_of(&head), 200);
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let grown = server.rss().saturating_sub(before);
+    assert!(grown > 30 << 20, "the burst took only {} MB: too little to tell", grown >> 20);
+    drop(stalled);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let kept = server.rss().saturating_sub(before);
+        if kept <= grown / 5 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} MB of the burst's {} MB still held 30 s after its clients left",
+            kept >> 20,
+            grown >> 20
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(server.get_status("/api/forces"), 200);
 }
 
 /// A `/api/v2/` page of 10,000 stops as GeoJSON: an answer built whole, of several MB.
