@@ -55,6 +55,7 @@ impl Drop for Refresher {
 }
 
 fn listen(listener: ImportListener, database_url: &str, state: &AppState, stop: &AtomicBool) {
+    state.database().watch();
     let mut listener = Some(listener);
     // Said once when the database goes away and once when it is back, not at every retry.
     let mut lost = false;
@@ -63,6 +64,7 @@ fn listen(listener: ImportListener, database_url: &str, state: &AppState, stop: 
             Some(listener) => listen_on(listener, false, database_url, state, stop),
             None => match ImportListener::connect(database_url) {
                 Ok(listener) => {
+                    state.database().reachable();
                     if lost {
                         eprintln!("snapshot refresh: the database is back; reloading the snapshot");
                         lost = false;
@@ -77,6 +79,7 @@ fn listen(listener: ImportListener, database_url: &str, state: &AppState, stop: 
             break;
         }
         if let Err(error) = result {
+            state.database().lost(format!("{error:#}"));
             if !lost {
                 eprintln!(
                     "snapshot refresh: lost the database ({error:#}); answering from the snapshot \

@@ -2,7 +2,7 @@
 //! the store changes) and the limits on what one request may ask for.
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
 use police_index::places::PlaceNames;
@@ -18,6 +18,57 @@ pub struct AppState {
     limits: Limits,
     store: Option<StoreAccess>,
     tiles: Tiles,
+    database: DatabaseHealth,
+}
+
+/// What the snapshot refresher last saw of the store, for `/readyz`.
+#[derive(Debug, Default)]
+pub struct DatabaseHealth {
+    /// A refresher watches the store (else nothing is known of it).
+    watched: std::sync::atomic::AtomicBool,
+    lost: std::sync::Mutex<Option<LostDatabase>>,
+}
+
+/// The store could not be reached: since when (seconds since 1970), and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostDatabase {
+    pub since: i64,
+    pub error: String,
+}
+
+impl DatabaseHealth {
+    /// A refresher watches the store from now on.
+    pub fn watch(&self) {
+        self.watched.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a refresher watches the store.
+    pub fn is_watched(&self) -> bool {
+        self.watched.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The store could not be reached (kept from the first failure until it is back).
+    pub fn lost(&self, error: String) {
+        let mut lost = self.lost.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if lost.is_none() {
+            *lost = Some(LostDatabase { since: unix_seconds(SystemTime::now()), error });
+        }
+    }
+
+    /// The store is reachable again.
+    pub fn reachable(&self) {
+        *self.lost.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    /// Since when and why the store cannot be reached; `None` when it can (or is unwatched).
+    pub fn lost_since(&self) -> Option<LostDatabase> {
+        self.lost.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
+/// Seconds since 1970-01-01T00:00:00Z.
+pub fn unix_seconds(time: SystemTime) -> i64 {
+    time.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The store itself, for the one route that reads it on the request path (the custom
@@ -39,6 +90,8 @@ pub struct Served {
     pub snapshot: Snapshot,
     /// Every snap point's `location` object, pre-rendered.
     pub locations: PointLocations,
+    /// When this process started serving it.
+    pub served_since: SystemTime,
     /// The snap points' names grouped into places (`/api/v2/places`), built on first use.
     places: OnceLock<PlaceNames>,
 }
@@ -47,7 +100,7 @@ impl Served {
     /// Prepares `snapshot` for serving.
     pub fn new(snapshot: Snapshot) -> Self {
         let locations = PointLocations::new(&snapshot.index);
-        Served { snapshot, locations, places: OnceLock::new() }
+        Served { snapshot, locations, served_since: SystemTime::now(), places: OnceLock::new() }
     }
 
     /// The snap points' names grouped into places, built by the first request that asks.
@@ -111,6 +164,7 @@ impl AppState {
             limits,
             store: None,
             tiles: Tiles::default(),
+            database: DatabaseHealth::default(),
         }
     }
 
@@ -139,6 +193,11 @@ impl AppState {
     /// The store, when the server was given access to it.
     pub fn store(&self) -> Option<&StoreAccess> {
         self.store.as_ref()
+    }
+
+    /// What the snapshot refresher last saw of the store.
+    pub fn database(&self) -> &DatabaseHealth {
+        &self.database
     }
 
     /// The limits requests are held to.

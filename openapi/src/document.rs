@@ -29,6 +29,8 @@ police.uk are listed in docs/COMPATIBILITY.md.",
 (statistics over many months from the same data). Stricter than police.uk's routes: an unknown \
 category or a malformed parameter is a 400 naming the parameter."),
         (name = "docs", description = "This document"),
+        (name = "operations", description = "For load balancers and operators: liveness \
+(`/healthz`) and readiness (`/readyz`), outside `/api`; not police.uk's"),
     )
 )]
 pub struct ApiDoc;

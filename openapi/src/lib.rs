@@ -5,9 +5,11 @@
 #![deny(missing_docs)]
 
 pub mod document;
+pub mod health;
 pub mod v2;
 
 pub use document::{base_document, ApiDoc};
+pub use health::{DatabaseReadiness, Readiness, SnapshotReadiness};
 pub use v2::ZipArchive;
 pub use v2::{
     AreaEcho, BaselineComparison, CategoryGroupAnswer, ComparedArea, CrimeComparison, CrimeCounts,

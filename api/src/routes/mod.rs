@@ -8,6 +8,7 @@ pub mod availability;
 pub mod body_errors;
 pub mod crimes;
 pub mod forces;
+pub mod health;
 pub mod methods;
 pub mod neighbourhoods;
 pub mod outcomes;
@@ -21,6 +22,13 @@ use methods::MethodScope;
 /// both built from this one list. Each scope is a [`MethodScope`], so a method its routes do
 /// not take answers 405 with `Allow`, and OPTIONS answers (a CORS preflight too).
 pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    // For load balancers and operators, outside `/api` (not police.uk's).
+    config.service(
+        MethodScope::new(utoipa_actix_web::scope("/healthz")).service(health::healthz).finish(),
+    );
+    config.service(
+        MethodScope::new(utoipa_actix_web::scope("/readyz")).service(health::readyz).finish(),
+    );
     // Before `/api`: a scope whose prefix matches answers the request even when none of its
     // routes does, so `/api` would take `/api/v2/…` to its 404.
     config.service(

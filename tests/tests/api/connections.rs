@@ -271,13 +271,13 @@ fn a_client_that_stops_reading_is_dropped_after_the_send_timeout() {
 }
 
 /// The server under test as a process of its own, on a port it chose.
-struct ServeProcess {
-    child: Child,
-    address: SocketAddr,
+pub(crate) struct ServeProcess {
+    pub(crate) child: Child,
+    pub(crate) address: SocketAddr,
 }
 
 impl ServeProcess {
-    fn start(db: &TestDatabase, args: &[&str]) -> ServeProcess {
+    pub(crate) fn start(db: &TestDatabase, args: &[&str]) -> ServeProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_police-api-under-test"))
             // Set by the server itself (see `memory_taken_by_a_burst_is_given_back`).
             .env_remove("MALLOC_MMAP_THRESHOLD_")
@@ -309,7 +309,7 @@ impl ServeProcess {
         kib * 1024
     }
 
-    fn get_status(&self, path: &str) -> u16 {
+    pub(crate) fn get_status(&self, path: &str) -> u16 {
         let mut stream = TcpStream::connect(self.address).unwrap();
         stream
             .write_all(

@@ -19,6 +19,7 @@ mod crimes_no_location;
 mod crimes_street;
 mod disk_full;
 mod harness;
+mod health;
 mod http;
 mod import;
 mod lifecycle;

@@ -76,6 +76,8 @@ pub(crate) const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/{force}/{neighbourhood}/events",
     "GET /api/{force}/{neighbourhood}/people",
     "GET /api/{force}/{neighbourhood}/priorities",
+    "GET /healthz",
+    "GET /readyz",
 ];
 
 fn documented_operations(document: &serde_json::Value) -> BTreeSet<String> {
@@ -184,6 +186,13 @@ fn every_documented_operation_is_served_and_every_route_is_documented() {
             server.get(&format!("{path}?{query}"))
         };
         assert_eq!(response.status, 200, "{operation}: {}", response.body);
+        if path == "/healthz" {
+            assert_eq!(
+                (response.content_type.as_str(), response.body.as_str()),
+                ("text/plain; charset=utf-8", "ok")
+            );
+            continue;
+        }
         let content_type = if path.starts_with("/api/v2/forces/") {
             "application/geo+json"
         } else {
