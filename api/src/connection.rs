@@ -203,6 +203,18 @@ fn content_length_of(line: &[u8]) -> usize {
     without_lf.strip_suffix(b"\r").unwrap_or(without_lf).len()
 }
 
+/// Passes `input` through to `out` up to the end of its first line, keeping that line's
+/// first [`HEADER_LINE_KEPT`] bytes in `line`: the rest of the input, and whether the line
+/// ended.
+fn pass_line<'i>(input: &'i [u8], line: &mut Vec<u8>, out: &mut Vec<u8>) -> (&'i [u8], bool) {
+    let end = input.iter().position(|b| *b == b'\n');
+    let take = end.map_or(input.len(), |end| end + 1);
+    out.extend_from_slice(&input[..take]);
+    let room = HEADER_LINE_KEPT.saturating_sub(line.len());
+    line.extend_from_slice(&input[..take.min(room)]);
+    (&input[take..], end.is_some())
+}
+
 impl Framing {
     /// Feeds `input` through, appending what actix-http should read to `out`.
     fn feed(&mut self, mut input: &[u8], max_line: usize, out: &mut Vec<u8>) {
@@ -253,13 +265,9 @@ impl Framing {
                     };
                 }
                 Framing::Trailers { line } => {
-                    let end = input.iter().position(|b| *b == b'\n');
-                    let take = end.map_or(input.len(), |end| end + 1);
-                    out.extend_from_slice(&input[..take]);
-                    let room = HEADER_LINE_KEPT.saturating_sub(line.len());
-                    line.extend_from_slice(&input[..take.min(room)]);
-                    input = &input[take..];
-                    if end.is_some() {
+                    let ended;
+                    (input, ended) = pass_line(input, line, out);
+                    if ended {
                         *self = if content_length_of(line) == 0 {
                             Framing::RequestLine { held: Vec::new() }
                         } else {
@@ -310,13 +318,9 @@ impl Framing {
                     }
                 }
                 Framing::Headers { line, content_length, chunked, unreadable } => {
-                    let end = input.iter().position(|b| *b == b'\n');
-                    let take = end.map_or(input.len(), |end| end + 1);
-                    out.extend_from_slice(&input[..take]);
-                    let room = HEADER_LINE_KEPT.saturating_sub(line.len());
-                    line.extend_from_slice(&input[..take.min(room)]);
-                    input = &input[take..];
-                    if end.is_none() {
+                    let ended;
+                    (input, ended) = pass_line(input, line, out);
+                    if !ended {
                         continue;
                     }
                     let text = String::from_utf8_lossy(line).trim().to_ascii_lowercase();

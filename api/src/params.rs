@@ -279,6 +279,15 @@ impl LocationIdQuery {
     }
 }
 
+/// A `limit` parameter: `default` when absent, else a whole number from 1 to `max`; anything
+/// else is a 400 saying so.
+pub fn limit_from(text: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {
+    let Some(text) = text else { return Ok(default) };
+    text.trim().parse::<usize>().ok().filter(|limit| (1..=max).contains(limit)).ok_or_else(|| {
+        ApiError::BadRequest(format!("limit must be a whole number from 1 to {max}, got {text:?}"))
+    })
+}
+
 /// Why a `location_id` names no snap point here. The usual cause is an id saved from
 /// police.uk: its `street.id`s are not in the bulk files this server imports, so this
 /// server numbers the snap points itself and police.uk's ids do not match them.

@@ -11,7 +11,7 @@ use police_openapi::{
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::params::{CategoriesQuery, CrimeQuestion, Params, PeriodQuery, V2AreaQuery};
+use crate::params::{self, CategoriesQuery, CrimeQuestion, Params, PeriodQuery, V2AreaQuery};
 use crate::render;
 use crate::state::AppState;
 
@@ -56,19 +56,11 @@ impl HotSpotsQuery {
     /// for both at once.
     pub fn kind(&self) -> Result<HotSpotsKind, ApiError> {
         let Some(cell) = &self.cell else {
-            let limit = match &self.limit {
-                None => DEFAULT_LIMIT,
-                Some(text) => text
-                    .trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-                    .ok_or_else(|| {
-                        ApiError::BadRequest(format!(
-                            "limit must be a whole number from 1 to {MAX_LIMIT}, got {text:?}"
-                        ))
-                    })?,
-            };
+            let limit = params::limit_from(
+                self.limit.as_deref(),
+                DEFAULT_LIMIT as usize,
+                MAX_LIMIT as usize,
+            )? as u32;
             return Ok(HotSpotsKind::Points { limit });
         };
         if self.limit.is_some() {

@@ -9,7 +9,7 @@ use police_openapi::{NeighbourhoodPlace, PlaceSearch, StreetPlaceAnswer};
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::params::Params;
+use crate::params::{self, Params};
 use crate::render;
 use crate::state::AppState;
 
@@ -72,19 +72,7 @@ fn read(query: PlacesQuery) -> Result<(String, Vec<String>, usize), ApiError> {
             found.len()
         )));
     }
-    let limit = match &query.limit {
-        None => DEFAULT_LIMIT,
-        Some(text) => text
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!(
-                    "limit must be a whole number from 1 to {MAX_LIMIT}, got {text:?}"
-                ))
-            })?,
-    };
+    let limit = params::limit_from(query.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     Ok((q, found, limit))
 }
 
