@@ -34,6 +34,7 @@ impl Refresher {
         state: Arc<AppState>,
     ) -> Refresher {
         let stop = Arc::new(AtomicBool::new(false));
+        state.database().watch();
         let thread = {
             let stop = stop.clone();
             std::thread::Builder::new()
@@ -55,19 +56,15 @@ impl Drop for Refresher {
 }
 
 fn listen(listener: ImportListener, database_url: &str, state: &AppState, stop: &AtomicBool) {
-    state.database().watch();
     let mut listener = Some(listener);
-    // Said once when the database goes away and once when it is back, not at every retry.
-    let mut lost = false;
     while !stop.load(Ordering::Relaxed) {
         let result = match listener.take() {
             Some(listener) => listen_on(listener, false, database_url, state, stop),
             None => match ImportListener::connect(database_url) {
                 Ok(listener) => {
-                    state.database().reachable();
-                    if lost {
+                    // Said once when the database is back, not at every retry.
+                    if state.database().reachable() {
                         eprintln!("snapshot refresh: the database is back; reloading the snapshot");
-                        lost = false;
                     }
                     // Imports may have committed while nobody listened, so reload.
                     listen_on(listener, true, database_url, state, stop)
@@ -79,14 +76,13 @@ fn listen(listener: ImportListener, database_url: &str, state: &AppState, stop: 
             break;
         }
         if let Err(error) = result {
-            state.database().lost(format!("{error:#}"));
-            if !lost {
+            // Said once when the database goes away, not at every retry.
+            if state.database().lost(format!("{error:#}")) {
                 eprintln!(
                     "snapshot refresh: lost the database ({error:#}); answering from the snapshot \
                      in memory and reconnecting every {} s",
                     RECONNECT.as_secs()
                 );
-                lost = true;
             }
             let until = std::time::Instant::now() + RECONNECT;
             while std::time::Instant::now() < until && !stop.load(Ordering::Relaxed) {

@@ -290,21 +290,34 @@ where
     match receiver.recv().await {
         None => Ok(json_body(first)),
         Some(second) => {
-            let body = ChunkedBody { next: vec![second?, first], receiver };
+            let body = ChannelBody::new(vec![first, second?], receiver);
             Ok(HttpResponse::Ok().content_type("application/json").body(body))
         }
     }
 }
 
-/// An answer arriving in chunks from the thread rendering it.
-struct ChunkedBody {
+/// An answer arriving in chunks from the thread that writes it (a police.uk list rendered
+/// off the connection threads, the custom download's zip): chunks already received first,
+/// then the channel's until the writer drops its end.
+pub(crate) struct ChannelBody<E> {
     /// Chunks already received, last first.
     next: Vec<Bytes>,
-    receiver: tokio::sync::mpsc::Receiver<Result<Bytes, ApiError>>,
+    receiver: tokio::sync::mpsc::Receiver<Result<Bytes, E>>,
 }
 
-impl MessageBody for ChunkedBody {
-    type Error = ApiError;
+impl<E> ChannelBody<E> {
+    /// `received` (in order), then what `receiver` brings.
+    pub(crate) fn new(
+        mut received: Vec<Bytes>,
+        receiver: tokio::sync::mpsc::Receiver<Result<Bytes, E>>,
+    ) -> Self {
+        received.reverse();
+        ChannelBody { next: received, receiver }
+    }
+}
+
+impl<E: Into<Box<dyn std::error::Error>>> MessageBody for ChannelBody<E> {
+    type Error = E;
 
     fn size(&self) -> BodySize {
         BodySize::Stream

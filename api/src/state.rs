@@ -47,17 +47,20 @@ impl DatabaseHealth {
         self.watched.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The store could not be reached (kept from the first failure until it is back).
-    pub fn lost(&self, error: String) {
+    /// The store could not be reached (kept from the first failure until it is back); `true`
+    /// when it was reachable until now.
+    pub fn lost(&self, error: String) -> bool {
         let mut lost = self.lost.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if lost.is_none() {
+        let newly = lost.is_none();
+        if newly {
             *lost = Some(LostDatabase { since: unix_seconds(SystemTime::now()), error });
         }
+        newly
     }
 
-    /// The store is reachable again.
-    pub fn reachable(&self) {
-        *self.lost.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    /// The store is reachable; `true` when it was lost until now.
+    pub fn reachable(&self) -> bool {
+        self.lost.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take().is_some()
     }
 
     /// Since when and why the store cannot be reached; `None` when it can (or is unwatched).

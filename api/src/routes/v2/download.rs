@@ -8,10 +8,7 @@
 //! writer down (and one that goes away stops it). At most `--max-downloads` run at once.
 
 use std::io::Write;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header::{ContentDisposition, ContentEncoding, DispositionParam};
 use actix_web::rt::time::timeout;
 use actix_web::web::Bytes;
@@ -22,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
 use crate::params::{DownloadQuery, Params};
+use crate::render::ChannelBody;
 use crate::state::AppState;
 
 /// Chunks of the zip handed to the client at a time.
@@ -128,7 +126,7 @@ pub async fn custom_download(
                 selection.from, selection.to
             ))],
         })
-        .body(ArchiveBody { chunks: receiver }))
+        .body(ChannelBody::new(Vec::new(), receiver)))
 }
 
 /// What the writing thread found in the ledger, told before it writes anything.
@@ -205,25 +203,5 @@ impl Write for ChannelWriter {
             self.send()?;
         }
         Ok(())
-    }
-}
-
-/// The response body: the chunks as the writing thread sends them.
-struct ArchiveBody {
-    chunks: mpsc::Receiver<Result<Bytes, std::io::Error>>,
-}
-
-impl MessageBody for ArchiveBody {
-    type Error = std::io::Error;
-
-    fn size(&self) -> BodySize {
-        BodySize::Stream
-    }
-
-    fn poll_next(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        self.get_mut().chunks.poll_recv(cx)
     }
 }

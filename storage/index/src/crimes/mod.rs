@@ -665,21 +665,14 @@ impl CrimeIndex {
         self.crime_ref(position, data.month, point)
     }
 
-    /// Outcomes recorded in a month at the given snap points, oldest crime first.
+    /// Outcomes recorded in a month (`data`) at the given snap points, oldest crime first.
     fn outcomes_at_points(
         &self,
-        month: Month,
+        data: &MonthOutcomes,
         points: &[u32],
         cap: Option<usize>,
     ) -> Result<Vec<OutcomeRef<'_>>, TooManyResults> {
-        let Some(data) = self
-            .outcome_months
-            .binary_search_by_key(&month, |m| m.month)
-            .ok()
-            .map(|i| &self.outcome_months[i])
-        else {
-            return Ok(Vec::new());
-        };
+        let month = data.month;
         let range = |p: u32| {
             let group = data.groups.range(p);
             (data.start + group.start) as usize..(data.start + group.end) as usize
@@ -711,14 +704,7 @@ impl CrimeIndex {
         area: &Area,
         cap: Option<usize>,
     ) -> Result<Vec<OutcomeRef<'_>>, TooManyResults> {
-        let Some(data) = self
-            .outcome_months
-            .binary_search_by_key(&month, |m| m.month)
-            .ok()
-            .map(|i| &self.outcome_months[i])
-        else {
-            return Ok(Vec::new());
-        };
+        let Some(data) = self.outcome_month_data(month) else { return Ok(Vec::new()) };
         let points = match cap {
             None => self.spatial.query(area),
             // Refused as soon as the outcomes found pass the cap (`found` a lower bound).
@@ -727,11 +713,13 @@ impl CrimeIndex {
                 .query_capped(area, cap, |p| data.groups.range(p).len())
                 .map_err(|found| TooManyResults { found, cap })?,
         };
-        self.outcomes_at_points(month, &points, cap)
+        self.outcomes_at_points(data, &points, cap)
     }
 
     /// Outcomes recorded in a month at one snap point.
     pub fn outcomes_at_point(&self, month: Month, point: u32) -> Vec<OutcomeRef<'_>> {
-        self.outcomes_at_points(month, &[point], None).unwrap_or_default()
+        self.outcome_month_data(month)
+            .map(|data| self.outcomes_at_points(data, &[point], None).unwrap_or_default())
+            .unwrap_or_default()
     }
 }

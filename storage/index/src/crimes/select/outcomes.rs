@@ -27,7 +27,8 @@ pub struct SelectedOutcome<'a> {
 }
 
 impl CrimeIndex {
-    fn outcome_month_data(&self, month: Month) -> Option<&MonthOutcomes> {
+    /// The outcomes recorded in `month`, if any were.
+    pub(in crate::crimes) fn outcome_month_data(&self, month: Month) -> Option<&MonthOutcomes> {
         let found = self.outcome_months.binary_search_by_key(&month, |m| m.month).ok()?;
         Some(&self.outcome_months[found])
     }
