@@ -3,6 +3,7 @@
 
 pub mod allocator;
 pub mod cli;
+pub mod compress;
 pub mod connection;
 pub mod docs;
 pub mod error;

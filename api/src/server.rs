@@ -20,7 +20,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use actix_web::http::Method;
-use actix_web::middleware::{from_fn, Compress, DefaultHeaders, Next};
+use actix_web::middleware::{from_fn, DefaultHeaders, Next};
 use actix_web::web::Bytes;
 use actix_web::HttpMessage;
 use actix_web::{web, App, ResponseError};
@@ -33,7 +33,7 @@ pub use crate::state::{AppState, Limits, Served};
 use crate::connection::{self, ClientCounts, ConnectionLimits};
 use crate::error::ApiError;
 use crate::in_flight::{self, InFlight};
-use crate::{docs, frontend, routes};
+use crate::{compress, docs, frontend, routes};
 
 /// Server settings that are not about data.
 #[derive(Debug, Clone)]
@@ -81,12 +81,13 @@ pub fn build(
             .app_data(data.clone())
             .app_data(document.clone())
             .app_data(in_flight.clone())
-            // Innermost: sees answers as rendered, before compression.
+            // Innermost: compresses answers as rendered, so that what `in_flight` reserves
+            // room for is what is held until sent.
+            .wrap(from_fn(compress::compress))
             .wrap(from_fn(in_flight::bound))
             .wrap(from_fn(limit_request_line))
             .wrap(from_fn(body_deadline))
             .wrap(from_fn(head_as_get))
-            .wrap(Compress::default())
             .wrap(DefaultHeaders::new().add(("Access-Control-Allow-Origin", "*")))
             .into_utoipa_app()
             .configure(routes::configure)
@@ -200,6 +201,8 @@ async fn head_as_get(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if request.method() == Method::HEAD {
         request.head_mut().method = Method::GET;
+        // No body goes out: nothing to compress.
+        request.extensions_mut().insert(compress::AnsweringHead);
     }
     next.call(request).await
 }

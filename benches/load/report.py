@@ -6,6 +6,7 @@ Standard library only (runs on a fresh machine without pip)."""
 
 import argparse
 import glob
+import gzip
 import json
 import re
 import subprocess
@@ -39,10 +40,12 @@ COUNTS_MIX_WEIGHTS = {"counts_circle12": 8, "counts_circle36": 4, "counts_polygo
 MIXES = {"mix": MIX_WEIGHTS, "counts_mix": COUNTS_MIX_WEIGHTS}
 
 
-def fetch(url):
-    """(status, body bytes) of a GET."""
+def fetch(url, accept_encoding=None):
+    """(status, body bytes as sent) of a GET."""
+    headers = {"Accept-Encoding": accept_encoding} if accept_encoding else {}
     try:
-        with urllib.request.urlopen(url, timeout=60) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                    timeout=60) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -94,7 +97,9 @@ def postgis_answer(psql_args, script_dir, kind, n):
 
 def cmd_check(args):
     """police-api's JSON must equal PostGIS's, query by query (parsed, so whitespace aside);
-    also records the mean body size of each kind over a larger sample."""
+    also records the mean body size of each kind over a larger sample, as sent with each
+    coding (`kind@coding`) and as `gzip -6` would make it (`kind@gzip-6`); gzip answers must
+    decode to the uncompressed answer's bytes."""
     psql_args = args.psql.split()
     sizes = {}
     failures = 0
@@ -113,16 +118,29 @@ def cmd_check(args):
                 print(f"MISMATCH {kind} #{n} {path}: police-api {status} "
                       f"{body[:300]!r} vs PostGIS {theirs_text[:300]!r}", file=sys.stderr)
             compared += 1
-        total = 0
+        codings = [e for e in args.encodings.split(",") if e and e != "identity"]
+        totals = dict.fromkeys([kind, f"{kind}@gzip-6"] + [f"{kind}@{c}" for c in codings], 0)
         sample = paths[: args.sample]
         for path in sample:
             _, body = fetch(args.url + path)
-            total += len(body)
-        sizes[kind] = total / max(len(sample), 1)
+            totals[kind] += len(body)
+            totals[f"{kind}@gzip-6"] += len(gzip.compress(body, compresslevel=6, mtime=0))
+            for coding in codings:
+                _, coded = fetch(args.url + path, coding)
+                totals[f"{kind}@{coding}"] += len(coded)
+                if coding == "gzip" and len(body) >= 1024 and gzip.decompress(coded) != body:
+                    failures += 1
+                    print(f"GZIP MISMATCH {kind} {path}", file=sys.stderr)
+        for key, total in totals.items():
+            sizes[key] = total / max(len(sample), 1)
         print(f"{kind}: {compared} answers compared with PostGIS; mean body "
-              f"{sizes[kind]:.0f} bytes over {len(sample)} queries")
+              f"{sizes[kind]:.0f} bytes over {len(sample)} queries; "
+              + ", ".join(f"{k.split('@')[1]} {sizes[k]:.0f}" for k in totals if "@" in k))
     for mix, weights in MIXES.items():
-        sizes[mix] = sum(sizes[k] * w for k, w in weights.items()) / sum(weights.values())
+        for suffix in {key[len(k):] for key in sizes for k in weights if key.startswith(k)}:
+            if all(k + suffix in sizes for k in weights):
+                sizes[mix + suffix] = (sum(sizes[k + suffix] * w for k, w in weights.items())
+                                       / sum(weights.values()))
     with open(args.sizes, "w") as out:
         json.dump(sizes, out)
     if failures:
@@ -215,6 +233,42 @@ def ms(us):
     return f"{us / 1000:.2f}"
 
 
+def rate(row):
+    return row["requests"] / (row["duration_us"] / 1e6)
+
+
+def compressed_rows(rows, stage, sizes):
+    """Table rows of the compressed runs (kinds `kind@coding`) of a stage."""
+    out = []
+    for kind in KINDS + ["mix"] + COUNTS_KINDS + ["counts_mix"]:
+        def find(side, label):
+            return next((r for r in rows if r["stage"] == stage and r["side"] == side
+                         and r["kind"] == label), None)
+        plain, postgis = find("police-api", kind), find("postgis", kind)
+        coded = sorted({r["kind"] for r in rows if r["stage"] == stage
+                        and r["kind"].startswith(kind + "@")})
+        for label in coded:
+            ours = find("police-api", label)
+            coding = label.split("@", 1)[1]
+            rps = rate(ours)
+            size, plain_size = sizes.get(label, 0), sizes.get(kind, 0)
+            gzip6 = sizes.get(f"{kind}@gzip-6", 0)
+            cells = [KIND_NAMES[kind], coding, f"{rps:,.0f}"]
+            cells.append(f"{100 * rps / rate(plain):.0f} %" if plain else "")
+            cells += [ms(ours["p50_us"]), ms(ours["p99_us"]), ms(ours["p999_us"]),
+                      f"{rps * size / 1e6:,.1f}"]
+            if plain and rps < rate(plain):
+                seconds_per_answer = 1 / rps - 1 / rate(plain)
+                cells.append(f"{plain_size / seconds_per_answer / 1e6:,.0f}")
+            else:
+                cells.append("")
+            cells.append(f"{100 * size / plain_size:.1f} %" if plain_size else "")
+            cells.append(f"{100 * size / gzip6:.0f} %" if gzip6 else "")
+            cells.append(f"**{rps / rate(postgis):.1f}×**" if postgis else "")
+            out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
 def cmd_table(args):
     """The results as Markdown: per stage, the facts of the load, then one row per kind."""
     rows = [json.loads(line) for line in open(args.results) if line.strip()]
@@ -234,7 +288,8 @@ def cmd_table(args):
     for s in stages:
         stage = s["stage"]
         sizes = sizes_by_stage.get(stage, {})
-        out.append(f"**{stage} month{'s' if stage != 1 else ''} loaded** "
+        data = " of the real police.uk data" if s.get("data") == "real" else ""
+        out.append(f"**{stage} month{'s' if stage != 1 else ''}{data} loaded** "
                    f"({s['crimes']:,} crimes; {args.connections} connections; latency in ms)")
         out.append("")
         out.append("| query | police-api req/s | p50 | p99 | p99.9 | MB/s | PostGIS req/s | p50 "
@@ -257,6 +312,19 @@ def cmd_table(args):
                           f"{mb:,.1f}"]
             ratio = rates[0] / rates[1] if rates[1] else float("inf")
             out.append(f"| {KIND_NAMES[kind]} | " + " | ".join(cells) + f" | **{ratio:.1f}×** |")
+        coded_rows = compressed_rows(rows, stage, sizes)
+        if coded_rows:
+            out.append("")
+            out.append("Compressed answers (`Accept-Encoding` as named; PostGIS answers "
+                       "uncompressed): throughput against the same kind uncompressed, the "
+                       "compression rate that implies on the server's one core "
+                       "(mean answer / (1/coded − 1/plain req/s)), and the mean size against "
+                       "the uncompressed answer and against `gzip -6` of it.")
+            out.append("")
+            out.append("| query | coding | req/s | of plain | p50 | p99 | p99.9 | wire MB/s "
+                       "| compressed MB/s per core | size | vs gzip -6 | vs PostGIS |")
+            out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            out.extend(coded_rows)
         paced = next((r for r in rows if r["stage"] == stage and r["kind"] == "mix-paced"), None)
         ours_mix = next((r for r in rows if r["stage"] == stage and r["side"] == "police-api"
                          and r["kind"] == "mix"), None)
@@ -294,6 +362,8 @@ def main():
     p.add_argument("--compare", type=int, default=25)
     p.add_argument("--sample", type=int, default=300)
     p.add_argument("--sizes", required=True)
+    p.add_argument("--encodings", default="identity",
+                   help="comma-separated Accept-Encoding values also measured")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("mix")
     p.add_argument("--queries", required=True)

@@ -5,7 +5,13 @@
 #   benches/load/run.sh --quick   one national month (500,000 crimes), 8 s runs: ~5 minutes
 #   benches/load/run.sh --full    36 national months, measured at 1, 12 and 36 loaded, 20 s runs
 #   benches/load/run.sh --smoke   a small demo archive and 1 s runs: checks that it all works
+#   benches/load/run.sh --real    the real police.uk rows of ../shared/data/police-uk (City of
+#                                 London, Surrey, Metropolitan stops), all months at once, 8 s
+#                                 runs; skipped, saying so, where that folder is absent
 #   add --debug to use a debug build (CI's smoke run: the figures then mean nothing)
+#   --encodings LIST  Accept-Encoding values each police-api kind is also run with
+#                 (comma-separated; identity = no header; default identity,gzip,zstd); the
+#                 PostGIS side answers uncompressed either way
 #   --kinds LIST  only these query kinds (comma-separated; default all): street, polygon,
 #                 location, locate, mix (and the paced mix), counts_circle12,
 #                 counts_circle36, counts_polygon, counts_force, counts_mix
@@ -37,20 +43,24 @@ all_kinds=(street polygon location locate mix
 kinds=("${all_kinds[@]}")
 stages_given=
 months_given=
+kinds_given=
+encodings=(identity gzip zstd)
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) mode=quick ;;
         --full) mode=full ;;
         --smoke) mode=smoke ;;
+        --real) mode=real ;;
         --debug) profile=debug ;;
         --kinds)
-            IFS=, read -r -a kinds <<<"${2:?--kinds needs a list}"; shift
+            IFS=, read -r -a kinds <<<"${2:?--kinds needs a list}"; shift; kinds_given=1
             for kind in "${kinds[@]}"; do
                 [[ " ${all_kinds[*]} " == *" $kind "* ]] || { echo "unknown kind: $kind" >&2; exit 2; }
             done ;;
+        --encodings) IFS=, read -r -a encodings <<<"${2:?--encodings needs a list}"; shift ;;
         --stages) stages_given=${2:?--stages needs a list}; shift ;;
         --months) months_given=${2:?--months needs a number}; shift ;;
-        -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,37p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -73,6 +83,12 @@ case $mode in
     full)
         generate=(--preset national --months 36) stages=(1 12 36) seconds=20 queries=20000
         shared_buffers=8GB compare=25 ;;
+    real)
+        generate=() stages=() seconds=8 queries=5000 shared_buffers=2GB compare=25
+        # No neighbourhood boundaries in the real data: nothing to locate.
+        if [ -z "$kinds_given" ]; then
+            kinds=(street polygon location counts_circle12 counts_circle36 counts_polygon counts_force)
+        fi ;;
 esac
 
 if [ -n "$months_given" ]; then
@@ -86,6 +102,14 @@ warmup=$(( seconds >= 10 ? 3 : 1 ))
 base=${POLICE_LOAD_DIR:-$root/target/load-bench}
 work=$base/$mode
 archive=$base/archive-$(echo "${generate[*]}" | tr -d ' -')-$seed
+if [ "$mode" = real ]; then
+    archive=${POLICE_REAL_DATA:-$root/../shared/data/police-uk}
+    if [ ! -d "$archive" ]; then
+        echo "skipped: no real police.uk data at $archive (set POLICE_REAL_DATA)"
+        exit 0
+    fi
+    archive=$(cd "$archive" && pwd)
+fi
 mkdir -p "$base"
 rm -rf "$work"
 mkdir -p "$work/queries" "$work/logs"
@@ -121,13 +145,15 @@ fi
 bin=$root/target/$profile/police-api
 
 # --- the archive -----------------------------------------------------------------------
-if [ ! -f "$archive/.complete" ]; then
+if [ "$mode" != real ] && [ ! -f "$archive/.complete" ]; then
     log "generating the archive (${generate[*]}) into $archive"
     rm -rf "$archive"
     "$bin" generate --out "$archive" --seed "$seed" "${generate[@]}" 2>&1 | tail -1
     touch "$archive/.complete"
 fi
 mapfile -t month_dirs < <(find "$archive" -mindepth 1 -maxdepth 1 -type d -name '[0-9][0-9][0-9][0-9]-[0-9][0-9]' | sort)
+# The real data is measured with everything it holds loaded.
+if [ "$mode" = real ] && [ -z "$stages_given" ]; then stages=("${#month_dirs[@]}"); fi
 
 # --- a PostgreSQL cluster of our own ---------------------------------------------------
 . "$here/cluster.sh"
@@ -166,7 +192,8 @@ imported=0
 for stage in "${stages[@]}"; do
     log "=== stage: $stage month(s) loaded ==="
     paths=("${month_dirs[@]:imported:stage-imported}")
-    if [ "$imported" = 0 ]; then
+    # The generator's forces and boundaries (the real data's api/ holds saved answers).
+    if [ "$imported" = 0 ] && [ "$mode" != real ]; then
         for extra in api boundaries; do [ -d "$archive/$extra" ] && paths+=("$archive/$extra"); done
     fi
     log "importing ${#paths[@]} folders"
@@ -204,16 +231,23 @@ for stage in "${stages[@]}"; do
     "${psql[@]}" -c "CHECKPOINT"
     log "checking police-api's answers against PostGIS's"
     python3 "$here/report.py" check --url "$url" --psql "${psql[*]}" --scripts "$here" \
-        --queries "$work/queries" --compare "$compare" --sizes "$work/sizes-$stage.json"
+        --queries "$work/queries" --compare "$compare" --sizes "$work/sizes-$stage.json" \
+        --encodings "$(IFS=,; echo "${encodings[*]}")"
 
     for kind in "${kinds[@]}"; do
-        # An unmeasured warm-up first, on both sides.
-        taskset -c "$load_cpu" wrk -t1 -c"$connections" -d"${warmup}s" --timeout 10s \
-            -s "$here/paths.lua" "$url" -- "$work/queries/$kind.paths" >/dev/null
-        taskset -c "$load_cpu" wrk -t1 -c"$connections" -d"${seconds}s" --timeout 10s \
-            -s "$here/paths.lua" "$url" -- "$work/queries/$kind.paths" >"$work/logs/wrk-$stage-$kind.txt"
-        python3 "$here/report.py" record --results "$results" --figures "$work/logs/wrk-$stage-$kind.txt" \
-            --stage "$stage" --side police-api --kind "$kind"
+        for encoding in "${encodings[@]}"; do
+            # Uncompressed runs keep the kind's own name; the others are kind@coding.
+            label=$kind
+            [ "$encoding" = identity ] || label=$kind@$encoding
+            # An unmeasured warm-up first, on both sides.
+            taskset -c "$load_cpu" wrk -t1 -c"$connections" -d"${warmup}s" --timeout 10s \
+                -s "$here/paths.lua" "$url" -- "$work/queries/$kind.paths" 0 "$encoding" >/dev/null
+            taskset -c "$load_cpu" wrk -t1 -c"$connections" -d"${seconds}s" --timeout 10s \
+                -s "$here/paths.lua" "$url" -- "$work/queries/$kind.paths" 0 "$encoding" \
+                >"$work/logs/wrk-$stage-$label.txt"
+            python3 "$here/report.py" record --results "$results" --figures "$work/logs/wrk-$stage-$label.txt" \
+                --stage "$stage" --side police-api --kind "$label"
+        done
     done
     # Half the maximum throughput of the mix: each of N connections waits so that together
     # they offer ~half the measured maximum (a request's own service time is ~1/max).
@@ -254,7 +288,7 @@ for stage in "${stages[@]}"; do
 
     sizes=$(cat "$work/sizes-$stage.json")
     cat >>"$stages_file" <<EOF
-{"stage": $stage, "crimes": $crimes, "import_rows_per_second": ${import_rate:-0}, "snapshot_seconds": $snapshot_seconds, "rss_bytes": $((rss_kib * 1024)), "peak_rss_bytes": $((peak_rss_kib * 1024)), "postgis_build_seconds": $postgis_seconds, "postgis_bytes": $postgis_bytes, "sizes": $sizes}
+{"stage": $stage, "data": "$mode", "crimes": $crimes, "import_rows_per_second": ${import_rate:-0}, "snapshot_seconds": $snapshot_seconds, "rss_bytes": $((rss_kib * 1024)), "peak_rss_bytes": $((peak_rss_kib * 1024)), "postgis_build_seconds": $postgis_seconds, "postgis_bytes": $postgis_bytes, "sizes": $sizes}
 EOF
 done
 

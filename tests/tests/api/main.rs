@@ -12,6 +12,7 @@ mod crime_fixture;
 mod bench_index;
 mod cli;
 mod compatibility;
+mod compression;
 mod connections;
 mod crime_categories;
 mod crimes_at_location;

@@ -1,0 +1,177 @@
+//! Compressed answers decode to exactly the bytes of the uncompressed ones, whatever coding
+//! the client asks for (zstd, br, gzip) and however the answer is made: held whole, streamed
+//! from a blocking thread (police.uk's lists), or rendered page by page (the v2 lists).
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use police_generate::{generate, GenerateOptions};
+use police_index::Month;
+use police_tests::fixtures::import_cleanly;
+use police_tests::http::TestServer;
+use police_tests::test_database;
+
+use crate::http::dechunk;
+
+/// An answer off the socket: status, headers (names lower case), body as sent (dechunked).
+struct Raw {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+fn send(server: &TestServer, method: &str, path: &str, accept_encoding: Option<&str>) -> Raw {
+    let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
+    let accept_encoding =
+        accept_encoding.map(|value| format!("Accept-Encoding: {value}\r\n")).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{accept_encoding}\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");
+    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers.iter().any(|(n, v)| n == "transfer-encoding" && v == "chunked") {
+        body = dechunk(&body);
+    }
+    Raw { status, headers, body }
+}
+
+fn decode(coding: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    match coding {
+        "gzip" => flate2::read::GzDecoder::new(body).read_to_end(&mut out),
+        "br" => brotli::Decompressor::new(body, 4096).read_to_end(&mut out),
+        "zstd" => zstd::stream::read::Decoder::new(body).unwrap().read_to_end(&mut out),
+        other => panic!("unexpected coding {other}"),
+    }
+    .unwrap_or_else(|error| panic!("{coding} did not decode: {error}"));
+    out
+}
+
+fn archive(dir: &Path) {
+    let options = GenerateOptions {
+        forces: vec!["leicestershire".into()],
+        first_month: Month::new(2024, 1).unwrap(),
+        months: 1,
+        crimes_per_month: 3000,
+        snap_points: 400,
+        neighbourhoods_per_force: 2,
+        ..GenerateOptions::demo()
+    };
+    generate(&options, dir).unwrap();
+}
+
+/// What each `Accept-Encoding` must be answered with.
+const NEGOTIATIONS: [(&str, &str); 6] = [
+    ("gzip", "gzip"),
+    ("br", "br"),
+    ("zstd", "zstd"),
+    // Chromium's and Firefox's list: all equal, zstd preferred.
+    ("gzip, deflate, br, zstd", "zstd"),
+    // Safari's.
+    ("gzip, deflate, br", "br"),
+    ("zstd;q=0.5, gzip", "gzip"),
+];
+
+#[test]
+fn every_coding_decodes_to_the_uncompressed_bytes() {
+    let db = test_database();
+    let dir = tempfile::tempdir().unwrap();
+    archive(dir.path());
+    import_cleanly(&db, &[dir.path().to_owned()]);
+    let server = TestServer::start(&db);
+    let box_over_the_force = "52.2,-1.8:52.2,-0.5:53.0,-0.5:53.0,-1.8";
+    let paths = [
+        // police.uk's lists, streamed from a blocking thread when large.
+        format!("/api/crimes-street/all-crime?poly={box_over_the_force}&date=2024-01"),
+        "/api/stops-force?force=leicestershire&date=2024-01".to_owned(),
+        format!("/api/outcomes-at-location?poly={box_over_the_force}&date=2024-01"),
+        // Small answers held whole.
+        "/api/forces".to_owned(),
+        // v2 lists, rendered page by page, in each format.
+        "/api/v2/crimes?force=leicestershire&from=2024-01&limit=2000".to_owned(),
+        "/api/v2/crimes?force=leicestershire&from=2024-01&limit=2000&format=csv".to_owned(),
+        "/api/v2/crimes?force=leicestershire&from=2024-01&limit=2000&format=geojson".to_owned(),
+        "/api/v2/crimes/counts?force=leicestershire&from=2024-01".to_owned(),
+        // The documents and the front end.
+        "/api/openapi.json".to_owned(),
+        "/".to_owned(),
+    ];
+    let mut streamed = 0;
+    for path in &paths {
+        let plain = send(&server, "GET", path, None);
+        assert_eq!(plain.status, 200, "{path}: {}", String::from_utf8_lossy(&plain.body));
+        assert_eq!(plain.header("content-encoding"), None, "{path}");
+        assert!(plain.body.len() > 1024, "{path}: only {} bytes", plain.body.len());
+        assert_eq!(plain.header("vary"), Some("accept-encoding"), "{path}");
+        for (accept, coding) in NEGOTIATIONS {
+            let coded = send(&server, "GET", path, Some(accept));
+            assert_eq!(coded.status, 200, "{path} {accept}");
+            assert_eq!(coded.header("content-encoding"), Some(coding), "{path} {accept}");
+            assert_eq!(coded.header("vary"), Some("accept-encoding"), "{path} {accept}");
+            assert!(
+                coded.body.len() < plain.body.len() / 2,
+                "{path} {accept}: {} of {} bytes",
+                coded.body.len(),
+                plain.body.len()
+            );
+            assert!(
+                decode(coding, &coded.body) == plain.body,
+                "{path} {accept}: decoded bytes differ from the plain answer's"
+            );
+            if coded.header("transfer-encoding") == Some("chunked") {
+                streamed += 1;
+            }
+        }
+    }
+    // Some of these went through the streaming encoder, some were compressed whole.
+    assert!(streamed > 0 && streamed < paths.len() * NEGOTIATIONS.len(), "{streamed} streamed");
+}
+
+#[test]
+fn small_answers_errors_head_and_identity_go_out_uncompressed() {
+    let db = test_database();
+    let dir = tempfile::tempdir().unwrap();
+    archive(dir.path());
+    import_cleanly(&db, &[dir.path().to_owned()]);
+    let server = TestServer::start(&db);
+    let everything = "gzip, deflate, br, zstd";
+    // Under 1 KiB: as it is, but still marked as varying.
+    let small = send(&server, "GET", "/api/forces/leicestershire", Some(everything));
+    assert_eq!(small.status, 200);
+    assert!(small.body.len() < 1024, "{} bytes", small.body.len());
+    assert_eq!(small.header("content-encoding"), None);
+    assert_eq!(small.header("vary"), Some("accept-encoding"));
+    assert!(String::from_utf8(small.body).unwrap().starts_with("{\"description\""));
+    // Errors are short text, left alone.
+    let error =
+        send(&server, "GET", "/api/crimes-street/all-crime?lat=abc&lng=0", Some(everything));
+    assert_eq!(error.status, 400);
+    assert_eq!(error.header("content-encoding"), None);
+    // HEAD: the GET's headers without the coding, and no body.
+    let head = send(&server, "HEAD", "/api/forces", Some(everything));
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-encoding"), None);
+    assert!(head.body.is_empty());
+    // A client that accepts none of ours, or refuses them: identity.
+    for accept in ["identity", "deflate", "gzip;q=0, br;q=0, zstd;q=0", "*;q=0"] {
+        let plain = send(&server, "GET", "/api/forces", Some(accept));
+        assert_eq!(plain.header("content-encoding"), None, "{accept}");
+        assert!(plain.body.starts_with(b"[{\"id\":\"avon-and-somerset\""), "{accept}");
+    }
+}
