@@ -236,37 +236,61 @@ impl MessageBody for Failed {
     }
 }
 
-thread_local! {
-    /// zstd contexts of this thread not in use: making one allocates and clears ~1 MB of
-    /// tables, as long as compressing a 100 KB answer takes, so they are kept and reused.
-    static ZSTD_CONTEXTS: RefCell<Vec<CCtx<'static>>> = const { RefCell::new(Vec::new()) };
+/// Most compressor states a thread keeps for reuse: more answers than this compressed at
+/// once on one thread make new ones, which are dropped when done.
+const KEPT_STATES: usize = 16;
+
+/// Output buffers larger than this are not kept for reuse.
+const KEPT_BUFFER_BYTES: usize = 4 << 20;
+
+/// A zstd context with its output buffer.
+struct ZstdState {
+    context: CCtx<'static>,
+    /// Compressed bytes not yet taken (its length is what is filled).
+    output: Vec<u8>,
 }
 
-/// Most zstd contexts a thread keeps for reuse: more answers than this compressed at once
-/// on one thread make new contexts, which are dropped when done.
-const KEPT_ZSTD_CONTEXTS: usize = 16;
+/// A deflate compressor with its output buffer.
+struct DeflateState {
+    compressor: CompressorOxide,
+    /// Always initialised to its length (miniz_oxide writes into a slice): only the first
+    /// `filled` bytes are output, so a reused buffer is not cleared again.
+    output: Vec<u8>,
+}
+
+thread_local! {
+    /// Compressor states of this thread not in use. Making a zstd context allocates and
+    /// clears ~1 MB of tables, a deflate compressor ~300 KB, as long as compressing a small
+    /// answer takes; and output buffers of 64 KiB and more are mapped afresh by the allocator
+    /// each time (see `crate::allocator`). Kept, each answer costs neither.
+    static ZSTD_STATES: RefCell<Vec<ZstdState>> = const { RefCell::new(Vec::new()) };
+    static DEFLATE_STATES: RefCell<Vec<Box<DeflateState>>> = const { RefCell::new(Vec::new()) };
+}
 
 fn zstd_error(code: usize) -> std::io::Error {
     std::io::Error::other(format!("zstd: {}", zstd::zstd_safe::get_error_name(code)))
 }
 
 /// A zstd context for one answer, from this thread's spares or new.
-fn zstd_context() -> std::io::Result<CCtx<'static>> {
-    if let Some(context) = ZSTD_CONTEXTS.with_borrow_mut(Vec::pop) {
-        return Ok(context);
+fn zstd_state() -> std::io::Result<ZstdState> {
+    if let Some(state) = ZSTD_STATES.with_borrow_mut(Vec::pop) {
+        return Ok(state);
     }
     let mut context = CCtx::try_create()
         .ok_or_else(|| std::io::Error::other("zstd: could not allocate a context"))?;
     context.set_parameter(CParameter::CompressionLevel(ZSTD_LEVEL)).map_err(zstd_error)?;
-    Ok(context)
+    Ok(ZstdState { context, output: Vec::new() })
 }
 
 /// Returns a context to this thread's spares, its frame abandoned, its level kept.
-fn zstd_context_done(mut context: CCtx<'static>) {
-    if context.reset(ResetDirective::SessionOnly).is_ok() {
-        ZSTD_CONTEXTS.with_borrow_mut(|spares| {
-            if spares.len() < KEPT_ZSTD_CONTEXTS {
-                spares.push(context);
+fn zstd_state_done(mut state: ZstdState) {
+    state.output.clear();
+    if state.context.reset(ResetDirective::SessionOnly).is_ok()
+        && state.output.capacity() <= KEPT_BUFFER_BYTES
+    {
+        ZSTD_STATES.with_borrow_mut(|spares| {
+            if spares.len() < KEPT_STATES {
+                spares.push(state);
             }
         });
     }
@@ -276,12 +300,13 @@ fn zstd_context_done(mut context: CCtx<'static>) {
 pub fn compress_whole(coding: Coding, input: &[u8]) -> std::io::Result<Bytes> {
     match coding {
         Coding::Zstd => {
-            let mut context = zstd_context()?;
-            let mut output = Vec::with_capacity(zstd::zstd_safe::compress_bound(input.len()));
-            let result = context.compress2(&mut output, input);
-            zstd_context_done(context);
+            let mut state = zstd_state()?;
+            state.output.reserve(zstd::zstd_safe::compress_bound(input.len()));
+            let result = state.context.compress2(&mut state.output, input);
+            let compressed = Bytes::copy_from_slice(&state.output);
+            zstd_state_done(state);
             result.map_err(zstd_error)?;
-            Ok(Bytes::from(output))
+            Ok(compressed)
         }
         Coding::Brotli | Coding::Gzip => {
             let mut encoder = StreamEncoder::new(coding)?;
@@ -298,24 +323,21 @@ pub enum StreamEncoder {
     /// Brotli, writing into its `Vec`.
     Brotli(Box<brotli::CompressorWriter<Vec<u8>>>),
     /// gzip: miniz_oxide's raw deflate between a header and a trailer of our own.
-    Gzip(Box<GzipEncoder>),
+    Gzip(GzipEncoder),
 }
 
 impl StreamEncoder {
     /// A compressor for one answer.
     pub fn new(coding: Coding) -> std::io::Result<StreamEncoder> {
         Ok(match coding {
-            Coding::Zstd => StreamEncoder::Zstd(ZstdEncoder {
-                context: Some(zstd_context()?),
-                output: Vec::new(),
-            }),
+            Coding::Zstd => StreamEncoder::Zstd(ZstdEncoder { state: Some(zstd_state()?) }),
             Coding::Brotli => StreamEncoder::Brotli(Box::new(brotli::CompressorWriter::new(
                 Vec::new(),
                 64 * 1024,
                 BROTLI_QUALITY,
                 BROTLI_WINDOW_LOG,
             ))),
-            Coding::Gzip => StreamEncoder::Gzip(Box::new(GzipEncoder::new())),
+            Coding::Gzip => StreamEncoder::Gzip(GzipEncoder::new()),
         })
     }
 
@@ -343,12 +365,13 @@ impl StreamEncoder {
         }
     }
 
-    /// The compressed bytes produced so far and not yet taken.
+    /// The compressed bytes produced so far and not yet taken (a copy: the encoder's buffer
+    /// stays with it).
     pub fn take(&mut self) -> Vec<u8> {
         match self {
-            StreamEncoder::Zstd(encoder) => std::mem::take(&mut encoder.output),
+            StreamEncoder::Zstd(encoder) => encoder.take(),
             StreamEncoder::Brotli(encoder) => std::mem::take(encoder.get_mut()),
-            StreamEncoder::Gzip(encoder) => std::mem::take(&mut encoder.output),
+            StreamEncoder::Gzip(encoder) => encoder.take(),
         }
     }
 
@@ -357,7 +380,7 @@ impl StreamEncoder {
         match self {
             StreamEncoder::Zstd(mut encoder) => {
                 encoder.run(&[], ZSTD_EndDirective::ZSTD_e_end)?;
-                Ok(std::mem::take(&mut encoder.output))
+                Ok(encoder.take())
             }
             StreamEncoder::Brotli(mut encoder) => {
                 // Dropping the writer would end the stream too, but would swallow an error.
@@ -366,7 +389,7 @@ impl StreamEncoder {
             }
             StreamEncoder::Gzip(mut encoder) => {
                 encoder.deflate(&[], TDEFLFlush::Finish);
-                let mut output = std::mem::take(&mut encoder.output);
+                let mut output = encoder.take();
                 output.extend_from_slice(&encoder.checksum.clone().finalize().to_le_bytes());
                 // ISIZE: the input's length modulo 2^32 (RFC 1952 §2.3.1).
                 output.extend_from_slice(&(encoder.length as u32).to_le_bytes());
@@ -376,23 +399,25 @@ impl StreamEncoder {
     }
 }
 
-/// zstd written with a context kept by the thread (see [`zstd_context`]).
+/// zstd written with a context kept by the thread (see [`zstd_state`]).
 pub struct ZstdEncoder {
-    context: Option<CCtx<'static>>,
-    output: Vec<u8>,
+    /// `None` once dropped.
+    state: Option<ZstdState>,
 }
 
 impl ZstdEncoder {
-    /// Compresses `input` into `output`; a flush or the end runs until zstd has no more.
+    /// Compresses `input` into the output; a flush or the end runs until zstd has no more.
     fn run(&mut self, input: &[u8], directive: ZSTD_EndDirective) -> std::io::Result<()> {
-        let context = self.context.as_mut().ok_or_else(|| std::io::Error::other("zstd: ended"))?;
+        let state = self.state.as_mut().ok_or_else(|| std::io::Error::other("zstd: ended"))?;
         let mut input = InBuffer::around(input);
         loop {
-            self.output.reserve(zstd::zstd_safe::CCtx::out_size().max(input.src.len() / 2));
-            let start = self.output.len();
-            let mut output = OutBuffer::around_pos(&mut self.output, start);
-            let left_to_flush =
-                context.compress_stream2(&mut output, &mut input, directive).map_err(zstd_error)?;
+            state.output.reserve(CCtx::out_size().max(input.src.len() / 2));
+            let start = state.output.len();
+            let mut output = OutBuffer::around_pos(&mut state.output, start);
+            let left_to_flush = state
+                .context
+                .compress_stream2(&mut output, &mut input, directive)
+                .map_err(zstd_error)?;
             let consumed = input.pos() == input.src.len();
             let done = match directive {
                 ZSTD_EndDirective::ZSTD_e_continue => consumed,
@@ -403,22 +428,31 @@ impl ZstdEncoder {
             }
         }
     }
+
+    fn take(&mut self) -> Vec<u8> {
+        let Some(state) = self.state.as_mut() else { return Vec::new() };
+        let output = state.output.clone();
+        state.output.clear();
+        output
+    }
 }
 
 impl Drop for ZstdEncoder {
     fn drop(&mut self) {
-        if let Some(context) = self.context.take() {
-            zstd_context_done(context);
+        if let Some(state) = self.state.take() {
+            zstd_state_done(state);
         }
     }
 }
 
 /// gzip written with miniz_oxide's deflate (see the module documentation for why not flate2).
 pub struct GzipEncoder {
-    compressor: CompressorOxide,
+    /// Taken from this thread's spares (see [`DEFLATE_STATES`]); `None` once dropped.
+    state: Option<Box<DeflateState>>,
+    /// Bytes of `state.output` written and not yet taken.
+    filled: usize,
     checksum: crc32fast::Hasher,
     length: u64,
-    output: Vec<u8>,
 }
 
 impl GzipEncoder {
@@ -426,39 +460,70 @@ impl GzipEncoder {
     const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
 
     fn new() -> GzipEncoder {
-        // Negative window bits: raw deflate, no zlib wrapper.
-        let flags = create_comp_flags_from_zip_params(DEFLATE_LEVEL, -15, 0);
+        let mut state = DEFLATE_STATES.with_borrow_mut(Vec::pop).unwrap_or_else(|| {
+            // Negative window bits: raw deflate, no zlib wrapper.
+            let flags = create_comp_flags_from_zip_params(DEFLATE_LEVEL, -15, 0);
+            Box::new(DeflateState { compressor: CompressorOxide::new(flags), output: Vec::new() })
+        });
+        if state.output.len() < Self::HEADER.len() {
+            state.output.resize(Self::HEADER.len(), 0);
+        }
+        state.output[..Self::HEADER.len()].copy_from_slice(&Self::HEADER);
         GzipEncoder {
-            compressor: CompressorOxide::new(flags),
+            state: Some(state),
+            filled: Self::HEADER.len(),
             checksum: crc32fast::Hasher::new(),
             length: 0,
-            output: Self::HEADER.to_vec(),
         }
     }
 
-    /// Deflates `input` into `output`, growing it as needed.
+    /// Deflates `input` into the output, growing it as needed.
     fn deflate(&mut self, mut input: &[u8], flush: TDEFLFlush) {
+        let Some(state) = self.state.as_mut() else { return };
         self.checksum.update(input);
         self.length += input.len() as u64;
         loop {
             // Deflate rarely expands; half the input plus a margin for a flush's pending
             // bytes is rarely exceeded, and when it is the loop grows the buffer again.
-            let spare = input.len() / 2 + 64 * 1024;
-            let start = self.output.len();
-            self.output.resize(start + spare, 0);
+            let wanted = self.filled + input.len() / 2 + 64 * 1024;
+            if state.output.len() < wanted {
+                state.output.resize(wanted, 0);
+            }
+            let room = state.output.len() - self.filled;
             let (status, read, written) =
-                deflate(&mut self.compressor, input, &mut self.output[start..], flush);
-            self.output.truncate(start + written);
+                deflate(&mut state.compressor, input, &mut state.output[self.filled..], flush);
+            self.filled += written;
             input = &input[read.min(input.len())..];
-            let out_of_room = written == spare;
             match status {
                 TDEFLStatus::Done => return,
-                TDEFLStatus::Okay if input.is_empty() && !out_of_room => return,
+                TDEFLStatus::Okay if input.is_empty() && written < room => return,
                 TDEFLStatus::Okay => {}
                 // Bad parameters or a failed callback: neither can happen with buffers.
                 TDEFLStatus::BadParam | TDEFLStatus::PutBufFailed => return,
             }
         }
+    }
+
+    fn take(&mut self) -> Vec<u8> {
+        let Some(state) = self.state.as_ref() else { return Vec::new() };
+        let output = state.output[..self.filled].to_vec();
+        self.filled = 0;
+        output
+    }
+}
+
+impl Drop for GzipEncoder {
+    fn drop(&mut self) {
+        let Some(mut state) = self.state.take() else { return };
+        if state.output.len() > KEPT_BUFFER_BYTES {
+            return;
+        }
+        state.compressor.reset();
+        DEFLATE_STATES.with_borrow_mut(|spares| {
+            if spares.len() < KEPT_STATES {
+                spares.push(state);
+            }
+        });
     }
 }
 
