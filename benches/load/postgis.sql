@@ -39,7 +39,9 @@ CREATE TABLE gis_crimes (
     location_subtype text NOT NULL,
     outcome_category text,
     outcome_date     text,
-    geom             geometry(Point, 4326) NOT NULL
+    geom             geometry(Point, 4326) NOT NULL,
+    -- The counts' scope: the forces of the crimes counted (see gis_counts_json).
+    force_id         text NOT NULL
 ) PARTITION BY LIST (month_key);
 
 DO $$
@@ -81,7 +83,8 @@ SELECT to_char(c.month, 'YYYYMM')::integer,
        c.last_outcome,
        CASE WHEN c.last_outcome IS NOT NULL
             THEN to_char(coalesce(o.month, c.month), 'YYYY-MM') END,
-       ST_SetSRID(ST_MakePoint(l.longitude, l.latitude), 4326)
+       ST_SetSRID(ST_MakePoint(l.longitude, l.latitude), 4326),
+       c.force_id
 FROM crimes c
 JOIN locations l ON l.id = c.location_id
 LEFT JOIN latest_outcome o ON o.persistent_id = c.persistent_id
@@ -158,7 +161,7 @@ $$;
 -- over `gis_force_crimes` (forces: every crime, located or not, as police-api counts
 -- them), a covering btree for index-only scans of one force's months.
 -- CASCADE: gis_counts_json (made again below) takes gis_count.
-DROP TABLE IF EXISTS gis_force_crimes, gis_months, gis_categories CASCADE;
+DROP TABLE IF EXISTS gis_force_crimes, gis_months, gis_force_months, gis_categories CASCADE;
 DROP TYPE IF EXISTS gis_count CASCADE;
 CREATE UNLOGGED TABLE gis_force_crimes AS
 SELECT c.force_id,
@@ -178,6 +181,11 @@ VACUUM (ANALYZE) gis_force_crimes;
 CREATE UNLOGGED TABLE gis_months AS
 SELECT DISTINCT to_char(month, 'YYYYMM')::integer AS month_key FROM crimes;
 ALTER TABLE gis_months ADD PRIMARY KEY (month_key);
+-- The months each force has crimes in: a month held but not for some of an area's forces
+-- lists them as `missing_forces` (real data has such gaps; generated data has none).
+CREATE UNLOGGED TABLE gis_force_months AS
+SELECT DISTINCT to_char(month, 'YYYYMM')::integer AS month_key, force_id FROM crimes;
+ALTER TABLE gis_force_months ADD PRIMARY KEY (month_key, force_id);
 CREATE UNLOGGED TABLE gis_categories AS
 SELECT category_order::smallint, slug
 FROM unnest(ARRAY['anti-social-behaviour', 'bicycle-theft', 'burglary',
@@ -189,31 +197,55 @@ FROM unnest(ARRAY['anti-social-behaviour', 'bicycle-theft', 'burglary',
 VACUUM (ANALYZE) gis_months, gis_categories;
 
 -- One (month, category) group's count, as a query's GROUP BY produces them.
-CREATE TYPE gis_count AS (month_key integer, category_order smallint, n bigint);
+CREATE TYPE gis_count AS (month_key integer, category_order smallint, n bigint, force_id text);
 
 -- The counts answer as police-api writes it (key order included): every month of the
 -- period (`"missing": true` for a month not held), every category with zeros, the totals.
+-- The scope's forces are `scope_forces` (a force query's force) and the forces of the crimes
+-- counted; a held month without crimes of some of them lists those in `missing_forces`, and
+-- is missing when that is all of them.
 CREATE OR REPLACE FUNCTION gis_counts_json(area json, from_month text, to_month text,
-                                           counted gis_count[]) RETURNS json
+                                           counted gis_count[],
+                                           scope_forces text[] DEFAULT '{}') RETURNS json
 LANGUAGE sql STABLE AS $$
-    WITH months AS (
+    WITH scope AS (
+        SELECT DISTINCT f AS force_id
+        FROM unnest(scope_forces || ARRAY(SELECT c.force_id FROM unnest(counted) AS c
+                                          WHERE c.force_id IS NOT NULL)) AS f
+    ), months AS (
         SELECT to_char(d, 'YYYYMM')::integer AS month_key,
                to_char(d, 'YYYY-MM') AS month,
                EXISTS (SELECT 1 FROM gis_months h
                        WHERE h.month_key = to_char(d, 'YYYYMM')::integer) AS held
         FROM generate_series(to_date(from_month, 'YYYY-MM'), to_date(to_month, 'YYYY-MM'),
                              interval '1 month') AS d
-    ), cells AS (
-        SELECT m.month_key, m.month, m.held, k.category_order, k.slug, coalesce(c.n, 0) AS n
+    ), gaps AS (
+        SELECT m.month_key, m.month, m.held,
+               CASE WHEN m.held THEN ARRAY(
+                   SELECT s.force_id FROM scope s
+                   WHERE NOT EXISTS (SELECT 1 FROM gis_force_months g
+                                     WHERE g.month_key = m.month_key
+                                       AND g.force_id = s.force_id)
+                   ORDER BY s.force_id COLLATE "C") ELSE '{}' END AS missing_forces
         FROM months m
+    ), summed AS (
+        SELECT c.month_key, c.category_order, sum(c.n) AS n
+        FROM unnest(counted) AS c GROUP BY c.month_key, c.category_order
+    ), cells AS (
+        SELECT g.month_key, g.month, g.held, g.missing_forces, k.category_order, k.slug,
+               coalesce(c.n, 0) AS n
+        FROM gaps g
         CROSS JOIN gis_categories k
-        LEFT JOIN unnest(counted) AS c
-               ON c.month_key = m.month_key AND c.category_order = k.category_order
+        LEFT JOIN summed AS c
+               ON c.month_key = g.month_key AND c.category_order = k.category_order
     ), per_month AS (
-        SELECT month_key, month, held,
+        SELECT month_key, month, held, missing_forces,
+               held AND (cardinality(missing_forces) = 0
+                         OR cardinality(missing_forces) < (SELECT count(*) FROM scope))
+                   AS counted,
                json_object_agg(slug, n ORDER BY category_order) AS counts, sum(n) AS total
         FROM cells
-        GROUP BY month_key, month, held
+        GROUP BY month_key, month, held, missing_forces
     ), totals AS (
         SELECT category_order, slug, sum(n) AS n FROM cells GROUP BY category_order, slug
     )
@@ -222,11 +254,19 @@ LANGUAGE sql STABLE AS $$
         'from', from_month,
         'to', to_month,
         'categories', (SELECT json_agg(slug ORDER BY category_order) FROM gis_categories),
-        'months', (SELECT json_agg(CASE WHEN held
-                                        THEN json_build_object('month', month, 'missing', false,
-                                                               'counts', counts, 'total', total)
-                                        ELSE json_build_object('month', month, 'missing', true)
-                                   END ORDER BY month_key)
+        'months', (SELECT json_agg(CASE
+                       WHEN NOT held
+                           THEN json_build_object('month', month, 'missing', true)
+                       WHEN NOT counted
+                           THEN json_build_object('month', month, 'missing', true,
+                                                  'missing_forces', missing_forces)
+                       WHEN cardinality(missing_forces) > 0
+                           THEN json_build_object('month', month, 'missing', false,
+                                                  'missing_forces', missing_forces,
+                                                  'counts', counts, 'total', total)
+                       ELSE json_build_object('month', month, 'missing', false,
+                                              'counts', counts, 'total', total)
+                   END ORDER BY month_key)
                    FROM per_month),
         'totals', (SELECT json_object_agg(slug, n ORDER BY category_order) FROM totals),
         'total', (SELECT coalesce(sum(n), 0) FROM totals))

@@ -5,7 +5,8 @@ SELECT force_id, from_month, from_key, to_month, to_key FROM bench_counts_force 
 SELECT gis_counts_json(
            json_build_object('type', 'force', 'force', (:force_id)::text),
            (:from_month)::text, (:to_month)::text,
-           array_agg((counted.month_key, counted.category_order, counted.n)::gis_count))
+           array_agg((counted.month_key, counted.category_order, counted.n, NULL)::gis_count),
+           ARRAY[(:force_id)::text])
 FROM (
     SELECT f.month_key, f.category_order, count(*) AS n
     FROM gis_force_crimes f
