@@ -394,7 +394,11 @@ fn serve(store: &Store, args: &ServeArgs, listener: std::net::TcpListener) -> an
     let refresher = Refresher::start(import_listener, store.database_url.clone(), state.clone());
     let address = listener.local_addr()?;
     let grace = Duration::from_secs(args.shutdown_timeout);
-    let options = ServerOptions { workers: args.workers, shutdown_timeout: Some(grace) };
+    let options = ServerOptions {
+        workers: args.workers,
+        shutdown_timeout: Some(grace),
+        blocking_threads: None,
+    };
     eprintln!("serving the police.uk API on http://{address}/api/ and a map on http://{address}/");
     let server = server::build(listener, state, &options)?;
     let serving = signals::serving(server.handle(), grace);

@@ -2,7 +2,6 @@
 //! (the wire types in `police-openapi` fix it), one record at a time.
 
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, MessageBody};
@@ -20,7 +19,6 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::json_writer::{self, PointLocations};
-use crate::state::Served;
 
 pub mod list;
 
@@ -231,74 +229,8 @@ pub fn stops(stops: &[StopRef<'_>]) -> HttpResponse {
     json_body(array(stops, |s, out| write_json(&stop(s), out)))
 }
 
-/// Bytes after which an offloaded answer's chunk is sent on.
-pub const STREAM_CHUNK_BYTES: usize = 64 * 1024;
-
-/// Where an answer rendered by [`offload`] writes: into `out`, handed on (and waited for,
-/// when the client reads slowly) by [`ChunkSink::flush_if_full`].
-pub struct ChunkSink {
-    /// The bytes of the chunk being written.
-    pub out: Vec<u8>,
-    sender: tokio::sync::mpsc::Sender<Result<Bytes, ApiError>>,
-    /// The client is gone: the rest need not be written.
-    pub gone: bool,
-}
-
-impl ChunkSink {
-    /// Sends `out` on once it holds [`STREAM_CHUNK_BYTES`]; blocks while the previous chunk
-    /// still waits for the connection.
-    pub fn flush_if_full(&mut self) {
-        if self.out.len() >= STREAM_CHUNK_BYTES {
-            self.flush();
-        }
-    }
-
-    fn flush(&mut self) {
-        if self.out.is_empty() || self.gone {
-            return;
-        }
-        let chunk = std::mem::replace(&mut self.out, Vec::with_capacity(STREAM_CHUNK_BYTES + 4096));
-        self.gone = self.sender.blocking_send(Ok(Bytes::from(chunk))).is_err();
-    }
-}
-
-/// Renders an answer on a blocking thread, off the threads that read and write connections
-/// (a 12.6 MB answer takes them long enough to starve small requests), and sends it in
-/// chunks of [`STREAM_CHUNK_BYTES`] as the client reads them: a connection holds a couple
-/// of chunks, not the whole answer. `render` chooses what to answer (an error must come
-/// before it writes) and writes it into the sink. An answer of one chunk is sent whole, with
-/// its `Content-Length`, as before; a longer one is sent chunked. The bytes are the same.
-pub async fn offload<F>(served: Arc<Served>, render: F) -> Result<HttpResponse, ApiError>
-where
-    F: FnOnce(&Served, &mut ChunkSink) -> Result<(), ApiError> + Send + 'static,
-{
-    let (sender, mut receiver) = tokio::sync::mpsc::channel(1);
-    actix_web::rt::task::spawn_blocking(move || {
-        let mut sink = ChunkSink {
-            out: Vec::with_capacity(STREAM_CHUNK_BYTES + 4096),
-            sender: sender.clone(),
-            gone: false,
-        };
-        match render(&served, &mut sink) {
-            Ok(()) => sink.flush(),
-            Err(error) => {
-                let _ = sender.blocking_send(Err(error));
-            }
-        }
-    });
-    let first = receiver.recv().await.ok_or(ApiError::Internal)??;
-    match receiver.recv().await {
-        None => Ok(json_body(first)),
-        Some(second) => {
-            let body = ChannelBody::new(vec![first, second?], receiver);
-            Ok(HttpResponse::Ok().content_type("application/json").body(body))
-        }
-    }
-}
-
-/// An answer arriving in chunks from the thread that writes it (a police.uk list rendered
-/// off the connection threads, the custom download's zip): chunks already received first,
-/// then the channel's until the writer drops its end.
+/// An answer arriving in chunks from the thread that writes it (the custom download's zip):
+/// chunks already received first, then the channel's until the writer drops its end.
 pub(crate) struct ChannelBody<E> {
     /// Chunks already received, last first.
     next: Vec<Bytes>,
@@ -333,37 +265,6 @@ impl<E: Into<Box<dyn std::error::Error>>> MessageBody for ChannelBody<E> {
         }
         this.receiver.poll_recv(cx)
     }
-}
-
-/// A JSON array of `items` written into `sink` chunk by chunk.
-pub fn stream_array<T>(items: &[T], sink: &mut ChunkSink, mut write: impl FnMut(&T, &mut Vec<u8>)) {
-    sink.out.push(b'[');
-    for (i, item) in items.iter().enumerate() {
-        if sink.gone {
-            return;
-        }
-        if i > 0 {
-            sink.out.push(b',');
-        }
-        write(item, &mut sink.out);
-        sink.flush_if_full();
-    }
-    sink.out.push(b']');
-}
-
-/// `[crime, …]` into `sink`.
-pub fn stream_crimes(crimes: &[CrimeRef<'_>], locations: &PointLocations, sink: &mut ChunkSink) {
-    stream_array(crimes, sink, |crime, out| write_crime(crime, locations, out));
-}
-
-/// `[outcome, …]` as `outcomes-at-location` gives them, into `sink`.
-pub fn stream_street_outcomes(outcomes: &[OutcomeRef<'_>], sink: &mut ChunkSink) {
-    stream_array(outcomes, sink, |outcome, out| write_street_outcome(outcome, out));
-}
-
-/// `[stop, …]` into `sink`.
-pub fn stream_stops(stops: &[StopRef<'_>], sink: &mut ChunkSink) {
-    stream_array(stops, sink, |s, out| write_json(&stop(s), out));
 }
 
 #[cfg(test)]

@@ -42,6 +42,9 @@ pub struct ServerOptions {
     pub workers: Option<usize>,
     /// How long a graceful stop lets the requests in flight finish; `None`: actix's 30 s.
     pub shutdown_timeout: Option<std::time::Duration>,
+    /// Threads each worker may run blocking work on (searches, the download's zip) at once;
+    /// `None`: actix's 512 shared out over the CPUs.
+    pub blocking_threads: Option<usize>,
 }
 
 /// Builds the server on an already bound listener (port 0 works: tests use it).
@@ -71,6 +74,9 @@ pub fn build(
     let mut builder = actix_web::dev::Server::build().disable_signals();
     if let Some(workers) = options.workers {
         builder = builder.workers(workers);
+    }
+    if let Some(threads) = options.blocking_threads {
+        builder = builder.worker_max_blocking_threads(threads);
     }
     if let Some(timeout) = options.shutdown_timeout {
         builder = builder.shutdown_timeout(timeout.as_secs());

@@ -53,7 +53,7 @@ impl TestServer {
         let refresher = Refresher::start(listener, db.url.clone(), state.clone());
         let server = BackgroundServer::start(
             state.clone(),
-            &ServerOptions { workers: Some(2), shutdown_timeout: None },
+            &ServerOptions { workers: Some(2), shutdown_timeout: None, blocking_threads: None },
         )
         .expect("server starts");
         TestServer { state, _refresher: refresher, server }

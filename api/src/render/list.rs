@@ -6,9 +6,11 @@
 //! What is listed is a [`ListWalk`]: it walks its records from a [`WalkPosition`] and writes
 //! them through a [`RecordSink`], which decides when to stop (page full, chunk full, or the
 //! chunk's time spent). `/api/v2/crimes` walks crimes ([`CrimeListWalk`]), `/api/v2/outcomes`
-//! outcomes ([`OutcomeListWalk`]), `/api/v2/stops` stops ([`StopListWalk`]); the same page
-//! and stream machinery serves them all.
+//! outcomes ([`OutcomeListWalk`]), `/api/v2/stops` stops ([`StopListWalk`]); police.uk's own
+//! lists walk the records their query chose ([`police`]), as a bare JSON array. The same
+//! page and stream machinery serves them all.
 
+use std::future::Future;
 use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -29,6 +31,7 @@ use crate::state::Served;
 use police_index::csv;
 
 mod outcomes;
+pub mod police;
 mod stops;
 
 pub use outcomes::OutcomeListWalk;
@@ -41,21 +44,35 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// bounds the time one chunk takes (a few milliseconds) when a filter keeps few records.
 const CHUNK_VISITS: usize = 100_000;
 
+/// What wraps a list's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Envelope {
+    /// `/api/v2/`'s: an object with the records and the next page's URL (a header line for
+    /// CSV).
+    V2,
+    /// police.uk's: a bare JSON array.
+    Array,
+}
+
 /// Records that walk from a position and write themselves in a [`ListFormat`].
 pub trait ListWalk: Send + 'static {
+    /// Where a walk stands between pages or chunks.
+    type Position: Copy + Send + Unpin + 'static;
     /// The JSON member holding the records, e.g. `crimes`.
     const JSON_MEMBER: &'static str;
     /// The bulk archive file whose columns the CSV format writes (its header line too).
     const CSV_KIND: FileKind;
+    /// What wraps the records.
+    const ENVELOPE: Envelope = Envelope::V2;
 
     /// Walks the records from `at` (included), each offered to `sink`; returns where to go
     /// on (the record the sink stopped at), or `None` when every record was written.
     fn walk(
         &self,
         served: &Served,
-        at: WalkPosition,
+        at: Self::Position,
         sink: &mut RecordSink<'_>,
-    ) -> Option<WalkPosition>;
+    ) -> Option<Self::Position>;
 }
 
 /// Where a walk's records go, and when it stops.
@@ -103,6 +120,10 @@ impl RecordSink<'_> {
 
 /// What comes before the records.
 fn opening<W: ListWalk>(format: ListFormat, out: &mut Vec<u8>) {
+    if W::ENVELOPE == Envelope::Array {
+        out.push(b'[');
+        return;
+    }
     match format {
         ListFormat::Json => {
             out.extend_from_slice(b"{\"");
@@ -117,7 +138,11 @@ fn opening<W: ListWalk>(format: ListFormat, out: &mut Vec<u8>) {
 }
 
 /// What comes after the records: the next page's URL for JSON and GeoJSON.
-fn closing(format: ListFormat, next: Option<&str>, out: &mut Vec<u8>) {
+fn closing<W: ListWalk>(format: ListFormat, next: Option<&str>, out: &mut Vec<u8>) {
+    if W::ENVELOPE == Envelope::Array {
+        out.push(b']');
+        return;
+    }
     if format == ListFormat::Csv {
         return;
     }
@@ -135,9 +160,9 @@ pub fn page<W: ListWalk>(
     served: &Served,
     walk: &W,
     format: ListFormat,
-    at: WalkPosition,
+    at: W::Position,
     limit: usize,
-    next_url: impl FnOnce(WalkPosition) -> String,
+    next_url: impl FnOnce(W::Position) -> String,
 ) -> HttpResponse {
     let mut out = Vec::with_capacity(4096 + limit.min(1024) * 420);
     opening::<W>(format, &mut out);
@@ -151,7 +176,7 @@ pub fn page<W: ListWalk>(
         visits_left: usize::MAX,
     };
     let next = walk.walk(served, at, &mut sink).map(next_url);
-    closing(format, next.as_deref(), &mut out);
+    closing::<W>(format, next.as_deref(), &mut out);
     let mut response = HttpResponse::Ok();
     response.content_type(format.content_type());
     if let Some(url) = &next {
@@ -165,28 +190,88 @@ pub fn stream<W: ListWalk + Unpin>(
     served: Arc<Served>,
     walk: W,
     format: ListFormat,
-    at: WalkPosition,
+    at: W::Position,
 ) -> HttpResponse {
-    let body =
-        ListBody { served, walk, format, at: Some(at), opened: false, closed: false, written: 0 };
+    let body = ListBody::new(ListWriter::new(served, walk, format, at), None);
     HttpResponse::Ok().content_type(format.content_type()).body(body)
 }
 
-/// A streamed list: the walk resumed at `at` for every chunk, on the snapshot it started on.
-struct ListBody<W> {
+/// A streamed list's walk between chunks: resumed at `at` for every chunk, on the snapshot
+/// it started on.
+struct ListWriter<W: ListWalk> {
     served: Arc<Served>,
     walk: W,
     format: ListFormat,
     /// Where the walk goes on; `None` once every record was written.
-    at: Option<WalkPosition>,
+    at: Option<W::Position>,
     opened: bool,
+    /// The closing is written: nothing follows.
     closed: bool,
     /// Records written so far.
     written: u64,
 }
 
+impl<W: ListWalk> ListWriter<W> {
+    fn new(served: Arc<Served>, walk: W, format: ListFormat, at: W::Position) -> Self {
+        ListWriter { served, walk, format, at: Some(at), opened: false, closed: false, written: 0 }
+    }
+
+    /// The next chunk: the opening first, the closing last; empty when the chunk's visits
+    /// went on records not kept.
+    fn next_chunk(&mut self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(CHUNK_BYTES + 4096);
+        if !self.opened {
+            opening::<W>(self.format, &mut out);
+            self.opened = true;
+        }
+        if let Some(at) = self.at {
+            let mut sink = RecordSink {
+                format: self.format,
+                out: &mut out,
+                written_before: self.written,
+                written: 0,
+                limit: usize::MAX,
+                chunk_bytes: CHUNK_BYTES,
+                visits_left: CHUNK_VISITS,
+            };
+            self.at = self.walk.walk(&self.served, at, &mut sink);
+            self.written += sink.written as u64;
+        }
+        if self.at.is_none() {
+            closing::<W>(self.format, None, &mut out);
+            self.closed = true;
+        }
+        out
+    }
+}
+
+/// A streamed list's body. Each chunk is written when the connection asks for it, on a
+/// blocking thread (a chunk is bounded, [`CHUNK_BYTES`] and [`CHUNK_VISITS`]: a few
+/// milliseconds), so the threads that serve connections only send bytes. Between chunks
+/// the walk waits here: a client that stops reading holds its walk and a chunk, no thread.
+struct ListBody<W: ListWalk> {
+    /// The walk, while no chunk is being written.
+    writer: Option<ListWriter<W>>,
+    /// The chunk being written, and the walk after it.
+    writing: Option<tokio::task::JoinHandle<(ListWriter<W>, Vec<u8>)>>,
+    /// A chunk written before the body was handed over, sent first.
+    written_ahead: Option<Bytes>,
+}
+
+impl<W: ListWalk> ListBody<W> {
+    /// `writer`'s chunks, after `written_ahead` when given.
+    fn new(writer: ListWriter<W>, written_ahead: Option<Vec<u8>>) -> Self {
+        ListBody {
+            writer: Some(writer),
+            writing: None,
+            written_ahead: written_ahead.map(Bytes::from),
+        }
+    }
+}
+
 impl<W: ListWalk + Unpin> MessageBody for ListBody<W> {
-    type Error = std::convert::Infallible;
+    /// The thread writing a chunk panicked: the answer stops there.
+    type Error = std::io::Error;
 
     fn size(&self) -> BodySize {
         BodySize::Stream
@@ -197,37 +282,29 @@ impl<W: ListWalk + Unpin> MessageBody for ListBody<W> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.get_mut();
-        if this.closed {
-            return Poll::Ready(None);
+        if let Some(chunk) = this.written_ahead.take() {
+            return Poll::Ready(Some(Ok(chunk)));
         }
-        let mut out = Vec::with_capacity(CHUNK_BYTES + 4096);
-        if !this.opened {
-            opening::<W>(this.format, &mut out);
-            this.opened = true;
+        loop {
+            if let Some(writing) = &mut this.writing {
+                let done = std::task::ready!(Pin::new(writing).poll(cx));
+                this.writing = None;
+                let (writer, chunk) = done.map_err(std::io::Error::other)?;
+                this.writer = Some(writer);
+                if !chunk.is_empty() {
+                    return Poll::Ready(Some(Ok(Bytes::from(chunk))));
+                }
+                // The chunk's visits went on records not kept: on to the next.
+            }
+            let Some(mut writer) = this.writer.take() else { return Poll::Ready(None) };
+            if writer.closed {
+                return Poll::Ready(None);
+            }
+            this.writing = Some(actix_web::rt::task::spawn_blocking(move || {
+                let chunk = writer.next_chunk();
+                (writer, chunk)
+            }));
         }
-        if let Some(at) = this.at {
-            let mut sink = RecordSink {
-                format: this.format,
-                out: &mut out,
-                written_before: this.written,
-                written: 0,
-                limit: usize::MAX,
-                chunk_bytes: CHUNK_BYTES,
-                visits_left: CHUNK_VISITS,
-            };
-            this.at = this.walk.walk(&this.served, at, &mut sink);
-            this.written += sink.written as u64;
-        }
-        if this.at.is_none() {
-            closing(this.format, None, &mut out);
-            this.closed = true;
-        }
-        if out.is_empty() {
-            // The chunk's time went on records not kept: let other tasks run, then go on.
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        Poll::Ready(Some(Ok(Bytes::from(out))))
     }
 }
 
@@ -243,6 +320,7 @@ pub struct CrimeListWalk {
 }
 
 impl ListWalk for CrimeListWalk {
+    type Position = WalkPosition;
     const JSON_MEMBER: &'static str = "crimes";
     const CSV_KIND: FileKind = FileKind::Street;
 

@@ -2,6 +2,7 @@
 //! `crimes-no-location`, `crime-categories`.
 
 use actix_web::{get, route, web, HttpRequest, HttpResponse};
+use police_index::crimes::CrimeRef;
 use police_index::reference::{ALL_CRIME, CRIME_CATEGORIES, CURRENT_CRIME_CATEGORY_COUNT};
 use police_openapi::{AreaForm, Crime, CrimeCategory};
 
@@ -11,6 +12,7 @@ use crate::params::{
     LocationIdQuery, MonthChoice, NearestQuery, Params,
 };
 use crate::render;
+use crate::render::list::police::{self, HeldCrimes};
 use crate::state::AppState;
 
 /// Snap points further than this from the asked-for place are not "nearest" (police.uk
@@ -54,10 +56,9 @@ pub async fn crimes_street(
     };
     let filter = category.filter(month);
     let cap = state.max_results();
-    render::offload(snapshot, move |served, sink| {
+    police::answer(snapshot, move |served| {
         let crimes = served.index.crimes_in_area(month, &area, filter, cap)?;
-        render::stream_crimes(&crimes, &served.locations, sink);
-        Ok(())
+        Ok(HeldCrimes(crimes.iter().map(CrimeRef::key).collect()))
     })
     .await
 }
@@ -128,10 +129,9 @@ pub async fn crimes_no_location(
         return Ok(render::crimes(&[], &snapshot.locations));
     };
     let filter = CategoryQuery::from_params(&params).filter(month);
-    render::offload(snapshot, move |served, sink| {
+    police::answer(snapshot, move |served| {
         let crimes = served.index.crimes_without_location(month, &force, filter);
-        render::stream_crimes(&crimes, &served.locations, sink);
-        Ok(())
+        Ok(HeldCrimes(crimes.iter().map(CrimeRef::key).collect()))
     })
     .await
 }

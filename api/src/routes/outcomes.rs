@@ -1,12 +1,14 @@
 //! Outcomes: `outcomes-at-location` and `outcomes-for-crime/{persistent_id}`.
 
 use actix_web::{get, route, web, HttpRequest, HttpResponse};
+use police_index::crimes::OutcomeRef;
 use police_index::spatial::Area;
 use police_openapi::{AreaForm, CrimeWithOutcomes, StreetOutcome};
 
 use crate::error::ApiError;
 use crate::params::{AreaQuery, DateQuery, LocationIdQuery, MonthChoice, Params, PersistentIdPath};
 use crate::render;
+use crate::render::list::police::{self, HeldOutcomes};
 use crate::state::AppState;
 
 /// Street-level outcomes.
@@ -51,13 +53,12 @@ pub async fn outcomes_at_location(
         return Ok(render::street_outcomes(&[]));
     };
     let cap = state.max_results();
-    render::offload(snapshot, move |served, sink| {
+    police::answer(snapshot, move |served| {
         let outcomes = match place {
             Place::Point(point) => served.index.outcomes_at_point(month, point),
             Place::Area(area) => served.index.outcomes_in_area(month, &area, cap)?,
         };
-        render::stream_street_outcomes(&outcomes, sink);
-        Ok(())
+        Ok(HeldOutcomes(outcomes.iter().map(OutcomeRef::key).collect()))
     })
     .await
 }

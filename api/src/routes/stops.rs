@@ -7,6 +7,7 @@
 
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{get, route, web, HttpRequest, HttpResponse};
+use police_index::stops::StopRef;
 use police_openapi::{AreaForm, Stop};
 
 use crate::error::ApiError;
@@ -15,6 +16,7 @@ use crate::params::{
     StopLocationQuery,
 };
 use crate::render;
+use crate::render::list::police::{self, HeldStops};
 use crate::state::AppState;
 
 /// Stop and searches by area.
@@ -49,11 +51,15 @@ pub async fn stops_street(
     let MonthChoice::Month(month) = DateQuery::from_params(&params).stop_month(&snapshot)? else {
         return Ok(render::stops(&[]));
     };
-    render::offload(snapshot, move |served, sink| {
-        render::stream_stops(&served.stops.stops_in_area(&served.index, month, &area), sink);
-        Ok(())
+    police::answer(snapshot, move |served| {
+        Ok(held(&served.stops.stops_in_area(&served.index, month, &area)))
     })
     .await
+}
+
+/// Stops as a police.uk list holds them.
+fn held(stops: &[StopRef<'_>]) -> HeldStops {
+    HeldStops(stops.iter().map(StopRef::key).collect())
 }
 
 /// Stop and searches at a location.
@@ -133,10 +139,8 @@ pub async fn stops_no_location(
     let MonthChoice::Month(month) = DateQuery::from_params(&params).stop_month(&snapshot)? else {
         return Ok(render::stops(&[]));
     };
-    render::offload(snapshot, move |served, sink| {
-        let stops = served.stops.stops_without_location(&served.index, month, &force);
-        render::stream_stops(&stops, sink);
-        Ok(())
+    police::answer(snapshot, move |served| {
+        Ok(held(&served.stops.stops_without_location(&served.index, month, &force)))
     })
     .await
 }
@@ -166,9 +170,8 @@ pub async fn stops_force(
     let MonthChoice::Month(month) = DateQuery::from_params(&params).stop_month(&snapshot)? else {
         return Ok(render::stops(&[]));
     };
-    render::offload(snapshot, move |served, sink| {
-        render::stream_stops(&served.stops.stops_of_force(&served.index, month, &force), sink);
-        Ok(())
+    police::answer(snapshot, move |served| {
+        Ok(held(&served.stops.stops_of_force(&served.index, month, &force)))
     })
     .await
 }

@@ -16,7 +16,7 @@ use socket2::{Domain, Socket, Type};
 
 /// Stops of the large answer: about 11 MB of `stops-force` JSON.
 const LARGE_STOPS: usize = 20_000;
-const LARGE_PATH: &str = "/api/stops-force?force=leicestershire&date=2024-01";
+pub(crate) const LARGE_PATH: &str = "/api/stops-force?force=leicestershire&date=2024-01";
 
 /// Short timeouts, so that the tests see them fire.
 fn short_limits() -> Limits {
@@ -30,7 +30,7 @@ fn short_limits() -> Limits {
 
 /// Imports a month of [`LARGE_STOPS`] stops of Leicestershire without a location, so that
 /// [`LARGE_PATH`] is a large answer.
-fn large_answer_fixture(db: &TestDatabase) -> tempfile::TempDir {
+pub(crate) fn large_answer_fixture(db: &TestDatabase) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let rows: Vec<String> = (0..LARGE_STOPS)
         .map(|i| {
@@ -52,7 +52,11 @@ fn large_answer_fixture(db: &TestDatabase) -> tempfile::TempDir {
 }
 
 /// A connection from `source` (another loopback address stands for another client).
-fn connect_from(source: &str, server: SocketAddr, receive_buffer: Option<usize>) -> TcpStream {
+pub(crate) fn connect_from(
+    source: &str,
+    server: SocketAddr,
+    receive_buffer: Option<usize>,
+) -> TcpStream {
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
     if let Some(size) = receive_buffer {
         socket.set_recv_buffer_size(size).unwrap();
@@ -64,7 +68,7 @@ fn connect_from(source: &str, server: SocketAddr, receive_buffer: Option<usize>)
 }
 
 /// Reads until the server closes (or 60 s pass, which fails the test).
-fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+pub(crate) fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
     stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut bytes = Vec::new();
     let mut buf = [0u8; 65536];
@@ -104,12 +108,12 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-fn status_of(response: &[u8]) -> u16 {
+pub(crate) fn status_of(response: &[u8]) -> u16 {
     let text = String::from_utf8_lossy(&response[..response.len().min(12)]);
     text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status: {text:?}"))
 }
 
-fn body_of(response: &[u8]) -> String {
+pub(crate) fn body_of(response: &[u8]) -> String {
     let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");
     String::from_utf8_lossy(&response[split + 4..]).into_owned()
 }

@@ -32,6 +32,7 @@ mod outcomes;
 mod polygons;
 mod readable_errors;
 mod real_data;
+mod stalled_lists;
 mod stops;
 mod v2_boundaries;
 mod v2_counts;

@@ -158,7 +158,7 @@ fn the_tile_setting_reaches_the_page() {
         let state = Arc::new(AppState::new(snapshot, Limits::default()).with_tiles(tiles));
         let server = BackgroundServer::start(
             state,
-            &ServerOptions { workers: Some(1), shutdown_timeout: None },
+            &ServerOptions { workers: Some(1), shutdown_timeout: None, blocking_threads: None },
         )
         .unwrap();
         let page = police_tests::http::agent()

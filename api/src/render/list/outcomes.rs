@@ -27,6 +27,7 @@ pub struct OutcomeListWalk {
 }
 
 impl ListWalk for OutcomeListWalk {
+    type Position = WalkPosition;
     const JSON_MEMBER: &'static str = "outcomes";
     const CSV_KIND: FileKind = FileKind::Outcomes;
 

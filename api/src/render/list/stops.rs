@@ -26,6 +26,7 @@ pub struct StopListWalk {
 }
 
 impl ListWalk for StopListWalk {
+    type Position = WalkPosition;
     const JSON_MEMBER: &'static str = "stops";
     const CSV_KIND: FileKind = FileKind::StopAndSearch;
 

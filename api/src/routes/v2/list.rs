@@ -235,7 +235,7 @@ impl ListOptions {
 
     /// The answer: `walk`'s records from the cursor's position (checked against this
     /// snapshot, query and `period`) or from the start of the period, as a page or streamed.
-    fn answer<W: ListWalk + Unpin>(
+    fn answer<W: ListWalk<Position = WalkPosition> + Unpin>(
         self,
         snapshot: &Arc<Served>,
         request: &HttpRequest,

@@ -230,6 +230,38 @@ impl<'a> CrimeRef<'a> {
     }
 }
 
+/// A crime as a list holds it between chunks of its answer: what [`CrimeIndex::crime`]
+/// needs to read it again. A [`CrimeRef`] borrows the index; a key does not, so an answer
+/// can keep its crimes, in its order, while it waits for its client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrimeKey {
+    position: u32,
+    month: Month,
+    point: Option<u32>,
+}
+
+impl CrimeRef<'_> {
+    /// This crime's [`CrimeKey`].
+    pub fn key(&self) -> CrimeKey {
+        CrimeKey { position: self.position, month: self.month, point: self.point_index() }
+    }
+}
+
+/// An outcome as a list holds it between chunks (see [`CrimeKey`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutcomeKey {
+    month: Month,
+    code: u8,
+    crime: CrimeKey,
+}
+
+impl OutcomeRef<'_> {
+    /// This outcome's [`OutcomeKey`].
+    pub fn key(&self) -> OutcomeKey {
+        OutcomeKey { month: self.month, code: self.code, crime: self.crime.key() }
+    }
+}
+
 /// An outcome as read from the index.
 #[derive(Debug, Clone, Copy)]
 pub struct OutcomeRef<'a> {
@@ -465,6 +497,16 @@ impl CrimeIndex {
             month,
             point: point.map(|p| &self.points[p as usize]),
         }
+    }
+
+    /// The crime a [`CrimeKey`] (made from this index) stands for.
+    pub fn crime(&self, key: CrimeKey) -> CrimeRef<'_> {
+        self.crime_ref(key.position, key.month, key.point)
+    }
+
+    /// The outcome an [`OutcomeKey`] (made from this index) stands for.
+    pub fn outcome(&self, key: OutcomeKey) -> OutcomeRef<'_> {
+        OutcomeRef { month: key.month, code: key.code, crime: self.crime(key.crime) }
     }
 
     /// The crimes at the given snap points in a month, in category order then id.

@@ -231,6 +231,21 @@ impl<'a> StopRef<'a> {
     }
 }
 
+/// A stop as a list holds it between chunks of its answer: what [`StopIndex::stop`] needs
+/// to read it again (a [`StopRef`] borrows the index; a key does not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopKey {
+    position: u32,
+    month: Month,
+}
+
+impl StopRef<'_> {
+    /// This stop's [`StopKey`].
+    pub fn key(&self) -> StopKey {
+        StopKey { position: self.position, month: self.month }
+    }
+}
+
 /// One month of stops: records `start..located_end` grouped by snap point, then
 /// `located_end..end` without a location; each group by force id, then time and the other
 /// fields (not rank: see [`StopIndexBuilder::build`]).
@@ -308,6 +323,12 @@ impl StopIndex {
             month,
             point: point.map(|p| points.point(p)),
         }
+    }
+
+    /// The stop a [`StopKey`] (made from this index, built against `points`) stands for.
+    pub fn stop<'a>(&'a self, points: &'a CrimeIndex, key: StopKey) -> StopRef<'a> {
+        let point = self.month(key.month).and_then(|data| data.point_of(key.position));
+        self.stop_ref(points, key.position, key.month, point)
     }
 
     /// The stops of a month at the given snap points (ascending), in rank order.
