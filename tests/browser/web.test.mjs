@@ -305,6 +305,12 @@ try {
   const neighbourhoodsShown = await page.$$eval("#find-results button[data-neighbourhood]", (buttons) => buttons.map((b) => b.dataset.neighbourhood));
   if (JSON.stringify(streetsShown) !== JSON.stringify(placesAnswer.streets.map((p) => p.location_id))) fail(`searching ${streetQuery} lists places ${streetsShown}, the API ${placesAnswer.streets.map((p) => p.location_id)}`);
   if (JSON.stringify(neighbourhoodsShown) !== JSON.stringify(placesAnswer.neighbourhoods.map((n) => `${n.force}/${n.id}`))) fail(`searching ${streetQuery} lists neighbourhoods ${neighbourhoodsShown}`);
+  // Streets of one name are told apart by the neighbourhood and force they lie in.
+  const kindsShown = await page.$$eval("#find-results button[data-location] .kind", (spans) => spans.map((s) => s.textContent));
+  placesAnswer.streets.forEach((p, i) => {
+    const where = p.neighbourhood_name ? ` in ${p.neighbourhood_name}, ${p.force_name}` : " near ";
+    if (!kindsShown[i].includes(where)) fail(`search result ${i} says “${kindsShown[i]}”, not “${where}”`);
+  });
   const place = placesAnswer.streets.find((p) => p.street === busiest.street && p.south <= busiest.latitude && busiest.latitude <= p.north && p.west <= busiest.longitude && busiest.longitude <= p.east);
   if (!place) fail(`no place found for ${streetQuery} holds its busiest point ${busiest.latitude},${busiest.longitude}: ${JSON.stringify(placesAnswer.streets)}`);
   await unready("area");

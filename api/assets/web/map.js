@@ -582,7 +582,7 @@
     if (ticket !== findTicket) return;
     const items = [
       ...answer.neighbourhoods.map((n) => resultButton(n.name, `Neighbourhood, ${n.force_name}`, () => showNeighbourhood(n.force, n.id), { "data-neighbourhood": `${n.force}/${n.id}` })),
-      ...answer.streets.map((p) => resultButton(p.street.replace(/^On or near /, ""), `Street: ${p.snap_points} map point${p.snap_points === 1 ? "" : "s"} near ${p.latitude.toFixed(4)}, ${p.longitude.toFixed(4)}`,
+      ...answer.streets.map((p) => resultButton(p.street.replace(/^On or near /, ""), `Street${p.neighbourhood_name ? ` in ${p.neighbourhood_name}, ${p.force_name}` : ` near ${p.latitude.toFixed(4)}, ${p.longitude.toFixed(4)}`}: ${p.snap_points} map point${p.snap_points === 1 ? "" : "s"}`,
         () => goToPlace(p.latitude, p.longitude, [p.south, p.west, p.north, p.east]), { "data-location": String(p.location_id) })),
     ];
     const total = answer.streets_matched + answer.neighbourhoods_matched;

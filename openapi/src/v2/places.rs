@@ -58,6 +58,20 @@ pub struct StreetPlaceAnswer {
     pub north: f64,
     /// Eastern edge of its points' bounding box.
     pub east: f64,
+    /// The force whose neighbourhood boundary holds the place's mean point (as
+    /// `locate-neighbourhood` finds it), to tell apart streets of the same name; `null` when
+    /// no imported boundary holds it.
+    #[schema(example = "leicestershire")]
+    pub force: Option<String>,
+    /// That force's name.
+    #[schema(example = "Leicestershire Police")]
+    pub force_name: Option<String>,
+    /// That neighbourhood's id.
+    #[schema(example = "NC04")]
+    pub neighbourhood: Option<String>,
+    /// That neighbourhood's name.
+    #[schema(example = "City Centre")]
+    pub neighbourhood_name: Option<String>,
 }
 
 /// One neighbourhood whose name matches.

@@ -349,6 +349,8 @@ pub struct NeighbourhoodData {
     boundaries: BoundaryIndex,
     /// The `locate-neighbourhood` answer for each boundary.
     located: Vec<Vec<u8>>,
+    /// The force and neighbourhood ids of each boundary.
+    located_ids: Vec<(String, String)>,
 }
 
 impl NeighbourhoodData {
@@ -379,6 +381,18 @@ impl NeighbourhoodData {
     /// The JSON of `locate-neighbourhood` for a point, if a boundary holds it.
     pub fn locate(&self, lat: f64, lng: f64) -> Option<&[u8]> {
         self.boundaries.locate(lat, lng).map(|b| self.located[b].as_slice())
+    }
+
+    /// The force and neighbourhood whose boundary holds a point (as `locate`).
+    pub fn locate_neighbourhood(
+        &self,
+        lat: f64,
+        lng: f64,
+    ) -> Option<(&ForceResources, &NeighbourhoodResources)> {
+        let (force_id, neighbourhood_id) =
+            self.located_ids.get(self.boundaries.locate(lat, lng)?)?;
+        let force = self.forces.get(force_id)?;
+        Some((force, force.neighbourhood(neighbourhood_id)?))
     }
 
     pub fn boundaries(&self) -> &BoundaryIndex {
@@ -437,6 +451,7 @@ impl NeighbourhoodData {
                         force: n.force_id.clone(),
                         neighbourhood: detail.id.clone(),
                     })?);
+                    data.located_ids.push((n.force_id.clone(), detail.id.clone()));
                     Some(boundaries.len() - 1)
                 }
                 _ => None,

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use police_generate::rng::Rng;
 use police_tests::fixtures::{force_name, import, write, write_file, STREET_HEADER};
-use police_tests::geometry::haversine_m;
+use police_tests::geometry::{haversine_m, inside_polygon};
 use police_tests::http::{assert_error, get_json, TestServer};
 use police_tests::test_database;
 use serde_json::{json, Value};
@@ -273,9 +273,11 @@ fn places_equal_a_brute_force_scan_of_the_same_points_and_neighbourhoods() {
     }
     let points: Vec<Point> = points.into_values().collect();
     assert!(points.len() > 250, "{} snap points", points.len());
-    let all_places = places(&points);
+    let mut all_places = places(&points);
 
     let mut neighbourhoods = Vec::new();
+    // Every boundary in the order locate-neighbourhood tries them, with its polygon.
+    let mut boundaries: Vec<(String, Value, String, Value, Vec<(f64, f64)>)> = Vec::new();
     for force in get_json(&server, "/api/forces").as_array().unwrap() {
         let id = force["id"].as_str().unwrap();
         let list = server.get(&format!("/api/{id}/neighbourhoods"));
@@ -296,6 +298,16 @@ fn places_equal_a_brute_force_scan_of_the_same_points_and_neighbourhoods() {
                     )
                 })
                 .unzip();
+            if !lats.is_empty() {
+                let polygon = lats.iter().copied().zip(lngs.iter().copied()).collect();
+                boundaries.push((
+                    id.to_owned(),
+                    force["name"].clone(),
+                    nid.to_owned(),
+                    n["name"].clone(),
+                    polygon,
+                ));
+            }
             let bounds = if lats.is_empty() {
                 Value::Null
             } else {
@@ -313,6 +325,29 @@ fn places_equal_a_brute_force_scan_of_the_same_points_and_neighbourhoods() {
         }
     }
     assert_eq!(neighbourhoods.len(), 5, "{neighbourhoods:?}");
+    // Each place's force and neighbourhood: the first boundary holding its mean point.
+    let mut placed = 0;
+    for place in &mut all_places {
+        let (lat, lng) =
+            (place["latitude"].as_f64().unwrap(), place["longitude"].as_f64().unwrap());
+        let holder = boundaries.iter().find(|(.., polygon)| inside_polygon(polygon, lat, lng));
+        placed += usize::from(holder.is_some());
+        let (force, force_name, id, name) = match holder {
+            Some((force, force_name, id, name, _)) => {
+                (json!(force), force_name.clone(), json!(id), name.clone())
+            }
+            None => (Value::Null, Value::Null, Value::Null, Value::Null),
+        };
+        place["force"] = force;
+        place["force_name"] = force_name;
+        place["neighbourhood"] = id;
+        place["neighbourhood_name"] = name;
+    }
+    assert!(
+        placed > 0 && placed < all_places.len(),
+        "{placed} of {} places in a boundary",
+        all_places.len()
+    );
 
     let asks = [
         ("high street", 10),

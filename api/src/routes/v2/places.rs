@@ -114,6 +114,11 @@ pub async fn find_places(
             .into_iter()
             .map(|found| {
                 let place = found.place;
+                let located =
+                    searched.neighbourhoods.locate_neighbourhood(place.latitude, place.longitude);
+                let force_name = located.and_then(|(force, _)| {
+                    searched.forces.iter().find(|f| f.id == force.id).map(|f| f.name.clone())
+                });
                 StreetPlaceAnswer {
                     street: place.name.to_string(),
                     r#match: match_name(found.quality),
@@ -125,6 +130,11 @@ pub async fn find_places(
                     west: place.west,
                     north: place.north,
                     east: place.east,
+                    force: located.map(|(force, _)| force.id.clone()),
+                    force_name,
+                    neighbourhood: located.map(|(_, neighbourhood)| neighbourhood.id.clone()),
+                    neighbourhood_name: located
+                        .map(|(_, neighbourhood)| neighbourhood.name.clone()),
                 }
             })
             .collect();
