@@ -94,11 +94,13 @@ impl Polygon {
         for (i, &(lat, lng)) in vertices.iter().enumerate() {
             check_coordinate(i + 1, lat, lng)?;
         }
-        let mut distinct = vertices.clone();
-        distinct.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        distinct.dedup();
-        if distinct.len() < 3 {
-            return Err(AreaError::TooFewVertices { found: distinct.len() });
+        if !has_three_distinct(&vertices) {
+            let mut distinct = vertices.clone();
+            distinct.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            distinct.dedup();
+            if distinct.len() < 3 {
+                return Err(AreaError::TooFewVertices { found: distinct.len() });
+            }
         }
 
         let mut ring: Vec<Coord<f64>> = Vec::with_capacity(vertices.len());
@@ -263,6 +265,14 @@ pub fn parse_poly(text: &str) -> Result<Polygon, AreaError> {
         vertices.push((lat, lng));
     }
     Polygon::new(vertices)
+}
+
+/// Whether three of `vertices` differ pairwise: then sorting and deduplicating them leaves
+/// at least three (one pass, instead of the sort, for all but degenerate polygons).
+fn has_three_distinct(vertices: &[(f64, f64)]) -> bool {
+    let Some(&first) = vertices.first() else { return false };
+    let Some(&second) = vertices.iter().find(|&&v| v != first) else { return false };
+    vertices.iter().any(|&v| v != first && v != second)
 }
 
 fn parse_number(position: usize, what: &str, text: &str) -> Result<f64, AreaError> {

@@ -182,6 +182,13 @@ impl EdgeGrid {
         // Reused from row to row: each cell's edges, and the odd endpoints right of the walk.
         let mut row_edges: Vec<Vec<u32>> = vec![Vec::new(); self.cols];
         let mut odd_ys: Vec<u64> = Vec::new();
+        let mut row_odd_above = vec![false; self.cols];
+        // The cells' bit sets, right to left, reversed into place below.
+        let mut row_sets: Vec<(u32, u32)> = vec![(0, 0); self.cols];
+        let mut row_words: Vec<u64> = Vec::new();
+        let placements: usize =
+            by_row.iter().flatten().map(|&(_, first, last)| last - first + 1).sum();
+        self.cell_edges.reserve_exact(placements);
         for (row, mut placed) in by_row.into_iter().enumerate() {
             let (row_lo, row_hi) = self.row_span(row);
             // The row's endpoint latitudes, distinct (-0.0 as 0.0), ascending: the bits of
@@ -213,10 +220,8 @@ impl EdgeGrid {
             }
             let mut next = 0;
             let mut odd_above = false;
-            let mut row_odd_above = vec![false; self.cols];
-            // The cells' bit sets, right to left, reversed into place below.
-            let mut row_sets: Vec<(u32, u32)> = vec![(0, 0); self.cols];
-            let mut row_words: Vec<u64> = Vec::new();
+            row_sets.fill((0, 0));
+            row_words.clear();
             for col in (0..self.cols).rev() {
                 while next < placed.len() && placed[next].1 > col {
                     let e = self.edges[placed[next].0 as usize];
@@ -262,21 +267,11 @@ impl EdgeGrid {
     }
 
     fn row_of(&self, y: f64) -> usize {
-        let row = ((y - self.y0) / self.cell_h).floor();
-        if row.is_nan() || row < 0.0 {
-            0
-        } else {
-            (row as usize).min(self.rows - 1)
-        }
+        cell_index((y - self.y0) / self.cell_h, self.rows)
     }
 
     fn col_of(&self, x: f64) -> usize {
-        let col = ((x - self.x0) / self.cell_w).floor();
-        if col.is_nan() || col < 0.0 {
-            0
-        } else {
-            (col as usize).min(self.cols - 1)
-        }
+        cell_index((x - self.x0) / self.cell_w, self.cols)
     }
 
     /// The cell of `(x, y)`, `None` outside the box.
@@ -342,6 +337,17 @@ impl EdgeGrid {
             }
         }
         inside
+    }
+}
+
+/// The cell at `offset` cells from the origin, among `count`: the floor, clamped (NaN: 0).
+/// Truncation is the floor for the non-negative values it is given (and needs no call into
+/// libm's `floor`, which the placement of every edge made thousands of times).
+fn cell_index(offset: f64, count: usize) -> usize {
+    if offset >= 0.0 {
+        (offset as usize).min(count - 1)
+    } else {
+        0
     }
 }
 
