@@ -392,6 +392,14 @@ try {
   if (again.crimes === 0) fail(`${shared} on a phone-sized page shows nothing`);
   await page.waitForFunction(() => document.getElementById("area").dataset.ready, null, { timeout: TIMEOUT_MS });
   checked(`${shared} opens the same view (${again.crimes} ${category} crimes, the area panel) on a phone-sized page`);
+  // A long outcomes table is cut to its 5 largest rows on a phone, until "Show all".
+  const outcomeRowsShown = () => page.$$eval("#area-outcomes-table tbody tr", (rows) => rows.map((r) => getComputedStyle(r).display !== "none"));
+  const phoneRows = await outcomeRowsShown();
+  if (phoneRows.length < 7) fail(`the shared area has ${phoneRows.length} outcome rows: too few to check the phone's cut`);
+  if (phoneRows.filter(Boolean).length !== 5) fail(`on a phone ${phoneRows.filter(Boolean).length} of ${phoneRows.length} outcome rows show, not 5`);
+  await page.click("#area-outcomes .show-all");
+  if ((await outcomeRowsShown()).filter(Boolean).length !== phoneRows.length) fail("“Show all” does not show every outcome row on a phone");
+  checked(`on a phone the outcomes table shows its 5 largest of ${phoneRows.length} rows until “Show all”`);
   await page.screenshot({ path: path.join(shots, "map-phone.png") });
   await page.screenshot({ path: path.join(shots, "map-phone-full.png"), fullPage: true });
   await axe("/ (phone)");

@@ -296,6 +296,7 @@
     );
   }
 
+  const OUTCOMES_ON_PHONES = 5;
   const OUTCOME_NAMES = { none: "No outcome recorded", other: "Another outcome" };
   const outcomeName = (slug) => OUTCOME_NAMES[slug] || slug.charAt(0).toUpperCase() + slug.slice(1).replace(/-/g, " ");
   function renderOutcomes(answer, url) {
@@ -305,13 +306,25 @@
       return;
     }
     const rows = Object.entries(all.counts).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+    // On a phone a long table is cut to its largest rows until asked for the rest (web.css).
+    const cut = rows.length > OUTCOMES_ON_PHONES + 1;
+    const showAll = cut && el("button", { type: "button", class: "show-all", "aria-expanded": "false", "aria-controls": "area-outcomes-table" }, `Show all ${rows.length} outcomes`);
+    if (showAll) {
+      showAll.addEventListener("click", () => {
+        const table = $("area-outcomes-table");
+        const open = table.classList.toggle("cut") === false;
+        showAll.setAttribute("aria-expanded", String(open));
+        showAll.textContent = open ? `Show the ${OUTCOMES_ON_PHONES} largest only` : `Show all ${rows.length} outcomes`;
+      });
+    }
     $("area-outcomes").replaceChildren(
-      el("table", { class: "figures", id: "area-outcomes-table" },
+      el("table", { class: cut ? "figures cut" : "figures", id: "area-outcomes-table" },
         el("caption", { class: "visually-hidden", text: "The period's crimes by last outcome" }),
         el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Last outcome" }), el("th", { scope: "col", class: "num", text: "Crimes" }), el("th", { scope: "col", class: "num", text: "Share" }))),
-        el("tbody", {}, rows.map(([slug, n]) => el("tr", { "data-outcome": slug },
+        el("tbody", {}, rows.map(([slug, n], i) => el("tr", { "data-outcome": slug, ...(i >= OUTCOMES_ON_PHONES ? { class: "beyond-cut" } : {}) },
           el("th", { scope: "row", text: outcomeName(slug) }), el("td", { class: "num", text: fmt(n) }), el("td", { class: "num", text: `${fmt(100 * all.shares[slug])} %` })))),
         el("tfoot", {}, el("tr", { "data-outcome": "total" }, el("th", { scope: "row", text: "Crimes" }), el("td", { class: "num", text: fmt(all.crimes) }), el("td", {})))),
+      ...(showAll ? [showAll] : []),
       source(url, "The outcomes in the API"),
     );
   }
