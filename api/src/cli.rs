@@ -41,6 +41,12 @@ pub struct Cli {
     #[arg(long, env = "POLICE_DATA_DIR", global = true, default_value = "police-api-data")]
     pub data_dir: PathBuf,
 
+    /// How log lines on stderr are written: `human` (a sentence a line, then key=value
+    /// fields) or `json` (one object a line). The import's progress bars and summary are
+    /// not log lines and stay as they are.
+    #[arg(long, env = "POLICE_LOG_FORMAT", global = true, value_enum, default_value = "human")]
+    pub log_format: crate::logging::LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -204,10 +210,11 @@ pub fn run(cli: Cli) -> ExitCode {
     if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
         crate::allocator::reexec_with_mmap_threshold();
     }
+    crate::logging::init(cli.log_format);
     match dispatch(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            tracing::error!("{error:#}");
             ExitCode::FAILURE
         }
     }
@@ -217,7 +224,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     // `DATABASE_URL=` (empty) is a variable left blank, not a server: the embedded one.
     let database_url = cli.database_url.as_deref().filter(|url| !url.trim().is_empty());
     if database_url.is_none() && cli.database_url.is_some() {
-        eprintln!(
+        tracing::info!(
             "DATABASE_URL is empty: using the embedded PostgreSQL in {}",
             cli.data_dir.display()
         );
@@ -324,7 +331,7 @@ fn migrate_store(store: &Store) -> anyhow::Result<()> {
     let mut conn = db::connect(&store.database_url)?;
     let applied = db::run_migrations(&mut conn)?;
     if !applied.is_empty() {
-        eprintln!("applied {} migrations", applied.len());
+        tracing::info!("applied {} migrations", applied.len());
     }
     Ok(())
 }
@@ -348,7 +355,8 @@ fn import_with_progress(
 fn load_snapshot(store: &Store) -> anyhow::Result<Snapshot> {
     let started = Instant::now();
     let snapshot = Snapshot::load(&store.database_url)?;
-    eprintln!(
+    tracing::info!(
+        version = %snapshot.version,
         "snapshot loaded in {:.2} s: {} crimes at {} snap points, {} months, latest crime month {}",
         started.elapsed().as_secs_f64(),
         snapshot.index.crime_count(),
@@ -370,10 +378,10 @@ fn serve(store: &Store, args: &ServeArgs, listener: std::net::TcpListener) -> an
     // Which database, and whether it holds anything: an empty store answers `200 []` to
     // everything, which looks like a working server.
     let which = if store.is_embedded() { "the embedded PostgreSQL" } else { "DATABASE_URL" };
-    eprintln!("store: {which} ({})", store.psql_hint());
+    tracing::info!("store: {which} ({})", store.psql_hint());
     if snapshot.index.crime_count() == 0 && snapshot.stops.stop_count() == 0 {
-        eprintln!(
-            "warning: the store holds no crimes and no stop and search: every data route \
+        tracing::warn!(
+            "the store holds no crimes and no stop and search: every data route \
              answers with empty lists until you import some (police-api import <archive>)"
         );
     }
@@ -399,7 +407,9 @@ fn serve(store: &Store, args: &ServeArgs, listener: std::net::TcpListener) -> an
         shutdown_timeout: Some(grace),
         blocking_threads: None,
     };
-    eprintln!("serving the police.uk API on http://{address}/api/ and a map on http://{address}/");
+    tracing::info!(
+        "serving the police.uk API on http://{address}/api/ and a map on http://{address}/"
+    );
     let server = server::build(listener, state, &options)?;
     let serving = signals::serving(server.handle(), grace);
     actix_web::rt::System::new().block_on(server)?;
@@ -408,12 +418,12 @@ fn serve(store: &Store, args: &ServeArgs, listener: std::net::TcpListener) -> an
         let waited = requested.elapsed();
         // actix closes what is still open when the grace period runs out.
         if waited + Duration::from_millis(250) >= grace && !grace.is_zero() {
-            eprintln!(
+            tracing::warn!(
                 "stopped: the grace period ({} s) ran out; the connections still open were closed",
                 grace.as_secs()
             );
         } else {
-            eprintln!(
+            tracing::info!(
                 "stopped: drained, every request in flight was answered ({:.1} s)",
                 waited.as_secs_f64()
             );
@@ -440,7 +450,7 @@ fn demo(database_url: Option<&str>, data_dir: &Path, args: &DemoArgs) -> anyhow:
     migrate_store(&store)?;
     if !has_crime_data(&store)? {
         let archive = demo_archive(data_dir, args.seed)?;
-        eprintln!("importing the demo archive from {}", archive.display());
+        tracing::info!("importing the demo archive from {}", archive.display());
         let options = ImportOptions {
             data_dir: store.is_embedded().then(|| data_dir.to_path_buf()),
             ..ImportOptions::default()
@@ -449,7 +459,7 @@ fn demo(database_url: Option<&str>, data_dir: &Path, args: &DemoArgs) -> anyhow:
         anyhow::ensure!(summary.problems() == 0, "the demo archive did not import cleanly");
     }
     let base = format!("http://{}", listener.local_addr()?);
-    eprintln!(
+    tracing::info!(
         "demo ready in {:.1} s. Try:\n  curl {base}/api/forces\n  curl {base}/api/crimes-street-dates\n  \
          curl {base}/api/crime-last-updated\nThe store: {}",
         started.elapsed().as_secs_f64(),
@@ -478,7 +488,7 @@ fn demo_archive(data_dir: &Path, seed: u64) -> anyhow::Result<PathBuf> {
     let started = Instant::now();
     let summary = generate(&options, &scratch)?;
     std::fs::rename(&scratch, &archive)?;
-    eprintln!(
+    tracing::info!(
         "generated the demo archive: {} street rows over {} months in {:.1} s",
         summary.street_rows,
         options.months,

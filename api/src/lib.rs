@@ -1,6 +1,7 @@
 //! The `police-api` server: HTTP routes answering police.uk's API from the in-memory
 //! snapshot, and the command line (`serve`, `demo`, `import`, `migrate`, `generate`).
 
+pub mod access;
 pub mod allocator;
 pub mod cli;
 pub mod compress;
@@ -11,6 +12,8 @@ pub mod etag;
 pub mod frontend;
 pub mod in_flight;
 pub mod json_writer;
+pub mod logging;
+pub mod metrics;
 pub mod openapi;
 pub mod params;
 pub mod progress;

@@ -55,7 +55,19 @@ impl Drop for Refresher {
     }
 }
 
+/// Reads the import ledgers' totals into the store's metrics; a failure is logged and the
+/// totals last read stay.
+fn read_ledger(database_url: &str, state: &AppState) {
+    let totals = police_store::db::connect(database_url)
+        .and_then(|mut conn| police_store::ledger::totals(&mut conn));
+    match totals {
+        Ok(totals) => state.store_metrics().record_ledger(totals),
+        Err(error) => tracing::warn!("could not read the import ledger for /metrics: {error:#}"),
+    }
+}
+
 fn listen(listener: ImportListener, database_url: &str, state: &AppState, stop: &AtomicBool) {
+    read_ledger(database_url, state);
     let mut listener = Some(listener);
     while !stop.load(Ordering::Relaxed) {
         let result = match listener.take() {
@@ -64,7 +76,9 @@ fn listen(listener: ImportListener, database_url: &str, state: &AppState, stop: 
                 Ok(listener) => {
                     // Said once when the database is back, not at every retry.
                     if state.database().reachable() {
-                        eprintln!("snapshot refresh: the database is back; reloading the snapshot");
+                        tracing::info!(
+                            "snapshot refresh: the database is back; reloading the snapshot"
+                        );
                     }
                     // Imports may have committed while nobody listened, so reload.
                     listen_on(listener, true, database_url, state, stop)
@@ -78,7 +92,7 @@ fn listen(listener: ImportListener, database_url: &str, state: &AppState, stop: 
         if let Err(error) = result {
             // Said once when the database goes away, not at every retry.
             if state.database().lost(format!("{error:#}")) {
-                eprintln!(
+                tracing::warn!(
                     "snapshot refresh: lost the database ({error:#}); answering from the snapshot \
                      in memory and reconnecting every {} s",
                     RECONNECT.as_secs()
@@ -106,14 +120,19 @@ fn listen_on(
             continue;
         }
         if pending {
-            let snapshot = Snapshot::load(database_url)?;
-            eprintln!(
+            let started = std::time::Instant::now();
+            let loaded = Snapshot::load(database_url);
+            state.store_metrics().record_reload(loaded.is_ok(), started.elapsed());
+            let snapshot = loaded?;
+            tracing::info!(
+                version = %snapshot.version,
                 "snapshot refreshed in {:.2} s: {} crimes, latest month {}",
                 snapshot.load_time.as_secs_f64(),
                 snapshot.index.crime_count(),
                 snapshot.latest_crime_month.map_or("none".into(), |m| m.to_string())
             );
             state.replace(snapshot);
+            read_ledger(database_url, state);
             pending = false;
         }
         std::thread::sleep(POLL);

@@ -69,6 +69,7 @@ pub fn build(
     let data = web::Data::from(state);
     let document = web::Data::new(docs::OpenApiJson(openapi_json()));
     let in_flight = web::Data::new(InFlight::new(limits.max_bytes_in_flight));
+    let requests = web::Data::new(crate::metrics::RequestMetrics::for_server());
     // Signals are handled by the process (see `crate::signals`): a graceful stop of this
     // server, then the embedded PostgreSQL in order.
     let mut builder = actix_web::dev::Server::build().disable_signals();
@@ -87,6 +88,7 @@ pub fn build(
             .app_data(data.clone())
             .app_data(document.clone())
             .app_data(in_flight.clone())
+            .app_data(requests.clone())
             // Innermost: compresses answers as rendered, so that what `in_flight` reserves
             // room for is what is held until sent.
             .wrap(from_fn(compress::compress))
@@ -95,6 +97,8 @@ pub fn build(
             .wrap(from_fn(body_deadline))
             .wrap(from_fn(head_as_get))
             .wrap(DefaultHeaders::new().add(("Access-Control-Allow-Origin", "*")))
+            // Outermost: counts and logs answers as they go to the connection.
+            .wrap(from_fn(crate::access::observe))
             .into_utoipa_app()
             .configure(routes::configure)
             .split_for_parts();
@@ -137,7 +141,7 @@ fn raise_open_file_limit() {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
         if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_err() {
-            eprintln!("warning: could not raise the open-file limit from {soft} to {hard}");
+            tracing::warn!("could not raise the open-file limit from {soft} to {hard}");
         }
     }
 }

@@ -46,9 +46,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 pub fn install() {
     INSTALL.call_once(|| {
         if let Err(error) = ctrlc::set_handler(on_signal) {
-            eprintln!(
-                "warning: cannot handle stop signals ({error}); Ctrl-C will not stop in order"
-            );
+            tracing::warn!("cannot handle stop signals ({error}); Ctrl-C will not stop in order");
         }
     });
 }
@@ -93,7 +91,7 @@ fn on_signal() {
     let phase = lock(&PHASE);
     match &*phase {
         Phase::Serving { server, grace } if first => {
-            eprintln!(
+            tracing::info!(
                 "stop signal: no new connections; finishing the requests in flight (at most {} s; \
                  a second signal stops at once)",
                 grace.as_secs_f64()
@@ -103,14 +101,14 @@ fn on_signal() {
             return;
         }
         Phase::Serving { .. } => {
-            eprintln!("second stop signal: closing the open connections now");
+            tracing::warn!("second stop signal: closing the open connections now");
         }
         Phase::Importing(report) => report(),
         Phase::Other => {}
     }
     let clusters = lock(&CLUSTERS);
     if clusters.iter().any(ShutdownHandle::is_running) {
-        eprintln!("interrupted: stopping the embedded PostgreSQL");
+        tracing::info!("interrupted: stopping the embedded PostgreSQL");
     }
     for cluster in clusters.iter() {
         cluster.stop();

@@ -19,6 +19,7 @@ pub struct AppState {
     store: Option<StoreAccess>,
     tiles: Tiles,
     database: DatabaseHealth,
+    store_metrics: crate::metrics::StoreMetrics,
 }
 
 /// What the snapshot refresher last saw of the store, for `/readyz`.
@@ -168,6 +169,7 @@ impl AppState {
             store: None,
             tiles: Tiles::default(),
             database: DatabaseHealth::default(),
+            store_metrics: crate::metrics::StoreMetrics::default(),
         }
     }
 
@@ -201,6 +203,11 @@ impl AppState {
     /// What the snapshot refresher last saw of the store.
     pub fn database(&self) -> &DatabaseHealth {
         &self.database
+    }
+
+    /// The snapshot's reloads and the store's import ledger, for `/metrics`.
+    pub fn store_metrics(&self) -> &crate::metrics::StoreMetrics {
+        &self.store_metrics
     }
 
     /// The limits requests are held to.

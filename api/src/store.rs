@@ -55,7 +55,7 @@ impl Store {
                     // Released in the meantime: ours to start after all.
                     return Store::open(database_url, data_dir);
                 };
-                eprintln!(
+                tracing::info!(
                     "data dir {} is in use by police-api (pid {owner}): using its embedded \
                      PostgreSQL",
                     data_dir.display()
@@ -84,9 +84,9 @@ impl Store {
     /// Stops the embedded cluster (if this process runs one), saying so.
     pub fn close(mut self) -> anyhow::Result<()> {
         if let Some(embedded) = self.embedded.take() {
-            eprintln!("stopping the embedded PostgreSQL");
+            tracing::info!("stopping the embedded PostgreSQL");
             embedded.stop()?;
-            eprintln!("the embedded PostgreSQL stopped");
+            tracing::info!("the embedded PostgreSQL stopped");
         }
         Ok(())
     }

@@ -30,7 +30,8 @@ police.uk are listed in docs/COMPATIBILITY.md.",
 category or a malformed parameter is a 400 naming the parameter."),
         (name = "docs", description = "This document"),
         (name = "operations", description = "For load balancers and operators: liveness \
-(`/healthz`) and readiness (`/readyz`), outside `/api`; not police.uk's"),
+(`/healthz`), readiness (`/readyz`) and Prometheus metrics (`/metrics`), outside `/api`; not \
+police.uk's"),
     )
 )]
 pub struct ApiDoc;

@@ -10,6 +10,7 @@ pub mod crimes;
 pub mod forces;
 pub mod health;
 pub mod methods;
+pub mod metrics;
 pub mod neighbourhoods;
 pub mod outcomes;
 pub mod stops;
@@ -28,6 +29,9 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig<'_
     );
     config.service(
         MethodScope::new(utoipa_actix_web::scope("/readyz")).service(health::readyz).finish(),
+    );
+    config.service(
+        MethodScope::new(utoipa_actix_web::scope("/metrics")).service(metrics::metrics).finish(),
     );
     // Before `/api`: a scope whose prefix matches answers the request even when none of its
     // routes does, so `/api` would take `/api/v2/…` to its 404.

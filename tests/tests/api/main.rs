@@ -27,6 +27,7 @@ mod lifecycle;
 mod list_answers;
 mod methods;
 mod neighbourhoods;
+mod observe;
 mod openapi;
 mod outcomes;
 mod polygons;

@@ -78,6 +78,7 @@ pub(crate) const EXPECTED_OPERATIONS: &[&str] = &[
     "GET /api/{force}/{neighbourhood}/priorities",
     "GET /healthz",
     "GET /readyz",
+    "GET /metrics",
 ];
 
 fn documented_operations(document: &serde_json::Value) -> BTreeSet<String> {
@@ -191,6 +192,11 @@ fn every_documented_operation_is_served_and_every_route_is_documented() {
                 (response.content_type.as_str(), response.body.as_str()),
                 ("text/plain; charset=utf-8", "ok")
             );
+            continue;
+        }
+        if path == "/metrics" {
+            assert_eq!(response.content_type, "text/plain; version=0.0.4; charset=utf-8");
+            assert!(response.body.contains("police_api_snapshot_crimes "), "{}", response.body);
             continue;
         }
         let content_type = if path.starts_with("/api/v2/forces/") {

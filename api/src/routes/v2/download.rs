@@ -95,7 +95,7 @@ pub async fn custom_download(
             write(&database_url, &job, chunks, listed);
         })
         .map_err(|error| {
-            eprintln!("download: cannot start a thread: {error}");
+            tracing::error!("download: cannot start a thread: {error}");
             ApiError::Internal
         })?;
     match ready.await {
@@ -161,13 +161,13 @@ fn write(
     match (result, listed.take()) {
         (Ok(_), _) => {}
         (Err(error), Some(listed)) => {
-            eprintln!("download: {error:#}");
+            tracing::error!("download: {error:#}");
             let _ = listed.send(Listed::Failed);
         }
         // Nothing to write, or a client that has gone: no error of ours.
         (Err(_), None) if nothing || errors.is_closed() => {}
         (Err(error), None) => {
-            eprintln!("download: {error:#}");
+            tracing::error!("download: {error:#}");
             let _ = errors.blocking_send(Err(std::io::Error::other(error.to_string())));
         }
     }
