@@ -170,6 +170,10 @@ fn places(points: &[Point]) -> Vec<Value> {
     out
 }
 
+/// A neighbourhood with a boundary: force id and name, id and name (names as the API gives
+/// them), and its boundary's `(lat, lng)` vertices.
+type Holder = (String, Value, String, Value, Vec<(f64, f64)>);
+
 /// The answer a brute-force scan gives for `q` and `limit`.
 fn expected(
     q: &str,
@@ -277,7 +281,7 @@ fn places_equal_a_brute_force_scan_of_the_same_points_and_neighbourhoods() {
 
     let mut neighbourhoods = Vec::new();
     // Every boundary in the order locate-neighbourhood tries them, with its polygon.
-    let mut boundaries: Vec<(String, Value, String, Value, Vec<(f64, f64)>)> = Vec::new();
+    let mut boundaries: Vec<Holder> = Vec::new();
     for force in get_json(&server, "/api/forces").as_array().unwrap() {
         let id = force["id"].as_str().unwrap();
         let list = server.get(&format!("/api/{id}/neighbourhoods"));
