@@ -42,7 +42,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{
     HeaderMap, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, VARY,
 };
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
 use actix_web::HttpMessage;
@@ -179,12 +179,12 @@ pub async fn compress(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let coding =
-        if request.method() == Method::HEAD || request.extensions().contains::<AnsweringHead>() {
-            None
-        } else {
-            negotiate(request.headers().get_all(ACCEPT_ENCODING))
-        };
+    // HEAD reaches this innermost middleware as GET (see `AnsweringHead`).
+    let coding = if request.extensions().contains::<AnsweringHead>() {
+        None
+    } else {
+        negotiate(request.headers().get_all(ACCEPT_ENCODING))
+    };
     let mut response = next.call(request).await?.map_into_boxed_body();
     let status = response.status();
     let headers = response.headers();

@@ -2,7 +2,7 @@
 //! the client asks for (zstd, br, gzip) and however the answer is made: held whole, streamed
 //! from a blocking thread (police.uk's lists), or rendered page by page (the v2 lists).
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use police_generate::{generate, GenerateOptions};
@@ -13,7 +13,8 @@ use police_tests::test_database;
 
 use crate::http::dechunk;
 
-/// An answer off the socket: status, headers (names lower case), body as sent (dechunked).
+/// An answer off the socket ([`TestServer::raw`]): status, headers (lower case), body as
+/// sent (dechunked).
 struct Raw {
     status: u16,
     headers: Vec<(String, String)>,
@@ -27,24 +28,17 @@ impl Raw {
 }
 
 fn send(server: &TestServer, method: &str, path: &str, accept_encoding: Option<&str>) -> Raw {
-    let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
     let accept_encoding =
         accept_encoding.map(|value| format!("Accept-Encoding: {value}\r\n")).unwrap_or_default();
-    let request = format!(
+    let (head, mut body) = server.raw(&format!(
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{accept_encoding}\r\n"
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");
-    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    ));
     let mut lines = head.split("\r\n");
     let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
     let headers: Vec<(String, String)> = lines
         .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
         .collect();
-    let mut body = raw[split + 4..].to_vec();
     if headers.iter().any(|(n, v)| n == "transfer-encoding" && v == "chunked") {
         body = dechunk(&body);
     }
