@@ -97,16 +97,21 @@ pub(crate) struct EdgeGrid {
     /// Per cell (row-major), the range of its edges in `cell_edges` (`cells + 1` offsets).
     edge_start: Vec<u32>,
     cell_edges: Vec<u32>,
-    /// Per row, the range in `row_ys` (`rows + 1` offsets) of the distinct latitudes of
-    /// endpoints in the widened row, ascending.
-    row_ys_start: Vec<u32>,
-    row_ys: Vec<f64>,
-    /// Per cell, the range in `cell_odd_ys` (`cells + 1` offsets) of a bit set over its row's
-    /// `row_ys`: the right-of-cell endpoints' latitudes seen an odd number of times. Empty
-    /// when none is.
-    odd_ys_start: Vec<u32>,
-    cell_odd_ys: Vec<u64>,
+    /// The distinct endpoint latitudes (-0.0 as 0.0), ascending.
+    ys: Vec<f64>,
+    /// Per row, the range in `ys` of the latitudes within the widened row (rows overlap by
+    /// the margins, so their ranges may too).
+    row_ys: Vec<(u32, u32)>,
+    /// Per cell, where in `odd_ys_words` its bit set over its row's latitudes starts (as many
+    /// words as the row's latitudes need), or [`NO_ODD_YS`]: the right-of-cell endpoints'
+    /// latitudes seen an odd number of times. Cells along a row share a set until an
+    /// endpoint changes it.
+    odd_ys_at: Vec<u32>,
+    odd_ys_words: Vec<u64>,
 }
+
+/// `odd_ys_at` of a cell with no right-of-cell endpoint in its row seen an odd number of times.
+const NO_ODD_YS: u32 = u32::MAX;
 
 impl EdgeGrid {
     /// A grid over `edges` (each ring closed: the last vertex joined to the first), which must
@@ -141,10 +146,10 @@ impl EdgeGrid {
             odd_above: vec![false; cols * rows],
             edge_start: Vec::with_capacity(cols * rows + 1),
             cell_edges: Vec::new(),
-            row_ys_start: Vec::with_capacity(rows + 1),
-            row_ys: Vec::new(),
-            odd_ys_start: Vec::with_capacity(cols * rows + 1),
-            cell_odd_ys: Vec::new(),
+            ys: Vec::new(),
+            row_ys: Vec::with_capacity(rows),
+            odd_ys_at: vec![NO_ODD_YS; cols * rows],
+            odd_ys_words: Vec::new(),
         };
         grid.place_edges();
         grid
@@ -179,32 +184,27 @@ impl EdgeGrid {
             }
         }
 
+        // Every endpoint latitude once (-0.0 as 0.0), ascending: each row's bits are a range.
+        // Sorted as integers in `f64::total_cmp`'s order, which is cheaper than comparing floats.
+        let mut keys: Vec<u64> =
+            self.edges.iter().flat_map(|e| [order_key(e.ay), order_key(e.by)]).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let ys: Vec<f64> = keys.into_iter().map(from_order_key).collect();
+
         // Reused from row to row: each cell's edges, and the odd endpoints right of the walk.
         let mut row_edges: Vec<Vec<u32>> = vec![Vec::new(); self.cols];
         let mut odd_ys: Vec<u64> = Vec::new();
-        let mut row_odd_above = vec![false; self.cols];
-        // The cells' bit sets, right to left, reversed into place below.
-        let mut row_sets: Vec<(u32, u32)> = vec![(0, 0); self.cols];
-        let mut row_words: Vec<u64> = Vec::new();
         let placements: usize =
             by_row.iter().flatten().map(|&(_, first, last)| last - first + 1).sum();
         self.cell_edges.reserve_exact(placements);
         for (row, mut placed) in by_row.into_iter().enumerate() {
             let (row_lo, row_hi) = self.row_span(row);
-            // The row's endpoint latitudes, distinct (-0.0 as 0.0), ascending: the bits of
-            // its cells' sets.
-            let in_row = |y: &f64| *y >= row_lo && *y <= row_hi;
-            let mut ys: Vec<f64> = placed
-                .iter()
-                .flat_map(|&(number, _, _)| {
-                    let e = self.edges[number as usize];
-                    [e.ay + 0.0, e.by + 0.0]
-                })
-                .filter(in_row)
-                .collect();
-            ys.sort_unstable_by(f64::total_cmp);
-            ys.dedup_by(|a, b| a.to_bits() == b.to_bits());
-            let words = ys.len().div_ceil(64);
+            let from = ys.partition_point(|&y| y < row_lo);
+            let to = from + ys[from..].partition_point(|&y| y <= row_hi);
+            let row_ys = &ys[from..to];
+            self.row_ys.push((from as u32, to as u32));
+            let words = row_ys.len().div_ceil(64);
             odd_ys.clear();
             odd_ys.resize(words, 0);
             // Edges by first cell, last first: walking the row leftwards, an edge joins the
@@ -220,9 +220,10 @@ impl EdgeGrid {
             }
             let mut next = 0;
             let mut odd_above = false;
-            row_sets.fill((0, 0));
-            row_words.clear();
+            // Where the walk's current set was stored, if it has any bit.
+            let mut stored = NO_ODD_YS;
             for col in (0..self.cols).rev() {
+                let mut changed = false;
                 while next < placed.len() && placed[next].1 > col {
                     let e = self.edges[placed[next].0 as usize];
                     for y in [e.ay, e.by] {
@@ -230,34 +231,33 @@ impl EdgeGrid {
                             odd_above = !odd_above;
                         } else if y >= row_lo {
                             let y = y + 0.0;
-                            let bit = ys.partition_point(|v| v.total_cmp(&y).is_lt());
+                            let bit = row_ys.partition_point(|v| v.total_cmp(&y).is_lt());
                             odd_ys[bit / 64] ^= 1 << (bit % 64);
+                            changed = true;
                         }
                     }
                     next += 1;
                 }
-                row_odd_above[col] = odd_above;
-                if odd_ys.iter().any(|&w| w != 0) {
-                    let at = row_words.len() as u32;
-                    row_words.extend_from_slice(&odd_ys);
-                    row_sets[col] = (at, words as u32);
+                if changed {
+                    stored = if odd_ys.iter().any(|&w| w != 0) {
+                        let at = self.odd_ys_words.len() as u32;
+                        self.odd_ys_words.extend_from_slice(&odd_ys);
+                        at
+                    } else {
+                        NO_ODD_YS
+                    };
                 }
-            }
-            self.row_ys_start.push(self.row_ys.len() as u32);
-            self.row_ys.extend_from_slice(&ys);
-            for col in 0..self.cols {
                 let cell = row * self.cols + col;
-                self.odd_above[cell] = row_odd_above[col];
+                self.odd_above[cell] = odd_above;
+                self.odd_ys_at[cell] = stored;
+            }
+            for cell_edges in &row_edges {
                 self.edge_start.push(self.cell_edges.len() as u32);
-                self.cell_edges.extend_from_slice(&row_edges[col]);
-                self.odd_ys_start.push(self.cell_odd_ys.len() as u32);
-                let (at, len) = row_sets[col];
-                self.cell_odd_ys.extend_from_slice(&row_words[at as usize..(at + len) as usize]);
+                self.cell_edges.extend_from_slice(cell_edges);
             }
         }
         self.edge_start.push(self.cell_edges.len() as u32);
-        self.row_ys_start.push(self.row_ys.len() as u32);
-        self.odd_ys_start.push(self.cell_odd_ys.len() as u32);
+        self.ys = ys;
     }
 
     /// The widened latitude span of a row: its cells' edges plus the margin.
@@ -285,9 +285,7 @@ impl EdgeGrid {
     /// What the cell of `(x, y)` knows without an exact test.
     pub(crate) fn membership(&self, x: f64, y: f64) -> Membership {
         let Some(cell) = self.cell_of(x, y) else { return Membership::Outside };
-        if self.edge_start[cell] != self.edge_start[cell + 1]
-            || self.odd_ys_start[cell] != self.odd_ys_start[cell + 1]
-        {
+        if self.edge_start[cell] != self.edge_start[cell + 1] || self.odd_ys_at[cell] != NO_ODD_YS {
             Membership::Unsure
         } else if self.odd_above[cell] {
             Membership::Inside
@@ -302,12 +300,11 @@ impl EdgeGrid {
         let edges =
             &self.cell_edges[self.edge_start[cell] as usize..self.edge_start[cell + 1] as usize];
         let mut inside = self.odd_above[cell];
-        let odd_ys = &self.cell_odd_ys
-            [self.odd_ys_start[cell] as usize..self.odd_ys_start[cell + 1] as usize];
-        if !odd_ys.is_empty() {
-            let row = cell / self.cols;
-            let ys =
-                &self.row_ys[self.row_ys_start[row] as usize..self.row_ys_start[row + 1] as usize];
+        let at = self.odd_ys_at[cell];
+        if at != NO_ODD_YS {
+            let (from, to) = self.row_ys[cell / self.cols];
+            let ys = &self.ys[from as usize..to as usize];
+            let odd_ys = &self.odd_ys_words[at as usize..at as usize + ys.len().div_ceil(64)];
             // The odd latitudes `v_y > y` (y is finite here): bits from the first such one on.
             let from = ys.partition_point(|&v_y| v_y <= y);
             let above: u32 = odd_ys
@@ -338,6 +335,21 @@ impl EdgeGrid {
         }
         inside
     }
+}
+
+/// `y` (-0.0 as 0.0) as an integer whose order is `f64::total_cmp`'s.
+fn order_key(y: f64) -> u64 {
+    let bits = (y + 0.0).to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// The float whose [`order_key`] is `key`.
+fn from_order_key(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 == 1 { key & !(1 << 63) } else { !key })
 }
 
 /// The cell at `offset` cells from the origin, among `count`: the floor, clamped (NaN: 0).
