@@ -20,7 +20,6 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::http::Method;
 use actix_web::HttpRequest;
 use police_index::crimes::{CountScope, CATEGORY_COUNT};
-use police_index::neighbourhoods::Boundary;
 use police_index::reference::{
     category_group, crime_category_code_for_slug, force_by_id, ALL_CRIME,
 };
@@ -29,7 +28,6 @@ use police_index::Month;
 use police_openapi::AreaEcho;
 use police_store::snapshot::Snapshot;
 use serde::Deserialize;
-use std::sync::Arc;
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::IntoParams;
 
@@ -38,10 +36,12 @@ use crate::error::ApiError;
 mod download;
 #[cfg(test)]
 mod fuzz;
+mod geojson;
 mod list;
 mod stops;
 
 pub use download::DownloadQuery;
+pub use geojson::geojson_area;
 pub use list::{
     next_url, query_fingerprint, CrimeFilterQuery, Cursor, ListFormat, ListLimit, ListQuery,
     DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT,
@@ -193,18 +193,19 @@ impl AreaQuery {
     }
 }
 
-/// The most points a `poly` may have. police.uk's largest neighbourhood boundary has 2,079
-/// vertices, and its request lines stop near 200; a form body of this many fits in the
-/// 256 KiB body limit. The work of a polygon query is about linear in its vertices.
-pub const MAX_POLY_VERTICES: usize = 10_000;
+/// The most points a `poly` may have, and a GeoJSON area over all its rings. police.uk's
+/// largest neighbourhood boundary has 2,079 vertices, and its request lines stop near 200; a
+/// form body of this many fits in the 256 KiB body limit. The work of an area query is about
+/// linear in its vertices (parsing and the edge grid: about 3 ms at this limit).
+pub const MAX_AREA_VERTICES: usize = 10_000;
 
 /// `poly` parsed ([`parse_poly`]), refused before any number is read when it has more than
-/// [`MAX_POLY_VERTICES`] points. The error is the message for a 400.
+/// [`MAX_AREA_VERTICES`] points. The error is the message for a 400.
 fn limited_poly(text: &str) -> Result<Polygon, String> {
     let points = text.bytes().filter(|&b| b == b':').count() + 1;
-    if points > MAX_POLY_VERTICES {
+    if points > MAX_AREA_VERTICES {
         return Err(format!(
-            "poly has {points} points, more than the {MAX_POLY_VERTICES} this server accepts: \
+            "poly has {points} points, more than the {MAX_AREA_VERTICES} this server accepts: \
              simplify the polygon (fewer points along its straighter stretches) or split it"
         ));
     }
@@ -942,79 +943,6 @@ fn lsoa_area(snapshot: &Snapshot, code: &str) -> Result<V2Area, ApiError> {
     Ok(V2Area::Lsoa { code, name })
 }
 
-/// The most vertices a GeoJSON area may have, over all its rings.
-pub const MAX_GEOJSON_VERTICES: usize = 100_000;
-
-/// A GeoJSON `Polygon` or `MultiPolygon` (bare, or the geometry of a `Feature`) as a region:
-/// positions `[longitude, latitude]`, each polygon's first ring its outer boundary and the
-/// others holes. 400 for anything else, naming what is wrong.
-pub fn geojson_area(body: &[u8]) -> Result<Area, ApiError> {
-    let bad = |why: String| ApiError::BadRequest(format!("GeoJSON body: {why}"));
-    if body.is_empty() {
-        return Err(bad("empty: send a Polygon or MultiPolygon, e.g. \
-             {\"type\":\"Polygon\",\"coordinates\":[[[-1.14,52.62],[-1.12,52.62],[-1.12,52.64],[-1.14,52.62]]]}"
-            .into()));
-    }
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| bad(format!("not JSON: {e}")))?;
-    let geometry = match value.get("type").and_then(|t| t.as_str()) {
-        Some("Feature") => {
-            value.get("geometry").ok_or_else(|| bad("a Feature without geometry".into()))?
-        }
-        _ => &value,
-    };
-    let coordinates = geometry.get("coordinates");
-    let polygons: Vec<&serde_json::Value> = match geometry.get("type").and_then(|t| t.as_str()) {
-        Some("Polygon") => coordinates.into_iter().collect(),
-        Some("MultiPolygon") => coordinates
-            .and_then(|c| c.as_array())
-            .ok_or_else(|| bad("MultiPolygon coordinates must be an array of polygons".into()))?
-            .iter()
-            .collect(),
-        Some(other) => {
-            return Err(bad(format!(
-                "type {other:?}: only Polygon and MultiPolygon (or a Feature of one) are areas"
-            )))
-        }
-        None => return Err(bad("no \"type\": send a Polygon or MultiPolygon".into())),
-    };
-    let mut vertices = 0usize;
-    let mut parts = Vec::with_capacity(polygons.len());
-    for polygon in polygons {
-        let rings = polygon
-            .as_array()
-            .filter(|rings| !rings.is_empty())
-            .ok_or_else(|| bad("a polygon must be a non-empty array of rings".into()))?;
-        let mut part = Vec::with_capacity(rings.len());
-        for ring in rings {
-            let positions = ring
-                .as_array()
-                .ok_or_else(|| bad("a ring must be an array of positions".into()))?;
-            vertices += positions.len();
-            if vertices > MAX_GEOJSON_VERTICES {
-                return Err(bad(format!("more than {MAX_GEOJSON_VERTICES} vertices")));
-            }
-            let ring = positions
-                .iter()
-                .map(|position| match position.as_array().map(Vec::as_slice) {
-                    Some([lng, lat, ..]) => match (lat.as_f64(), lng.as_f64()) {
-                        (Some(lat), Some(lng)) => Ok([lat, lng]),
-                        _ => Err(bad(format!("position {position} is not numbers"))),
-                    },
-                    _ => Err(bad(format!("position {position} is not [longitude, latitude]"))),
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            part.push(ring);
-        }
-        parts.push(part);
-    }
-    if parts.is_empty() {
-        return Err(bad("no polygon in \"coordinates\"".into()));
-    }
-    let boundary = Boundary::new(parts).map_err(|e| bad(e.to_string()))?;
-    Ok(Area::Region(Arc::new(boundary)))
-}
-
 /// `baseline_from` and `baseline_to` of a v2 route: a period to compare the asked one with.
 #[derive(Debug, Clone, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -1417,11 +1345,17 @@ mod tests {
         bad(r#"{"type":"Polygon"}"#, "no polygon");
         bad(r#"{"type":"Polygon","coordinates":[]}"#, "non-empty array of rings");
         bad(r#"{"type":"Polygon","coordinates":[[[0,51],[1,51]]]}"#, "distinct vertices");
-        bad(r#"{"type":"Polygon","coordinates":[[[0,51],["a",51],[1,52]]]}"#, "not numbers");
+        bad(r#"{"type":"Polygon","coordinates":[[[0,51],["a",51],[1,52]]]}"#, "string \"a\"");
+        bad(r#"{"type":"Polygon","coordinates":[[[0,51],[1,"b"],[1,52]]]}"#, "latitude");
+        bad(r#"{"type":"Polygon","coordinates":[[[0,51],7,[1,52]]]}"#, "must be arrays");
+        bad(r#"{"type":"Polygon","coordinates":[[0,51]]}"#, "ring must be an array");
+        bad(r#"{"type":"MultiPolygon","coordinates":[0,51]}"#, "array of polygons");
+        bad(r#"{"type":"Feature","geometry":null}"#, "without geometry");
+        bad(r#"[1,2]"#, "GeoJSON object");
         bad(r#"{"type":"Polygon","coordinates":[[[0],[1,51],[1,52]]]}"#, "[longitude, latitude]");
         bad(r#"{"type":"Polygon","coordinates":[[[0,95],[1,51],[1,52]]]}"#, "not a valid");
         let many: Vec<String> =
-            (0..=MAX_GEOJSON_VERTICES).map(|k| format!("[0,{}]", k % 80)).collect();
+            (0..=MAX_AREA_VERTICES).map(|k| format!("[0,{}]", k % 80)).collect();
         bad(&format!(r#"{{"type":"Polygon","coordinates":[[{}]]}}"#, many.join(",")), "vertices");
 
         let query = V2AreaQuery::from_params(&params(&[("lat", "52"), ("lng", "-1")]));

@@ -15,7 +15,9 @@
 //!   `poly`, issue 13 point 10), parsed and searched at the index level (the API refuses more
 //!   than 10,000 vertices before this): `uk_12000_vertices_capped` with police.uk's cap of
 //!   10,000 (refused: 503), `uk_12000_vertices_rare_category` for the rarest category, whose
-//!   answer is under the cap (answered).
+//!   answer is under the cap (answered); `uk_10000_vertices_geojson_parse_only`: its first
+//!   10,000 vertices as the v2 routes' GeoJSON POST body, at the API's vertex limit, parsed;
+//!   `uk_10000_vertices_geojson_capped`: that body parsed and searched with the cap (refused).
 //! * `places/build` and `places/search_high`: `/api/v2/places`' grouping of the snap points'
 //!   names into places (once per snapshot, on the first search) and one search.
 //!
@@ -177,6 +179,19 @@ fn huge_polygon(criterion: &mut Criterion, national: &NationalMonth) {
     group.bench_function("uk_12000_vertices_parse_only", |b| {
         b.iter(|| parse_poly(black_box(&national.huge_poly)).expect("valid"))
     });
+    // The v2 routes' POST body at the vertex limit: the huge polygon's first 10,000 vertices
+    // as a GeoJSON Polygon (closed, positions [longitude, latitude]).
+    let geojson = geojson_polygon(&national.huge_poly, police_api::params::MAX_AREA_VERTICES - 1);
+    group.bench_function("uk_10000_vertices_geojson_parse_only", |b| {
+        b.iter(|| police_api::params::geojson_area(black_box(geojson.as_bytes())).expect("valid"))
+    });
+    group.bench_function("uk_10000_vertices_geojson_capped", |b| {
+        b.iter_with_large_drop(|| {
+            let area = police_api::params::geojson_area(black_box(geojson.as_bytes()));
+            let area = area.expect("valid");
+            index.crimes_in_area(month, &area, None, Some(POLICE_UK_CAP)).map(|c| c.len())
+        })
+    });
     let parsed = Area::Polygon(parse_poly(&national.huge_poly).expect("valid"));
     group.bench_function("uk_12000_vertices_prepare_only", |b| {
         b.iter(|| PreparedArea::new(black_box(&parsed)).contains(54.0, -2.6))
@@ -194,6 +209,20 @@ fn huge_polygon(criterion: &mut Criterion, national: &NationalMonth) {
         });
     }
     group.finish();
+}
+
+/// The first `vertices` points of a `poly` string as a closed GeoJSON Polygon.
+fn geojson_polygon(poly: &str, vertices: usize) -> String {
+    let mut positions: Vec<String> = poly
+        .split(':')
+        .take(vertices)
+        .map(|point| {
+            let (lat, lng) = point.split_once(',').expect("lat,lng");
+            format!("[{lng},{lat}]")
+        })
+        .collect();
+    positions.push(positions[0].clone());
+    format!(r#"{{"type":"Polygon","coordinates":[[{}]]}}"#, positions.join(","))
 }
 
 fn render(criterion: &mut Criterion, national: &NationalMonth) {

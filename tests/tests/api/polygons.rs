@@ -1,9 +1,10 @@
-//! Huge polygons (issue 13, point 10): a `poly` of more than `MAX_POLY_VERTICES` points is a
+//! Huge polygons (issue 13, point 10): a `poly` of more than `MAX_AREA_VERTICES` points is a
 //! 400 that names the limit, on police.uk's routes and ours; one just under the limit is
 //! answered exactly (the grid behind the point-in-polygon test gives the every-edge test's
-//! answers), and the result cap still refuses an area over it.
+//! answers), and the result cap still refuses an area over it. A GeoJSON area (the v2 routes'
+//! POST body) has the same limit over all its rings.
 
-use police_api::params::MAX_POLY_VERTICES;
+use police_api::params::MAX_AREA_VERTICES;
 use police_tests::http::{assert_error, assert_json, TestServer};
 use police_tests::test_database;
 
@@ -54,11 +55,11 @@ fn a_poly_over_the_vertex_limit_is_400_naming_the_limit() {
     let db = test_database();
     let _data = leicester(&db);
     let server = TestServer::start(&db);
-    let over = poly_of(MAX_POLY_VERTICES + 1);
+    let over = poly_of(MAX_AREA_VERTICES + 1);
     for path in ["/api/crimes-street/all-crime", "/api/outcomes-at-location", "/api/stops-street"] {
         let response = server.post_form(path, &[("poly", &over), ("date", "2024-01")]);
         assert_error(&response, 400);
-        let (count, limit) = (MAX_POLY_VERTICES + 1, MAX_POLY_VERTICES);
+        let (count, limit) = (MAX_AREA_VERTICES + 1, MAX_AREA_VERTICES);
         assert!(
             response.body.contains(&format!("poly has {count} points, more than the {limit}")),
             "{path}: {}",
@@ -67,11 +68,11 @@ fn a_poly_over_the_vertex_limit_is_400_naming_the_limit() {
     }
     // Over GET too: 10,001 points of four bytes fit in the default 64 KiB request line.
     // (A v2 POST takes a GeoJSON body, not a form: its `poly` is read from the query.)
-    let tiny: Vec<&str> = std::iter::repeat_n("1,1", MAX_POLY_VERTICES + 1).collect();
+    let tiny: Vec<&str> = std::iter::repeat_n("1,1", MAX_AREA_VERTICES + 1).collect();
     for path in ["/api/crimes-street/all-crime", "/api/v2/crimes/counts"] {
         let response = server.get(&format!("{path}?poly={}", tiny.join(":")));
         assert_error(&response, 400);
-        assert!(response.body.contains(&MAX_POLY_VERTICES.to_string()), "{}", response.body);
+        assert!(response.body.contains(&MAX_AREA_VERTICES.to_string()), "{}", response.body);
     }
 }
 
@@ -83,7 +84,7 @@ fn a_poly_just_under_the_vertex_limit_is_answered_as_its_four_corners_are() {
     let corners = server.get(&format!("/api/crimes-street/all-crime?poly={BOX_POLY}&date=2024-01"));
     let corners_body = assert_json(&corners);
     assert_eq!(summary(&corners_body), january_in_box(&db));
-    for points in [MAX_POLY_VERTICES, MAX_POLY_VERTICES - 1] {
+    for points in [MAX_AREA_VERTICES, MAX_AREA_VERTICES - 1] {
         let dense = poly_of(points);
         let response = server
             .post_form("/api/crimes-street/all-crime", &[("poly", &dense), ("date", "2024-01")]);
@@ -103,7 +104,7 @@ fn a_dense_poly_over_the_result_cap_is_503_and_at_the_cap_is_answered() {
     let db = test_database();
     let _data = crowded(&db);
     // Six crimes at A, inside the box.
-    let dense = poly_of(MAX_POLY_VERTICES);
+    let dense = poly_of(MAX_AREA_VERTICES);
     for (cap, status) in [(5, 503), (6, 200)] {
         let server = TestServer::with_limits(&db, limits(Some(cap)));
         let response = server
@@ -115,4 +116,53 @@ fn a_dense_poly_over_the_result_cap_is_503_and_at_the_cap_is_answered() {
             assert_eq!(assert_json(&response).as_array().unwrap().len(), 6);
         }
     }
+}
+
+/// [`poly_of`]'s ring as a GeoJSON Polygon body (positions `[lng, lat]`), closed by repeating
+/// its first position, which counts as a vertex.
+fn geojson_of(points: usize) -> String {
+    let poly = poly_of(points - 1);
+    let mut positions: Vec<String> = poly
+        .split(':')
+        .map(|point| {
+            let (lat, lng) = point.split_once(',').unwrap();
+            format!("[{lng},{lat}]")
+        })
+        .collect();
+    positions.push(positions[0].clone());
+    format!(r#"{{"type":"Polygon","coordinates":[[{}]]}}"#, positions.join(","))
+}
+
+#[test]
+fn a_geojson_area_has_the_same_vertex_limit_over_all_its_rings() {
+    let db = test_database();
+    let _data = leicester(&db);
+    let server = TestServer::start(&db);
+    let path = "/api/v2/crimes/counts?from=2024-01&to=2024-01";
+    let corners = assert_json(&server.get(&format!("{path}&poly={BOX_POLY}")));
+    let at_limit =
+        server.post(path, "application/geo+json", geojson_of(MAX_AREA_VERTICES).as_bytes());
+    let mut answered = assert_json(&at_limit);
+    assert_eq!(answered["area"]["type"], "geojson");
+    answered["area"] = corners["area"].clone();
+    assert_eq!(answered, corners, "the dense ring holds what its corners do");
+    assert!(corners["total"].as_u64().unwrap() > 0);
+
+    let over =
+        server.post(path, "application/geo+json", geojson_of(MAX_AREA_VERTICES + 1).as_bytes());
+    assert_error(&over, 400);
+    assert!(
+        over.body.contains(&format!("more than {MAX_AREA_VERTICES} vertices")),
+        "{}",
+        over.body
+    );
+    // Two rings (an outer ring and a hole) count together.
+    let outer = geojson_of(MAX_AREA_VERTICES / 2 + 1);
+    let ring =
+        |body: &str| body.split_once("[[").unwrap().1.rsplit_once("]]").unwrap().0.to_owned();
+    let two_rings =
+        format!(r#"{{"type":"Polygon","coordinates":[[{}],[{}]]}}"#, ring(&outer), ring(&outer));
+    let response = server.post(path, "application/geo+json", two_rings.as_bytes());
+    assert_error(&response, 400);
+    assert!(response.body.contains("vertices"), "{}", response.body);
 }

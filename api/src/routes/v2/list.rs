@@ -44,7 +44,7 @@ use crate::state::{AppState, Served};
     request_body(
         content = Object,
         content_type = "application/geo+json",
-        description = "For POST: the area as a GeoJSON Polygon or MultiPolygon (or a Feature of one), positions [longitude, latitude], at most 100,000 vertices; no other area parameter then. Send the same body to the next page's URL",
+        description = "For POST: the area as a GeoJSON Polygon or MultiPolygon (or a Feature of one), positions [longitude, latitude], at most 10,000 vertices; no other area parameter then. Send the same body to the next page's URL",
         example = json!({"type": "Polygon", "coordinates": [[[-1.14, 52.62], [-1.12, 52.62], [-1.12, 52.64], [-1.14, 52.64], [-1.14, 52.62]]]}),
     ),
     responses(
@@ -108,7 +108,7 @@ pub async fn crime_list(
     request_body(
         content = Object,
         content_type = "application/geo+json",
-        description = "For POST: the area as a GeoJSON Polygon or MultiPolygon (or a Feature of one), positions [longitude, latitude], at most 100,000 vertices; no other area parameter then. Send the same body to the next page's URL",
+        description = "For POST: the area as a GeoJSON Polygon or MultiPolygon (or a Feature of one), positions [longitude, latitude], at most 10,000 vertices; no other area parameter then. Send the same body to the next page's URL",
         example = json!({"type": "Polygon", "coordinates": [[[-1.14, 52.62], [-1.12, 52.62], [-1.12, 52.64], [-1.14, 52.64], [-1.14, 52.62]]]}),
     ),
     responses(
@@ -171,7 +171,7 @@ pub async fn outcome_list(
     request_body(
         content = Object,
         content_type = "application/geo+json",
-        description = "For POST: the area as a GeoJSON Polygon or MultiPolygon (or a Feature of one), positions [longitude, latitude], at most 100,000 vertices; no other area parameter then. Send the same body to the next page's URL",
+        description = "For POST: the area as a GeoJSON Polygon or MultiPolygon (or a Feature of one), positions [longitude, latitude], at most 10,000 vertices; no other area parameter then. Send the same body to the next page's URL",
         example = json!({"type": "Polygon", "coordinates": [[[-0.10, 51.51], [-0.08, 51.51], [-0.08, 51.52], [-0.10, 51.52], [-0.10, 51.51]]]}),
     ),
     responses(

@@ -52,7 +52,7 @@ use crate::state::AppState;
     request_body(
         content = Object,
         content_type = "application/geo+json",
-        description = "For POST: the area as a GeoJSON Polygon or MultiPolygon (or a Feature of one), positions [longitude, latitude], at most 100,000 vertices; no other area parameter then",
+        description = "For POST: the area as a GeoJSON Polygon or MultiPolygon (or a Feature of one), positions [longitude, latitude], at most 10,000 vertices; no other area parameter then",
     ),
     responses(
         (status = 200, description = "Outcomes per month and last outcomes of the period's crimes", body = OutcomeCounts),
