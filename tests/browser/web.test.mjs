@@ -273,6 +273,33 @@ try {
   await checkArea(`the category filter set to ${category}`);
   checked(`the category filter showed only ${category}: ${filtered.crimes} crimes, as the legend counted and the API answers`);
 
+  // Zoomed out past the crimes' zoom, the view's crimes are counted in squares of the API's
+  // hot spot grid; zoomed back in, the places return.
+  const hashZoom = () => page.evaluate(() => Number((location.hash.match(/map=(\d+)\//) || [])[1]));
+  // One key press at a time, each awaited in the hash: Leaflet drops a zoom key pressed
+  // while the last zoom is still animating.
+  const zoomBy = async (steps, key) => {
+    await page.focus("#map");
+    for (let i = 0; i < steps; i++) {
+      const before = await hashZoom();
+      await page.keyboard.press(key);
+      await page.waitForFunction((z) => Number((location.hash.match(/map=(\d+)\//) || [])[1]) !== z, before, { timeout: TIMEOUT_MS })
+        .catch(() => fail(`pressing ${key} on the map did not change its zoom from ${before}`));
+    }
+  };
+  await zoomBy(4, "Minus");
+  const grid = await shown({ month: latest, category, grid: true });
+  const gridAnswer = await api(grid.url);
+  const gridSum = gridAnswer.cells.reduce((sum, c) => sum + c.total, 0);
+  if (!grid.url.includes("/api/v2/crimes/hotspots?") || !grid.url.includes(`cell=${grid.cell}`)) fail(`zoomed out the map asked ${grid.url}`);
+  if (gridAnswer.cells.length !== grid.cells || gridSum !== grid.crimes || gridSum !== gridAnswer.located) fail(`zoomed out the map shows ${grid.crimes} crimes in ${grid.cells} squares, the API ${gridAnswer.located} (${gridSum} in ${gridAnswer.cells.length} cells)`);
+  if (grid.crimes < filtered.crimes) fail(`zoomed out the map counts ${grid.crimes} ${category} crimes, fewer than the ${filtered.crimes} of the view inside it`);
+  if (!(await page.locator("#legend li[data-per-square]").count())) fail("zoomed out the legend shows no scale");
+  await page.screenshot({ path: path.join(shots, "map-grid-desktop.png") });
+  checked(`zoomed out, the map counts ${grid.crimes} ${category} crimes in ${grid.cells} squares of ${grid.cell} m, as ${grid.url} answers`);
+  await zoomBy(4, "Equal");
+  await shown({ month: latest, category, crimes: filtered.crimes });
+
   // By keyboard: the area around the map centre.
   await page.evaluate(() => { delete document.getElementById("area").dataset.ready; });
   await page.focus("#centre-area");

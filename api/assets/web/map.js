@@ -8,7 +8,7 @@
   const { apiUrl, getJSON, addMonths, monthLabel, monthSeconds, fmt, categoryColour, readHash, writeHash, el, apiLink } = Police;
 
   const ONE_MILE_M = 1609.344;
-  const MIN_CRIME_ZOOM = 12; // below this the visible area is too large to list its crimes
+  const MIN_CRIME_ZOOM = 12; // below this the view's crimes are counted in squares instead
   const MAX_CRIMES = 10000; // /api/v2/crimes's largest page
 
   const $ = (id) => document.getElementById(id);
@@ -86,20 +86,19 @@
     if (!state.month) return;
     const b = map.getBounds();
     const [s, w, n, e] = [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()].map((v) => v.toFixed(5));
-    const url = map.getZoom() < MIN_CRIME_ZOOM ? null : apiUrl("/api/v2/crimes", {
-      poly: `${s},${w}:${n},${w}:${n},${e}:${s},${e}`, from: state.month, to: state.month, category: state.category, format: "geojson", limit: MAX_CRIMES,
-    });
-    if (url && url === crimesUrl) return; // already shown, or on its way
+    const poly = `${s},${w}:${n},${w}:${n},${e}:${s},${e}`;
+    const period = { from: state.month, to: state.month, category: state.category };
+    // Zoomed out, the view's crimes are counted in squares (the API's hot spot grid).
+    const cell = map.getZoom() < MIN_CRIME_ZOOM ? gridCell() : null;
+    const url = cell
+      ? apiUrl("/api/v2/crimes/hotspots", { poly, ...period, cell })
+      : apiUrl("/api/v2/crimes", { poly, ...period, format: "geojson", limit: MAX_CRIMES });
+    if (url === crimesUrl) return; // already shown, or on its way
     crimesUrl = url;
     if (crimesRequest) crimesRequest.abort();
     crimeLayer.clearLayers();
     $("legend").replaceChildren();
     delete mapElement.dataset.shown;
-    if (!url) {
-      status.textContent = `Zoom in to see the crimes of ${monthLabel(state.month)}.`;
-      mapElement.dataset.shown = JSON.stringify({ month: state.month, category: state.category, crimes: 0, places: 0, zoomIn: true });
-      return;
-    }
     const request = (crimesRequest = new AbortController());
     status.textContent = `Loading the crimes of ${monthLabel(state.month)}…`;
     let collection;
@@ -108,11 +107,18 @@
     } catch (error) {
       if (request.signal.aborted) return;
       crimesUrl = null;
-      status.textContent = `Could not load crimes: ${error.message}`;
+      status.textContent = cell
+        ? `Zoom in to see the crimes of ${monthLabel(state.month)} (${error.message}).`
+        : `Could not load crimes: ${error.message}`;
+      if (cell) mapElement.dataset.shown = JSON.stringify({ month: state.month, category: state.category, crimes: 0, cells: 0, zoomIn: true });
       return;
     }
     if (request !== crimesRequest) return;
     crimesRequest = null;
+    if (cell) {
+      showGrid(collection, url);
+      return;
+    }
 
     // Group by snap point.
     const places = new Map();
@@ -153,6 +159,45 @@
       ),
     );
     mapElement.dataset.shown = JSON.stringify({ month: state.month, category: state.category, crimes, places: places.size, url });
+  }
+
+  // The side of the grid's squares for the current zoom: about GRID_CELL_PX pixels, rounded
+  // to a round number of metres the API takes (50 to 5,000).
+  const GRID_CELL_PX = 24;
+  const GRID_CELLS_M = [50, 100, 250, 500, 1000, 1500, 2500, 5000];
+  function gridCell() {
+    const metresPerPixel = (156543.03 * Math.cos((map.getCenter().lat * Math.PI) / 180)) / 2 ** map.getZoom();
+    const wanted = GRID_CELL_PX * metresPerPixel;
+    return GRID_CELLS_M.find((m) => m >= wanted) ?? GRID_CELLS_M[GRID_CELLS_M.length - 1];
+  }
+
+  // Light to dark with the count's share of the busiest square (square root, so that the
+  // few busiest squares do not wash out the rest).
+  const gridColour = (share) => `hsl(${Math.round(50 - 50 * share)}, 90%, ${Math.round(82 - 42 * share)}%)`;
+
+  function showGrid(answer, url) {
+    const busiest = answer.cells.reduce((most, c) => Math.max(most, c.total), 0);
+    const crimes = answer.cells.reduce((sum, c) => sum + c.total, 0);
+    const side = answer.cell >= 1000 ? `${answer.cell / 1000} km` : `${answer.cell} m`;
+    for (const c of answer.cells) {
+      const square = L.rectangle([[c.south, c.west], [c.north, c.east]], {
+        stroke: false, fillColor: gridColour(Math.sqrt(c.total / busiest)), fillOpacity: 0.75, bubblingMouseEvents: false,
+      });
+      square.bindTooltip(`${fmt(c.total)} crimes`);
+      square.on("click", (event) => clickAt(event.latlng));
+      crimeLayer.addLayer(square);
+    }
+    status.replaceChildren(
+      `${fmt(crimes)} crimes in ${fmt(answer.cells.length)} squares of ${side} in ${monthLabel(state.month)}, ${categoryName(state.category).toLowerCase()}; zoom in to see each place. `,
+      apiLink(url),
+    );
+    if (answer.cells.length) {
+      const steps = [...new Set([1, Math.round(busiest / 4), busiest])].filter((n) => n >= 1 && n <= busiest);
+      $("legend").replaceChildren(
+        ...steps.map((n) => el("li", { "data-per-square": n }, el("span", { class: "swatch", style: `background:${gridColour(Math.sqrt(n / busiest))}` }), `${fmt(n)} a square`)),
+      );
+    }
+    mapElement.dataset.shown = JSON.stringify({ month: state.month, category: state.category, crimes, cells: answer.cells.length, cell: answer.cell, url, grid: true });
   }
 
   function placePopup(place) {
