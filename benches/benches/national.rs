@@ -23,7 +23,8 @@
 //!
 //! Loading the snapshot out of PostgreSQL is measured by the `snapshot` bench instead.
 //!
-//! `cargo bench -p police-benches --bench national [-- FILTER]`
+//! `cargo bench -p police-benches --bench national [-- FILTER]`; `POLICE_BENCH_MONTHS=36` sets up
+//! 36 national months instead of one (several minutes and ~10 GB of temporary files).
 
 use std::hint::black_box;
 
@@ -66,8 +67,14 @@ struct NationalMonth {
 impl NationalMonth {
     fn set_up() -> anyhow::Result<NationalMonth> {
         eprintln!("machine: {}", police_benches::machine_description());
-        eprintln!("setting up: generating and indexing a national month (about half a minute)");
-        let built = InProcessIndex::national(1)?;
+        // `POLICE_BENCH_MONTHS` (default 1) generates more national months (the latest one is
+        // the month queried), e.g. to see `places/build` over 36 months' snap points.
+        let months: u32 = match std::env::var("POLICE_BENCH_MONTHS") {
+            Ok(text) => text.parse().map_err(|_| anyhow::anyhow!("POLICE_BENCH_MONTHS={text:?}"))?,
+            Err(_) => 1,
+        };
+        eprintln!("setting up: generating and indexing {months} national month(s) (about half a minute each)");
+        let built = InProcessIndex::national(months)?;
         let index = &built.index;
         let month = built.latest_crime_month.expect("a month of crimes was generated");
         let centres = one_mile_centres_by_density(index, month, 97);
