@@ -480,12 +480,12 @@ fn import_keeps_the_newest_months_when_asked() {
     assert_eq!(months_in_store(&db.url), ["2024-01", "2024-03", "2024-04"]);
 }
 
-/// A sample of `/metrics` (no labels, or the labels as written).
-fn metric(address: SocketAddr, name: &str) -> Option<f64> {
+/// A sample of `/metrics` as a Prometheus parser reads it (the whole text must parse):
+/// `None` while the metric is absent.
+fn metric(address: SocketAddr, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     let (_, body) = get(address, "/metrics")?;
-    body.lines()
-        .find(|line| line.starts_with(name) && line[name.len()..].starts_with(' '))
-        .and_then(|line| line.rsplit(' ').next()?.parse().ok())
+    let scrape = crate::observe::parse_metrics(&body);
+    scrape.families.contains_key(name).then(|| crate::observe::value(&scrape, name, labels))
 }
 
 #[test]
@@ -519,23 +519,27 @@ fn serve_syncs_by_itself_and_a_failed_sync_changes_nothing() {
     let address = server.serving_address(Duration::from_secs(120));
     server.wait_for("failed, the store is as it was", Duration::from_secs(120));
     let deadline = Instant::now() + Duration::from_secs(120);
-    while metric(address, "police_api_sync_runs_total{outcome=\"failure\"}").unwrap_or(0.0) < 1.0 {
+    while metric(address, "police_api_sync_runs_total", &[("outcome", "failure")]).unwrap_or(0.0)
+        < 1.0
+    {
         assert!(Instant::now() < deadline, "{}", server.log());
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert_eq!(metric(address, "police_api_sync_last_success"), Some(0.0));
+    assert_eq!(metric(address, "police_api_sync_last_success", &[]), Some(0.0));
     assert_eq!(served_months(address), Vec::<String>::new());
     assert_eq!(store_counts(&db.url), (0, 0, 0));
 
     archives.serve(good, None);
     wait_for_months(address, &["2024-02", "2024-01"], || server.log());
     let deadline = Instant::now() + Duration::from_secs(120);
-    while metric(address, "police_api_sync_last_success") != Some(1.0) {
+    while metric(address, "police_api_sync_last_success", &[]) != Some(1.0) {
         assert!(Instant::now() < deadline, "{}", server.log());
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert!(metric(address, "police_api_sync_runs_total{outcome=\"success\"}").unwrap() >= 1.0);
-    assert!(metric(address, "police_api_sync_last_success_timestamp_seconds").is_some());
+    assert!(
+        metric(address, "police_api_sync_runs_total", &[("outcome", "success")]).unwrap() >= 1.0
+    );
+    assert!(metric(address, "police_api_sync_last_success_timestamp_seconds", &[]).is_some());
     let log = server.log();
     assert!(log.contains("sync: import finished:"), "{log}");
 }
