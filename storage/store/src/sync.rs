@@ -84,6 +84,8 @@ pub struct Fetched {
 struct Download {
     remembered: PathBuf,
     validator: Option<Validator>,
+    /// The `flock` that keeps a second sync out of the download folder until this one ends.
+    _lock: File,
 }
 
 impl Fetched {
@@ -228,6 +230,21 @@ fn download(
     let part = downloads.join(format!("{name}.part"));
     let part_validator = downloads.join(format!("{name}.part.validator"));
     let remembered = downloads.join(format!("{name}.imported"));
+    let lock_path = downloads.join(format!("{name}.lock"));
+    let lock = File::create(&lock_path)
+        .with_context(|| format!("cannot create {}", lock_path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => bail!(
+            "another sync is downloading or importing {name} in {}; try again once it has finished",
+            downloads.display()
+        ),
+        Err(fs::TryLockError::Error(error)) => {
+            return Err(error).with_context(|| format!("cannot lock {}", lock_path.display()))
+        }
+    }
+    // Left by a sync stopped during its import: fetched again (or found unchanged) below.
+    remove_if_present(&archive)?;
     let agent = agent();
     // A second round only when the partial file turned out unusable (416, or not resumable).
     for _round in 0..2 {
@@ -343,7 +360,7 @@ fn download(
             downloaded: written - offset,
             resumed_from: offset,
             members,
-            download: Some(Download { remembered, validator }),
+            download: Some(Download { remembered, validator, _lock: lock }),
         });
     }
     bail!("{url} did not answer the byte range asked for twice; giving up for now")

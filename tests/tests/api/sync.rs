@@ -403,6 +403,14 @@ fn an_interrupted_download_is_resumed_with_a_range_and_verified() {
     assert!(stderr.contains(&format!("({files} imported, 0 unchanged")), "{stderr}");
     assert_eq!(months_in_store(&db.url), ["2024-01", "2024-02"]);
     assert!(!part.exists());
+
+    // Two syncs never share a download: the second one says so and leaves.
+    let lock = std::fs::File::create(dir.path().join("downloads/latest.zip.lock")).unwrap();
+    lock.lock().unwrap();
+    let (status, stderr) = run(&sync);
+    assert_eq!(status, 1, "{stderr}");
+    assert!(stderr.contains("another sync is downloading or importing latest.zip"), "{stderr}");
+    assert_eq!(archives.requests().len(), 2);
 }
 
 #[test]
