@@ -298,26 +298,35 @@ fn a_new_month_arrives_the_oldest_drops_out_and_a_running_embedded_server_switch
     // Month 4 arrives while clients keep asking; month 1 leaves.
     archives.serve(second, None);
     let stop = Arc::new(AtomicBool::new(false));
+    // Runs until told to stop and it has seen the new months (or 5 minutes): statuses, and
+    // the bodies of the month lists (the others' only when they fail).
     let client = {
         let stop = stop.clone();
         std::thread::spawn(move || {
             let mut seen: Vec<(u16, String)> = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
+            let mut saw_new = false;
+            let deadline = Instant::now() + Duration::from_secs(300);
+            while !(stop.load(Ordering::Relaxed) && saw_new) && Instant::now() < deadline {
                 for path in [
                     "/api/crimes-street-dates",
                     "/api/crimes-street/all-crime?lat=52.6297&lng=-1.1316",
                     "/api/v2/crimes/counts?force=leicestershire&from=2024-01&to=2024-04",
                 ] {
-                    match get(address, path) {
+                    let (status, body) = match get(address, path) {
                         Some((status, body)) => {
                             let sound = serde_json::from_str::<serde_json::Value>(&body).is_ok();
-                            seen.push((if sound { status } else { 0 }, body));
+                            (if sound { status } else { 0 }, body)
                         }
-                        None => seen.push((0, format!("{path}: no answer"))),
+                        None => (0, "no answer".to_owned()),
+                    };
+                    if path.ends_with("dates") {
+                        saw_new |= body.contains("2024-04") && !body.contains("2024-01");
+                        seen.push((status, body));
+                    } else if status != 200 {
+                        seen.push((status, format!("{path}: {body:.500}")));
+                    } else {
+                        seen.push((status, path.to_owned()));
                     }
-                }
-                if seen.len() > 30_000 {
-                    break;
                 }
             }
             seen
@@ -355,6 +364,16 @@ fn a_new_month_arrives_the_oldest_drops_out_and_a_running_embedded_server_switch
     // The store itself holds nothing of the month dropped.
     let (url_of_store, _) = police_store::embedded::running_cluster_url(&data).unwrap().unwrap();
     assert_eq!(months_in_store(&url_of_store), ["2024-02", "2024-03", "2024-04"]);
+
+    // `import` reaches the running server's cluster the same way: month 4 again is unchanged.
+    let fourth = generated.path().join(MONTHS[3]);
+    let (status, stderr) = run(&["--data-dir", &data_arg, "import", fourth.to_str().unwrap()]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stderr.contains("is in use by police-api (pid"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("import finished: {new} files (0 imported, {new} unchanged")),
+        "{stderr}"
+    );
 
     // Nothing new on the server: a 304, nothing imported.
     let (status, stderr) = run(&sync);
