@@ -60,6 +60,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Import police.uk bulk archive files: .zip as downloaded, folders, .csv or .csv.gz.
     Import(ImportArgs),
+    /// Fetch police.uk's archive (resuming an interrupted download), verify it, import its
+    /// new or changed months and drop those outside --keep-months.
+    Sync(SyncArgs),
     /// Apply pending database migrations.
     Migrate(MigrateArgs),
     /// Write a synthetic archive in the exact police.uk format.
@@ -116,6 +119,20 @@ pub struct ServeArgs {
     #[arg(long, env = "POLICE_TILES", default_value = crate::frontend::OPENSTREETMAP_TILES,
           value_parser = crate::frontend::parse_tiles)]
     pub tiles: crate::frontend::Tiles,
+    /// Sync from --sync-source at start and then this often (30s, 15m, 24h, 7d), in this
+    /// process; a failed sync changes nothing and is logged and counted in /metrics. Off
+    /// unless given.
+    #[arg(long, env = "POLICE_SYNC_EVERY", value_parser = crate::sync::parse_interval)]
+    pub sync_every: Option<Duration>,
+    /// The archive --sync-every fetches: a URL, or a local zip or folder.
+    #[arg(long, env = "POLICE_SYNC_SOURCE",
+          default_value = police_store::sync::LATEST_ARCHIVE_URL)]
+    pub sync_source: String,
+    /// The retention window of --sync-every: months older than the newest this many are
+    /// dropped after each sync. 0: keep everything.
+    #[arg(long, env = "POLICE_SYNC_KEEP_MONTHS",
+          default_value_t = crate::sync::DEFAULT_KEEP_MONTHS)]
+    pub sync_keep_months: u32,
 }
 
 #[derive(Debug, Args)]
@@ -149,12 +166,42 @@ pub struct ImportArgs {
     /// rejected row makes the exit status 3.
     #[arg(long)]
     pub accept_rejections: bool,
+    /// Keep only the newest this many months: older files are not imported, and months older
+    /// than that are removed from the store (one transaction) after an import without
+    /// problems. police.uk's API keeps 36. 0: keep everything.
+    #[arg(long, env = "POLICE_IMPORT_KEEP_MONTHS", default_value_t = 0)]
+    pub keep_months: u32,
     /// Test aid: abort each file's COPY with an error after this many rows.
     #[arg(long, hide = true)]
     pub fail_after_rows: Option<u64>,
     /// Test aid: pause inside each file's transaction after this many rows.
     #[arg(long, hide = true)]
     pub pause_after_rows: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The archive: a URL (police.uk's latest by default), or a local zip or folder
+    /// (a path or file:// URL). Downloads go to <data dir>/downloads.
+    #[arg(long, env = "POLICE_SYNC_SOURCE",
+          default_value = police_store::sync::LATEST_ARCHIVE_URL)]
+    pub source: String,
+    /// Keep only the newest this many months (police.uk's API: 36): older files are not
+    /// imported, and older months are removed from the store in one transaction after an
+    /// import without problems. 0: keep everything.
+    #[arg(long, env = "POLICE_SYNC_KEEP_MONTHS",
+          default_value_t = crate::sync::DEFAULT_KEEP_MONTHS)]
+    pub keep_months: u32,
+    /// Files imported at once, each on its own connection (default: one per CPU).
+    #[arg(long, env = "POLICE_IMPORT_JOBS")]
+    pub jobs: Option<usize>,
+    /// As for `import`.
+    #[arg(long, env = "POLICE_IMPORT_MAX_REJECTED_SHARE", default_value_t = DEFAULT_MAX_REJECTED_SHARE, value_parser = parse_share)]
+    pub max_rejected_share: f64,
+    /// Exit 0 even when rows were rejected; without it, any rejected row makes the exit
+    /// status 3.
+    #[arg(long)]
+    pub accept_rejections: bool,
 }
 
 #[derive(Debug, Args)]
@@ -236,7 +283,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let listener = bind(&args.bind)?;
             let store = Store::open(database_url, &cli.data_dir)?;
             migrate_store(&store)?;
-            serve(&store, &args, listener)?;
+            serve(&store, &args, listener, &cli.data_dir)?;
             store.close()?;
         }
         Command::Demo(args) => demo(database_url, &cli.data_dir, &args)?,
@@ -250,19 +297,65 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 pause_after_rows: args.pause_after_rows,
                 max_rejected_share: args.max_rejected_share,
                 data_dir: store.is_embedded().then(|| cli.data_dir.clone()),
+                keep_months: args.keep_months,
             };
             let summary = import_with_progress(&store, &args.paths, &options)?;
             if summary.problems() > 0 {
+                if args.keep_months > 0 {
+                    eprintln!("retention: not applied, since files were refused or failed");
+                }
                 return Ok(ExitCode::from(2));
             }
-            if summary.rows_rejected() > 0 && !args.accept_rejections {
-                eprintln!(
-                    "{} rows were rejected (listed above) and the files imported without them; \
-                     exit status 3. Pass --accept-rejections to count that as success.",
-                    summary.rows_rejected()
-                );
-                return Ok(ExitCode::from(3));
+            if args.keep_months > 0 {
+                let mut conn = db::connect(&store.database_url)?;
+                let retention =
+                    police_store::retention::keep_newest_months(&mut conn, args.keep_months)?;
+                if let Some(text) = crate::sync::retention_text(&retention, args.keep_months) {
+                    eprintln!("{text}");
+                }
             }
+            return Ok(exit_status(&summary, args.accept_rejections));
+        }
+        Command::Sync(args) => {
+            let store = Store::open_or_join(database_url, &cli.data_dir)?;
+            migrate_store(&store)?;
+            let defaults = ImportOptions::default();
+            let options = crate::sync::SyncOptions {
+                source: police_store::sync::Source::parse(&args.source),
+                downloads: cli.data_dir.join("downloads"),
+                import: ImportOptions {
+                    workers: args.jobs.unwrap_or(defaults.workers),
+                    max_rejected_share: args.max_rejected_share,
+                    data_dir: store.is_embedded().then(|| cli.data_dir.clone()),
+                    keep_months: args.keep_months,
+                    ..defaults
+                },
+            };
+            let bar = crate::sync::DownloadBar::new();
+            let report = crate::sync::run(
+                &store.database_url,
+                &options,
+                &|done, total| bar.update(done, total),
+                |archive, fetched| {
+                    bar.done();
+                    eprintln!("{}", fetched.archive_text(&options.source));
+                    import_with_progress(&store, &[archive.to_path_buf()], &options.import)
+                },
+            );
+            bar.done();
+            let report = report?;
+            let Some(summary) = &report.summary else {
+                eprintln!("{}", report.archive_text(&options.source));
+                return Ok(ExitCode::SUCCESS);
+            };
+            match report.retention_text(args.keep_months) {
+                Some(text) => eprintln!("{text}"),
+                None if args.keep_months > 0 => {
+                    eprintln!("retention: not applied, since files were refused or failed")
+                }
+                None => {}
+            }
+            return Ok(exit_status(summary, args.accept_rejections));
         }
         Command::Migrate(args) => {
             let store = Store::open_or_join(database_url, &cli.data_dir)?;
@@ -296,6 +389,23 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `import`'s and `sync`'s exit status: 2 when files were refused or failed, 3 when rows were
+/// rejected (unless accepted), else 0.
+fn exit_status(summary: &ImportSummary, accept_rejections: bool) -> ExitCode {
+    if summary.problems() > 0 {
+        return ExitCode::from(2);
+    }
+    if summary.rows_rejected() > 0 && !accept_rejections {
+        eprintln!(
+            "{} rows were rejected (listed above) and the files imported without them; \
+             exit status 3. Pass --accept-rejections to count that as success.",
+            summary.rows_rejected()
+        );
+        return ExitCode::from(3);
+    }
+    ExitCode::SUCCESS
 }
 
 fn generate_options(args: &GenerateArgs) -> GenerateOptions {
@@ -372,7 +482,12 @@ fn bind(address: &str) -> anyhow::Result<std::net::TcpListener> {
     std::net::TcpListener::bind(address).with_context(|| format!("cannot listen on {address}"))
 }
 
-fn serve(store: &Store, args: &ServeArgs, listener: std::net::TcpListener) -> anyhow::Result<()> {
+fn serve(
+    store: &Store,
+    args: &ServeArgs,
+    listener: std::net::TcpListener,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
     let import_listener = ImportListener::connect(&store.database_url)?;
     let snapshot = load_snapshot(store)?;
     // Which database, and whether it holds anything: an empty store answers `200 []` to
@@ -400,6 +515,25 @@ fn serve(store: &Store, args: &ServeArgs, listener: std::net::TcpListener) -> an
             .with_tiles(args.tiles.clone()),
     );
     let refresher = Refresher::start(import_listener, store.database_url.clone(), state.clone());
+    let syncer = match args.sync_every {
+        Some(every) => Some(crate::sync::Syncer::start(
+            every,
+            crate::sync::SyncOptions {
+                source: police_store::sync::Source::parse(&args.sync_source),
+                downloads: data_dir.join("downloads"),
+                import: ImportOptions {
+                    // One file at a time: the CPUs are the server's.
+                    workers: 1,
+                    data_dir: store.is_embedded().then(|| data_dir.to_path_buf()),
+                    keep_months: args.sync_keep_months,
+                    ..ImportOptions::default()
+                },
+            },
+            store.database_url.clone(),
+            state.clone(),
+        )?),
+        None => None,
+    };
     let address = listener.local_addr()?;
     let grace = Duration::from_secs(args.shutdown_timeout);
     let options = ServerOptions {
@@ -430,6 +564,7 @@ fn serve(store: &Store, args: &ServeArgs, listener: std::net::TcpListener) -> an
         }
     }
     // Before the store stops: the refresher must not see the database go.
+    drop(syncer);
     drop(refresher);
     Ok(())
 }
@@ -465,7 +600,7 @@ fn demo(database_url: Option<&str>, data_dir: &Path, args: &DemoArgs) -> anyhow:
         started.elapsed().as_secs_f64(),
         store.psql_hint(),
     );
-    serve(&store, &args.serve, listener)
+    serve(&store, &args.serve, listener, data_dir)
 }
 
 fn has_crime_data(store: &Store) -> anyhow::Result<bool> {

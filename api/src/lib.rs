@@ -1,5 +1,5 @@
 //! The `police-api` server: HTTP routes answering police.uk's API from the in-memory
-//! snapshot, and the command line (`serve`, `demo`, `import`, `migrate`, `generate`).
+//! snapshot, and the command line (`serve`, `demo`, `import`, `sync`, `migrate`, `generate`).
 
 pub mod access;
 pub mod allocator;
@@ -24,3 +24,4 @@ pub mod server;
 pub mod signals;
 pub mod state;
 pub mod store;
+pub mod sync;

@@ -162,6 +162,24 @@ pub struct StoreMetrics {
     reloads_failed: AtomicU64,
     last_reload: Mutex<Option<Refresh>>,
     ledger: Mutex<Option<LedgerTotals>>,
+    syncs_succeeded: AtomicU64,
+    syncs_failed: AtomicU64,
+    last_sync: Mutex<Option<SyncRun>>,
+    last_successful_sync: Mutex<Option<i64>>,
+}
+
+/// The last `serve --sync-every` run: when it ended, whether it worked, how long it took, and
+/// what it did (zeros after a failure).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct SyncRun {
+    at: i64,
+    succeeded: bool,
+    seconds: f64,
+    imported: usize,
+    unchanged: usize,
+    problems: usize,
+    months_removed: usize,
+    downloaded: u64,
 }
 
 impl StoreMetrics {
@@ -172,6 +190,36 @@ impl StoreMetrics {
         let reload =
             Refresh { at: unix_seconds(SystemTime::now()), succeeded, seconds: took.as_secs_f64() };
         *self.last_reload.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reload);
+    }
+
+    /// A background sync that took `took` ended: its report, or `Err` when it failed (and
+    /// changed nothing).
+    pub fn record_sync(&self, result: Result<&crate::sync::SyncReport, ()>, took: Duration) {
+        let at = unix_seconds(SystemTime::now());
+        let mut run = SyncRun {
+            at,
+            succeeded: result.is_ok(),
+            seconds: took.as_secs_f64(),
+            imported: 0,
+            unchanged: 0,
+            problems: 0,
+            months_removed: 0,
+            downloaded: 0,
+        };
+        if let Ok(report) = result {
+            if let Some(summary) = &report.summary {
+                run.imported = summary.imported();
+                run.unchanged = summary.unchanged();
+                run.problems = summary.problems();
+            }
+            run.months_removed = report.retention.as_ref().map_or(0, |r| r.months_removed.len());
+            run.downloaded = report.downloaded;
+            *self.last_successful_sync.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some(at);
+        }
+        let count = if run.succeeded { &self.syncs_succeeded } else { &self.syncs_failed };
+        count.fetch_add(1, Ordering::Relaxed);
+        *self.last_sync.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(run);
     }
 
     /// The import ledgers as just read.
@@ -416,6 +464,7 @@ fn render_store(out: &mut String, store: &StoreMetrics) {
             reload.seconds,
         );
     }
+    render_sync(out, store);
     let ledger = store.ledger.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     let Some(ledger) = ledger else { return };
     if let Some(at) = ledger.last_import {
@@ -444,6 +493,84 @@ fn render_store(out: &mut String, store: &StoreMetrics) {
             let _ = writeln!(out, "{name}{{kind=\"{}\"}} {value}", label(&kind.kind));
         }
     }
+}
+
+/// The background sync's metrics, once it has run (`serve --sync-every`).
+fn render_sync(out: &mut String, store: &StoreMetrics) {
+    let last = *store.last_sync.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(last) = last else { return };
+    header(
+        out,
+        "police_api_sync_runs_total",
+        "counter",
+        "Background syncs (serve --sync-every), by outcome; a failed one changed nothing.",
+    );
+    for (outcome, count) in [("success", &store.syncs_succeeded), ("failure", &store.syncs_failed)]
+    {
+        let _ = writeln!(
+            out,
+            "police_api_sync_runs_total{{outcome=\"{outcome}\"}} {}",
+            count.load(Ordering::Relaxed)
+        );
+    }
+    single(
+        out,
+        "police_api_sync_last_run_timestamp_seconds",
+        "gauge",
+        "When the last background sync ended (seconds since 1970).",
+        last.at,
+    );
+    single(
+        out,
+        "police_api_sync_last_success",
+        "gauge",
+        "1 if the last background sync succeeded, 0 if it failed.",
+        u8::from(last.succeeded),
+    );
+    single(
+        out,
+        "police_api_sync_last_duration_seconds",
+        "gauge",
+        "How long the last background sync took.",
+        last.seconds,
+    );
+    let last_success =
+        *store.last_successful_sync.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(at) = last_success {
+        single(
+            out,
+            "police_api_sync_last_success_timestamp_seconds",
+            "gauge",
+            "When the last successful background sync ended (seconds since 1970).",
+            at,
+        );
+    }
+    header(
+        out,
+        "police_api_sync_last_files",
+        "gauge",
+        "Monthly files of the last background sync's archive, by what the import did with \
+         them (problem: refused or failed).",
+    );
+    for (status, files) in
+        [("imported", last.imported), ("unchanged", last.unchanged), ("problem", last.problems)]
+    {
+        let _ = writeln!(out, "police_api_sync_last_files{{status=\"{status}\"}} {files}");
+    }
+    single(
+        out,
+        "police_api_sync_last_months_removed",
+        "gauge",
+        "Months the last background sync's retention window removed.",
+        last.months_removed,
+    );
+    single(
+        out,
+        "police_api_sync_last_downloaded_bytes",
+        "gauge",
+        "Bytes the last background sync downloaded.",
+        last.downloaded,
+    );
 }
 
 #[cfg(test)]

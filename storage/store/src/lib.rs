@@ -8,7 +8,9 @@ pub mod export;
 pub mod import;
 pub mod ledger;
 mod neighbourhoods;
+pub mod retention;
 pub mod schema;
 pub mod snapshot;
+pub mod sync;
 
 pub use neighbourhoods::load_neighbourhoods;

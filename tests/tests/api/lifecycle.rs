@@ -17,20 +17,20 @@ use police_tests::fixtures::{force_name, hex_id, write_file, STREET_HEADER};
 use police_tests::test_database;
 
 /// The binary under test, without the caller's `DATABASE_URL`.
-fn police_api() -> Command {
+pub(crate) fn police_api() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_police-api-under-test"));
     command.env_remove("DATABASE_URL");
     command
 }
 
 /// A running `police-api` whose stderr is collected line by line.
-struct Running {
+pub(crate) struct Running {
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Running {
-    fn spawn(mut command: Command) -> Running {
+    pub(crate) fn spawn(mut command: Command) -> Running {
         let mut child = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let stderr = BufReader::new(child.stderr.take().unwrap());
@@ -43,12 +43,12 @@ impl Running {
         Running { child, log }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
 
     /// Waits (up to `timeout`) for a log line containing `text`; returns that line.
-    fn wait_for(&mut self, text: &str, timeout: Duration) -> String {
+    pub(crate) fn wait_for(&mut self, text: &str, timeout: Duration) -> String {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(line) = self.log.lock().unwrap().iter().find(|l| l.contains(text)) {
@@ -64,13 +64,13 @@ impl Running {
     }
 
     /// The address from "serving the police.uk API on http://ADDRESS/api/".
-    fn serving_address(&mut self, timeout: Duration) -> SocketAddr {
+    pub(crate) fn serving_address(&mut self, timeout: Duration) -> SocketAddr {
         let line = self.wait_for("serving the police.uk API on http://", timeout);
         let rest = line.split_once("http://").unwrap().1;
         rest.split("/api/").next().unwrap().parse().unwrap()
     }
 
-    fn signal(&self, signal: &str) {
+    pub(crate) fn signal(&self, signal: &str) {
         let status = Command::new("kill")
             .args([&format!("-{signal}"), &self.child.id().to_string()])
             .status()
@@ -79,7 +79,7 @@ impl Running {
     }
 
     /// Waits up to `timeout` for the exit; its status code.
-    fn wait_exit(&mut self, timeout: Duration) -> i32 {
+    pub(crate) fn wait_exit(&mut self, timeout: Duration) -> i32 {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -127,7 +127,7 @@ fn street_file(dir: &Path, month: &str, n: u32) -> PathBuf {
 }
 
 /// A data dir under /tmp that the `postgres` user can reach when the tests run as root.
-fn data_dir() -> tempfile::TempDir {
+pub(crate) fn data_dir() -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::Builder::new().prefix("police-lifecycle-").tempdir_in("/tmp").unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -335,7 +335,7 @@ fn import_into(data_dir: &Path, path: &Path) -> (i32, String) {
 }
 
 /// GET `path` on `address`: status and body (None when the server cannot be reached).
-fn get(address: SocketAddr, path: &str) -> Option<(u16, String)> {
+pub(crate) fn get(address: SocketAddr, path: &str) -> Option<(u16, String)> {
     let mut response =
         police_tests::http::agent().get(&format!("http://{address}{path}")).call().ok()?;
     let status = response.status().as_u16();

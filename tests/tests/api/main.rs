@@ -35,6 +35,7 @@ mod readable_errors;
 mod real_data;
 mod stalled_lists;
 mod stops;
+mod sync;
 mod v2_boundaries;
 mod v2_counts;
 mod v2_crimes;

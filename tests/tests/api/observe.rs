@@ -19,15 +19,15 @@ use serde_json::Value as Json;
 use crate::crime_fixture::{ids, leicester};
 
 /// `/metrics` as a Prometheus scraper reads it (the whole text must parse).
-fn parse_metrics(text: &str) -> Scrape {
+pub(crate) fn parse_metrics(text: &str) -> Scrape {
     parse_prometheus(text).unwrap_or_else(|error| panic!("{error:?} in:\n{text}"))
 }
 
-type Scrape = MetricsExposition<PrometheusType, PrometheusValue>;
+pub(crate) type Scrape = MetricsExposition<PrometheusType, PrometheusValue>;
 
 /// The value of the sample of `metric` whose labels include `labels` (0 when absent, as a
 /// counter not yet created); histograms give their count.
-fn value(scrape: &Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) fn value(scrape: &Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
     let Some(family) = scrape.families.get(metric) else { return 0.0 };
     let matching: Vec<f64> = family
         .iter_samples()

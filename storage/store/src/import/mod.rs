@@ -133,7 +133,10 @@ pub fn import_paths(
     observer: &dyn ImportObserver,
 ) -> anyhow::Result<ImportSummary> {
     let started = Instant::now();
-    let discovery = discover(paths)?;
+    let mut discovery = discover(paths)?;
+    if options.keep_months > 0 {
+        leave_out_old_months(database_url, &mut discovery, options.keep_months)?;
+    }
     observer.discovered(&discovery.files, &discovery.skipped);
     let total = discovery.files.len();
 
@@ -174,6 +177,32 @@ pub fn import_paths(
         reference_elapsed,
         not_started,
     })
+}
+
+/// Moves the monthly files older than the newest `keep` months (of the store and the files
+/// found, together) from the files to import to the skipped ones: a retention window would
+/// drop them right after.
+fn leave_out_old_months(
+    database_url: &str,
+    discovery: &mut Discovery,
+    keep: u32,
+) -> anyhow::Result<()> {
+    let stored = crate::retention::newest_month(&mut crate::db::connect(database_url)?)?;
+    let found = discovery.files.iter().map(|file| file.month).max();
+    let Some(first_kept) =
+        stored.max(found).and_then(|newest| crate::retention::first_kept_month(newest, keep))
+    else {
+        return Ok(());
+    };
+    let (kept, old): (Vec<_>, Vec<_>) =
+        std::mem::take(&mut discovery.files).into_iter().partition(|f| f.month >= first_kept);
+    discovery.files = kept;
+    discovery.skipped.extend(old.into_iter().map(|file| SkippedFile {
+        display_name: file.display_name,
+        reason: format!("before {first_kept}, outside the newest {keep} months kept"),
+        refused: false,
+    }));
+    Ok(())
 }
 
 fn failed_report(file: &ArchiveFile, why: String) -> FileReport {

@@ -293,6 +293,11 @@ pub struct ImportOptions {
     /// and checked (the server's log, free space) when the connection is lost. None for a
     /// `DATABASE_URL`, whose disk this machine cannot see.
     pub data_dir: Option<PathBuf>,
+    /// The retention window (`--keep-months`): monthly files older than the newest this many
+    /// months (of the store and the files given, together) are left out, reported as skipped;
+    /// `crate::retention::keep_newest_months` then drops such months from the store. 0: every
+    /// month is imported.
+    pub keep_months: u32,
 }
 
 /// The default [`ImportOptions::max_rejected_share`]: 1 %.
@@ -306,6 +311,7 @@ impl Default for ImportOptions {
             pause_after_rows: None,
             max_rejected_share: DEFAULT_MAX_REJECTED_SHARE,
             data_dir: None,
+            keep_months: 0,
         }
     }
 }
