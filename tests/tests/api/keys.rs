@@ -27,8 +27,12 @@ fn police_api() -> Command {
 
 /// `police-api keys ARGS` on `db`: exit status, stdout, stderr.
 fn keys(db: &TestDatabase, args: &[&str]) -> (i32, String, String) {
-    let output =
-        police_api().args(["--database-url", &db.url, "keys"]).args(args).output().unwrap();
+    keys_in(&["--database-url", &db.url], args)
+}
+
+/// `police-api STORE keys ARGS`: exit status, stdout, stderr.
+fn keys_in(store: &[&str], args: &[&str]) -> (i32, String, String) {
+    let output = police_api().args(store).arg("keys").args(args).output().unwrap();
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -38,7 +42,12 @@ fn keys(db: &TestDatabase, args: &[&str]) -> (i32, String, String) {
 
 /// `keys add NAME EXTRA…`, asserted to succeed; the secret it printed.
 fn add_key(db: &TestDatabase, name: &str, extra: &[&str]) -> String {
-    let (status, stdout, stderr) = keys(db, &[&["add", name], extra].concat());
+    add_key_in(&["--database-url", &db.url], name, extra)
+}
+
+/// `police-api STORE keys add NAME EXTRA…`, asserted to succeed; the secret it printed.
+fn add_key_in(store: &[&str], name: &str, extra: &[&str]) -> String {
+    let (status, stdout, stderr) = keys_in(store, &[&["add", name], extra].concat());
     assert_eq!(status, 0, "{stderr}");
     let secret = stdout.trim().to_owned();
     assert_eq!(stdout.lines().count(), 1, "the secret alone on stdout: {stdout:?}");
@@ -55,8 +64,14 @@ struct Server {
 
 impl Server {
     fn start(db: &TestDatabase, args: &[&str]) -> Server {
+        Server::start_in(&["--database-url", &db.url], args)
+    }
+
+    /// `police-api STORE serve … ARGS`.
+    fn start_in(store: &[&str], args: &[&str]) -> Server {
         let mut child = police_api()
-            .args(["--database-url", &db.url, "serve", "--bind", "127.0.0.1:0", "--workers", "2"])
+            .args(store)
+            .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2"])
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -70,7 +85,7 @@ impl Server {
                 lines.lock().unwrap().push(line);
             }
         });
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let deadline = Instant::now() + Duration::from_secs(300);
         let address = loop {
             let found = log.lock().unwrap().iter().find_map(|line| {
                 let rest = line.split_once("serving the police.uk API on http://")?.1;
@@ -414,4 +429,27 @@ fn rate_limit_per_address_gives_each_address_its_own_bucket() {
     // Outside the API, nothing is limited.
     assert_eq!(status_from("127.0.0.2", &server, "/healthz").0, 200);
     assert!(server.log().contains("rate limit per address of 0.2 requests/s"), "{}", server.log());
+}
+
+/// `keys` works on the embedded PostgreSQL as `import` does: its own cluster when no server
+/// runs, the running server's cluster (through its socket) when one does.
+#[test]
+fn keys_reach_the_embedded_postgresql_of_a_running_server() {
+    use std::os::unix::fs::PermissionsExt;
+    // Under /tmp, reachable by the `postgres` user when the tests run as root.
+    let dir = tempfile::Builder::new().prefix("police-keys-").tempdir_in("/tmp").unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = dir.path().join("data");
+    let store = ["--data-dir", data.to_str().unwrap()];
+    let first = add_key_in(&store, "first", &[]);
+    let server = Server::start_in(&store, &["--require-keys"]);
+    assert_eq!(server.get("/api/forces", Some(&first)).status, 200, "{}", server.log());
+    let (status, stdout, stderr) = keys_in(&store, &["add", "second"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stderr.contains("using its embedded PostgreSQL"), "{stderr}");
+    server.until_status("/api/forces", stdout.trim(), 200);
+    let (status, _, stderr) = keys_in(&store, &["revoke", "first"]);
+    assert_eq!(status, 0, "{stderr}");
+    let took = server.until_status("/api/forces", &first, 401);
+    assert!(took < Duration::from_secs(10), "revocation took {took:?}");
 }
