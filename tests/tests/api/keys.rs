@@ -397,6 +397,15 @@ fn rate_limit_per_key_passes_each_key_its_burst_then_429_with_retry_after() {
     for _ in 0..40 {
         assert_eq!(server.get("/healthz", None).status, 200);
     }
+    // Refusals are counted like every answer.
+    let metrics = server.get("/metrics", None).body;
+    for status in ["401", "429"] {
+        assert!(
+            metrics.lines().any(|l| l.starts_with("police_api_http_requests_total")
+                && l.contains(&format!("status=\"{status}\""))),
+            "{metrics}"
+        );
+    }
     // The bucket leaks: a request passes again after Retry-After.
     std::thread::sleep(Duration::from_secs(retry_after));
     assert_eq!(server.get("/api/forces", Some(&plain)).status, 200, "{}", server.log());
