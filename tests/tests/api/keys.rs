@@ -67,9 +67,19 @@ impl Server {
         Server::start_in(&["--database-url", &db.url], args)
     }
 
+    /// `police-api --database-url DB serve …` with `variables` set.
+    fn start_with_env(db: &TestDatabase, variables: &[(&str, &str)]) -> Server {
+        Server::spawn(&["--database-url", &db.url], &[], variables)
+    }
+
     /// `police-api STORE serve … ARGS`.
     fn start_in(store: &[&str], args: &[&str]) -> Server {
+        Server::spawn(store, args, &[])
+    }
+
+    fn spawn(store: &[&str], args: &[&str], variables: &[(&str, &str)]) -> Server {
         let mut child = police_api()
+            .envs(variables.iter().copied())
             .args(store)
             .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2"])
             .args(args)
@@ -275,7 +285,8 @@ fn keys_required_refuse_missing_bad_expired_and_revoked_keys_on_every_replica() 
     }
 
     let one = Server::start(&db, &["--require-keys"]);
-    let two = Server::start(&db, &["--require-keys"]);
+    // The same through the environment.
+    let two = Server::start_with_env(&db, &[("POLICE_REQUIRE_KEYS", "true")]);
     for server in [&one, &two] {
         let missing = server.get("/api/forces", None);
         assert_refused(&missing, 401, "X-Api-Key");
@@ -461,4 +472,31 @@ fn keys_reach_the_embedded_postgresql_of_a_running_server() {
     assert_eq!(status, 0, "{stderr}");
     let took = server.until_status("/api/forces", &first, 401);
     assert!(took < Duration::from_secs(10), "revocation took {took:?}");
+}
+
+/// Per key, but keys not required: requests without a valid key are limited per address,
+/// and a key's requests from that address take from the key's bucket instead.
+#[test]
+fn rate_limit_per_key_without_required_keys_limits_the_keyless_per_address() {
+    let db = test_database();
+    let key = add_key(&db, "app", &[]);
+    let server = Server::start_with_env(
+        &db,
+        &[
+            ("POLICE_RATE_LIMIT", "per-key"),
+            ("POLICE_RATE_LIMIT_AVERAGE", "0.2"),
+            ("POLICE_RATE_LIMIT_BURST", "2"),
+        ],
+    );
+    let statuses: Vec<u16> =
+        (0..4).map(|_| status_from("127.0.0.4", &server, "/api/forces").0).collect();
+    assert_eq!(statuses, [200, 200, 429, 429]);
+    // A bad key counts as none.
+    assert_eq!(status_from("127.0.0.4", &server, "/api/forces?key=bad").0, 429);
+    let keyed: Vec<u16> = (0..3)
+        .map(|_| status_from("127.0.0.4", &server, &format!("/api/forces?key={key}")).0)
+        .collect();
+    assert_eq!(keyed, [200, 200, 429]);
+    // Another address has its own bucket.
+    assert_eq!(status_from("127.0.0.5", &server, "/api/forces").0, 200);
 }
