@@ -69,6 +69,11 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
+    /// Manage API keys (for serve --require-keys and --rate-limit per-key).
+    Keys {
+        #[command(subcommand)]
+        command: crate::keys_command::KeysCommand,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +138,8 @@ pub struct ServeArgs {
     #[arg(long, env = "POLICE_SYNC_KEEP_MONTHS",
           default_value_t = crate::sync::DEFAULT_KEEP_MONTHS)]
     pub sync_keep_months: u32,
+    #[command(flatten)]
+    pub access: crate::access_control::AccessArgs,
 }
 
 #[derive(Debug, Args)]
@@ -369,6 +376,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Openapi => print!("{}", openapi_json()),
+        Command::Keys { command } => {
+            let store = Store::open_or_join(database_url, &cli.data_dir)?;
+            migrate_store(&store)?;
+            return crate::keys_command::run(&store.database_url, &command);
+        }
         Command::Generate(args) => {
             let options = generate_options(&args);
             let started = Instant::now();
@@ -509,11 +521,14 @@ fn serve(
         max_bytes_in_flight: (args.max_mib_in_flight > 0)
             .then(|| usize::try_from(args.max_mib_in_flight << 20).unwrap_or(usize::MAX)),
     };
-    let state = Arc::new(
-        AppState::new(snapshot, limits)
-            .with_store(store.database_url.clone(), args.max_downloads as usize)
-            .with_tiles(args.tiles.clone()),
-    );
+    let mut state = AppState::new(snapshot, limits)
+        .with_store(store.database_url.clone(), args.max_downloads as usize)
+        .with_tiles(args.tiles.clone());
+    let (access, _key_watcher) = crate::access_control::start(&args.access, &store.database_url)?;
+    if let Some(access) = access {
+        state = state.with_access_control(access);
+    }
+    let state = Arc::new(state);
     let refresher = Refresher::start(import_listener, store.database_url.clone(), state.clone());
     let syncer = match args.sync_every {
         Some(every) => Some(crate::sync::Syncer::start(

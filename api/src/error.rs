@@ -3,7 +3,7 @@
 //! bare `Not Found` police.uk gives for paths it does not know and the empty 500.
 
 use actix_web::error::PayloadError;
-use actix_web::http::header::{ALLOW, RETRY_AFTER};
+use actix_web::http::header::{ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
@@ -76,6 +76,14 @@ pub enum ApiError {
          try again in {retry_after} seconds"
     )]
     AnswersBusy { retry_after: u32 },
+    /// A missing, unknown, expired or revoked API key where the server requires one
+    /// (`--require-keys`): 401 with `WWW-Authenticate` naming where a key goes.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// More requests than the client's leaky bucket lets through (`--rate-limit`): 429 with
+    /// `Retry-After`, as police.uk answers beyond its limit.
+    #[error("{message}; try again in {retry_after} seconds")]
+    RateLimited { message: String, retry_after: u32 },
     /// A response that could not be rendered: 500 with an empty body and no content type.
     #[error("the response could not be rendered")]
     Internal,
@@ -97,6 +105,8 @@ impl ResponseError for ApiError {
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,12 +114,16 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Internal => HttpResponse::build(self.status_code()).finish(),
-            ApiError::DownloadsBusy { retry_after, .. } | ApiError::AnswersBusy { retry_after } => {
-                HttpResponse::build(self.status_code())
-                    .content_type("text/plain")
-                    .insert_header((RETRY_AFTER, retry_after.to_string()))
-                    .body(self.to_string())
-            }
+            ApiError::DownloadsBusy { retry_after, .. }
+            | ApiError::AnswersBusy { retry_after }
+            | ApiError::RateLimited { retry_after, .. } => HttpResponse::build(self.status_code())
+                .content_type("text/plain")
+                .insert_header((RETRY_AFTER, retry_after.to_string()))
+                .body(self.to_string()),
+            ApiError::Unauthorized(_) => HttpResponse::build(self.status_code())
+                .content_type("text/plain")
+                .insert_header((WWW_AUTHENTICATE, r#"ApiKey header="X-Api-Key", query="key""#))
+                .body(self.to_string()),
             ApiError::MethodNotAllowed { allow, .. } => HttpResponse::build(self.status_code())
                 .content_type("text/plain")
                 .insert_header((ALLOW, allow.as_str()))

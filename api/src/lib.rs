@@ -2,6 +2,7 @@
 //! snapshot, and the command line (`serve`, `demo`, `import`, `sync`, `migrate`, `generate`).
 
 pub mod access;
+pub mod access_control;
 pub mod allocator;
 pub mod cli;
 pub mod compress;
@@ -12,6 +13,7 @@ pub mod etag;
 pub mod frontend;
 pub mod in_flight;
 pub mod json_writer;
+pub mod keys_command;
 pub mod logging;
 pub mod metrics;
 pub mod openapi;

@@ -20,7 +20,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use actix_web::http::Method;
-use actix_web::middleware::{from_fn, DefaultHeaders, Next};
+use actix_web::middleware::{from_fn, Condition, DefaultHeaders, Next};
 use actix_web::web::Bytes;
 use actix_web::HttpMessage;
 use actix_web::{web, App, ResponseError};
@@ -70,6 +70,7 @@ pub fn build(
     let document = web::Data::new(docs::OpenApiJson(openapi_json()));
     let in_flight = web::Data::new(InFlight::new(limits.max_bytes_in_flight));
     let requests = web::Data::new(crate::metrics::RequestMetrics::for_server());
+    let guarded = data.access_control().is_some();
     // Signals are handled by the process (see `crate::signals`): a graceful stop of this
     // server, then the embedded PostgreSQL in order.
     let mut builder = actix_web::dev::Server::build().disable_signals();
@@ -97,6 +98,8 @@ pub fn build(
             .wrap(from_fn(body_deadline))
             .wrap(from_fn(head_as_get))
             .wrap(DefaultHeaders::new().add(("Access-Control-Allow-Origin", "*")))
+            // API keys and the rate limit, only when on: refusals are still counted and logged.
+            .wrap(Condition::new(guarded, from_fn(crate::access_control::guard)))
             // Outermost: counts and logs answers as they go to the connection.
             .wrap(from_fn(crate::access::observe))
             .into_utoipa_app()

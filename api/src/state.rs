@@ -20,6 +20,7 @@ pub struct AppState {
     tiles: Tiles,
     database: DatabaseHealth,
     store_metrics: crate::metrics::StoreMetrics,
+    access_control: Option<Arc<crate::access_control::AccessControl>>,
 }
 
 /// What the snapshot refresher last saw of the store, for `/readyz`.
@@ -170,7 +171,22 @@ impl AppState {
             tiles: Tiles::default(),
             database: DatabaseHealth::default(),
             store_metrics: crate::metrics::StoreMetrics::default(),
+            access_control: None,
         }
+    }
+
+    /// Guards the API with `access` (keys, rate limit); without this, nothing is checked.
+    pub fn with_access_control(
+        mut self,
+        access: Arc<crate::access_control::AccessControl>,
+    ) -> Self {
+        self.access_control = Some(access);
+        self
+    }
+
+    /// The API's access control, when it has any.
+    pub fn access_control(&self) -> Option<&crate::access_control::AccessControl> {
+        self.access_control.as_deref()
     }
 
     /// Gives the routes that read the store (`/api/v2/download`) access to it, with at most

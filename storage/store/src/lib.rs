@@ -6,6 +6,7 @@ pub mod db;
 pub mod embedded;
 pub mod export;
 pub mod import;
+pub mod keys;
 pub mod ledger;
 mod neighbourhoods;
 pub mod retention;

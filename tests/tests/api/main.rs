@@ -23,6 +23,7 @@ mod harness;
 mod health;
 mod http;
 mod import;
+mod keys;
 mod lifecycle;
 mod list_answers;
 mod methods;
