@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The deployment recipe end to end (issue 16, 4), on small generated data: a PostgreSQL
-# cluster of its own, two `police-api serve` replicas over it, and Debian's nginx in front
-# with deploy/nginx/police-api.conf as written (only its ports changed). Checks:
-#   1. an import is seen by both replicas (and through nginx);
+# cluster of its own with a hot standby (streaming replication), two `police-api serve`
+# replicas (the second loading its snapshots from the standby, --snapshot-database-url), and
+# Debian's nginx in front with deploy/nginx/police-api.conf as written (only its ports
+# changed). Checks:
+#   1. an import is seen by both replicas (and through nginx); the one reading the standby
+#      waits until the standby has replayed it (replay paused: it keeps the old snapshot);
 #   2. under wrk load through nginx, one replica killed with kill -9 costs no request beyond
 #      those in flight on it (nginx retries the others on the live replica);
 #   3. the killed replica, started again, rejoins: nginx sends it requests.
@@ -53,6 +56,8 @@ stop_all() {
         [[ $pid != 0 ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     done
     [[ -n $nginx_pid ]] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
+    [[ -f $work/standby/postmaster.pid ]] &&
+        "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$work/standby" -m fast -w stop >/dev/null 2>&1
     stop_cluster
     rm -rf "$work"
 }
@@ -65,11 +70,28 @@ archive=$work/archive
 "$bin" --database-url "$database_url" import "$archive/boundaries" "$archive/api" "$archive/2024-01" \
     >"$work/logs/import-1.log" 2>&1 || fail "the first import failed"
 
+# A hot standby of the cluster, streaming from it (what a read replica is).
+standby=$work/standby
+mkdir -m 700 "$standby"
+[[ ${#as_postgres[@]} -gt 0 ]] && chown postgres "$standby"
+"${as_postgres[@]}" "$pg_bin/pg_basebackup" -D "$standby" -h "$socket_dir" -p "$port" -U police -R -X stream \
+    >"$work/logs/basebackup.log" 2>&1 || fail "pg_basebackup failed"
+standby_port=$((port + 1))
+echo "port = $standby_port" >>"$standby/postgresql.conf"
+"${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$standby" -l "$work/logs/standby.log" -w start >/dev/null ||
+    fail "the standby did not start"
+standby_url="postgres://police@/police?host=$socket_dir&port=$standby_port"
+standby_psql=(psql -h "$socket_dir" -p "$standby_port" -U police -d police -X -q -t -A -v ON_ERROR_STOP=1)
+[[ $("${standby_psql[@]}" -c "SELECT pg_is_in_recovery()") == t ]] || fail "the standby is not in recovery"
+
 ports=("$(free_port)" "$(free_port)")
+# Replica 0 reads the primary; replica 1 loads its snapshots from the standby.
+replica_options=("" "--snapshot-database-url=$standby_url")
 start_replica() { # index
     local i=$1
+    # shellcheck disable=SC2086 # an empty option is no word
     "$bin" --database-url "$database_url" --log-format json serve --bind "127.0.0.1:${ports[$i]}" \
-        --max-connections-per-client 4096 >>"$work/logs/replica-$i.log" 2>&1 &
+        --max-connections-per-client 4096 ${replica_options[$i]} >>"$work/logs/replica-$i.log" 2>&1 &
     replica_pids[i]=$!
 }
 wait_ready() { # url
@@ -116,19 +138,30 @@ for _ in $(seq 100); do curl -sf "$front/readyz" >/dev/null && break; sleep 0.1;
 curl -sf "$front/readyz" >/dev/null || fail "nginx does not answer on $front"
 echo "PostgreSQL, replicas on ${ports[*]}, nginx on $nginx_port"
 
-# 1. An import while both replicas serve: each sees the new month (LISTEN/NOTIFY).
+# 1. An import while both replicas serve: each sees the new month (LISTEN/NOTIFY on the
+# primary). The standby's replay is paused first: replica 1 must keep its snapshot until the
+# standby has the import, then load it without another notification.
 dates() { curl -sf "$1/api/crimes-street-dates" | python3 -c 'import json, sys; print(" ".join(sorted(d["date"] for d in json.load(sys.stdin))))'; }
-[[ $(dates "${replica_urls[0]}") == "2024-01" ]] || fail "before the import replica 0 holds $(dates "${replica_urls[0]}")"
+for i in 0 1; do
+    [[ $(dates "${replica_urls[$i]}") == "2024-01" ]] || fail "before the import replica $i holds $(dates "${replica_urls[$i]}")"
+done
+"${standby_psql[@]}" -c "SELECT pg_wal_replay_pause()" >/dev/null
 "$bin" --database-url "$database_url" import "$archive/2024-02" >"$work/logs/import-2.log" 2>&1 ||
     fail "the second import failed"
-for i in 0 1; do
-    seen=""
+sees_both_months() { # replica index: waits up to 30 s
     for _ in $(seq 150); do
-        [[ $(dates "${replica_urls[$i]}") == "2024-01 2024-02" ]] && seen=yes && break
+        [[ $(dates "${replica_urls[$1]}") == "2024-01 2024-02" ]] && return 0
         sleep 0.2
     done
-    [[ -n $seen ]] || fail "replica $i did not see the imported month: $(dates "${replica_urls[$i]}")"
-done
+    return 1
+}
+sees_both_months 0 || fail "replica 0 did not see the imported month: $(dates "${replica_urls[0]}")"
+sleep 3 # replica 1 heard the notification as replica 0 did
+[[ $(dates "${replica_urls[1]}") == "2024-01" ]] ||
+    fail "replica 1 shows $(dates "${replica_urls[1]}") while its standby has not replayed the import"
+"${standby_psql[@]}" -c "SELECT pg_wal_replay_resume()" >/dev/null
+sees_both_months 1 || fail "replica 1 did not see the imported month once the standby replayed it: $(dates "${replica_urls[1]}")"
+echo "ok: replica 1 kept its snapshot while the standby's replay was paused, and loaded the import from the standby once replayed"
 [[ $(dates "$front") == "2024-01 2024-02" ]] || fail "through nginx: $(dates "$front")"
 # Both replicas answer a query the same, byte for byte, directly and through nginx.
 point=$(awk -F, 'NR > 1 && $5 != "" { print $6 "," $5; exit }' "$archive"/2024-02/2024-02-city-of-london-street.csv)

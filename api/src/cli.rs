@@ -138,6 +138,11 @@ pub struct ServeArgs {
     #[arg(long, env = "POLICE_SYNC_KEEP_MONTHS",
           default_value_t = crate::sync::DEFAULT_KEEP_MONTHS)]
     pub sync_keep_months: u32,
+    /// A read replica (hot standby) of DATABASE_URL to load snapshots and serve custom
+    /// downloads from; imports are still heard on DATABASE_URL (a standby cannot LISTEN),
+    /// and each is loaded once the replica has replayed it. Default: DATABASE_URL itself.
+    #[arg(long, env = "POLICE_SNAPSHOT_DATABASE_URL")]
+    pub snapshot_database_url: Option<String>,
     #[command(flatten)]
     pub access: crate::access_control::AccessArgs,
 }
@@ -474,9 +479,9 @@ fn import_with_progress(
     Ok(summary)
 }
 
-fn load_snapshot(store: &Store) -> anyhow::Result<Snapshot> {
+fn load_snapshot(database_url: &str) -> anyhow::Result<Snapshot> {
     let started = Instant::now();
-    let snapshot = Snapshot::load(&store.database_url)?;
+    let snapshot = Snapshot::load(database_url)?;
     tracing::info!(
         version = %snapshot.version,
         "snapshot loaded in {:.2} s: {} crimes at {} snap points, {} months, latest crime month {}",
@@ -501,7 +506,15 @@ fn serve(
     data_dir: &Path,
 ) -> anyhow::Result<()> {
     let import_listener = ImportListener::connect(&store.database_url)?;
-    let snapshot = load_snapshot(store)?;
+    // Snapshots (and downloads) from a read replica when one is given.
+    let snapshot_url = match args.snapshot_database_url.as_deref().map(str::trim) {
+        Some("") | None => store.database_url.clone(),
+        Some(url) => {
+            tracing::info!("snapshots from the read replica {}", police_store::db::redact(url));
+            url.to_owned()
+        }
+    };
+    let snapshot = load_snapshot(&snapshot_url)?;
     // Which database, and whether it holds anything: an empty store answers `200 []` to
     // everything, which looks like a working server.
     let which = if store.is_embedded() { "the embedded PostgreSQL" } else { "DATABASE_URL" };
@@ -522,14 +535,19 @@ fn serve(
             .then(|| usize::try_from(args.max_mib_in_flight << 20).unwrap_or(usize::MAX)),
     };
     let mut state = AppState::new(snapshot, limits)
-        .with_store(store.database_url.clone(), args.max_downloads as usize)
+        .with_store(snapshot_url.clone(), args.max_downloads as usize)
         .with_tiles(args.tiles.clone());
     let (access, _key_watcher) = crate::access_control::start(&args.access, &store.database_url)?;
     if let Some(access) = access {
         state = state.with_access_control(access);
     }
     let state = Arc::new(state);
-    let refresher = Refresher::start(import_listener, store.database_url.clone(), state.clone());
+    let refresher = Refresher::start_reading_from(
+        import_listener,
+        store.database_url.clone(),
+        snapshot_url,
+        state.clone(),
+    );
     let syncer = match args.sync_every {
         Some(every) => Some(crate::sync::Syncer::start(
             every,

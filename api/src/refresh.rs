@@ -1,6 +1,10 @@
 //! Keeping a running server's snapshot current: `LISTEN police_api_import`, and after an
 //! import commits (the importer sends `NOTIFY`), build a new snapshot off the request path
 //! and swap it in. Requests in flight keep the snapshot they started with.
+//!
+//! With a read replica (`--snapshot-database-url`), the notifications still come from the
+//! primary (a standby cannot `LISTEN`), and snapshots are loaded from the replica once it has
+//! replayed what the primary had written when they arrived.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -18,6 +22,18 @@ const POLL: Duration = Duration::from_millis(200);
 const QUIET: Duration = Duration::from_millis(500);
 /// Wait before reconnecting after the database went away.
 const RECONNECT: Duration = Duration::from_secs(2);
+/// How long a read replica may lag behind an import before the snapshot is loaded anyway
+/// (and the next notification loads it again).
+const REPLAY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where the refresher listens and where it loads snapshots from.
+#[derive(Debug, Clone)]
+struct Urls {
+    /// The primary: `LISTEN` and the import ledger.
+    database: String,
+    /// Snapshots: the primary, or a read replica of it.
+    snapshot: String,
+}
 
 /// The listener thread; stops when dropped.
 pub struct Refresher {
@@ -33,13 +49,25 @@ impl Refresher {
         database_url: String,
         state: Arc<AppState>,
     ) -> Refresher {
+        Refresher::start_reading_from(listener, database_url.clone(), database_url, state)
+    }
+
+    /// As [`Refresher::start`], loading the snapshots from `snapshot_url` (a read replica of
+    /// `database_url`, on which `listener` listens) once it has replayed each import.
+    pub fn start_reading_from(
+        listener: ImportListener,
+        database_url: String,
+        snapshot_url: String,
+        state: Arc<AppState>,
+    ) -> Refresher {
+        let urls = Urls { database: database_url, snapshot: snapshot_url };
         let stop = Arc::new(AtomicBool::new(false));
         state.database().watch();
         let thread = {
             let stop = stop.clone();
             std::thread::Builder::new()
                 .name("snapshot-refresh".into())
-                .spawn(move || listen(listener, &database_url, &state, &stop))
+                .spawn(move || listen(listener, &urls, &state, &stop))
                 .expect("spawning a thread")
         };
         Refresher { stop, thread: Some(thread) }
@@ -66,12 +94,13 @@ fn read_ledger(database_url: &str, state: &AppState) {
     }
 }
 
-fn listen(listener: ImportListener, database_url: &str, state: &AppState, stop: &AtomicBool) {
+fn listen(listener: ImportListener, urls: &Urls, state: &AppState, stop: &AtomicBool) {
+    let database_url = urls.database.as_str();
     read_ledger(database_url, state);
     let mut listener = Some(listener);
     while !stop.load(Ordering::Relaxed) {
         let result = match listener.take() {
-            Some(listener) => listen_on(listener, false, database_url, state, stop),
+            Some(listener) => listen_on(listener, false, urls, state, stop),
             None => match ImportListener::connect(database_url) {
                 Ok(listener) => {
                     // Said once when the database is back, not at every retry.
@@ -81,7 +110,7 @@ fn listen(listener: ImportListener, database_url: &str, state: &AppState, stop: 
                         );
                     }
                     // Imports may have committed while nobody listened, so reload.
-                    listen_on(listener, true, database_url, state, stop)
+                    listen_on(listener, true, urls, state, stop)
                 }
                 Err(error) => Err(error),
             },
@@ -109,7 +138,7 @@ fn listen(listener: ImportListener, database_url: &str, state: &AppState, stop: 
 fn listen_on(
     mut listener: ImportListener,
     mut pending: bool,
-    database_url: &str,
+    urls: &Urls,
     state: &AppState,
     stop: &AtomicBool,
 ) -> anyhow::Result<()> {
@@ -121,7 +150,20 @@ fn listen_on(
         }
         if pending {
             let started = std::time::Instant::now();
-            let loaded = Snapshot::load(database_url);
+            if urls.snapshot != urls.database
+                && !police_store::db::wait_for_replay(
+                    &urls.database,
+                    &urls.snapshot,
+                    REPLAY_TIMEOUT,
+                )?
+            {
+                tracing::warn!(
+                    "snapshot refresh: the read replica has not replayed the import after {} s; \
+                     loading what it holds",
+                    REPLAY_TIMEOUT.as_secs()
+                );
+            }
+            let loaded = Snapshot::load(&urls.snapshot);
             state.store_metrics().record_reload(loaded.is_ok(), started.elapsed());
             let snapshot = loaded?;
             tracing::info!(
@@ -132,7 +174,7 @@ fn listen_on(
                 snapshot.latest_crime_month.map_or("none".into(), |m| m.to_string())
             );
             state.replace(snapshot);
-            read_ledger(database_url, state);
+            read_ledger(&urls.database, state);
             pending = false;
         }
         std::thread::sleep(POLL);

@@ -70,7 +70,9 @@ impl NationalMonth {
         // `POLICE_BENCH_MONTHS` (default 1) generates more national months (the latest one is
         // the month queried), e.g. to see `places/build` over 36 months' snap points.
         let months: u32 = match std::env::var("POLICE_BENCH_MONTHS") {
-            Ok(text) => text.parse().map_err(|_| anyhow::anyhow!("POLICE_BENCH_MONTHS={text:?}"))?,
+            Ok(text) => {
+                text.parse().map_err(|_| anyhow::anyhow!("POLICE_BENCH_MONTHS={text:?}"))?
+            }
             Err(_) => 1,
         };
         eprintln!("setting up: generating and indexing {months} national month(s) (about half a minute each)");

@@ -119,6 +119,49 @@ impl ImportListener {
     }
 }
 
+/// Waits until the server at `standby_url` has replayed everything the primary at
+/// `primary_url` had written when this was called (its `pg_current_wal_lsn()`), so that a
+/// snapshot loaded from the standby after an import's notification holds that import.
+/// `Ok(true)` once it has (at once when `standby_url` is not in recovery: a primary),
+/// `Ok(false)` when `timeout` ran out first.
+pub fn wait_for_replay(
+    primary_url: &str,
+    standby_url: &str,
+    timeout: std::time::Duration,
+) -> anyhow::Result<bool> {
+    use diesel::sql_types::{Bool, Text};
+    use diesel::{QueryableByName, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct Lsn {
+        #[diesel(sql_type = Text)]
+        lsn: String,
+    }
+    #[derive(QueryableByName)]
+    struct Replayed {
+        #[diesel(sql_type = Bool)]
+        replayed: bool,
+    }
+    let Lsn { lsn } = diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn")
+        .get_result(&mut connect(primary_url)?)?;
+    let mut standby = connect(standby_url)?;
+    let started = std::time::Instant::now();
+    loop {
+        // NULL outside recovery: a primary has everything it wrote.
+        let Replayed { replayed } = diesel::sql_query(
+            "SELECT COALESCE(pg_last_wal_replay_lsn() >= $1::pg_lsn, true) AS replayed",
+        )
+        .bind::<Text, _>(&lsn)
+        .get_result(&mut standby)?;
+        if replayed {
+            return Ok(true);
+        }
+        if started.elapsed() >= timeout {
+            return Ok(false);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact;
