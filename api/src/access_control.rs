@@ -50,6 +50,8 @@ pub const KEY_HEADER: &str = "x-api-key";
 pub const KEY_PARAMETER: &str = "key";
 /// Most buckets kept at once (about 64 bytes each: 6.4 MB).
 pub const MAX_BUCKETS: usize = 100_000;
+/// The longest a bucket makes one request wait for the next (one a day).
+const MAX_INTERVAL: Duration = Duration::from_secs(86_400);
 /// How often the key listener looks for a change.
 const POLL: Duration = Duration::from_millis(200);
 /// Wait before reconnecting after the database went away.
@@ -305,8 +307,12 @@ impl AccessControl {
     /// Takes one request from `bucket`'s allowance at `now`; `Err` says how long until the
     /// next would pass.
     fn admit(&self, bucket: BucketId, rate: Rate, now: Instant) -> Result<(), Duration> {
-        let interval = Duration::from_secs_f64(1.0 / rate.average);
-        let tolerance = interval.saturating_mul(rate.burst - 1);
+        // At most a day per request: a key's rate may be any positive number (a tiny one
+        // set with psql would overflow a Duration, or an Instant further on).
+        let interval = Duration::try_from_secs_f64(1.0 / rate.average)
+            .unwrap_or(MAX_INTERVAL)
+            .min(MAX_INTERVAL);
+        let tolerance = interval.saturating_mul(rate.burst.saturating_sub(1));
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         let buckets = &mut *buckets;
         if buckets.full.len() >= MAX_BUCKETS
@@ -487,6 +493,18 @@ mod tests {
             assert_eq!(access.admit(bucket, rate, much_later), Ok(()));
         }
         assert!(access.admit(bucket, rate, much_later).is_err());
+    }
+
+    #[test]
+    fn a_tiny_rate_waits_at_most_a_day_without_overflowing() {
+        let access = access(1.0, 1);
+        let start = Instant::now();
+        for average in [1e-300, f64::MIN_POSITIVE, 1e-9] {
+            let rate = Rate { average, burst: 1 };
+            let bucket = BucketId::Key(average.to_bits() as i64);
+            assert_eq!(access.admit(bucket, rate, start), Ok(()));
+            assert_eq!(access.admit(bucket, rate, start), Err(MAX_INTERVAL), "{average}");
+        }
     }
 
     #[test]
