@@ -8,6 +8,7 @@
 //! bytes counted are the body's bytes on the wire (headers and chunk framing aside).
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -88,10 +89,21 @@ struct Record {
     done: bool,
 }
 
+/// Whether each request gets a log line (`--access-log`).
+static ACCESS_LOG: AtomicBool = AtomicBool::new(true);
+
+/// Writes (`true`, the default) or leaves out the access log line of each request.
+pub fn log_requests(on: bool) {
+    ACCESS_LOG.store(on, Ordering::Relaxed);
+}
+
 impl Drop for Record {
     fn drop(&mut self) {
         let duration = self.started.elapsed();
         self.metrics.record(self.slot, self.status, self.bytes, duration);
+        if !ACCESS_LOG.load(Ordering::Relaxed) {
+            return;
+        }
         tracing::info!(
             target: "police_api::access",
             method = %self.method,

@@ -47,6 +47,12 @@ pub struct Cli {
     #[arg(long, env = "POLICE_LOG_FORMAT", global = true, value_enum, default_value = "human")]
     pub log_format: crate::logging::LogFormat,
 
+    /// One log line per request (method, route, status, bytes, duration, request id): `on`
+    /// or `off`. Requests are counted in /metrics either way.
+    #[arg(long, env = "POLICE_ACCESS_LOG", global = true, default_value = "on",
+          value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub access_log: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -269,14 +275,18 @@ pub fn run(cli: Cli) -> ExitCode {
     if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
         crate::allocator::reexec_with_mmap_threshold();
     }
-    crate::logging::init(cli.log_format);
-    match dispatch(cli) {
+    let serving = matches!(cli.command, Command::Serve(_) | Command::Demo(_));
+    crate::logging::init(cli.log_format, serving);
+    crate::access::log_requests(cli.access_log);
+    let code = match dispatch(cli) {
         Ok(code) => code,
         Err(error) => {
             tracing::error!("{error:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    crate::logging::flush();
+    code
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {

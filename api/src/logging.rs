@@ -6,8 +6,19 @@
 //! fields. The import command's progress bars and summary are not log lines and stay as
 //! they are. Nothing logged holds a password: database URLs are written redacted
 //! (`police_store::db::redact`).
+//!
+//! A serving process ([`init`] with `queued`) never writes to stderr on a worker: each line
+//! goes into a bounded queue that a thread of its own writes out, so a slow reader of stderr
+//! (a full pipe, a stalled journal) cannot hold up requests. When the queue is full the line
+//! is dropped and counted (`police_api_log_lines_dropped_total` in `/metrics`); [`flush`]
+//! writes what is queued before the process exits.
 
 use std::fmt;
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
@@ -23,11 +34,27 @@ pub enum LogFormat {
     Json,
 }
 
-/// Sends `tracing`'s events at INFO and above to stderr in `format`, for the whole process.
-/// Later calls change nothing.
-pub fn init(format: LogFormat) {
+/// Lines a serving process may hold waiting for stderr; beyond, lines are dropped.
+const QUEUED_LINES: usize = 16_384;
+/// How long [`flush`] waits for the queue to be written.
+const FLUSH_WAIT: Duration = Duration::from_secs(2);
+
+/// The queue's sending end, once a queued log is set up.
+static QUEUE: OnceLock<SyncSender<Vec<u8>>> = OnceLock::new();
+/// Lines queued and not yet written.
+static PENDING: AtomicUsize = AtomicUsize::new(0);
+/// Lines dropped because the queue was full.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Sends `tracing`'s events at INFO and above to stderr in `format`, for the whole process:
+/// through the queue when `queued` (servers), else written at once (commands, whose log
+/// lines and progress output must keep their order). Later calls change nothing.
+pub fn init(format: LogFormat, queued: bool) {
+    if queued {
+        start_queue();
+    }
     let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(|| LineWriter { line: Vec::with_capacity(256) })
         .with_max_level(Level::INFO)
         .with_ansi(false);
     let _already = match format {
@@ -39,6 +66,77 @@ pub fn init(format: LogFormat) {
             .with_span_list(false)
             .try_init(),
     };
+}
+
+/// Log lines dropped so far because the queue to stderr was full.
+pub fn dropped_lines() -> u64 {
+    DROPPED.load(Ordering::Relaxed)
+}
+
+/// Writes out the lines queued so far (waiting at most two seconds): call before exiting.
+pub fn flush() {
+    let deadline = Instant::now() + FLUSH_WAIT;
+    while PENDING.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn start_queue() {
+    let (sender, receiver) = mpsc::sync_channel::<Vec<u8>>(QUEUED_LINES);
+    if QUEUE.set(sender).is_err() {
+        return;
+    }
+    let spawned = std::thread::Builder::new().name("log-writer".into()).spawn(move || {
+        for line in receiver {
+            // Nowhere to report a failed write to stderr.
+            let _ = io::stderr().lock().write_all(&line);
+            PENDING.fetch_sub(1, Ordering::Release);
+        }
+    });
+    if let Err(error) = spawned {
+        eprintln!("warning: no log writer thread ({error}): log lines are dropped");
+    }
+}
+
+/// One event's text; on drop, queued (or written at once without a queue).
+struct LineWriter {
+    line: Vec<u8>,
+}
+
+impl Write for LineWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.line.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LineWriter {
+    fn drop(&mut self) {
+        if self.line.is_empty() {
+            return;
+        }
+        let line = std::mem::take(&mut self.line);
+        let Some(queue) = QUEUE.get() else {
+            let _ = io::stderr().lock().write_all(&line);
+            return;
+        };
+        PENDING.fetch_add(1, Ordering::AcqRel);
+        match queue.try_send(line) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                PENDING.fetch_sub(1, Ordering::AcqRel);
+                DROPPED.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Disconnected(line)) => {
+                PENDING.fetch_sub(1, Ordering::AcqRel);
+                let _ = io::stderr().lock().write_all(&line);
+            }
+        }
+    }
 }
 
 /// The human format: `[warning: |error: ]message key=value …`.

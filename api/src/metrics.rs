@@ -280,6 +280,13 @@ pub fn render(requests: &RequestMetrics, state: &AppState) -> String {
     }
     single(
         &mut out,
+        "police_api_log_lines_dropped_total",
+        "counter",
+        "Log lines dropped because stderr was not read fast enough (the queue to it was full).",
+        crate::logging::dropped_lines(),
+    );
+    single(
+        &mut out,
         "process_start_time_seconds",
         "gauge",
         "Start time of the process since unix epoch in seconds.",

@@ -113,5 +113,6 @@ fn on_signal() {
     for cluster in clusters.iter() {
         cluster.stop();
     }
+    crate::logging::flush();
     std::process::exit(INTERRUPTED);
 }

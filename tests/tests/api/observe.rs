@@ -435,3 +435,73 @@ fn human_logs_have_an_access_line_per_request_and_no_password() {
     assert!(text.contains("warning: the store holds no crimes"), "{text}");
     assert!(text.contains("stopped: drained"), "{text}");
 }
+
+#[test]
+fn access_lines_can_be_switched_off_while_requests_are_still_counted() {
+    let db = test_database();
+    let mut serve = Serve::start(&db.url, &["--access-log", "off"]);
+    let address = serve.address();
+    for n in 0..3 {
+        let (head, _) = get(address, "/api/forces", &format!("quiet-{n}"));
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    }
+    let forces = [("route", "/api/forces"), ("status", "200")];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let scrape = loop {
+        // Counted as each answer's body ends: wait rather than race it.
+        let scrape = parse_metrics(&get(address, "/metrics", "quiet-metrics").1);
+        if value(&scrape, REQUESTS, &forces) >= 3.0 || Instant::now() > deadline {
+            break scrape;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(value(&scrape, REQUESTS, &forces), 3.0);
+    assert_eq!(value(&scrape, "police_api_log_lines_dropped_total", &[]), 0.0);
+    let log = serve.stop();
+    let text = log.join("\n");
+    assert!(!text.contains("quiet-"), "{text}");
+    assert!(!log.iter().any(|line| line.starts_with("request ")), "{text}");
+    // The last line, written through the queue just before the process exits.
+    assert!(text.contains("stopped: drained"), "{text}");
+}
+
+#[test]
+fn a_stderr_nobody_reads_does_not_hold_up_requests() {
+    let db = test_database();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_police-api-under-test"))
+        .env_remove("MALLOC_MMAP_THRESHOLD_")
+        .env("DATABASE_URL", &db.url)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let address: SocketAddr = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "exited before serving");
+        if let Some((_, rest)) = line.split_once("serving the police.uk API on http://") {
+            break rest.split("/api/").next().unwrap().parse().unwrap();
+        }
+    };
+    // From here on nobody reads stderr: the pipe (64 KiB) fills after a few hundred access
+    // lines. 2,000 requests must all be answered, none waiting on stderr.
+    // Stops at the first request not answered (20 s).
+    let answered = (0..2_000)
+        .take_while(|n| {
+            let mut stream = TcpStream::connect(address).unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let request = format!(
+                "GET /api/forces HTTP/1.1\r\nHost: x\r\nX-Request-Id: unread-{n}\r\n\
+                 Connection: close\r\n\r\n"
+            );
+            stream.write_all(request.as_bytes()).unwrap();
+            let mut raw = Vec::new();
+            stream.read_to_end(&mut raw).is_ok() && raw.starts_with(b"HTTP/1.1 200")
+        })
+        .count();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(answered, 2_000);
+}
