@@ -402,7 +402,7 @@ impl EmbeddedPostgres {
 impl Drop for EmbeddedPostgres {
     fn drop(&mut self) {
         if let Err(err) = shutdown(&self.state) {
-            eprintln!("police-api: stopping the embedded PostgreSQL: {err:#}");
+            tracing::warn!("stopping the embedded PostgreSQL: {err:#}");
         }
     }
 }
@@ -417,7 +417,7 @@ impl ShutdownHandle {
     /// that are about to exit anyway.
     pub fn stop(&self) {
         if let Err(err) = self.shutdown() {
-            eprintln!("police-api: stopping the embedded PostgreSQL: {err:#}");
+            tracing::warn!("stopping the embedded PostgreSQL: {err:#}");
         }
     }
 
@@ -557,8 +557,8 @@ fn monitor(state: &Mutex<State>, launch: &Launch) {
                 Ok(None) | Err(_) => continue,
             }
         };
-        eprintln!(
-            "police-api: the embedded PostgreSQL exited unexpectedly ({}); restarting it (the \
+        tracing::warn!(
+            "the embedded PostgreSQL exited unexpectedly ({}); restarting it (the \
              API answers from memory meanwhile; imports wait for it)",
             describe_exit(exit)
         );
@@ -574,15 +574,15 @@ fn monitor(state: &Mutex<State>, launch: &Launch) {
             }
             match restart(state, launch) {
                 Ok(pid) => {
-                    eprintln!("police-api: the embedded PostgreSQL restarted (pid {pid})");
+                    tracing::info!("the embedded PostgreSQL restarted (pid {pid})");
                     break;
                 }
                 Err(_) if lock_state(state).stopped => return,
                 Err(err) => {
                     if !failed_once {
-                        eprintln!(
-                            "police-api: restarting the embedded PostgreSQL failed: {err:#}\n\
-                             police-api: retrying, at most every {} s, without logging each try",
+                        tracing::warn!(
+                            "restarting the embedded PostgreSQL failed: {err:#}; retrying, at \
+                             most every {} s, without logging each try",
                             RESTART_MAX_DELAY.as_secs()
                         );
                         failed_once = true;
@@ -671,8 +671,8 @@ fn stop_supervisor(mut supervisor: Supervisor) -> anyhow::Result<()> {
         return Ok(());
     }
     let pid = supervisor.postmaster_pid;
-    eprintln!(
-        "police-api: PostgreSQL (pid {pid}) did not stop within {} s; immediate shutdown",
+    tracing::warn!(
+        "PostgreSQL (pid {pid}) did not stop within {} s; immediate shutdown",
         FAST_SHUTDOWN_TIMEOUT.as_secs()
     );
     // The supervisor has not exited, so it has not reaped the postmaster: the pid is still
@@ -975,15 +975,15 @@ fn stop_stale_server(cluster_dir: &Path) -> anyhow::Result<()> {
     if !procs.is_empty() {
         match recorded_pid.filter(|pid| procs.contains(pid)) {
             Some(postmaster) => {
-                eprintln!(
-                    "police-api: stopping PostgreSQL (pid {postmaster}) left running in {}",
+                tracing::warn!(
+                    "stopping PostgreSQL (pid {postmaster}) left running in {}",
                     cluster_dir.display()
                 );
                 send_signal(postmaster, Signal::SIGINT);
             }
             None => {
-                eprintln!(
-                    "police-api: stopping orphaned PostgreSQL processes {procs:?} in {}",
+                tracing::warn!(
+                    "stopping orphaned PostgreSQL processes {procs:?} in {}",
                     cluster_dir.display()
                 );
                 for &pid in &procs {
