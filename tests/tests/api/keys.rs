@@ -3,10 +3,9 @@
 //! revocation) and `serve --rate-limit`. Off by default: police.uk's routes answer as before,
 //! `key` parameter or not.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use diesel::sql_types::BigInt;
@@ -15,11 +14,12 @@ use police_tests::{test_database, TestDatabase};
 
 use crate::connections::{connect_from, read_until_closed};
 use crate::crime_fixture::{leicester, CENTRE};
+use crate::lifecycle::Running;
 
 /// The binary under test, without the caller's settings.
 fn police_api() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_police-api-under-test"));
-    for variable in ["DATABASE_URL", "POLICE_REQUIRE_KEYS", "POLICE_RATE_LIMIT"] {
+    let mut command = crate::lifecycle::police_api();
+    for variable in ["POLICE_REQUIRE_KEYS", "POLICE_RATE_LIMIT"] {
         command.env_remove(variable);
     }
     command
@@ -57,8 +57,7 @@ fn add_key_in(store: &[&str], name: &str, extra: &[&str]) -> String {
 
 /// A running `police-api serve` on a free port.
 struct Server {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
+    process: Running,
     address: SocketAddr,
 }
 
@@ -78,47 +77,19 @@ impl Server {
     }
 
     fn spawn(store: &[&str], args: &[&str], variables: &[(&str, &str)]) -> Server {
-        let mut child = police_api()
+        let mut command = police_api();
+        command
             .envs(variables.iter().copied())
             .args(store)
             .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2"])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stderr = BufReader::new(child.stderr.take().unwrap());
-        let lines = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(300);
-        let address = loop {
-            let found = log.lock().unwrap().iter().find_map(|line| {
-                let rest = line.split_once("serving the police.uk API on http://")?.1;
-                rest.split("/api/").next()?.parse().ok()
-            });
-            if let Some(address) = found {
-                break address;
-            }
-            let exited = child.try_wait().unwrap();
-            if exited.is_some() || Instant::now() > deadline {
-                std::thread::sleep(Duration::from_millis(200));
-                panic!(
-                    "serve {args:?} did not start ({exited:?}):\n{}",
-                    log.lock().unwrap().join("\n")
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        Server { child, log, address }
+            .args(args);
+        let mut process = Running::spawn(command);
+        let address = process.serving_address(Duration::from_secs(300));
+        Server { process, address }
     }
 
     fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
+        self.process.log()
     }
 
     /// `GET path`, with `key` as the `X-Api-Key` header when given.
@@ -158,18 +129,6 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

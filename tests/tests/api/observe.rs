@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 use openmetrics_parser::prometheus::parse_prometheus;
@@ -17,6 +17,7 @@ use police_tests::test_database;
 use serde_json::Value as Json;
 
 use crate::crime_fixture::{ids, leicester};
+use crate::lifecycle::{police_api, Running};
 
 /// `/metrics` as a Prometheus scraper reads it (the whole text must parse).
 pub(crate) fn parse_metrics(text: &str) -> Scrape {
@@ -213,74 +214,26 @@ fn every_answer_has_a_request_id_and_a_sane_one_is_kept() {
     assert_ne!(header(&head, "x-request-id"), Some("two words"));
 }
 
-/// A `police-api serve` process whose stderr is kept line by line.
-struct Serve {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
+/// `police-api ARGS serve` on a free port, over `database_url`, its stderr kept line by line.
+fn serve(database_url: &str, args: &[&str]) -> Running {
+    let mut command = police_api();
+    command
+        .env_remove("MALLOC_MMAP_THRESHOLD_")
+        .env("DATABASE_URL", database_url)
+        .args(args)
+        .args(["serve", "--bind", "127.0.0.1:0"]);
+    Running::spawn(command)
 }
 
-impl Serve {
-    fn start(database_url: &str, args: &[&str]) -> Serve {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_police-api-under-test"))
-            .env_remove("DATABASE_URL")
-            .env_remove("MALLOC_MMAP_THRESHOLD_")
-            .env("DATABASE_URL", database_url)
-            .args(args)
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stderr = BufReader::new(child.stderr.take().unwrap());
-        let lines = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line);
-            }
-        });
-        Serve { child, log }
-    }
+/// How long a server may take to say something awaited.
+const WAIT: Duration = Duration::from_secs(60);
 
-    fn log(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// Waits (60 s at most) for a line containing `text`.
-    fn wait_for(&mut self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(line) = self.log().into_iter().find(|l| l.contains(text)) {
-                return line;
-            }
-            assert!(self.child.try_wait().unwrap().is_none(), "exited:\n{}", self.log().join("\n"));
-            assert!(Instant::now() < deadline, "never said {text:?}:\n{}", self.log().join("\n"));
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn address(&mut self) -> SocketAddr {
-        let line = self.wait_for("serving the police.uk API on http://");
-        let rest = line.split_once("http://").unwrap().1;
-        rest.split("/api/").next().unwrap().parse().unwrap()
-    }
-
-    /// SIGTERM, then every line it wrote.
-    fn stop(mut self) -> Vec<String> {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "{status}:\n{}", self.log().join("\n"));
-        std::thread::sleep(Duration::from_millis(300)); // the last lines
-        self.log()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// SIGTERM, a clean exit, then every line it wrote.
+fn stop(mut serve: Running) -> Vec<String> {
+    serve.signal("TERM");
+    let code = serve.wait_exit(WAIT);
+    assert_eq!(code, 0, "{}", serve.log());
+    serve.log().lines().map(str::to_owned).collect()
 }
 
 /// `GET path` with `X-Request-Id: id` over a new connection: the head and body as text.
@@ -339,8 +292,8 @@ fn json_logs_have_an_access_line_per_request_and_no_password() {
     let _files = leicester(&db);
     let password = "pw-8c1e5b0d9a";
     let url = with_password(&db.url, password);
-    let mut serve = Serve::start(&url, &["--log-format", "json"]);
-    let address = serve.address();
+    let mut serve = serve(&url, &["--log-format", "json"]);
+    let address = serve.serving_address(WAIT);
 
     let path = "/api/crimes-street/all-crime?lat=52.634&lng=-1.131&date=2024-01";
     let (head, body) = get(address, path, "req-one");
@@ -349,7 +302,7 @@ fn json_logs_have_an_access_line_per_request_and_no_password() {
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
 
     import_a_month(&db);
-    serve.wait_for("snapshot refreshed");
+    serve.wait_for("snapshot refreshed", WAIT);
     let (_, metrics_text) = get(address, "/metrics", "req-metrics");
     let metrics = parse_metrics(&metrics_text);
     assert_eq!(
@@ -361,7 +314,7 @@ fn json_logs_have_an_access_line_per_request_and_no_password() {
     let (_, ready) = get(address, "/readyz", "req-ready");
     let mut everything = format!("{metrics_text}\n{ready}");
 
-    let log = serve.stop();
+    let log = stop(serve);
     everything.push_str(&log.join("\n"));
     assert!(!everything.contains(password), "the password was shown:\n{everything}");
 
@@ -420,15 +373,15 @@ fn human_logs_have_an_access_line_per_request_and_no_password() {
     let db = test_database();
     let password = "pw-37d0a9c4e1";
     let url = with_password(&db.url, password);
-    let mut serve = Serve::start(&url, &[]);
-    let address = serve.address();
+    let mut serve = serve(&url, &[]);
+    let address = serve.serving_address(WAIT);
     let (head, _) = get(address, "/api/forces", "human-1");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     // The access line is written when the answer is done: wait for it rather than race it.
-    let line = serve.wait_for("request_id=human-1");
+    let line = serve.wait_for("request_id=human-1", WAIT);
     assert!(line.starts_with("request method=GET route=/api/forces status=200 bytes=2"), "{line}");
     assert!(line.contains(" duration_ms=") && line.ends_with("complete=true"), "{line}");
-    let log = serve.stop();
+    let log = stop(serve);
     let text = log.join("\n");
     assert!(!text.contains(password), "{text}");
     assert!(text.contains("store: DATABASE_URL (psql '"), "{text}");
@@ -439,8 +392,8 @@ fn human_logs_have_an_access_line_per_request_and_no_password() {
 #[test]
 fn access_lines_can_be_switched_off_while_requests_are_still_counted() {
     let db = test_database();
-    let mut serve = Serve::start(&db.url, &["--access-log", "off"]);
-    let address = serve.address();
+    let mut serve = serve(&db.url, &["--access-log", "off"]);
+    let address = serve.serving_address(WAIT);
     for n in 0..3 {
         let (head, _) = get(address, "/api/forces", &format!("quiet-{n}"));
         assert!(head.starts_with("HTTP/1.1 200"), "{head}");
@@ -457,7 +410,7 @@ fn access_lines_can_be_switched_off_while_requests_are_still_counted() {
     };
     assert_eq!(value(&scrape, REQUESTS, &forces), 3.0);
     assert_eq!(value(&scrape, "police_api_log_lines_dropped_total", &[]), 0.0);
-    let log = serve.stop();
+    let log = stop(serve);
     let text = log.join("\n");
     assert!(!text.contains("quiet-"), "{text}");
     assert!(!log.iter().any(|line| line.starts_with("request ")), "{text}");
