@@ -70,11 +70,13 @@ archive=$work/archive
 "$bin" --database-url "$database_url" import "$archive/boundaries" "$archive/api" "$archive/2024-01" \
     >"$work/logs/import-1.log" 2>&1 || fail "the first import failed"
 
-# A hot standby of the cluster, streaming from it (what a read replica is).
+# A hot standby of the cluster, streaming from it (what a read replica is). A fast
+# checkpoint: the default spread one can hold the backup for minutes.
 standby=$work/standby
 mkdir -m 700 "$standby"
 [[ ${#as_postgres[@]} -gt 0 ]] && chown postgres "$standby"
 "${as_postgres[@]}" "$pg_bin/pg_basebackup" -D "$standby" -h "$socket_dir" -p "$port" -U police -R -X stream \
+    --checkpoint=fast \
     >"$work/logs/basebackup.log" 2>&1 || fail "pg_basebackup failed"
 standby_port=$((port + 1))
 echo "port = $standby_port" >>"$standby/postgresql.conf"
