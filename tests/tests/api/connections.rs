@@ -5,9 +5,9 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::lifecycle::{police_api, Running};
 use police_api::server::Limits;
 use police_tests::fixtures::{import_cleanly, stops_file};
 use police_tests::http::TestServer;
@@ -266,40 +266,33 @@ fn a_client_that_stops_reading_is_dropped_after_the_send_timeout() {
     assert_eq!(server.get("/api/forces").status, 200);
 }
 
-/// The server under test as a process of its own, on a port it chose.
+/// The server under test as a process of its own, on a port it chose; killed when dropped.
 pub(crate) struct ServeProcess {
-    pub(crate) child: Child,
+    process: Running,
     pub(crate) address: SocketAddr,
 }
 
 impl ServeProcess {
     pub(crate) fn start(db: &TestDatabase, args: &[&str]) -> ServeProcess {
-        let child = Command::new(env!("CARGO_BIN_EXE_police-api-under-test"))
+        let mut command = police_api();
+        command
             // Set by the server itself (see `memory_taken_by_a_burst_is_given_back`).
             .env_remove("MALLOC_MMAP_THRESHOLD_")
             .args(["--database-url", &db.url, "serve", "--bind", "127.0.0.1:0"])
-            .args(args)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Owned by the guard before anything below can fail, so that a failure kills it.
-        let mut process = ServeProcess { child, address: SocketAddr::from(([127, 0, 0, 1], 0)) };
-        let stderr = process.child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        process.address = loop {
-            let line = lines.next().expect("serve exited before serving").unwrap();
-            if let Some(rest) = line.strip_prefix("serving the police.uk API on http://") {
-                break rest.split("/api/").next().unwrap().parse().unwrap();
-            }
-        };
-        // Keep draining stderr so that the server never blocks on it.
-        std::thread::spawn(move || for _ in lines {});
-        process
+            .args(args);
+        let mut process = Running::spawn(command);
+        let address = process.serving_address(Duration::from_secs(120));
+        ServeProcess { process, address }
+    }
+
+    /// The process id.
+    pub(crate) fn id(&self) -> u32 {
+        self.process.id()
     }
 
     /// Resident memory, in bytes.
     fn rss(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.id())).unwrap();
         let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
         let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
         kib * 1024
@@ -318,8 +311,7 @@ impl ServeProcess {
 
 impl Drop for ServeProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.kill();
     }
 }
 
@@ -375,7 +367,7 @@ fn memory_taken_by_a_burst_is_given_back() {
     let db = test_database();
     let _files = large_answer_fixture(&db);
     let server = ServeProcess::start(&db, &["--send-timeout", "120", "--workers", "2"]);
-    let environment = std::fs::read(format!("/proc/{}/environ", server.child.id())).unwrap();
+    let environment = std::fs::read(format!("/proc/{}/environ", server.id())).unwrap();
     assert!(
         environment.split(|b| *b == 0).any(|v| v == b"MALLOC_MMAP_THRESHOLD_=65536"),
         "serve did not restart itself with MALLOC_MMAP_THRESHOLD_"
