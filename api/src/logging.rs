@@ -36,6 +36,10 @@ pub enum LogFormat {
 
 /// Lines a serving process may hold waiting for stderr; beyond, lines are dropped.
 const QUEUED_LINES: usize = 16_384;
+/// Most bytes the writer thread gathers for one write to stderr.
+const BATCH_BYTES: usize = 64 * 1024;
+/// The writer thread's pause after each write, while lines gather.
+const BATCH_PAUSE: Duration = Duration::from_millis(10);
 /// How long [`flush`] waits for the queue to be written.
 const FLUSH_WAIT: Duration = Duration::from_secs(2);
 
@@ -87,10 +91,23 @@ fn start_queue() {
         return;
     }
     let spawned = std::thread::Builder::new().name("log-writer".into()).spawn(move || {
-        for line in receiver {
+        let mut batch = Vec::with_capacity(BATCH_BYTES);
+        while let Ok(line) = receiver.recv() {
+            // What is queued goes out in one write; then a pause lets the next lines gather,
+            // so that a busy server wakes this thread a hundred times a second, not once a
+            // line.
+            batch.extend_from_slice(&line);
+            let mut lines = 1;
+            while batch.len() < BATCH_BYTES {
+                let Ok(line) = receiver.try_recv() else { break };
+                batch.extend_from_slice(&line);
+                lines += 1;
+            }
             // Nowhere to report a failed write to stderr.
-            let _ = io::stderr().lock().write_all(&line);
-            PENDING.fetch_sub(1, Ordering::Release);
+            let _ = io::stderr().lock().write_all(&batch);
+            batch.clear();
+            PENDING.fetch_sub(lines, Ordering::Release);
+            std::thread::sleep(BATCH_PAUSE);
         }
     });
     if let Err(error) = spawned {
