@@ -93,13 +93,17 @@ fn start_queue() {
     let spawned = std::thread::Builder::new().name("log-writer".into()).spawn(move || {
         let mut batch = Vec::with_capacity(BATCH_BYTES);
         while let Ok(line) = receiver.recv() {
-            // What is queued goes out in one write; then a pause lets the next lines gather,
-            // so that a busy server wakes this thread a hundred times a second, not once a
-            // line.
+            // What is queued goes out in one write (up to BATCH_BYTES); once the queue is
+            // empty, a pause lets the next lines gather, so that a busy server wakes this
+            // thread a hundred times a second, not once a line.
             batch.extend_from_slice(&line);
             let mut lines = 1;
+            let mut drained = false;
             while batch.len() < BATCH_BYTES {
-                let Ok(line) = receiver.try_recv() else { break };
+                let Ok(line) = receiver.try_recv() else {
+                    drained = true;
+                    break;
+                };
                 batch.extend_from_slice(&line);
                 lines += 1;
             }
@@ -107,7 +111,10 @@ fn start_queue() {
             let _ = io::stderr().lock().write_all(&batch);
             batch.clear();
             PENDING.fetch_sub(lines, Ordering::Release);
-            std::thread::sleep(BATCH_PAUSE);
+            // A full batch: more is waiting, no pause.
+            if drained {
+                std::thread::sleep(BATCH_PAUSE);
+            }
         }
     });
     if let Err(error) = spawned {
