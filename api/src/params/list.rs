@@ -310,12 +310,13 @@ fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
     hash
 }
 
-/// The parameters that do not change which records a list holds or their order.
-const PAGING_PARAMETERS: [&str; 3] = ["cursor", "limit", "format"];
+/// The parameters that do not change which records a list holds or their order: paging,
+/// and the API key (`key`, which a client may also send as the `X-Api-Key` header instead).
+const PAGING_PARAMETERS: [&str; 4] = ["cursor", "limit", "format", "key"];
 
 /// A fingerprint of what a list request selects: the list route (`crimes`, `outcomes`, …),
-/// its parameters but `cursor`, `limit` and `format`, in any order, and its body (a POST's
-/// GeoJSON area).
+/// its parameters but `cursor`, `limit`, `format` and `key`, in any order, and its body (a
+/// POST's GeoJSON area).
 pub fn query_fingerprint(route: &str, params: &Params, body: &[u8]) -> u64 {
     let mut pairs: Vec<&(String, String)> =
         params.pairs.iter().filter(|(k, _)| !PAGING_PARAMETERS.contains(&k.as_str())).collect();
@@ -351,6 +352,29 @@ pub fn next_url(request: &HttpRequest, cursor: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fingerprint_ignores_paging_and_the_api_key_only() {
+        let fingerprint = |pairs: &[(&str, &str)]| {
+            let params = Params {
+                pairs: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            };
+            query_fingerprint("crimes", &params, b"")
+        };
+        let base = fingerprint(&[("force", "kent"), ("from", "2024-01")]);
+        assert_eq!(base, fingerprint(&[("from", "2024-01"), ("force", "kent")]));
+        assert_eq!(
+            base,
+            fingerprint(&[
+                ("force", "kent"),
+                ("key", "pak_1"),
+                ("from", "2024-01"),
+                ("limit", "5")
+            ])
+        );
+        assert_ne!(base, fingerprint(&[("force", "kent"), ("from", "2024-02")]));
+        assert_ne!(base, fingerprint(&[("force", "kent"), ("from", "2024-01"), ("category", "x")]));
+    }
 
     #[test]
     fn cursors_round_trip_and_damage_is_noticed() {
