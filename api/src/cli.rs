@@ -272,10 +272,10 @@ pub enum Preset {
 /// Runs a parsed command line; errors are printed, not panicked. `serve` and `demo` first
 /// restart themselves once with the allocator setting of [`crate::allocator`].
 pub fn run(cli: Cli) -> ExitCode {
-    if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
+    let serving = matches!(cli.command, Command::Serve(_) | Command::Demo(_));
+    if serving {
         crate::allocator::reexec_with_mmap_threshold();
     }
-    let serving = matches!(cli.command, Command::Serve(_) | Command::Demo(_));
     crate::logging::init(cli.log_format, serving);
     crate::access::log_requests(cli.access_log);
     let code = match dispatch(cli) {

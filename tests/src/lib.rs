@@ -94,6 +94,26 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Calls `fetch` every `interval` until `done` holds for what it gave, and returns that;
+/// panics with the last value after `timeout`. For what a server does a moment after the
+/// client has its answer (counting a request, reloading a snapshot).
+pub fn poll_until<T: std::fmt::Debug>(
+    timeout: std::time::Duration,
+    interval: std::time::Duration,
+    mut fetch: impl FnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let value = fetch();
+        if done(&value) {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "not reached in {timeout:?}: {value:?}");
+        std::thread::sleep(interval);
+    }
+}
+
 /// A fresh database on this process's test server (see the module docs), cloned from the
 /// migrated template. Panics when the server or the database cannot be set up.
 pub fn test_database() -> TestDatabase {

@@ -1,11 +1,11 @@
 //! `/healthz` and `/readyz` (issue 16 part 2; issue 13 point 7's "make the state visible"):
 //! liveness, and readiness with what the snapshot refresher last saw of PostgreSQL.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::RunQueryDsl;
 use police_tests::http::{assert_json, TestServer};
-use police_tests::test_database;
+use police_tests::{poll_until, test_database};
 use serde_json::Value;
 
 use crate::connections::ServeProcess;
@@ -47,15 +47,7 @@ fn readiness(server: &ServeProcess) -> Value {
 
 /// Polls `/readyz` until `done` holds (30 s at most), and gives that answer.
 fn readiness_until(server: &ServeProcess, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let body = readiness(server);
-        if done(&body) {
-            return body;
-        }
-        assert!(Instant::now() < deadline, "still {body} after 30 s");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    poll_until(Duration::from_secs(30), Duration::from_millis(200), || readiness(server), done)
 }
 
 /// A serving process whose database stops taking connections: `/readyz` says `degraded`

@@ -7,13 +7,13 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use openmetrics_parser::prometheus::parse_prometheus;
 use openmetrics_parser::{MetricsExposition, PrometheusType, PrometheusValue};
 use police_tests::fixtures::{import_cleanly, write_file, STREET_HEADER};
 use police_tests::http::TestServer;
-use police_tests::test_database;
+use police_tests::{poll_until, test_database};
 use serde_json::Value as Json;
 
 use crate::crime_fixture::{ids, leicester};
@@ -70,15 +70,7 @@ fn scrape(server: &TestServer) -> Scrape {
 /// Scrapes until `done` holds (30 s at most): an answer is counted when its body is done,
 /// which can be a moment after the client has read it.
 fn scrape_until(server: &TestServer, done: impl Fn(&Scrape) -> bool) -> Scrape {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let scrape = scrape(server);
-        if done(&scrape) {
-            return scrape;
-        }
-        assert!(Instant::now() < deadline, "not reached in 30 s: {scrape:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    poll_until(Duration::from_secs(30), Duration::from_millis(100), || scrape(server), done)
 }
 
 const CRIMES_STREET: &str = "/api/crimes-street/{category}";
@@ -399,15 +391,13 @@ fn access_lines_can_be_switched_off_while_requests_are_still_counted() {
         assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     }
     let forces = [("route", "/api/forces"), ("status", "200")];
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let scrape = loop {
-        // Counted as each answer's body ends: wait rather than race it.
-        let scrape = parse_metrics(&get(address, "/metrics", "quiet-metrics").1);
-        if value(&scrape, REQUESTS, &forces) >= 3.0 || Instant::now() > deadline {
-            break scrape;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    // Counted as each answer's body ends: wait rather than race it.
+    let scrape = poll_until(
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || parse_metrics(&get(address, "/metrics", "quiet-metrics").1),
+        |scrape| value(scrape, REQUESTS, &forces) >= 3.0,
+    );
     assert_eq!(value(&scrape, REQUESTS, &forces), 3.0);
     assert_eq!(value(&scrape, "police_api_log_lines_dropped_total", &[]), 0.0);
     let log = stop(serve);
