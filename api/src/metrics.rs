@@ -160,6 +160,8 @@ struct Refresh {
 pub struct StoreMetrics {
     reloads_succeeded: AtomicU64,
     reloads_failed: AtomicU64,
+    /// Successful reloads by how the crime index was built: whole, updated, shared.
+    builds: [AtomicU64; 3],
     last_reload: Mutex<Option<Refresh>>,
     ledger: Mutex<Option<LedgerTotals>>,
     syncs_succeeded: AtomicU64,
@@ -183,6 +185,17 @@ struct SyncRun {
 }
 
 impl StoreMetrics {
+    /// A reloaded snapshot's crime index was built as `build` says.
+    pub fn record_build(&self, build: &police_store::snapshot::SnapshotBuild) {
+        use police_store::snapshot::SnapshotBuild;
+        let slot = match build {
+            SnapshotBuild::Whole | SnapshotBuild::WholeBecause(_) => 0,
+            SnapshotBuild::Updated { .. } => 1,
+            SnapshotBuild::Shared => 2,
+        };
+        self.builds[slot].fetch_add(1, Ordering::Relaxed);
+    }
+
     /// A snapshot reload that took `took` ended: `succeeded` or not.
     pub fn record_reload(&self, succeeded: bool, took: Duration) {
         let count = if succeeded { &self.reloads_succeeded } else { &self.reloads_failed };
@@ -443,6 +456,20 @@ fn render_store(out: &mut String, store: &StoreMetrics) {
         let _ = writeln!(
             out,
             "police_api_snapshot_reloads_total{{outcome=\"{outcome}\"}} {}",
+            count.load(Ordering::Relaxed)
+        );
+    }
+    header(
+        out,
+        "police_api_snapshot_builds_total",
+        "counter",
+        "Successful snapshot reloads by how the crime index was built: whole (every row read), \
+         updated (only new months read, the others shared) or shared (no crime changed).",
+    );
+    for (build, count) in ["whole", "updated", "shared"].iter().zip(&store.builds) {
+        let _ = writeln!(
+            out,
+            "police_api_snapshot_builds_total{{build=\"{build}\"}} {}",
             count.load(Ordering::Relaxed)
         );
     }

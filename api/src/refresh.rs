@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use police_store::db::ImportListener;
-use police_store::snapshot::Snapshot;
+use police_store::snapshot::{Snapshot, SnapshotBuild};
 
 use crate::state::AppState;
 
@@ -163,16 +163,20 @@ fn listen_on(
                     REPLAY_TIMEOUT.as_secs()
                 );
             }
-            let loaded = Snapshot::load(&urls.snapshot);
+            let previous = state.current();
+            let loaded = Snapshot::load_after(&urls.snapshot, Some(&previous));
+            drop(previous);
             state.store_metrics().record_reload(loaded.is_ok(), started.elapsed());
             let snapshot = loaded?;
             tracing::info!(
                 version = %snapshot.version,
+                build = %describe_build(&snapshot.build),
                 "snapshot refreshed in {:.2} s: {} crimes, latest month {}",
                 snapshot.load_time.as_secs_f64(),
                 snapshot.index.crime_count(),
                 snapshot.latest_crime_month.map_or("none".into(), |m| m.to_string())
             );
+            state.store_metrics().record_build(&snapshot.build);
             state.replace(snapshot);
             read_ledger(&urls.database, state);
             pending = false;
@@ -180,4 +184,19 @@ fn listen_on(
         std::thread::sleep(POLL);
     }
     Ok(())
+}
+
+/// How a refreshed snapshot's crime index was built, for the log.
+fn describe_build(build: &SnapshotBuild) -> String {
+    let months = |months: &[police_index::Month]| {
+        months.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+    };
+    match build {
+        SnapshotBuild::Whole => "whole".into(),
+        SnapshotBuild::Shared => "shared (no crime, outcome or snap point changed)".into(),
+        SnapshotBuild::Updated { added, removed } => {
+            format!("updated: added [{}], removed [{}]", months(added), months(removed))
+        }
+        SnapshotBuild::WholeBecause(reason) => format!("whole, because {reason}"),
+    }
 }

@@ -256,7 +256,7 @@ impl National {
         );
         let snapshot = Snapshot {
             latest_crime_month: built.latest_crime_month,
-            index: built.index,
+            index: built.index.into(),
             ..Snapshot::default()
         };
         let state = web::Data::new(AppState::new(snapshot, Limits::default()));

@@ -16,7 +16,7 @@
 //!   point there, else to an [`UNNAMED_LOCATION`] point, created (in coordinate order) on
 //!   first need: those are points of the index too;
 //! * crime ids: from 1, in the order the street rows are written (`crime_id_seq`);
-//! * the snapshot's order: points by id with the unnamed ones last, then the crimes, then
+//! * the snapshot's order: points by id, then the crimes, then
 //!   the outcomes; boundaries by force in `/api/forces` order, then by the force's
 //!   `neighbourhoods.json` list, then by neighbourhood id.
 //!
@@ -251,12 +251,11 @@ impl Points {
         }
     }
 
-    /// A builder with the points added as `Snapshot::load` adds them: by id, the unnamed
-    /// ones last, one allocation per distinct name.
+    /// A builder with the points added as `Snapshot::load` adds them: by id, one
+    /// allocation per distinct name.
     fn into_builder(self) -> IndexBuilder {
         let mut builder = IndexBuilder::new();
         let mut names: HashMap<String, Arc<str>> = HashMap::new();
-        let mut unnamed = Vec::new();
         for (position, (key, location_type)) in self.rows.into_iter().enumerate() {
             let name = Arc::clone(names.entry(key.name).or_insert_with_key(|n| n.as_str().into()));
             let point = SnapPoint {
@@ -267,13 +266,6 @@ impl Points {
                 location_type,
                 subtype: "".into(),
             };
-            if &*point.name == UNNAMED_LOCATION {
-                unnamed.push(point);
-            } else {
-                builder.add_point(point);
-            }
-        }
-        for point in unnamed {
             builder.add_point(point);
         }
         builder

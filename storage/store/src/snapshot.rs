@@ -16,12 +16,14 @@ use police_index::crimes::{
 };
 use police_index::neighbourhoods::NeighbourhoodData;
 use police_index::reference::{crime_category_code_for_slug, OUTCOME_CATEGORIES};
-use police_index::stops::{
-    parse_timestamp, StopIndex, StopIndexBuilder, StopInput, UNNAMED_LOCATION,
-};
+use police_index::stops::{parse_timestamp, StopIndex, StopIndexBuilder, StopInput};
 use police_index::Month;
 
 use crate::neighbourhoods::load_neighbourhoods;
+pub use update::HeldImports;
+use update::UpdatePlan;
+
+mod update;
 use crate::schema::{crimes, locations, outcomes, stops};
 
 /// A force as `/api/forces` lists it.
@@ -48,8 +50,9 @@ pub struct Snapshot {
     pub months: Vec<MonthAvailability>,
     /// The newest month with street crime data.
     pub latest_crime_month: Option<Month>,
-    /// Crimes, outcomes and snap points, for the spatial routes.
-    pub index: CrimeIndex,
+    /// Crimes, outcomes and snap points, for the spatial routes (shared with the previous
+    /// snapshot when no crime, outcome or snap point changed).
+    pub index: Arc<CrimeIndex>,
     /// Forces' and neighbourhoods' pages, rendered, and the neighbourhood boundaries.
     pub neighbourhoods: NeighbourhoodData,
     /// Stop and search, placed on `index`'s snap points.
@@ -58,9 +61,28 @@ pub struct Snapshot {
     pub neighbourhood_areas: NeighbourhoodAreas,
     /// How long [`Snapshot::load`] took.
     pub load_time: Duration,
+    /// How the crime index was built.
+    pub build: SnapshotBuild,
+    /// The imports it was loaded from, to tell what changed by the next load.
+    pub held: HeldImports,
     /// Which data this is: the same for two loads of the same imports (so replicas over one
     /// store agree), different once an import lands or is undone. Cursors and ETags carry it.
     pub version: String,
+}
+
+/// How a snapshot's crime index was built.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SnapshotBuild {
+    /// From every row.
+    #[default]
+    Whole,
+    /// On the previous snapshot's: only the `added` months' crimes and outcomes were read
+    /// (new months, or the newest ones again), and the `removed` months dropped.
+    Updated { added: Vec<Month>, removed: Vec<Month> },
+    /// Shared with the previous snapshot: no crime, outcome or snap point changed.
+    Shared,
+    /// From every row, though a previous snapshot was given: why it could not be updated.
+    WholeBecause(String),
 }
 
 #[derive(QueryableByName)]
@@ -85,6 +107,15 @@ impl Snapshot {
     /// Reads a consistent snapshot: one repeatable-read transaction, whose database snapshot
     /// the bulk `COPY`s share from connections of their own.
     pub fn load(database_url: &str) -> anyhow::Result<Snapshot> {
+        Snapshot::load_after(database_url, None)
+    }
+
+    /// As [`Snapshot::load`], building on `previous` (loaded from the same store) when the
+    /// imports since allow it: a month's publication and a retention window's oldest month
+    /// going cost about what the new month costs, the other months being shared with
+    /// `previous` (see [`update`]). Otherwise, and when the update fails, loads it whole
+    /// (`build` says which, and why).
+    pub fn load_after(database_url: &str, previous: Option<&Snapshot>) -> anyhow::Result<Snapshot> {
         let started = Instant::now();
         let mut conn = crate::db::connect(database_url)?;
         let mut snapshot = conn.build_transaction().read_only().repeatable_read().run(|conn| {
@@ -127,19 +158,16 @@ impl Snapshot {
             .id;
             let latest_crime_month =
                 months.iter().find(|(_, has_street)| *has_street).map(|(m, _)| m.month);
+            let held = HeldImports::read(conn)?;
+            let plan = previous.map(|previous| (previous, UpdatePlan::new(&previous.held, &held)));
             // Each bulk table streams on a thread and connection of its own.
-            let (index, stops, neighbourhoods) = std::thread::scope(|scope| {
-                let points = scope.spawn(|| load_points(database_url, &shared));
-                let crimes = scope.spawn(|| load_crimes(database_url, &shared));
-                let outcomes = scope.spawn(|| load_outcomes(database_url, &shared));
+            let (index, build, stops, neighbourhoods) = std::thread::scope(|scope| {
                 let stops = scope.spawn(|| load_stops(database_url, &shared));
+                let index = scope.spawn(|| build_index(database_url, &shared, plan, &held));
                 let neighbourhoods = load_neighbourhoods(conn)?;
-                let mut builder = joined(points)?;
-                builder.append(joined(crimes)?)?;
-                builder.append(joined(outcomes)?)?;
-                let index = builder.build()?;
+                let (index, build) = joined(index)?;
                 let stops = joined(stops)?.build(&index)?;
-                Ok::<_, anyhow::Error>((index, stops, neighbourhoods))
+                Ok::<_, anyhow::Error>((index, build, stops, neighbourhoods))
             })?;
             Ok::<_, anyhow::Error>(Snapshot {
                 forces: forces.into_iter().map(|f| ListedForce { id: f.id, name: f.name }).collect(),
@@ -150,12 +178,64 @@ impl Snapshot {
                 stops,
                 neighbourhood_areas: NeighbourhoodAreas::default(),
                 load_time: Duration::ZERO,
+                build,
+                held,
                 version,
             })
         })?;
         snapshot.load_time = started.elapsed();
         Ok(snapshot)
     }
+}
+
+/// The crime index: `previous`'s when nothing it holds changed, updated from it when `plan`
+/// allows, else loaded whole.
+fn build_index(
+    database_url: &str,
+    shared: &str,
+    plan: Option<(&Snapshot, Result<UpdatePlan, String>)>,
+    held: &HeldImports,
+) -> anyhow::Result<(Arc<CrimeIndex>, SnapshotBuild)> {
+    let (previous, plan) = match plan {
+        None => return Ok((Arc::new(load_index(database_url, shared)?), SnapshotBuild::Whole)),
+        Some((_, Err(reason))) => {
+            let index = load_index(database_url, shared)?;
+            return Ok((Arc::new(index), SnapshotBuild::WholeBecause(reason)));
+        }
+        Some((previous, Ok(plan))) => (previous, plan),
+    };
+    if !plan.changes_crimes(held) {
+        return Ok((Arc::clone(&previous.index), SnapshotBuild::Shared));
+    }
+    let updated = copy_connection(database_url, shared)
+        .and_then(|mut conn| update::updated_index(&mut conn, &previous.index, &plan));
+    match updated {
+        Ok(index) => {
+            let build = SnapshotBuild::Updated {
+                added: plan.read,
+                removed: plan.removed.into_iter().collect(),
+            };
+            Ok((Arc::new(index), build))
+        }
+        Err(error) => {
+            let index = load_index(database_url, shared)?;
+            Ok((Arc::new(index), SnapshotBuild::WholeBecause(format!("{error:#}"))))
+        }
+    }
+}
+
+/// The crime index from every row: snap points, crimes and outcomes each streamed on a
+/// thread and connection of its own.
+fn load_index(database_url: &str, shared: &str) -> anyhow::Result<CrimeIndex> {
+    std::thread::scope(|scope| {
+        let points = scope.spawn(|| load_points(database_url, shared));
+        let crimes = scope.spawn(|| load_crimes(database_url, shared));
+        let outcomes = load_outcomes(database_url, shared)?;
+        let mut builder = joined(points)?;
+        builder.append(joined(crimes)?)?;
+        builder.append(outcomes)?;
+        builder.build()
+    })
 }
 
 /// One text column named `id`.
@@ -197,49 +277,49 @@ fn load_points(database_url: &str, shared: &str) -> anyhow::Result<IndexBuilder>
         locations::location_subtype,
     );
     let reader = diesel::copy_to(target).with_format(CopyFormat::Text).load_raw(&mut conn)?;
-    // Snap points created for stop coordinates go last, so that where one shares its
-    // coordinates with a named point, the nearest-point search (ties to the first added)
-    // finds the named one. Each kind in id order: `COPY` gives rows in no fixed order (a
-    // synchronised scan can start mid-table), and the index's record positions, which
-    // `/api/v2/crimes`'s cursors hold, follow the points' order.
-    let mut named = Vec::new();
-    let mut unnamed = Vec::new();
-    // One allocation per distinct name, shared by the points that have it.
-    let mut names: HashSet<Arc<str>> = HashSet::new();
+    // In id order: `COPY` gives rows in no fixed order (a synchronised scan can start
+    // mid-table), and the index's record positions, which `/api/v2/crimes`'s cursors hold,
+    // follow the points' order. New points get higher ids, so a snapshot updated with them
+    // (`Snapshot::load_after`) orders its points as one loaded afresh.
+    let mut points = Vec::new();
+    let mut names = SharedNames::default();
     for_each_row(reader, |f: &[Option<&str>; 6]| {
-        let name = f[3].unwrap_or_default();
-        let name = match names.get(name) {
-            Some(shared) => Arc::clone(shared),
-            None => {
-                let shared: Arc<str> = name.into();
-                names.insert(Arc::clone(&shared));
-                shared
-            }
-        };
-        let point = SnapPoint {
-            id: parse(f[0], "location id")?,
-            latitude: parse(f[1], "latitude")?,
-            longitude: parse(f[2], "longitude")?,
-            name,
-            location_type: match f[4] {
-                Some("BTP") => LocationType::Btp,
-                _ => LocationType::Force,
-            },
-            subtype: f[5].unwrap_or_default().into(),
-        };
-        if &*point.name == UNNAMED_LOCATION {
-            unnamed.push(point);
-        } else {
-            named.push(point);
-        }
+        points.push(point_of_row(f, &mut names)?);
         Ok(())
     })?;
-    named.sort_unstable_by_key(|point| point.id);
-    unnamed.sort_unstable_by_key(|point| point.id);
-    for point in named.into_iter().chain(unnamed) {
+    points.sort_unstable_by_key(|point| point.id);
+    for point in points {
         builder.add_point(point);
     }
     Ok(builder)
+}
+
+/// One allocation per distinct snap point name, shared by the points that have it.
+#[derive(Default)]
+struct SharedNames(HashSet<Arc<str>>);
+
+/// A snap point from a `locations` row (id, latitude, longitude, name, type, subtype).
+fn point_of_row(f: &[Option<&str>; 6], names: &mut SharedNames) -> anyhow::Result<SnapPoint> {
+    let name = f[3].unwrap_or_default();
+    let name = match names.0.get(name) {
+        Some(shared) => Arc::clone(shared),
+        None => {
+            let shared: Arc<str> = name.into();
+            names.0.insert(Arc::clone(&shared));
+            shared
+        }
+    };
+    Ok(SnapPoint {
+        id: parse(f[0], "location id")?,
+        latitude: parse(f[1], "latitude")?,
+        longitude: parse(f[2], "longitude")?,
+        name,
+        location_type: match f[4] {
+            Some("BTP") => LocationType::Btp,
+            _ => LocationType::Force,
+        },
+        subtype: f[5].unwrap_or_default().into(),
+    })
 }
 
 /// Streams the crimes out of the store.
@@ -259,23 +339,31 @@ fn load_crimes(database_url: &str, shared: &str) -> anyhow::Result<IndexBuilder>
     );
     let mut conn = copy_connection(database_url, shared)?;
     let reader = diesel::copy_to(target).with_format(CopyFormat::Text).load_raw(&mut conn)?;
-    for_each_row(reader, |f: &[Option<&str>; 10]| {
-        let slug = f[5].unwrap_or_default();
-        builder.add_crime(CrimeInput {
-            id: parse(f[0], "crime id")?,
-            month: month_of_date(f[1])?,
-            force_id: f[2].unwrap_or_default(),
-            persistent_id: f[3],
-            location_id: f[4].map(|v| parse(Some(v), "location id")).transpose()?,
-            category: crime_category_code_for_slug(slug)
-                .ok_or_else(|| anyhow::anyhow!("unknown category {slug:?} in the store"))?,
-            last_outcome: f[6],
-            context: f[7].unwrap_or_default(),
-            lsoa_code: f[8],
-            lsoa_name: f[9],
-        })
-    })?;
+    for_each_row(reader, |f: &[Option<&str>; 10]| add_crime_row(&mut builder, f))?;
     Ok(builder)
+}
+
+/// The columns of a crime as [`add_crime_row`] reads them, in SQL.
+const CRIME_COLUMNS: &str = "id::text, to_char(month, 'YYYY-MM-DD'), force_id, persistent_id, \
+                             location_id::text, category, last_outcome, context, lsoa_code, \
+                             lsoa_name";
+
+/// Stages a crime from its row's fields (as `COPY` gives them, `None` for NULL).
+fn add_crime_row(builder: &mut IndexBuilder, f: &[Option<&str>; 10]) -> anyhow::Result<()> {
+    let slug = f[5].unwrap_or_default();
+    builder.add_crime(CrimeInput {
+        id: parse(f[0], "crime id")?,
+        month: month_of_date(f[1])?,
+        force_id: f[2].unwrap_or_default(),
+        persistent_id: f[3],
+        location_id: f[4].map(|v| parse(Some(v), "location id")).transpose()?,
+        category: crime_category_code_for_slug(slug)
+            .ok_or_else(|| anyhow::anyhow!("unknown category {slug:?} in the store"))?,
+        last_outcome: f[6],
+        context: f[7].unwrap_or_default(),
+        lsoa_code: f[8],
+        lsoa_name: f[9],
+    })
 }
 
 /// Streams the outcomes out of the store.
@@ -285,20 +373,27 @@ fn load_outcomes(database_url: &str, shared: &str) -> anyhow::Result<IndexBuilde
         (outcomes::month, outcomes::persistent_id, outcomes::location_id, outcomes::outcome_code);
     let mut conn = copy_connection(database_url, shared)?;
     let reader = diesel::copy_to(target).with_format(CopyFormat::Text).load_raw(&mut conn)?;
-    for_each_row(reader, |f: &[Option<&str>; 4]| {
-        let code = f[3].unwrap_or_default();
-        builder.add_outcome(OutcomeInput {
-            month: month_of_date(f[0])?,
-            persistent_id: f[1].unwrap_or_default(),
-            location_id: f[2].map(|v| parse(Some(v), "location id")).transpose()?,
-            code: OUTCOME_CATEGORIES
-                .iter()
-                .position(|o| o.code == code)
-                .ok_or_else(|| anyhow::anyhow!("unknown outcome code {code:?} in the store"))?
-                as u8,
-        })
-    })?;
+    for_each_row(reader, |f: &[Option<&str>; 4]| add_outcome_row(&mut builder, f))?;
     Ok(builder)
+}
+
+/// The columns of an outcome as [`add_outcome_row`] reads them, in SQL.
+const OUTCOME_COLUMNS: &str =
+    "to_char(month, 'YYYY-MM-DD'), persistent_id, location_id::text, outcome_code";
+
+/// Stages an outcome from its row's fields.
+fn add_outcome_row(builder: &mut IndexBuilder, f: &[Option<&str>; 4]) -> anyhow::Result<()> {
+    let code = f[3].unwrap_or_default();
+    builder.add_outcome(OutcomeInput {
+        month: month_of_date(f[0])?,
+        persistent_id: f[1].unwrap_or_default(),
+        location_id: f[2].map(|v| parse(Some(v), "location id")).transpose()?,
+        code: OUTCOME_CATEGORIES
+            .iter()
+            .position(|o| o.code == code)
+            .ok_or_else(|| anyhow::anyhow!("unknown outcome code {code:?} in the store"))?
+            as u8,
+    })
 }
 
 /// Streams the stops out of the store (timestamps in UTC), to be built over the crime

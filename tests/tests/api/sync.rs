@@ -296,6 +296,7 @@ fn a_new_month_arrives_the_oldest_drops_out_and_a_running_embedded_server_switch
     wait_for_months(address, &["2024-03", "2024-02", "2024-01"], || server.log());
 
     // Month 4 arrives while clients keep asking; month 1 leaves.
+    let updates_before = updated_builds(address);
     archives.serve(second, None);
     let stop = Arc::new(AtomicBool::new(false));
     // Runs until told to stop and it has seen the new months (or 5 minutes): statuses, and
@@ -361,8 +362,20 @@ fn a_new_month_arrives_the_oldest_drops_out_and_a_running_embedded_server_switch
     assert!(dates.iter().any(|b| b.contains("2024-01") && !b.contains("2024-04")), "{dates:?}");
     assert!(dates.iter().any(|b| b.contains("2024-04") && !b.contains("2024-01")), "{dates:?}");
 
-    // The store itself holds nothing of the month dropped.
+    // The running server read only month 4 and dropped month 1, sharing months 2 and 3
+    // with its previous snapshot; it answers as a server that loads the store whole.
+    assert!(updated_builds(address) > updates_before, "{}", server.log());
     let (url_of_store, _) = police_store::embedded::running_cluster_url(&data).unwrap().unwrap();
+    let mut whole = Running::spawn({
+        let mut command = police_api();
+        command.env("DATABASE_URL", &url_of_store).args(["serve", "--bind", "127.0.0.1:0"]);
+        command
+    });
+    let whole_address = whole.serving_address(Duration::from_secs(300));
+    assert_same_answers(address, whole_address);
+    whole.kill();
+
+    // The store itself holds nothing of the month dropped.
     assert_eq!(months_in_store(&url_of_store), ["2024-02", "2024-03", "2024-04"]);
 
     // `import` reaches the running server's cluster the same way: month 4 again is unchanged.
@@ -505,6 +518,81 @@ fn import_keeps_the_newest_months_when_asked() {
     let (status, stderr) = run(&["--database-url", &db.url, "import", &first]);
     assert_eq!(status, 0, "{stderr}");
     assert_eq!(months_in_store(&db.url), ["2024-01", "2024-03", "2024-04"]);
+}
+
+/// Snapshot reloads so far whose crime index was updated rather than loaded whole.
+fn updated_builds(address: SocketAddr) -> f64 {
+    metric(address, "police_api_snapshot_builds_total", &[("build", "updated")]).unwrap_or(0.0)
+}
+
+/// Two servers over the same store give the same answers: lists at places and without one,
+/// a crime's outcomes, counts, and a `/api/v2/crimes` list paged with one server's cursors
+/// at the other (so their record positions agree too).
+fn assert_same_answers(a: SocketAddr, b: SocketAddr) {
+    let body = |address, path: &str| {
+        let (status, body) = get(address, path).unwrap_or((0, String::new()));
+        assert_eq!(status, 200, "{path}: {body:.300}");
+        body
+    };
+    let mut paths: Vec<String> = Vec::new();
+    for month in ["2024-02", "2024-03", "2024-04"] {
+        for (lat, lng) in [(52.6297, -1.1316), (51.5155, -0.0922), (52.64, -1.14)] {
+            paths.push(format!("/api/crimes-street/all-crime?lat={lat}&lng={lng}&date={month}"));
+            paths.push(format!("/api/outcomes-at-location?lat={lat}&lng={lng}&date={month}"));
+            paths.push(format!("/api/stops-street?lat={lat}&lng={lng}&date={month}"));
+        }
+        paths.push(format!(
+            "/api/crimes-no-location?category=all-crime&force=leicestershire&date={month}"
+        ));
+    }
+    paths.push("/api/v2/crimes/counts?force=leicestershire&from=2024-01&to=2024-04".into());
+    paths.push("/api/v2/outcomes/counts?force=city-of-london&from=2024-01&to=2024-04".into());
+    for path in &paths {
+        assert_eq!(body(a, path), body(b, path), "{path}");
+    }
+    // A crime's outcomes, by a Crime ID from a list.
+    let crimes: serde_json::Value = serde_json::from_str(&body(a, &paths[0])).expect("a JSON list");
+    let ids: Vec<&str> = crimes
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|c| c["persistent_id"].as_str().filter(|id| !id.is_empty()))
+        .take(5)
+        .collect();
+    assert!(!ids.is_empty(), "crimes with a Crime ID at {}", paths[0]);
+    for id in ids {
+        let path = format!("/api/outcomes-for-crime/{id}");
+        assert_eq!(body(a, &path), body(b, &path), "{path}");
+    }
+    // Paged: each page from one server, the next with its cursor from the other, gives the
+    // list one server gives at once.
+    let list = "/api/v2/crimes?force=leicestershire&from=2024-02&to=2024-04";
+    let ids = |page: &serde_json::Value| -> Vec<i64> {
+        let crimes = page["crimes"].as_array().expect("crimes");
+        crimes.iter().map(|c| c["id"].as_i64().unwrap()).collect()
+    };
+    let at_once = body(b, &format!("{list}&limit=all"));
+    let at_once: serde_json::Value = serde_json::from_str(&at_once).unwrap();
+    let mut paged = Vec::new();
+    let mut next = Some(format!("{list}&limit=500"));
+    let (mut pages, mut servers) = (0, [a, b].into_iter().cycle());
+    while let Some(path) = next {
+        let page: serde_json::Value =
+            serde_json::from_str(&body(servers.next().unwrap(), &path)).unwrap();
+        paged.extend(ids(&page));
+        pages += 1;
+        // The next page's URL, as a path.
+        next = page["next"].as_str().map(|url| url[url.find("/api/").unwrap_or(0)..].to_owned());
+    }
+    let at_once = ids(&at_once);
+    let first_difference = paged.iter().zip(&at_once).position(|(p, w)| p != w);
+    assert!(
+        paged == at_once,
+        "paged: {} crimes, at once: {}, first difference at {first_difference:?}",
+        paged.len(),
+        at_once.len()
+    );
+    assert!(pages > 2, "{pages} pages");
 }
 
 /// A sample of `/metrics` as a Prometheus parser reads it (the whole text must parse):

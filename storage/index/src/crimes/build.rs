@@ -7,11 +7,14 @@
 //! [`IndexBuilder::append`].
 
 use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
 
-use super::compact::{PointGroups, PointIds, PositionMap, RankedBits};
-use super::lsoa::Lsoas;
+use super::compact::{PointGroups, PointIds, RankedBits, Segments};
 use super::select::ForceSet;
-use super::{CrimeIndex, CrimeRecord, MonthCrimes, MonthOutcomes, SnapPoint, CATEGORY_COUNT};
+use super::{
+    CrimeIndex, CrimeRecord, MonthCrimes, MonthIds, MonthOutcomes, SnapPoint, CATEGORY_COUNT,
+};
 use crate::spatial::SpatialIndex;
 use crate::Month;
 
@@ -46,6 +49,9 @@ pub struct OutcomeInput<'a> {
 }
 
 const NO_POINT: u32 = u32::MAX;
+/// A crime's latest outcome month while an update works it out: it had outcomes, and none
+/// is left.
+const NO_OUTCOME_LEFT: u16 = u16::MAX;
 const NO_CRIME: u32 = u32::MAX;
 
 /// Flags of staged crimes and outcomes.
@@ -123,6 +129,25 @@ impl<T: Copy + TryFrom<usize> + Into<u64>> Pool<T> {
         self.recent = Some(id);
         Ok(id)
     }
+    /// A pool holding `texts` numbered as they are, or starting with `first` when `texts`
+    /// is empty.
+    fn continuing(texts: &[Box<str>], first: Option<&str>) -> anyhow::Result<Self> {
+        let mut pool = Pool::default();
+        if texts.is_empty() {
+            if let Some(first) = first {
+                pool.intern(first)?;
+            }
+        }
+        for text in texts {
+            let id = T::try_from(pool.texts.len()).map_err(|_| {
+                anyhow::anyhow!("too many distinct values for the index's text pool")
+            })?;
+            pool.texts.push(text.clone());
+            pool.ids.entry(text.clone()).or_insert(id);
+        }
+        Ok(pool)
+    }
+
     /// Interns every entry of `other`: the new id of each of its ids.
     fn merge(&mut self, other: Pool<T>) -> anyhow::Result<Vec<T>> {
         other.texts.iter().map(|text| self.intern(text)).collect()
@@ -291,6 +316,21 @@ impl IndexBuilder {
         }
     }
 
+    /// A builder for additions to `index` (see [`CrimeIndex::updated`]): it numbers texts
+    /// (forces, contexts, outcome names, LSOAs) as `index` does, new ones after. Give it only
+    /// the snap points `index` does not hold.
+    pub fn continuing(index: &CrimeIndex) -> anyhow::Result<Self> {
+        let (lsoa_codes, lsoa_names) = (index.lsoas.codes(), index.lsoas.names());
+        Ok(IndexBuilder {
+            forces: Pool::continuing(&index.forces, None)?,
+            contexts: Pool::continuing(&index.contexts, Some(""))?,
+            outcome_names: Pool::continuing(&index.outcome_names, Some(""))?,
+            lsoas: Pool::continuing(lsoa_codes, Some(""))?,
+            lsoa_names: if lsoa_names.is_empty() { vec!["".into()] } else { lsoa_names.to_vec() },
+            ..IndexBuilder::new()
+        })
+    }
+
     /// Adds a snap point; crimes and outcomes refer to it by `point.id` (the last point added
     /// with an id is the one they refer to).
     pub fn add_point(&mut self, point: SnapPoint) {
@@ -426,8 +466,31 @@ impl IndexBuilder {
     /// Builds the index: places the crimes, writes their records, joins the outcomes to
     /// them and places the outcomes.
     pub fn build(self) -> anyhow::Result<CrimeIndex> {
+        CrimeIndex::default().updated(self, |_| true)
+    }
+}
+
+impl CrimeIndex {
+    /// This index with `additions` added (from a builder made by
+    /// [`IndexBuilder::continuing`] for this index) and, of this index's months, only those
+    /// `keep` says: a month's publication and a retention window's oldest month going. Only
+    /// the added months are built; every other month's records, Crime IDs, groups and
+    /// outcomes are shared with this index (outcomes, and the records of crimes that have a
+    /// new outcome, are copied when they change), so the update costs about what the added
+    /// months cost, not the whole index. What is summarised over all months (counts by snap
+    /// point, outcomes by crime, LSOAs' snap points) is worked out again.
+    ///
+    /// The answers are those of an index built from the same rows at once. Refused (build
+    /// afresh instead) when the additions have crimes of a month not newer than every month
+    /// this index holds, or outcomes of a month not newer than its outcome months, or when
+    /// the LSOAs outgrow the narrow numbering.
+    pub fn updated(
+        &self,
+        additions: IndexBuilder,
+        keep: impl Fn(Month) -> bool,
+    ) -> anyhow::Result<CrimeIndex> {
         let IndexBuilder {
-            points,
+            points: added_points,
             forces,
             contexts,
             outcome_names,
@@ -438,48 +501,251 @@ impl IndexBuilder {
             crime_other_ids,
             outcomes,
             outcome_other_ids,
-        } = self;
-        let spatial = SpatialIndex::new(
-            &points.iter().map(|p| (p.latitude, p.longitude)).collect::<Vec<_>>(),
+        } = additions;
+        anyhow::ensure!(
+            forces.texts.starts_with(&self.forces)
+                && contexts.texts.starts_with(&self.contexts)
+                && outcome_names.texts.starts_with(&self.outcome_names)
+                && lsoas.texts.starts_with(self.lsoas.codes()),
+            "the additions do not number texts as the index does (see IndexBuilder::continuing)"
         );
-        let point_by_id = PointIds::new(points.iter().map(|p| p.id));
+        let newest_outcome_month =
+            self.outcome_months.iter().filter(|m| keep(m.month)).map(|m| m.month.index()).max();
+        let newest_month = self
+            .months
+            .iter()
+            .filter(|m| keep(m.month))
+            .map(|m| m.month.index())
+            .max()
+            .max(newest_outcome_month);
+        if let Some(newest) = newest_month {
+            anyhow::ensure!(
+                crimes.iter().all(|c| u32::from(c.month) > newest),
+                "the additions have crimes of a month not newer than every month held"
+            );
+        }
+        if let Some(newest) = newest_outcome_month {
+            anyhow::ensure!(
+                outcomes.iter().all(|o| u32::from(o.month) > newest),
+                "the additions have outcomes of a month not newer than every outcome month held"
+            );
+        }
+
+        let (points, point_by_id, spatial) = if added_points.is_empty() {
+            (self.points.clone(), self.point_by_id.clone(), self.spatial.clone())
+        } else {
+            if let Some(point) = added_points.iter().find(|p| self.point_by_id.get(p.id).is_some())
+            {
+                anyhow::bail!("snap point {} is held already", point.id);
+            }
+            let mut points = self.points.clone();
+            points.extend(added_points);
+            let spatial = SpatialIndex::new(
+                &points.iter().map(|p| (p.latitude, p.longitude)).collect::<Vec<_>>(),
+            );
+            let point_by_id = PointIds::new(points.iter().map(|p| p.id));
+            (points, point_by_id, spatial)
+        };
         let mut index = CrimeIndex {
             spatial,
             forces: forces.texts,
             contexts: contexts.texts,
             outcome_names: outcome_names.texts,
-            lsoas: Lsoas::new(lsoas.texts, lsoa_names),
+            lsoas: self.lsoas.continued(lsoas.texts, lsoa_names)?,
             ..CrimeIndex::default()
         };
+        let removed: Vec<Range<u32>> =
+            self.months.iter().filter(|m| !keep(m.month)).map(|m| m.start..m.end).collect();
+        let is_removed = |position: u32| {
+            let i = removed.partition_point(|r| r.end <= position);
+            removed.get(i).is_some_and(|r| r.contains(&position))
+        };
+        let kept_months: Vec<&MonthCrimes> = self.months.iter().filter(|m| keep(m.month)).collect();
 
+        // The added crimes, numbered from 0 until they are placed after this index's.
         let crime_points =
             points_of(&point_by_id, crimes.iter().map(|c| (c.flags, c.location_id)))?;
         let force_ranks = name_ranks(&index.forces);
+        let mut added_months = Vec::new();
         let order =
-            place_crimes(&crimes, &crime_points, points.len(), &force_ranks, &mut index.months);
+            place_crimes(&crimes, &crime_points, points.len(), &force_ranks, &mut added_months);
         drop(crime_points);
         let staged = StagedSides { contexts: &crime_contexts, other_ids: &crime_other_ids };
-        let (mut records, hex_ids, hex_positions) =
-            write_records(&mut index, crimes, order, staged);
-        let by_id = persistent_id_order(&hex_ids);
-
-        let outcome_crimes = join_outcomes(
-            &index,
-            &outcomes,
-            &outcome_other_ids,
-            PersistentIds { hex_ids: &hex_ids, by_id: &by_id, positions: hex_positions },
+        let written = write_records(crimes, order, staged, index.outcome_names.len());
+        drop(crime_contexts);
+        drop(crime_other_ids);
+        let base = self.records.end();
+        anyhow::ensure!(
+            u32::try_from(base as usize + written.records.len()).is_ok(),
+            "too many crimes for the index"
         );
-        index.hex_id_order = by_id.into_iter().map(|(_, k)| k).collect();
-        index.hex_ids = hex_ids;
+        let mut added_ids = month_ids(&added_months, &written.hex_ids, &written.hex_positions);
+        for month in &mut added_months {
+            month.start += base;
+            month.located_end += base;
+            month.end += base;
+        }
+        index.months = kept_months.iter().map(|m| (*m).clone()).collect();
+        for (month, ids) in added_months.iter_mut().zip(added_ids.drain(..)) {
+            month.ids = Arc::new(ids);
+        }
+        index.months.extend(added_months.iter().cloned());
 
+        let kept = |position: &u32| !is_removed(*position);
+        index.other_persistent_ids = self.other_persistent_ids.retained_then(
+            kept,
+            written.other_ids.into_iter().map(|(position, id)| (position + base, id)),
+        );
+        for (position, id) in index.other_persistent_ids.entries() {
+            index.other_persistent_index.insert(id.clone(), *position);
+        }
+        index.record_contexts = self.record_contexts.retained_then(
+            kept,
+            written.contexts.into_iter().map(|(position, context)| (position + base, context)),
+        );
+        index.rare_last_outcomes = self.rare_last_outcomes.retained_then(
+            kept,
+            written.rare_last_outcomes.into_iter().map(|(position, name)| (position + base, name)),
+        );
+
+        // The added outcomes: joined to the crimes of every month now held, then placed
+        // after this index's.
+        let outcome_crimes = join_outcomes(&index, &outcomes, &outcome_other_ids);
+        drop(outcome_other_ids);
         let outcome_points =
             points_of(&point_by_id, outcomes.iter().map(|o| (o.flags, o.location_id)))?;
-        index.orphan_outcomes = outcome_crimes.iter().filter(|&&c| c == NO_CRIME).count() as u64;
-        place_outcomes(&mut index, &outcomes, &outcome_crimes, &outcome_points, points.len());
+        let outcome_base = self.outcome_crimes.end();
+        let placed = place_outcomes(&outcomes, &outcome_crimes, &outcome_points, points.len());
         drop(outcome_points);
+        anyhow::ensure!(
+            u32::try_from(outcome_base as usize + placed.crimes.len()).is_ok(),
+            "too many outcomes for the index"
+        );
+        for month in self.outcome_months.iter().filter(|m| keep(m.month)) {
+            let crimes = &self.outcome_crimes[month.start as usize..month.end as usize];
+            let codes = &self.outcome_codes[month.start as usize..month.end as usize];
+            let shared =
+                self.outcome_crimes.run_at(month.start).zip(self.outcome_codes.run_at(month.start));
+            match (removed.is_empty() || !crimes.iter().any(|&c| is_removed(c)), shared) {
+                (true, Some((crimes, codes))) => {
+                    index.outcome_crimes.push_run(month.start, Arc::clone(crimes));
+                    index.outcome_codes.push_run(month.start, Arc::clone(codes));
+                    index.outcome_months.push(month.clone());
+                }
+                _ => {
+                    let (filtered, kept_crimes, kept_codes) =
+                        without_crimes(month, crimes, codes, &is_removed, points.len());
+                    index.outcome_crimes.push_run(month.start, kept_crimes.into());
+                    index.outcome_codes.push_run(month.start, kept_codes.into());
+                    index.outcome_months.push(filtered);
+                }
+            }
+        }
+        for mut month in placed.months {
+            let range = month.start as usize..month.end as usize;
+            month.start += outcome_base;
+            month.end += outcome_base;
+            index.outcome_crimes.push_run(month.start, placed.crimes[range.clone()].into());
+            index.outcome_codes.push_run(month.start, placed.codes[range].into());
+            index.outcome_months.push(month);
+        }
+        drop(placed.crimes);
+        drop(placed.codes);
 
-        set_outcome_months(&mut index, &mut records, &outcomes, &outcome_crimes);
-        index.records = records;
+        // Each crime's latest outcome month (`Month::index() + 1`), for the crimes whose
+        // outcomes changed: those that lost one with a month dropped (worked out again from
+        // the outcomes kept) and those with an added one (whose months are the newest held,
+        // so theirs is the latest). 0: unchanged.
+        let first_position = index.months.first().map_or(0, |m| m.start);
+        let end_position = index.months.last().map_or(0, |m| m.end);
+        let mut latest = vec![0u16; (end_position - first_position) as usize];
+        for month in self.outcome_months.iter().filter(|m| !keep(m.month)) {
+            for &crime in &self.outcome_crimes[month.start as usize..month.end as usize] {
+                if !is_removed(crime) {
+                    latest[(crime - first_position) as usize] = NO_OUTCOME_LEFT;
+                }
+            }
+        }
+        for (offset, slot) in latest.iter_mut().enumerate() {
+            if *slot == NO_OUTCOME_LEFT {
+                let crime = first_position + offset as u32;
+                let kept_latest =
+                    self.outcomes_of(crime).map(|(month, _)| month).filter(|&m| keep(m)).max();
+                if let Some(month) = kept_latest {
+                    *slot = month.index() as u16 + 1;
+                }
+            }
+        }
+        for (outcome, &crime) in outcome_crimes.iter().enumerate() {
+            if crime != NO_CRIME {
+                let slot = &mut latest[(crime - first_position) as usize];
+                let month = outcomes[outcome].month + 1;
+                *slot = if *slot == NO_OUTCOME_LEFT { month } else { (*slot).max(month) };
+            }
+        }
+        drop(outcome_crimes);
+        drop(outcomes);
+        let mut distant = Vec::new();
+        let mut records = written.records;
+        for (i, month) in index.months.iter().enumerate() {
+            let range =
+                (month.start - first_position) as usize..(month.end - first_position) as usize;
+            let month_latest = &latest[range];
+            let is_added = i >= kept_months.len();
+            if !is_added && month_latest.iter().all(|&l| l == 0) {
+                let run = self.records.run_at(month.start).expect("a held month has records");
+                index.records.push_run(month.start, Arc::clone(run));
+                continue;
+            }
+            let mut run = if is_added {
+                records[(month.start - base) as usize..(month.end - base) as usize].to_vec()
+            } else {
+                self.records[month.start as usize..month.end as usize].to_vec()
+            };
+            let crime_month = month.month.index();
+            for (offset, (record, &latest)) in run.iter_mut().zip(month_latest).enumerate() {
+                let delta = match latest {
+                    0 => continue,
+                    NO_OUTCOME_LEFT => 0,
+                    _ => match (u32::from(latest) - 1).checked_sub(crime_month) {
+                        Some(delta) if delta < u32::from(CrimeRecord::OUTCOME_MONTH_ELSEWHERE) => {
+                            delta as u8
+                        }
+                        _ => {
+                            distant.push((month.start + offset as u32, latest - 1));
+                            CrimeRecord::OUTCOME_MONTH_ELSEWHERE
+                        }
+                    },
+                };
+                record.flags = record.flags & !(u8::MAX << CrimeRecord::OUTCOME_MONTH_SHIFT)
+                    | delta << CrimeRecord::OUTCOME_MONTH_SHIFT;
+            }
+            index.records.push_run(month.start, run.into());
+        }
+        records.clear();
+        records.shrink_to_fit();
+        let has_new_latest = |position: &u32| latest[(*position - first_position) as usize] != 0;
+        index.distant_outcome_months = self
+            .distant_outcome_months
+            .retained_then(|position| kept(position) && !has_new_latest(position), [])
+            .merged(distant);
+        drop(latest);
+
+        for month in &kept_months {
+            self.lsoas.share_run(&mut index.lsoas, month.start);
+        }
+        for month in &added_months {
+            let range = (month.start - base) as usize..(month.end - base) as usize;
+            index.lsoas.push_run(month.start, &written.record_lsoas[range]);
+        }
+        drop(written.record_lsoas);
+
+        let mut outcome_months = std::mem::take(&mut index.outcome_months);
+        index.outcomes_by_crime =
+            outcomes_by_crime(&outcome_months, &index.outcome_crimes, &index.outcome_codes);
+        index.orphan_outcomes = outcome_months.iter().map(|m| m.orphans).sum();
+        outcome_months.shrink_to_fit();
+        index.outcome_months = outcome_months;
         index.point_counts =
             super::point_counts::PointCounts::new(&index.months, &index.records, points.len());
         index.lsoas.place_points(&index.months, &index.records);
@@ -515,35 +781,40 @@ struct StagedSides<'a> {
     other_ids: &'a [(u32, Box<str>)],
 }
 
-/// The records' 64-hex-digit Crime IDs: the ids in record order, their order by id, and the
-/// record position of each.
-struct PersistentIds<'a> {
-    hex_ids: &'a [[u8; 32]],
-    /// `(id_prefix, entry of hex_ids)` sorted by (Crime ID, record order).
-    by_id: &'a [(u64, u32)],
-    /// Record position of each entry of `hex_ids`.
-    positions: Vec<u32>,
+/// Crimes written as records, numbered from 0 in the order they were placed in.
+struct Written {
+    records: Vec<CrimeRecord>,
+    /// The 64-hex-digit Crime IDs, in record order, and the record position of each.
+    hex_ids: Vec<[u8; 32]>,
+    hex_positions: Vec<u32>,
+    /// (position, Crime ID) of the records with another form of Crime ID.
+    other_ids: Vec<(u32, Box<str>)>,
+    /// (position, context pool index) of the records with a context.
+    contexts: Vec<(u32, u32)>,
+    /// (position, outcome name pool index) of the records whose index does not fit a byte.
+    rare_last_outcomes: Vec<(u32, u32)>,
+    /// Each record's LSOA number.
+    record_lsoas: Vec<u32>,
 }
 
-/// Writes the crimes' records in `order` (staged positions) and fills the index's side
-/// tables for them; returns the records, their 64-hex-digit Crime IDs in record order and
-/// the record position of each of those.
+/// Writes the crimes' records in `order` (staged positions), with their side entries.
 fn write_records(
-    index: &mut CrimeIndex,
     crimes: Vec<StagedCrime>,
     order: Vec<u32>,
     staged: StagedSides<'_>,
-) -> (Vec<CrimeRecord>, Vec<[u8; 32]>, Vec<u32>) {
-    let mut records = Vec::with_capacity(order.len());
-    let mut hex_words = RankedBits::empty_words(order.len());
+    outcome_name_count: usize,
+) -> Written {
     let hex_count = crimes.iter().filter(|c| c.flags & HEX_ID != 0).count();
-    let mut hex_ids = Vec::with_capacity(hex_count);
-    // Record position of each entry of `hex_ids`, until the outcomes are joined.
-    let mut hex_positions = Vec::with_capacity(hex_count);
-    let mut record_contexts = Vec::new();
-    let mut other_ids = Vec::new();
-    let mut rare_last_outcomes = Vec::new();
-    let mut record_lsoas = Vec::with_capacity(order.len());
+    let mut written = Written {
+        records: Vec::with_capacity(order.len()),
+        hex_ids: Vec::with_capacity(hex_count),
+        hex_positions: Vec::with_capacity(hex_count),
+        other_ids: Vec::new(),
+        contexts: Vec::new(),
+        rare_last_outcomes: Vec::new(),
+        record_lsoas: Vec::with_capacity(order.len()),
+    };
+    debug_assert!(crimes.iter().all(|c| usize::from(c.last_outcome) < outcome_name_count));
     for (position, &staged_position) in order.iter().enumerate() {
         let crime = &crimes[staged_position as usize];
         let position = position as u32;
@@ -560,35 +831,46 @@ fn write_records(
             }
             _ => {
                 record.last_outcome = CrimeRecord::LAST_OUTCOME_ELSEWHERE;
-                rare_last_outcomes.push((position, u32::from(crime.last_outcome)));
+                written.rare_last_outcomes.push((position, u32::from(crime.last_outcome)));
             }
         }
         if crime.flags & HAS_CONTEXT != 0 {
             record.flags |= CrimeRecord::HAS_CONTEXT;
-            record_contexts.push((position, *side_entry(staged.contexts, staged_position)));
+            written.contexts.push((position, *side_entry(staged.contexts, staged_position)));
         }
         if crime.flags & HEX_ID != 0 {
-            hex_words[position as usize / 64] |= 1 << (position % 64);
-            hex_ids.push(crime.hex_id);
-            hex_positions.push(position);
+            written.hex_ids.push(crime.hex_id);
+            written.hex_positions.push(position);
         }
         if crime.flags & OTHER_ID != 0 {
             record.flags |= CrimeRecord::OTHER_ID;
-            let id = side_entry(staged.other_ids, staged_position).clone();
-            index.other_persistent_index.insert(id.clone(), position);
-            other_ids.push((position, id));
+            written
+                .other_ids
+                .push((position, side_entry(staged.other_ids, staged_position).clone()));
         }
-        records.push(record);
-        record_lsoas.push(crime.lsoa);
+        written.records.push(record);
+        written.record_lsoas.push(crime.lsoa);
     }
-    index.lsoas.set_record_lsoas(record_lsoas);
-    drop(crimes);
-    drop(order);
-    index.hex_id_records = RankedBits::new(hex_words);
-    index.record_contexts = PositionMap::new(record_contexts);
-    index.other_persistent_ids = PositionMap::new(other_ids);
-    index.rare_last_outcomes = PositionMap::new(rare_last_outcomes);
-    (records, hex_ids, hex_positions)
+    written
+}
+
+/// Each placed month's Crime IDs (`months` numbered as `hex_positions`).
+fn month_ids(months: &[MonthCrimes], hex_ids: &[[u8; 32]], hex_positions: &[u32]) -> Vec<MonthIds> {
+    months
+        .iter()
+        .map(|month| {
+            let first = hex_positions.partition_point(|&p| p < month.start);
+            let last = hex_positions.partition_point(|&p| p < month.end);
+            let mut words = RankedBits::empty_words((month.end - month.start) as usize);
+            for &position in &hex_positions[first..last] {
+                let local = (position - month.start) as usize;
+                words[local / 64] |= 1 << (local % 64);
+            }
+            let ids = hex_ids[first..last].to_vec();
+            let order = persistent_id_order(&ids).into_iter().map(|(_, k)| k).collect();
+            MonthIds { records: RankedBits::new(words), ids, order }
+        })
+        .collect()
 }
 
 /// The persistent-id index: `hex_ids` entries by (Crime ID, record order), each with its
@@ -605,15 +887,27 @@ fn persistent_id_order(hex_ids: &[[u8; 32]]) -> Vec<(u64, u32)> {
     by_id
 }
 
-/// Each outcome's crime: the first record (in record order) with its Crime ID, [`NO_CRIME`]
-/// when there is none.
+/// The first position at or after `from` in `sorted` whose key is not below `key`: a search
+/// that costs the log of the distance moved, so a month's Crime IDs walk the outcomes'
+/// sorted IDs in one pass however few they are.
+fn gallop(sorted: &[(u64, u32)], from: usize, key: u64) -> usize {
+    let mut low = from;
+    let mut step = 1;
+    while low + step < sorted.len() && sorted[low + step].0 < key {
+        low += step;
+        step *= 2;
+    }
+    let high = (low + step + 1).min(sorted.len());
+    low + sorted[low.min(high)..high].partition_point(|p| p.0 < key)
+}
+
+/// Each outcome's crime: the first record (in record order, so the oldest month first)
+/// with its Crime ID among `index`'s months, [`NO_CRIME`] when there is none.
 fn join_outcomes(
     index: &CrimeIndex,
     outcomes: &[StagedOutcome],
     outcome_other_ids: &[(u32, Box<str>)],
-    crimes: PersistentIds<'_>,
 ) -> Vec<u32> {
-    let PersistentIds { hex_ids, by_id, positions } = crimes;
     let mut outcome_crimes = vec![NO_CRIME; outcomes.len()];
     let mut outcomes_by_id: Vec<(u64, u32)> = outcomes
         .iter()
@@ -622,17 +916,26 @@ fn join_outcomes(
         .map(|(i, o)| (id_prefix(&o.hex_id), i as u32))
         .collect();
     sort_pairs(&mut outcomes_by_id);
-    let mut next_crime = 0;
-    for &(prefix, outcome) in &outcomes_by_id {
-        while next_crime < by_id.len() && by_id[next_crime].0 < prefix {
-            next_crime += 1;
+    if !outcomes_by_id.is_empty() {
+        for month in &index.months {
+            let ids = &month.ids;
+            let mut next = 0;
+            for &k in &ids.order {
+                let id = &ids.ids[k as usize];
+                next = gallop(&outcomes_by_id, next, id_prefix(id));
+                if next == outcomes_by_id.len() {
+                    break;
+                }
+                let prefix = id_prefix(id);
+                for &(_, outcome) in outcomes_by_id[next..].iter().take_while(|(p, _)| *p == prefix)
+                {
+                    let slot = &mut outcome_crimes[outcome as usize];
+                    if *slot == NO_CRIME && outcomes[outcome as usize].hex_id == *id {
+                        *slot = month.start + ids.records.select(k);
+                    }
+                }
+            }
         }
-        let wanted = &outcomes[outcome as usize].hex_id;
-        outcome_crimes[outcome as usize] = by_id[next_crime..]
-            .iter()
-            .take_while(|(p, _)| *p == prefix)
-            .find(|(_, k)| hex_ids[*k as usize] == *wanted)
-            .map_or(NO_CRIME, |(_, k)| positions[*k as usize]);
     }
     drop(outcomes_by_id);
     for (outcome, id) in outcome_other_ids {
@@ -641,48 +944,6 @@ fn join_outcomes(
         }
     }
     outcome_crimes
-}
-
-/// Stores in each record the month of its crime's latest outcome, relative to the crime's
-/// own month (in the index's side table when too far or before it).
-fn set_outcome_months(
-    index: &mut CrimeIndex,
-    records: &mut [CrimeRecord],
-    outcomes: &[StagedOutcome],
-    outcome_crimes: &[u32],
-) {
-    // `Month::index()` + 1 of the latest outcome of each crime; 0 when it has none.
-    let mut latest = vec![0u32; records.len()];
-    for (outcome, &crime) in outcome_crimes.iter().enumerate() {
-        if crime != NO_CRIME {
-            let slot = &mut latest[crime as usize];
-            *slot = (*slot).max(u32::from(outcomes[outcome].month) + 1);
-        }
-    }
-    let mut distant_outcome_months = Vec::new();
-    for month in &index.months {
-        let crime_month = month.month.index();
-        for position in month.start..month.end {
-            let delta = match latest[position as usize] {
-                0 => 0,
-                stored => {
-                    let outcome_month = stored - 1;
-                    match outcome_month.checked_sub(crime_month) {
-                        Some(delta) if delta < u32::from(CrimeRecord::OUTCOME_MONTH_ELSEWHERE) => {
-                            delta as u8
-                        }
-                        _ => {
-                            let month = u16::try_from(outcome_month).expect("staged as u16");
-                            distant_outcome_months.push((position, month));
-                            CrimeRecord::OUTCOME_MONTH_ELSEWHERE
-                        }
-                    }
-                }
-            };
-            records[position as usize].flags |= delta << CrimeRecord::OUTCOME_MONTH_SHIFT;
-        }
-    }
-    index.distant_outcome_months = PositionMap::new(distant_outcome_months);
 }
 
 /// Each name's rank among `names` in text order (ties: the earlier first).
@@ -761,47 +1022,76 @@ fn place_crimes(
             start,
             located_end: start + located,
             end: order.len() as u32,
-            groups: PointGroups::from_starts(&by_point.starts[..=point_count]),
+            groups: Arc::new(PointGroups::from_starts(&by_point.starts[..=point_count])),
+            ids: Arc::default(),
         });
     }
     order
 }
 
-/// Fills the index's outcome arrays: by month recorded, then snap point (those without one
-/// last in their month), then crime. Outcomes without a crime are left out.
+/// Outcomes placed in the index's order, numbered from 0.
+struct PlacedOutcomes {
+    months: Vec<MonthOutcomes>,
+    crimes: Vec<u32>,
+    codes: Vec<u8>,
+}
+
+/// Places outcomes: by month recorded, then snap point (those without one last in their
+/// month), then crime. Outcomes without a crime are left out (counted in their month's
+/// `orphans`).
 fn place_outcomes(
-    index: &mut CrimeIndex,
     outcomes: &[StagedOutcome],
     outcome_crimes: &[u32],
     outcome_points: &[u32],
     point_count: usize,
-) {
+) -> PlacedOutcomes {
+    let mut placed = PlacedOutcomes { months: Vec::new(), crimes: Vec::new(), codes: Vec::new() };
+    let (Some(first_month), Some(last_month)) =
+        (outcomes.iter().map(|o| o.month).min(), outcomes.iter().map(|o| o.month).max())
+    else {
+        return placed;
+    };
+    let month_count = usize::from(last_month - first_month) + 1;
+    let mut orphans = vec![0u64; month_count];
+    for (outcome, &crime) in outcomes.iter().zip(outcome_crimes) {
+        if crime == NO_CRIME {
+            orphans[usize::from(outcome.month - first_month)] += 1;
+        }
+    }
     let kept: Vec<u32> =
         (0..outcomes.len() as u32).filter(|&o| outcome_crimes[o as usize] != NO_CRIME).collect();
-    let Some(first_month) = kept.iter().map(|&o| outcomes[o as usize].month).min() else {
-        return;
-    };
-    let last_month = kept.iter().map(|&o| outcomes[o as usize].month).max().unwrap_or(first_month);
-    let month_count = usize::from(last_month - first_month) + 1;
     let mut by_month = Grouping::default();
     by_month.group(kept.len(), month_count, |i| {
         usize::from(outcomes[kept[i] as usize].month - first_month)
     });
     let mut by_point = Grouping::default();
     let point_slot = |point: u32| if point == NO_POINT { point_count } else { point as usize };
-    index.outcome_crimes.reserve_exact(kept.len());
-    index.outcome_codes.reserve_exact(kept.len());
+    placed.crimes.reserve_exact(kept.len());
+    placed.codes.reserve_exact(kept.len());
     let mut members: Vec<(u32, u8)> = Vec::new();
-    for slot in 0..month_count {
+    for (slot, &month_orphans) in orphans.iter().enumerate() {
         let month_outcomes = by_month.members(slot);
         if month_outcomes.is_empty() {
+            // A month whose outcomes all lack their crime still counts them.
+            if month_orphans > 0 {
+                let month = Month::from_index(u32::from(first_month) + slot as u32)
+                    .expect("staged from a Month");
+                let at = placed.crimes.len() as u32;
+                placed.months.push(MonthOutcomes {
+                    month,
+                    start: at,
+                    end: at,
+                    groups: Arc::default(),
+                    orphans: month_orphans,
+                });
+            }
             continue;
         }
         let outcome = |i: u32| kept[month_outcomes[i as usize] as usize] as usize;
         by_point.group(month_outcomes.len(), point_count + 1, |i| {
             point_slot(outcome_points[outcome(i as u32)])
         });
-        let start = index.outcome_crimes.len() as u32;
+        let start = placed.crimes.len() as u32;
         for point in 0..=point_count {
             members.clear();
             members.extend(by_point.members(point).iter().map(|&i| {
@@ -810,27 +1100,76 @@ fn place_outcomes(
             }));
             members.sort_unstable();
             for &(crime, code) in &members {
-                index.outcome_crimes.push(crime);
-                index.outcome_codes.push(code);
+                placed.crimes.push(crime);
+                placed.codes.push(code);
             }
         }
-        index.outcome_months.push(MonthOutcomes {
+        placed.months.push(MonthOutcomes {
             month: Month::from_index(u32::from(first_month) + slot as u32)
                 .expect("staged from a Month"),
             start,
-            end: index.outcome_crimes.len() as u32,
-            groups: PointGroups::from_starts(&by_point.starts[..=point_count]),
+            end: placed.crimes.len() as u32,
+            groups: Arc::new(PointGroups::from_starts(&by_point.starts[..=point_count])),
+            orphans: month_orphans,
         });
     }
+    placed
+}
 
-    // By crime, then month, then code.
-    let mut by_crime: Vec<(u64, u32)> = index
-        .outcome_months
+/// A month of outcomes (`crimes` and `codes` its entries) without those whose crime is
+/// `removed`: they become orphans, as they are in an index built without those crimes.
+fn without_crimes(
+    month: &MonthOutcomes,
+    crimes: &[u32],
+    codes: &[u8],
+    removed: &impl Fn(u32) -> bool,
+    point_count: usize,
+) -> (MonthOutcomes, Vec<u32>, Vec<u8>) {
+    let mut kept_crimes = Vec::with_capacity(crimes.len());
+    let mut kept_codes = Vec::with_capacity(crimes.len());
+    let mut starts = vec![0u32; point_count + 1];
+    let mut keep = |entry: u32| {
+        let crime = crimes[entry as usize];
+        let kept = !removed(crime);
+        if kept {
+            kept_crimes.push(crime);
+            kept_codes.push(codes[entry as usize]);
+        }
+        kept
+    };
+    for (point, group) in month.groups.iter() {
+        starts[point as usize + 1] = group.filter(|&entry| keep(entry)).count() as u32;
+    }
+    for p in 0..point_count {
+        starts[p + 1] += starts[p];
+    }
+    let unlocated = month.groups.end()..(month.end - month.start);
+    let unlocated_kept = unlocated.filter(|&entry| keep(entry)).count();
+    let located = starts[point_count] as usize;
+    debug_assert_eq!(located + unlocated_kept, kept_crimes.len());
+    let orphans = month.orphans + (crimes.len() - kept_crimes.len()) as u64;
+    kept_crimes.shrink_to_fit();
+    kept_codes.shrink_to_fit();
+    let filtered = MonthOutcomes {
+        month: month.month,
+        start: month.start,
+        end: month.start + kept_crimes.len() as u32,
+        groups: Arc::new(PointGroups::from_starts(&starts)),
+        orphans,
+    };
+    (filtered, kept_crimes, kept_codes)
+}
+
+/// Outcome positions, sorted by (crime, month, code).
+fn outcomes_by_crime(
+    months: &[MonthOutcomes],
+    crimes: &Segments<u32>,
+    codes: &Segments<u8>,
+) -> Vec<u32> {
+    let mut by_crime: Vec<(u64, u32)> = months
         .iter()
         .flat_map(|month| {
             let month_index = u64::from(month.month.index());
-            let crimes = &index.outcome_crimes;
-            let codes = &index.outcome_codes;
             (month.start..month.end).map(move |o| {
                 let key = u64::from(crimes[o as usize]) << 32
                     | month_index << 8
@@ -840,7 +1179,7 @@ fn place_outcomes(
         })
         .collect();
     sort_pairs(&mut by_crime);
-    index.outcomes_by_crime = by_crime.into_iter().map(|(_, o)| o).collect();
+    by_crime.into_iter().map(|(_, o)| o).collect()
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! side table of rare values keyed by record position.
 
 use std::collections::HashMap;
-use std::ops::Range;
+use std::ops::{Index, Range};
+use std::sync::Arc;
 
 use super::memory::{hash_map_bytes, vec_bytes};
 
@@ -215,6 +216,102 @@ impl PointIds {
     }
 }
 
+/// A sequence indexed by position (a record's, an outcome's) and held as runs, one per
+/// month, each shared between the indexes that hold that month: an index updated with a new
+/// month shares every other month's runs with the one it was made from (see
+/// [`super::CrimeIndex::updated`]). Positions only grow from run to run; between runs there
+/// may be gaps (the positions of a month no longer held).
+#[derive(Debug)]
+pub(super) struct Segments<T> {
+    /// `(first position, items)`, sorted by position; runs do not overlap.
+    runs: Vec<(u32, Arc<[T]>)>,
+    len: usize,
+}
+
+impl<T> Clone for Segments<T> {
+    fn clone(&self) -> Self {
+        Segments { runs: self.runs.clone(), len: self.len }
+    }
+}
+
+impl<T> Default for Segments<T> {
+    fn default() -> Self {
+        Segments { runs: Vec::new(), len: 0 }
+    }
+}
+
+impl<T> Segments<T> {
+    /// Adds a run whose first position is `start`, after every run already held.
+    pub(super) fn push_run(&mut self, start: u32, items: Arc<[T]>) {
+        debug_assert!(self.end() <= start, "runs are added in position order");
+        if items.is_empty() {
+            return;
+        }
+        self.len += items.len();
+        self.runs.push((start, items));
+    }
+
+    /// The position after the last run's last item (0 when there is none).
+    pub(super) fn end(&self) -> u32 {
+        self.runs.last().map_or(0, |(start, items)| start + items.len() as u32)
+    }
+
+    /// Items held, over all runs.
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The run holding `position`, with its first position.
+    fn run(&self, position: u32) -> (u32, &[T]) {
+        let i = self.runs.partition_point(|(start, _)| *start <= position);
+        match i.checked_sub(1).map(|i| &self.runs[i]) {
+            Some((start, items)) => (*start, items),
+            None => (0, &[]),
+        }
+    }
+
+    /// The run starting at `start` (as given to [`Segments::push_run`]).
+    pub(super) fn run_at(&self, start: u32) -> Option<&Arc<[T]>> {
+        let i = self.runs.binary_search_by_key(&start, |(s, _)| *s).ok()?;
+        Some(&self.runs[i].1)
+    }
+
+    /// Every item, in position order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.runs.iter().flat_map(|(_, items)| items.iter())
+    }
+
+    pub(super) fn heap_bytes(&self) -> usize {
+        vec_bytes(&self.runs)
+            + self.runs.iter().map(|(_, items)| arc_slice_bytes(items)).sum::<usize>()
+    }
+}
+
+/// Bytes of an `Arc<[T]>`'s allocation: two counts, then the items.
+fn arc_slice_bytes<T>(items: &Arc<[T]>) -> usize {
+    2 * std::mem::size_of::<usize>() + std::mem::size_of_val(&**items)
+}
+
+impl<T> Index<usize> for Segments<T> {
+    type Output = T;
+
+    fn index(&self, position: usize) -> &T {
+        let (start, items) = self.run(position as u32);
+        &items[position - start as usize]
+    }
+}
+
+impl<T> Index<Range<usize>> for Segments<T> {
+    type Output = [T];
+
+    /// Items of one run (a range across runs is a bug, as an index past a slice's end is).
+    fn index(&self, range: Range<usize>) -> &[T] {
+        let (start, items) = self.run(range.start as u32);
+        let start = start as usize;
+        &items[range.start - start..range.end - start]
+    }
+}
+
 /// Values for a few record positions, sorted by position.
 #[derive(Debug, Clone)]
 pub(super) struct PositionMap<T> {
@@ -242,6 +339,39 @@ impl<T> PositionMap<T> {
 
     pub(super) fn values(&self) -> impl Iterator<Item = &T> {
         self.entries.iter().map(|(_, value)| value)
+    }
+
+    /// `(position, value)`, sorted by position.
+    pub(super) fn entries(&self) -> &[(u32, T)] {
+        &self.entries
+    }
+
+    /// The entries whose position `keep` says, then `after`'s (positions beyond them all,
+    /// in order).
+    pub(super) fn retained_then(
+        &self,
+        keep: impl Fn(&u32) -> bool,
+        after: impl IntoIterator<Item = (u32, T)>,
+    ) -> PositionMap<T>
+    where
+        T: Clone,
+    {
+        let mut entries: Vec<(u32, T)> =
+            self.entries.iter().filter(|(position, _)| keep(position)).cloned().collect();
+        let kept = entries.len();
+        entries.extend(after);
+        debug_assert!(entries[kept.saturating_sub(1)..].windows(2).all(|w| w[0].0 < w[1].0));
+        entries.shrink_to_fit();
+        PositionMap { entries }
+    }
+
+    /// These entries and `more` (positions not among these), in position order.
+    pub(super) fn merged(mut self, more: Vec<(u32, T)>) -> PositionMap<T> {
+        if more.is_empty() {
+            return self;
+        }
+        self.entries.extend(more);
+        PositionMap::new(self.entries)
     }
 
     pub(super) fn heap_bytes(&self) -> usize {

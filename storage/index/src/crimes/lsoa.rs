@@ -5,19 +5,22 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
+use super::compact::Segments;
 use super::memory::{hash_map_bytes, str_bytes, str_pool_bytes, vec_bytes};
 use super::{CrimeRecord, MonthCrimes};
 
-/// The LSOA number of each record, in record order (0: the row had none).
+/// The LSOA number of each record, by position (0: the row had none), one run a month.
 #[derive(Debug, Clone)]
 enum RecordLsoas {
-    Narrow(Vec<u16>),
-    Wide(Vec<u32>),
+    Narrow(Segments<u16>),
+    Wide(Segments<u32>),
 }
 
 impl Default for RecordLsoas {
     fn default() -> Self {
-        RecordLsoas::Narrow(Vec::new())
+        RecordLsoas::Narrow(Segments::default())
     }
 }
 
@@ -43,17 +46,66 @@ impl Lsoas {
         Lsoas { codes, names, by_code, ..Lsoas::default() }
     }
 
-    /// Keeps each record's LSOA number (in record order), narrowly when they fit.
-    pub(super) fn set_record_lsoas(&mut self, numbers: Vec<u32>) {
-        self.records = if self.codes.len() <= usize::from(u16::MAX) + 1 {
-            RecordLsoas::Narrow(numbers.into_iter().map(|n| n as u16).collect())
+    /// Lsoas numbered as these, with the codes and names given (these ones first, new ones
+    /// after) and no records yet; records are numbered narrowly when the codes fit two
+    /// bytes. Refused when these were narrow and the codes no longer fit.
+    pub(super) fn continued(
+        &self,
+        codes: Vec<Box<str>>,
+        names: Vec<Box<str>>,
+    ) -> anyhow::Result<Lsoas> {
+        let lsoas = Lsoas::new(codes, names);
+        let narrow = lsoas.codes.len() <= usize::from(u16::MAX) + 1;
+        let held_wide = self.record_count() > 0 && matches!(self.records, RecordLsoas::Wide(_));
+        let held_narrow = self.record_count() > 0 && !held_wide;
+        anyhow::ensure!(narrow || !held_narrow, "the LSOA codes no longer fit two bytes");
+        let records = if narrow && !held_wide {
+            RecordLsoas::Narrow(Segments::default())
         } else {
-            RecordLsoas::Wide(numbers)
+            RecordLsoas::Wide(Segments::default())
         };
+        Ok(Lsoas { records, ..lsoas })
+    }
+
+    /// The codes by number (number 0 is "").
+    pub(super) fn codes(&self) -> &[Box<str>] {
+        &self.codes
+    }
+
+    /// The name of each code.
+    pub(super) fn names(&self) -> &[Box<str>] {
+        &self.names
+    }
+
+    /// Gives `other` (numbered as these) the run of record LSOAs starting at `start`.
+    pub(super) fn share_run(&self, other: &mut Lsoas, start: u32) {
+        match (&self.records, &mut other.records) {
+            (RecordLsoas::Narrow(mine), RecordLsoas::Narrow(theirs)) => {
+                if let Some(run) = mine.run_at(start) {
+                    theirs.push_run(start, Arc::clone(run));
+                }
+            }
+            (RecordLsoas::Wide(mine), RecordLsoas::Wide(theirs)) => {
+                if let Some(run) = mine.run_at(start) {
+                    theirs.push_run(start, Arc::clone(run));
+                }
+            }
+            _ => unreachable!("Lsoas::continued keeps the width"),
+        }
+    }
+
+    /// Adds the LSOA numbers of a month's records, from position `start`.
+    pub(super) fn push_run(&mut self, start: u32, numbers: &[u32]) {
+        match &mut self.records {
+            RecordLsoas::Narrow(runs) => {
+                runs.push_run(start, numbers.iter().map(|&n| n as u16).collect())
+            }
+            RecordLsoas::Wide(runs) => runs.push_run(start, numbers.into()),
+        }
     }
 
     /// Works out each LSOA's snap points from the placed records.
-    pub(super) fn place_points(&mut self, months: &[MonthCrimes], records: &[CrimeRecord]) {
+    pub(super) fn place_points(&mut self, months: &[MonthCrimes], records: &Segments<CrimeRecord>) {
         debug_assert_eq!(self.record_count(), records.len());
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         // Nearly every crime at a point has the point's LSOA: remember the last one seen per
@@ -133,8 +185,8 @@ impl Lsoas {
 
     pub(super) fn heap_bytes(&self) -> (usize, usize) {
         let per_record = match &self.records {
-            RecordLsoas::Narrow(numbers) => vec_bytes(numbers),
-            RecordLsoas::Wide(numbers) => vec_bytes(numbers),
+            RecordLsoas::Narrow(numbers) => numbers.heap_bytes(),
+            RecordLsoas::Wide(numbers) => numbers.heap_bytes(),
         };
         let lookup = str_pool_bytes(&self.codes)
             + str_pool_bytes(&self.names)

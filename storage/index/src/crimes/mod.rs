@@ -36,7 +36,7 @@ pub use outcome_counts::{
 pub use page::{CrimeFilter, WalkPosition};
 pub use select::{ForceSet, SelectedOutcome, Selection};
 
-use compact::{PointGroups, PointIds, PositionMap, RankedBits};
+use compact::{PointGroups, PointIds, PositionMap, RankedBits, Segments};
 
 use crate::reference::{crime_category, outcome_category};
 use crate::spatial::{is_valid_coordinate, Area, PreparedArea, QueryStop, SpatialIndex};
@@ -219,14 +219,7 @@ impl<'a> CrimeRef<'a> {
 
     /// The outcomes recorded for this crime, oldest first.
     pub fn outcomes(&self) -> impl Iterator<Item = (Month, u8)> + 'a {
-        let index = self.index;
-        let by_crime = &index.outcomes_by_crime;
-        let position = self.position;
-        let start = by_crime.partition_point(|&o| index.outcome_crimes[o as usize] < position);
-        by_crime[start..]
-            .iter()
-            .take_while(move |&&o| index.outcome_crimes[o as usize] == position)
-            .map(move |&o| (index.outcome_month(o), index.outcome_codes[o as usize]))
+        self.index.outcomes_of(self.position)
     }
 }
 
@@ -300,7 +293,39 @@ struct MonthCrimes {
     start: u32,
     located_end: u32,
     end: u32,
-    groups: PointGroups,
+    groups: Arc<PointGroups>,
+    /// The month's 64-hex-digit Crime IDs.
+    ids: Arc<MonthIds>,
+}
+
+/// A month's Crime IDs of 64 hex digits, by record position from the month's start.
+#[derive(Debug, Default)]
+struct MonthIds {
+    /// Which records have one.
+    records: RankedBits,
+    /// Those Crime IDs as 32 bytes, in record order.
+    ids: Vec<[u8; 32]>,
+    /// Indexes into `ids`, sorted by the Crime ID (then record order).
+    order: Vec<u32>,
+}
+
+impl MonthIds {
+    /// The Crime ID of the month's record `local`.
+    fn get(&self, local: u32) -> Option<&[u8; 32]> {
+        self.records.get(local).then(|| &self.ids[self.records.rank(local) as usize])
+    }
+
+    /// The first of the month's records (position from the month's start) with a Crime ID.
+    fn find(&self, id: &[u8; 32]) -> Option<u32> {
+        let first = self.order.partition_point(|&k| self.ids[k as usize] < *id);
+        let k = *self.order.get(first)?;
+        (self.ids[k as usize] == *id).then(|| self.records.select(k))
+    }
+
+    fn heap_bytes(&self) -> (usize, usize) {
+        use memory::vec_bytes;
+        (self.records.heap_bytes() + vec_bytes(&self.ids), vec_bytes(&self.order))
+    }
 }
 
 /// One month of outcomes (the month they were recorded): outcomes `start..end` of the
@@ -311,7 +336,9 @@ struct MonthOutcomes {
     month: Month,
     start: u32,
     end: u32,
-    groups: PointGroups,
+    groups: Arc<PointGroups>,
+    /// Outcomes of the month whose crime is not in the index (not counted in `start..end`).
+    orphans: u64,
 }
 
 /// The whole index. Immutable once built.
@@ -321,15 +348,10 @@ pub struct CrimeIndex {
     point_by_id: PointIds,
     pub(crate) spatial: SpatialIndex,
     forces: Vec<Box<str>>,
-    records: Vec<CrimeRecord>,
-    /// Sorted by month.
+    /// One run a month, in month order (so positions grow with months).
+    records: Segments<CrimeRecord>,
+    /// Sorted by month (and so by position).
     months: Vec<MonthCrimes>,
-    /// Which records have a Crime ID of 64 hex digits.
-    hex_id_records: RankedBits,
-    /// Those Crime IDs as 32 bytes, in record order.
-    hex_ids: Vec<[u8; 32]>,
-    /// Indexes into `hex_ids`, sorted by the Crime ID (then record order).
-    hex_id_order: Vec<u32>,
     other_persistent_ids: PositionMap<Box<str>>,
     other_persistent_index: HashMap<Box<str>, u32>,
     contexts: Vec<Box<str>>,
@@ -343,12 +365,13 @@ pub struct CrimeIndex {
     /// Sorted by month; they cover the outcome arrays in order.
     outcome_months: Vec<MonthOutcomes>,
     /// Each outcome's crime (its record position) …
-    outcome_crimes: Vec<u32>,
+    outcome_crimes: Segments<u32>,
     /// … and its position in [`crate::reference::OUTCOME_CATEGORIES`].
-    outcome_codes: Vec<u8>,
+    outcome_codes: Segments<u8>,
     /// Outcome positions, sorted by (crime, month, code).
     outcomes_by_crime: Vec<u32>,
-    /// Outcomes whose crime is not in the index (their crime month was not imported).
+    /// Outcomes whose crime is not in the index (their crime month was not imported, or is
+    /// no longer held).
     pub orphan_outcomes: u64,
     lsoas: lsoa::Lsoas,
     /// Each snap point's crimes per month, force and category (area counts' fast path).
@@ -376,7 +399,7 @@ impl CrimeIndex {
     pub fn memory_report(&self) -> MemoryReport {
         use memory::{allocation_bytes, hash_map_bytes, str_bytes, str_pool_bytes, vec_bytes};
         let mut report = MemoryReport::default();
-        report.add("crime records", vec_bytes(&self.records));
+        report.add("crime records", self.records.heap_bytes());
         let (lsoa_per_record, lsoa_lookup) = self.lsoas.heap_bytes();
         report.add("LSOA per crime", lsoa_per_record);
         report.add("LSOA codes, names and snap points", lsoa_lookup);
@@ -390,13 +413,14 @@ impl CrimeIndex {
                     .map(|m| m.groups.heap_bytes() + vec_bytes(&m.force_counts))
                     .sum::<usize>(),
         );
-        report.add(
-            "Crime IDs (32 bytes each, and which records have one)",
-            vec_bytes(&self.hex_ids) + self.hex_id_records.heap_bytes(),
-        );
+        let (ids, id_orders) = self.months.iter().fold((0, 0), |(ids, orders), month| {
+            let (month_ids, month_order) = month.ids.heap_bytes();
+            (ids + month_ids, orders + month_order)
+        });
+        report.add("Crime IDs (32 bytes each, and which records have one)", ids);
         report.add(
             "persistent-id index",
-            vec_bytes(&self.hex_id_order)
+            id_orders
                 + self.other_persistent_ids.heap_bytes()
                 + hash_map_bytes(&self.other_persistent_index)
                 + 2 * self.other_persistent_ids.values().map(|id| str_bytes(id)).sum::<usize>(),
@@ -409,8 +433,8 @@ impl CrimeIndex {
         );
         report.add(
             "outcomes by month and snap point",
-            vec_bytes(&self.outcome_crimes)
-                + vec_bytes(&self.outcome_codes)
+            self.outcome_crimes.heap_bytes()
+                + self.outcome_codes.heap_bytes()
                 + vec_bytes(&self.outcome_months)
                 + self.outcome_months.iter().map(|m| m.groups.heap_bytes()).sum::<usize>(),
         );
@@ -468,9 +492,22 @@ impl CrimeIndex {
         &self.points[point as usize]
     }
 
-    /// The snap point nearest to a place, and its distance in metres.
+    /// The snap point nearest to a place, and its distance in metres. Of points at the same
+    /// coordinates, a named one (the lowest-id) rather than one made for stop and search.
     pub fn nearest_point(&self, latitude: f64, longitude: f64) -> Option<(u32, f64)> {
-        self.spatial.nearest(latitude, longitude)
+        let (nearest, distance) = self.spatial.nearest(latitude, longitude)?;
+        let point = &self.points[nearest as usize];
+        if &*point.name != crate::stops::UNNAMED_LOCATION {
+            return Some((nearest, distance));
+        }
+        let here = Area::Circle { lat: point.latitude, lng: point.longitude, radius_m: 0.5 };
+        let named = self.spatial.query(&here).into_iter().filter(|&p| {
+            let other = &self.points[p as usize];
+            other.latitude == point.latitude
+                && other.longitude == point.longitude
+                && &*other.name != crate::stops::UNNAMED_LOCATION
+        });
+        Some((named.min_by_key(|&p| self.points[p as usize].id).unwrap_or(nearest), distance))
     }
 
     fn month(&self, month: Month) -> Option<&MonthCrimes> {
@@ -479,9 +516,18 @@ impl CrimeIndex {
 
     /// The Crime ID of the record at `position` as 32 bytes, when it is 64 hex digits.
     fn hex_id(&self, position: u32) -> Option<&[u8; 32]> {
-        self.hex_id_records
-            .get(position)
-            .then(|| &self.hex_ids[self.hex_id_records.rank(position) as usize])
+        let month = self.months.get(self.months.partition_point(|m| m.end <= position))?;
+        month.ids.get(position.checked_sub(month.start)?)
+    }
+
+    /// The outcomes recorded for the crime at `position` (month, code), oldest first.
+    fn outcomes_of(&self, position: u32) -> impl Iterator<Item = (Month, u8)> + '_ {
+        let by_crime = &self.outcomes_by_crime;
+        let start = by_crime.partition_point(|&o| self.outcome_crimes[o as usize] < position);
+        by_crime[start..]
+            .iter()
+            .take_while(move |&&o| self.outcome_crimes[o as usize] == position)
+            .map(move |&o| (self.outcome_month(o), self.outcome_codes[o as usize]))
     }
 
     /// The month an outcome (by position) was recorded.
@@ -684,15 +730,8 @@ impl CrimeIndex {
     /// The crime with a police.uk Crime ID (exact, case-sensitive).
     pub fn crime_by_persistent_id(&self, persistent_id: &str) -> Option<CrimeRef<'_>> {
         let position = match build::decode_hex_id(persistent_id) {
-            Some(bytes) => {
-                let order = &self.hex_id_order;
-                let first = order.partition_point(|&k| self.hex_ids[k as usize] < bytes);
-                let k = *order.get(first)?;
-                if self.hex_ids[k as usize] != bytes {
-                    return None;
-                }
-                self.hex_id_records.select(k)
-            }
+            // The first record with it, in record order, as outcomes are joined.
+            Some(bytes) => self.months.iter().find_map(|m| Some(m.start + m.ids.find(&bytes)?))?,
             None => *self.other_persistent_index.get(persistent_id)?,
         };
         Some(self.locate(position))

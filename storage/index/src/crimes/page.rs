@@ -16,8 +16,9 @@ use super::select::SelectionKind;
 use super::{CrimeIndex, CrimeRecord, CrimeRef, Selection, CATEGORY_COUNT};
 use crate::Month;
 
-/// Where a walk over a period stands: the month, and the record position in it to go on
-/// from (that record included).
+/// Where a walk over a period stands: the month, and the record to go on from (that record
+/// included) by its position from the month's first record, so that indexes holding the
+/// same rows agree on it however they were built (whole, or updated month by month).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct WalkPosition {
     pub month: Month,
@@ -219,14 +220,16 @@ impl CrimeIndex {
         selection: &Selection,
         mut visit: impl FnMut(CrimeRef<'a>) -> ControlFlow<()>,
     ) -> Option<WalkPosition> {
-        let mut position = at.position;
+        let mut offset = at.position;
         for month in Month::range(at.month, to) {
+            let start = self.month_positions(month).map_or(0, |positions| positions.start);
+            let from = start.saturating_add(offset);
             if let Some(stopped) =
-                self.visit_selected_from(month, selection, position, |_, _, crime| visit(crime))
+                self.visit_selected_from(month, selection, from, |_, _, crime| visit(crime))
             {
-                return Some(WalkPosition { month, position: stopped });
+                return Some(WalkPosition { month, position: stopped - start });
             }
-            position = 0;
+            offset = 0;
         }
         None
     }

@@ -3,6 +3,7 @@
 //! months then reads each of its points once, instead of looking each point up in every
 //! month's groups (36 lookups a point over 36 months, most finding one crime or none).
 
+use super::compact::Segments;
 use super::{CrimeRecord, MonthCrimes};
 use crate::Month;
 
@@ -41,7 +42,11 @@ impl PointCounts {
     /// Summarises `months` (sorted, covering `records`) over `point_count` snap points; no
     /// summary when the months span more than 256, or there are more than 64 forces or 32
     /// categories (counts then walk the records).
-    pub fn new(months: &[MonthCrimes], records: &[CrimeRecord], point_count: usize) -> Self {
+    pub fn new(
+        months: &[MonthCrimes],
+        records: &Segments<CrimeRecord>,
+        point_count: usize,
+    ) -> Self {
         let (Some(first), Some(last)) = (months.first(), months.last()) else {
             return PointCounts::default();
         };
@@ -102,7 +107,7 @@ impl PointCounts {
 /// (force, category), a count above the 13 bits an entry holds split over several entries.
 fn for_each_group_entries(
     months: &[MonthCrimes],
-    records: &[CrimeRecord],
+    records: &Segments<CrimeRecord>,
     scratch: &mut Vec<u32>,
     mut visit: impl FnMut(u32, &[u32]),
 ) {
@@ -111,7 +116,8 @@ fn for_each_group_entries(
         let slot = (data.month.index() - first.index()) << MONTH_SHIFT;
         for (point, group) in data.groups.iter() {
             scratch.clear();
-            let group_records = &records[(data.start + group.start) as usize..][..group.len()];
+            let group_records =
+                &records[(data.start + group.start) as usize..(data.start + group.end) as usize];
             scratch.extend(group_records.iter().map(|r| {
                 slot | u32::from(r.force) << FORCE_SHIFT | u32::from(r.category) << CATEGORY_SHIFT
             }));

@@ -657,3 +657,268 @@ fn counts_equal_brute_force_over_the_rows() {
         Ok(())
     });
 }
+
+/// An index updated with the rows of new months, its oldest month dropped, answers as one
+/// built from the same rows at once: lists, lookups, walks (and so cursors), counts.
+/// Which rows of [`random_data`] an index is built from: crimes and outcomes by their
+/// position in the data.
+struct Rows<'a> {
+    crimes: &'a dyn Fn(usize, &Crime) -> bool,
+    outcomes: &'a dyn Fn(usize, Month) -> bool,
+}
+
+/// Adds the points and the rows chosen to `builder`.
+fn fill(builder: &mut IndexBuilder, data: &Data, points: &[SnapPoint], rows: Rows<'_>) {
+    for point in points {
+        builder.add_point(point.clone());
+    }
+    for (i, crime) in data.crimes.iter().enumerate() {
+        if (rows.crimes)(i, crime) {
+            builder.add_crime(crime_input(data, crime)).unwrap();
+        }
+    }
+    for (i, (month, crime, point, code)) in data.outcomes.iter().enumerate() {
+        if (rows.outcomes)(i, *month) {
+            builder
+                .add_outcome(OutcomeInput {
+                    month: *month,
+                    persistent_id: data.crimes[*crime].5.as_deref().unwrap(),
+                    location_id: point.map(|p| data.points[p].id),
+                    code: *code,
+                })
+                .unwrap();
+        }
+    }
+}
+
+/// Data whose months before `added` use only the snap points before `new_points` (those
+/// from it on are new in an update bringing the months from `added`).
+fn data_for_updates(seed: u64, added: Month, new_points: usize) -> Data {
+    let mut data = random_data(seed);
+    for crime in data.crimes.iter_mut().filter(|c| c.1 < added) {
+        crime.2 = crime.2.map(|p| p % new_points);
+    }
+    for outcome in data.outcomes.iter_mut().filter(|o| o.0 < added) {
+        outcome.2 = outcome.2.map(|p| p % new_points);
+    }
+    data
+}
+
+/// An index updated with the rows of new months, its oldest month dropped, answers as one
+/// built from the same rows at once: lists, lookups, walks (and so cursors), counts.
+#[test]
+fn an_updated_index_answers_as_one_built_from_the_same_rows() {
+    let added = Month::new(2024, 3).unwrap();
+    let kept_from = Month::new(2024, 2).unwrap();
+    const NEW_POINTS: usize = 2500;
+    let data = data_for_updates(13, added, NEW_POINTS);
+    let mut old = IndexBuilder::new();
+    let rows = Rows { crimes: &|_, c| c.1 < added, outcomes: &|_, m| m < added };
+    fill(&mut old, &data, &data.points[..NEW_POINTS], rows);
+    let old = old.build().unwrap();
+    let mut additions = IndexBuilder::continuing(&old).unwrap();
+    let rows = Rows { crimes: &|_, c| c.1 >= added, outcomes: &|_, m| m >= added };
+    fill(&mut additions, &data, &data.points[NEW_POINTS..], rows);
+    let updated = old.updated(additions, |m| m >= kept_from).unwrap();
+    let mut whole = IndexBuilder::new();
+    let rows = Rows { crimes: &|_, c| c.1 >= kept_from, outcomes: &|_, m| m >= kept_from };
+    fill(&mut whole, &data, &data.points, rows);
+    let whole = whole.build().unwrap();
+    assert!(whole.orphan_outcomes > 0, "outcomes of kept months whose crime went");
+    assert_same_answers(&data, &updated, &whole);
+}
+
+/// The newest month held, published again with rows changed (a late file, a correction),
+/// is dropped and read again, and outcomes dropped with it no longer count as a crime's
+/// latest: the index answers as one built from the new rows at once.
+#[test]
+fn an_update_that_reads_the_newest_month_again_answers_as_one_built_at_once() {
+    let newest = Month::new(2024, 4).unwrap();
+    let data = data_for_updates(15, newest, 3000);
+    // The first publication of 2024-04 has every tenth crime and seventh outcome more than
+    // the second; the outcomes of 2024-05 and 2024-06 come with the second.
+    let first = Rows { crimes: &|_, c| c.1 <= newest, outcomes: &|_, m| m <= newest };
+    let second = |i: usize, month: Month, last: Month| {
+        month <= last && (month < newest || !i.is_multiple_of(7))
+    };
+    let mut old = IndexBuilder::new();
+    fill(&mut old, &data, &data.points, first);
+    let old = old.build().unwrap();
+    let mut additions = IndexBuilder::continuing(&old).unwrap();
+    let rows = Rows {
+        crimes: &|i, c| c.1 == newest && !i.is_multiple_of(10),
+        outcomes: &|i, m| m >= newest && second(i, m, Month::new(2024, 6).unwrap()),
+    };
+    fill(&mut additions, &data, &[], rows);
+    let updated = old.updated(additions, |m| m < newest).unwrap();
+    let mut whole = IndexBuilder::new();
+    let rows = Rows {
+        crimes: &|i, c| c.1 < newest || !i.is_multiple_of(10),
+        outcomes: &|i, m| second(i, m, Month::new(2024, 6).unwrap()),
+    };
+    fill(&mut whole, &data, &data.points, rows);
+    let whole = whole.build().unwrap();
+    assert_same_answers(&data, &updated, &whole);
+}
+
+/// Every kind of answer of the two indexes is the same.
+fn assert_same_answers(data: &Data, updated: &CrimeIndex, whole: &CrimeIndex) {
+    assert_eq!(
+        (updated.crime_count(), updated.outcome_count(), updated.orphan_outcomes),
+        (whole.crime_count(), whole.outcome_count(), whole.orphan_outcomes)
+    );
+    assert_eq!(
+        updated.crime_months().collect::<Vec<_>>(),
+        whole.crime_months().collect::<Vec<_>>()
+    );
+    let describe = |crime: &CrimeRef<'_>| {
+        let mut buffer = [0; 64];
+        (
+            crime.record.id,
+            crime.month,
+            crime.point.map(|p| p.id),
+            crime.force_id().to_owned(),
+            crime.persistent_id(&mut buffer).to_owned(),
+            crime.outcome_status().map(|(name, month)| (name.to_owned(), month)),
+            crime.outcomes().collect::<Vec<_>>(),
+            crime.lsoa_code().to_owned(),
+            crime.context().to_owned(),
+        )
+    };
+    let first = Month::new(2024, 1).unwrap();
+    let last = Month::new(2024, 7).unwrap();
+    for month in Month::range(first, last) {
+        for p in 0..data.points.len() as u32 {
+            let a: Vec<_> = whole.crimes_at_point(month, p, None).iter().map(describe).collect();
+            let b: Vec<_> = updated.crimes_at_point(month, p, None).iter().map(describe).collect();
+            assert_eq!(a, b, "crimes at point {p} in {month}");
+            let a: Vec<_> = whole
+                .outcomes_at_point(month, p)
+                .iter()
+                .map(|o| (o.code, describe(&o.crime)))
+                .collect();
+            let b: Vec<_> = updated
+                .outcomes_at_point(month, p)
+                .iter()
+                .map(|o| (o.code, describe(&o.crime)))
+                .collect();
+            assert_eq!(a, b, "outcomes at point {p} in {month}");
+        }
+        for force in FORCES {
+            let a: Vec<_> =
+                whole.crimes_without_location(month, force, None).iter().map(describe).collect();
+            let b: Vec<_> =
+                updated.crimes_without_location(month, force, None).iter().map(describe).collect();
+            assert_eq!(a, b);
+        }
+    }
+    for crime in &data.crimes {
+        let Some(id) = crime.5.as_deref() else { continue };
+        let a = whole.crime_by_persistent_id(id).map(|c| describe(&c));
+        let b = updated.crime_by_persistent_id(id).map(|c| describe(&c));
+        assert_eq!(a, b, "crime {id}");
+    }
+    // Walks, whose positions cursors carry, agree position for position.
+    let mile = Area::Circle {
+        lat: data.points[7].latitude,
+        lng: data.points[7].longitude,
+        radius_m: ONE_MILE_M,
+    };
+    for scope in [
+        CountScope::National,
+        CountScope::Force("kent"),
+        CountScope::Area(&mile),
+        CountScope::Lsoa("E01000002"),
+    ] {
+        let walk = |index: &CrimeIndex| {
+            let selection = index.select(scope);
+            let mut crimes = Vec::new();
+            let mut at = Some(WalkPosition::start_of(first));
+            while let Some(resume) = at {
+                let mut page = Vec::new();
+                at = index.walk_selected(resume, last, &selection, |crime| {
+                    if page.len() == 97 {
+                        return ControlFlow::Break(());
+                    }
+                    page.push(describe(&crime));
+                    ControlFlow::Continue(())
+                });
+                crimes.push((page, at));
+            }
+            let mut outcomes = Vec::new();
+            let mut at = Some(WalkPosition::start_of(first));
+            while let Some(resume) = at {
+                let mut page = Vec::new();
+                at = index.walk_selected_outcomes(resume, last, &selection, |o| {
+                    if page.len() == 89 {
+                        return ControlFlow::Break(());
+                    }
+                    page.push((o.point.map(|p| p.id), o.outcome.code, describe(&o.outcome.crime)));
+                    ControlFlow::Continue(())
+                });
+                outcomes.push((page, at));
+            }
+            (crimes, outcomes)
+        };
+        assert_eq!(walk(updated), walk(whole), "{scope:?}");
+        let counts = |index: &CrimeIndex| {
+            format!(
+                "{:?} {:?} {:?} {:?}",
+                index.crime_counts(first, last, scope),
+                index.outcome_counts(first, last, scope, &[1, 2, 3, 5, 8, 13]),
+                index.last_outcome_counts(first, last, scope),
+                index.crime_hotspots(first, last, scope, &[1, 2, 3, 5, 8, 13], 20),
+            )
+        };
+        assert_eq!(counts(updated), counts(whole), "{scope:?}");
+    }
+    let a: Vec<_> = whole
+        .crimes_in_area(last.plus(-3).unwrap(), &mile, None, None)
+        .unwrap()
+        .iter()
+        .map(describe)
+        .collect();
+    let b: Vec<_> = updated
+        .crimes_in_area(last.plus(-3).unwrap(), &mile, None, None)
+        .unwrap()
+        .iter()
+        .map(describe)
+        .collect();
+    assert_eq!(a, b);
+    assert!(!a.is_empty());
+}
+
+/// An update is refused, the index unchanged, when it brings crimes or outcomes of a month
+/// not newer than those held (the caller builds afresh instead).
+#[test]
+fn an_update_with_rows_of_a_held_month_is_refused() {
+    let data = random_data(14);
+    let index = build(&data);
+    let held = data.crimes.iter().map(|c| c.1).max().unwrap();
+    let crime = data.crimes.iter().find(|c| c.1 == held).unwrap();
+    let mut additions = IndexBuilder::continuing(&index).unwrap();
+    additions.add_crime(crime_input(&data, crime)).unwrap();
+    let refused = index.updated(additions, |_| true).unwrap_err();
+    assert!(refused.to_string().contains("not newer"), "{refused}");
+    let newest_outcomes = data.outcomes.iter().map(|o| o.0).max().unwrap();
+    let mut additions = IndexBuilder::continuing(&index).unwrap();
+    additions
+        .add_outcome(OutcomeInput {
+            month: newest_outcomes,
+            persistent_id: &"ab".repeat(32),
+            location_id: None,
+            code: 1,
+        })
+        .unwrap();
+    assert!(index.updated(additions, |_| true).is_err());
+    // Numbered by another index: refused too.
+    let mut stranger = IndexBuilder::new();
+    stranger
+        .add_crime(CrimeInput {
+            force_id: "zzz",
+            month: newest_outcomes.plus(1).unwrap(),
+            ..crime_input(&data, crime)
+        })
+        .unwrap();
+    assert!(index.updated(stranger, |_| true).is_err());
+}

@@ -79,7 +79,11 @@ fn paged_walks_equal_the_unpaged_walk_and_brute_force() {
         }
 
         // Pages of the given sizes (cycled), each resumed where the last stopped.
-        let position = |&(month, position, _): &(Month, u32, u32)| WalkPosition { month, position };
+        // A walk's positions count from the month's first record.
+        let position = |&(month, position, _): &(Month, u32, u32)| {
+            let start = index.month_positions(month).map_or(0, |positions| positions.start);
+            WalkPosition { month, position: position - start }
+        };
         let paged = page_through(from, &pages, position, |resume, push| {
             index.walk_selected(resume, to, &selection, |crime| {
                 if !filter.matches(&crime) {

@@ -142,12 +142,13 @@ impl CrimeIndex {
         selection: &Selection,
         mut visit: impl FnMut(SelectedOutcome<'a>) -> ControlFlow<()>,
     ) -> Option<WalkPosition> {
-        let mut position = at.position;
+        let mut offset = at.position;
         for month in Month::range(at.month, to) {
+            let start = self.outcome_month_positions(month).map_or(0, |positions| positions.start);
             let stopped = self.visit_selected_outcomes_from(
                 month,
                 selection,
-                position,
+                start.saturating_add(offset),
                 |position, point, crime| {
                     visit(SelectedOutcome {
                         position,
@@ -161,9 +162,9 @@ impl CrimeIndex {
                 },
             );
             if let Some(stopped) = stopped {
-                return Some(WalkPosition { month, position: stopped });
+                return Some(WalkPosition { month, position: stopped - start });
             }
-            position = 0;
+            offset = 0;
         }
         None
     }

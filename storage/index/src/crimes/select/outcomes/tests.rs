@@ -85,8 +85,11 @@ fn paged_outcome_walks_equal_the_unpaged_walk_and_brute_force() {
         prop_assert_eq!(counted, expected.len());
 
         // Pages of the given sizes (cycled), each resumed where the last stopped.
-        let position =
-            |&(month, position, _, _): &(Month, u32, u32, u8)| WalkPosition { month, position };
+        // A walk's positions count from the month's first outcome.
+        let position = |&(month, position, _, _): &(Month, u32, u32, u8)| {
+            let start = index.outcome_month_positions(month).map_or(0, |positions| positions.start);
+            WalkPosition { month, position: position - start }
+        };
         let paged = page_through(from, &pages, position, |resume, push| {
             index.walk_selected_outcomes(resume, to, &selection, |o| {
                 push((o.outcome.month, o.position, o.outcome.crime.record.id, o.outcome.code))
