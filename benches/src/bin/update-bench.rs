@@ -5,7 +5,8 @@
 //! `cargo run --release -p police-benches --bin update-bench [-- --months N]`
 //!
 //! Generates and imports months 1..N into a throwaway PostgreSQL, loads the snapshot, then
-//! imports month N+1 (generated with the others, so its outcomes refer to their crimes) with
+//! imports month N+1 (generated with the year before it, so its outcomes refer to their
+//! crimes) with
 //! a retention window of N months, as `police-api sync` does, and builds the next snapshot
 //! on the first, as `serve` does on the import's notification. Then it drops both and loads
 //! the same store whole. For each step: the time, the process's peak resident memory during
@@ -56,20 +57,26 @@ fn measure<T>(work: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(T, St
 
 fn main() -> anyhow::Result<()> {
     let months = months_arg()?;
+    eprintln!("update-bench: generating and importing {months} national months");
     let archive = ImportedNationalArchive::create(months)?;
+    eprintln!("update-bench: imported; measuring (keep the machine quiet)");
     let url = archive.database_url.clone();
     let before_any = status_bytes("VmRSS");
 
     let (first, loaded) = measure(|| Snapshot::load(&url))?;
     let crimes_before = first.index.crime_count();
 
-    // Month N+1, generated with the months before it so that its outcomes refer to their
-    // crimes (each month is generated from its own seeded stream: months 1..N are the ones
-    // imported).
+    // Month N+1, generated with up to 12 months before it so that its outcomes refer to
+    // their crimes (each month comes from its own seeded stream, so those months are the
+    // ones imported; the generator's outcomes follow their crime within a year).
+    eprintln!("update-bench: generating month {} and the months before it", months + 1);
     let generated = tempfile::tempdir()?;
     let base = GenerateOptions::national(months);
     let next_month = base.first_month.plus(i32::try_from(months)?).expect("a valid month");
-    generate(&GenerateOptions { months: months + 1, ..base.clone() }, generated.path())?;
+    let window = months.min(12);
+    let window_start = next_month.plus(-i32::try_from(window)?).expect("a valid month");
+    let next = GenerateOptions { first_month: window_start, months: window + 1, ..base };
+    generate(&next, generated.path())?;
     let next_folder = generated.path().join(next_month.to_string());
     let import_started = Instant::now();
     let options = ImportOptions { keep_months: months, ..ImportOptions::default() };
@@ -80,6 +87,7 @@ fn main() -> anyhow::Result<()> {
     let import_seconds = import_started.elapsed().as_secs_f64();
     drop(generated);
 
+    eprintln!("update-bench: month {next_month} imported; measuring (keep the machine quiet)");
     let (updated, update) = measure(|| Snapshot::load_after(&url, Some(&first)))?;
     let SnapshotBuild::Updated { added, removed } = &updated.build else {
         anyhow::bail!("the snapshot was not updated: {:?}", updated.build);

@@ -571,7 +571,7 @@ impl CrimeIndex {
             place_crimes(&crimes, &crime_points, points.len(), &force_ranks, &mut added_months);
         drop(crime_points);
         let staged = StagedSides { contexts: &crime_contexts, other_ids: &crime_other_ids };
-        let written = write_records(crimes, order, staged, index.outcome_names.len());
+        let written = write_records(crimes, order, staged);
         drop(crime_contexts);
         drop(crime_other_ids);
         let base = self.records.end();
@@ -798,12 +798,7 @@ struct Written {
 }
 
 /// Writes the crimes' records in `order` (staged positions), with their side entries.
-fn write_records(
-    crimes: Vec<StagedCrime>,
-    order: Vec<u32>,
-    staged: StagedSides<'_>,
-    outcome_name_count: usize,
-) -> Written {
+fn write_records(crimes: Vec<StagedCrime>, order: Vec<u32>, staged: StagedSides<'_>) -> Written {
     let hex_count = crimes.iter().filter(|c| c.flags & HEX_ID != 0).count();
     let mut written = Written {
         records: Vec::with_capacity(order.len()),
@@ -814,7 +809,6 @@ fn write_records(
         rare_last_outcomes: Vec::new(),
         record_lsoas: Vec::with_capacity(order.len()),
     };
-    debug_assert!(crimes.iter().all(|c| usize::from(c.last_outcome) < outcome_name_count));
     for (position, &staged_position) in order.iter().enumerate() {
         let crime = &crimes[staged_position as usize];
         let position = position as u32;

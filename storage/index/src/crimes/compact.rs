@@ -306,6 +306,10 @@ impl<T> Index<Range<usize>> for Segments<T> {
 
     /// Items of one run (a range across runs is a bug, as an index past a slice's end is).
     fn index(&self, range: Range<usize>) -> &[T] {
+        // An empty range may lie past a run's end, in a gap between runs.
+        if range.is_empty() {
+            return &[];
+        }
         let (start, items) = self.run(range.start as u32);
         let start = start as usize;
         &items[range.start - start..range.end - start]
@@ -386,6 +390,29 @@ mod tests {
 
     use super::*;
     use crate::testing::check;
+
+    /// Runs with gaps between them read as the one array they stand for: items by
+    /// position, ranges within a run, empty ranges anywhere (a gap included), every item in
+    /// order.
+    #[test]
+    fn segments_read_as_one_array_with_gaps() {
+        let mut segments: Segments<u32> = Segments::default();
+        segments.push_run(3, vec![30, 31, 32].into());
+        segments.push_run(6, Vec::new().into());
+        segments.push_run(10, vec![100, 101].into());
+        assert_eq!(segments.len(), 5);
+        assert_eq!(segments.end(), 12);
+        assert_eq!((segments[3], segments[5], segments[10], segments[11]), (30, 32, 100, 101));
+        assert_eq!(&segments[4..6], &[31, 32]);
+        assert_eq!(&segments[10..12], &[100, 101]);
+        assert!(
+            segments[8..8].is_empty() && segments[6..6].is_empty() && segments[0..0].is_empty()
+        );
+        assert_eq!(segments.iter().copied().collect::<Vec<_>>(), vec![30, 31, 32, 100, 101]);
+        assert!(segments.run_at(10).is_some() && segments.run_at(4).is_none());
+        let shared = segments.clone();
+        assert!(std::ptr::eq(&shared[10], &segments[10]), "a clone shares the runs");
+    }
 
     #[test]
     fn rank_and_select_equal_counting() {
