@@ -228,8 +228,11 @@ pub struct Cursor {
     pub at: WalkPosition,
 }
 
-/// The first byte of a cursor: its layout.
-const CURSOR_LAYOUT: u8 = 1;
+/// The first byte of a cursor: its layout. Layout 2 counts the position from the month's
+/// first record (layout 1, before snapshots were updated month by month, from the index's).
+const CURSOR_LAYOUT: u8 = 2;
+/// The layout of cursors made before: refused as made for other data (410).
+const EARLIER_CURSOR_LAYOUT: u8 = 1;
 
 fn damaged() -> ApiError {
     ApiError::BadRequest(
@@ -259,6 +262,13 @@ impl Cursor {
             return Err(damaged());
         }
         let [layout, version_len, rest @ ..] = payload else { return Err(damaged()) };
+        if *layout == EARLIER_CURSOR_LAYOUT {
+            return Err(ApiError::Gone(
+                "this cursor was made by an earlier version of the server, whose positions \
+                 differ; start again without cursor"
+                    .into(),
+            ));
+        }
         if *layout != CURSOR_LAYOUT || rest.len() != usize::from(*version_len) + 16 {
             return Err(damaged());
         }
@@ -403,6 +413,14 @@ mod tests {
             Err(ApiError::Gone(_))
         ));
         assert!(matches!(cursor.resume("12.40.3.3", 7, period), Err(ApiError::BadRequest(_))));
+        // A cursor of the earlier layout (positions counted another way) is gone, not used.
+        let mut earlier = URL_SAFE_NO_PAD.decode(&text).unwrap();
+        earlier[0] = EARLIER_CURSOR_LAYOUT;
+        let payload = earlier.len() - 4;
+        let check = (fnv1a(FNV_OFFSET, &earlier[..payload]) as u32).to_le_bytes();
+        earlier[payload..].copy_from_slice(&check);
+        let earlier = URL_SAFE_NO_PAD.encode(earlier);
+        assert!(matches!(Cursor::decode(&earlier), Err(ApiError::Gone(_))));
     }
 
     #[test]

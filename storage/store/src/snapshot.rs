@@ -20,11 +20,11 @@ use police_index::stops::{parse_timestamp, StopIndex, StopIndexBuilder, StopInpu
 use police_index::Month;
 
 use crate::neighbourhoods::load_neighbourhoods;
+use crate::schema::{crimes, locations, outcomes, stops};
 pub use update::HeldImports;
 use update::UpdatePlan;
 
 mod update;
-use crate::schema::{crimes, locations, outcomes, stops};
 
 /// A force as `/api/forces` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +113,7 @@ impl Snapshot {
     /// As [`Snapshot::load`], building on `previous` (loaded from the same store) when the
     /// imports since allow it: a month's publication and a retention window's oldest month
     /// going cost about what the new month costs, the other months being shared with
-    /// `previous` (see [`update`]). Otherwise, and when the update fails, loads it whole
+    /// `previous` (see `snapshot/update.rs`). Otherwise, and when the update fails, loads it whole
     /// (`build` says which, and why).
     pub fn load_after(database_url: &str, previous: Option<&Snapshot>) -> anyhow::Result<Snapshot> {
         let started = Instant::now();
@@ -207,8 +207,7 @@ fn build_index(
     if !plan.changes_crimes(held) {
         return Ok((Arc::clone(&previous.index), SnapshotBuild::Shared));
     }
-    let updated = copy_connection(database_url, shared)
-        .and_then(|mut conn| update::updated_index(&mut conn, &previous.index, &plan));
+    let updated = update::updated_index(database_url, shared, &previous.index, &plan);
     match updated {
         Ok(index) => {
             let build = SnapshotBuild::Updated {
@@ -343,11 +342,6 @@ fn load_crimes(database_url: &str, shared: &str) -> anyhow::Result<IndexBuilder>
     Ok(builder)
 }
 
-/// The columns of a crime as [`add_crime_row`] reads them, in SQL.
-const CRIME_COLUMNS: &str = "id::text, to_char(month, 'YYYY-MM-DD'), force_id, persistent_id, \
-                             location_id::text, category, last_outcome, context, lsoa_code, \
-                             lsoa_name";
-
 /// Stages a crime from its row's fields (as `COPY` gives them, `None` for NULL).
 fn add_crime_row(builder: &mut IndexBuilder, f: &[Option<&str>; 10]) -> anyhow::Result<()> {
     let slug = f[5].unwrap_or_default();
@@ -376,10 +370,6 @@ fn load_outcomes(database_url: &str, shared: &str) -> anyhow::Result<IndexBuilde
     for_each_row(reader, |f: &[Option<&str>; 4]| add_outcome_row(&mut builder, f))?;
     Ok(builder)
 }
-
-/// The columns of an outcome as [`add_outcome_row`] reads them, in SQL.
-const OUTCOME_COLUMNS: &str =
-    "to_char(month, 'YYYY-MM-DD'), persistent_id, location_id::text, outcome_code";
 
 /// Stages an outcome from its row's fields.
 fn add_outcome_row(builder: &mut IndexBuilder, f: &[Option<&str>; 4]) -> anyhow::Result<()> {

@@ -7,18 +7,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use diesel::connection::DefaultLoadingMode;
-use diesel::pg::{Pg, PgConnection};
+use diesel::pg::{CopyFormat, CopyTarget, Pg, PgConnection};
 use diesel::prelude::*;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
+use diesel::query_builder::AstPass;
+use diesel::sql_types::{BigInt, Integer, Text};
 
 use police_index::crimes::{CrimeIndex, IndexBuilder};
 use police_index::Month;
 
 use super::{
-    add_crime_row, add_outcome_row, point_of_row, SharedNames, CRIME_COLUMNS, OUTCOME_COLUMNS,
+    add_crime_row, add_outcome_row, copy_connection, for_each_row, joined, point_of_row,
+    SharedNames,
 };
+use crate::schema::{crimes, locations, outcomes};
 
 /// The kinds whose rows are in the crime index.
 const STREET: &str = "street";
@@ -156,64 +157,124 @@ impl UpdatePlan {
     }
 }
 
-/// One row's fields as text, `None` for NULL: what `COPY … TO STDOUT` gives, through a query.
-#[derive(QueryableByName)]
-struct TextFields {
-    #[diesel(sql_type = Array<Nullable<Text>>)]
-    fields: Vec<Option<String>>,
+/// The session setting that tells the `COPY` queries below which months to read
+/// (`YYYY-MM-DD` dates in an array literal), or above which location id.
+const MONTHS_SETTING: &str = "police_api.update_months";
+const POINTS_AFTER_SETTING: &str = "police_api.update_points_after";
+
+/// `COPY (<query>) TO STDOUT` targets: the rows an update reads, streamed in the same
+/// text format as the whole load's `COPY` of the tables (so the same row readers take
+/// them). diesel copies only tables or columns, so each query is a target of its own, and
+/// what it selects by is a setting of the session. The crimes and outcomes are selected by
+/// force too (those with files of the months, from the ledger), which lets PostgreSQL read
+/// them through the `(force_id, month)` index rather than scan the tables (one month of 12
+/// national months: about 1 s instead of 3.9 s).
+macro_rules! query_target {
+    ($name:ident, $table:ty, $sql:expr) => {
+        struct $name;
+
+        impl CopyTarget for $name {
+            type Table = $table;
+            type SqlType = Text;
+
+            fn walk_target(mut pass: AstPass<'_, '_, Pg>) -> QueryResult<()> {
+                pass.push_sql($sql);
+                Ok(())
+            }
+        }
+    };
 }
 
-/// A query selecting `ARRAY[…] AS fields`, with its binds.
-type TextQuery = BoxedSqlQuery<'static, Pg, SqlQuery>;
+query_target!(
+    NewPoints,
+    locations::table,
+    "(SELECT id, latitude, longitude, name, location_type, location_subtype FROM locations \
+      WHERE id > current_setting('police_api.update_points_after')::integer)"
+);
+query_target!(
+    CrimesOfMonths,
+    crimes::table,
+    "(SELECT id, month, force_id, persistent_id, location_id, category, last_outcome, \
+             context, lsoa_code, lsoa_name FROM crimes \
+      WHERE month = ANY(current_setting('police_api.update_months')::date[]) \
+        AND force_id = ANY(ARRAY(SELECT DISTINCT force_id FROM imports \
+            WHERE month = ANY(current_setting('police_api.update_months')::date[]))))"
+);
+query_target!(
+    OutcomesOfMonths,
+    outcomes::table,
+    "(SELECT month, persistent_id, location_id, outcome_code FROM outcomes \
+      WHERE month = ANY(current_setting('police_api.update_months')::date[]) \
+        AND force_id = ANY(ARRAY(SELECT DISTINCT force_id FROM imports \
+            WHERE month = ANY(current_setting('police_api.update_months')::date[]))))"
+);
 
-/// Runs `query` and calls `row` with each row's `N` fields.
-fn for_each_text_row<const N: usize>(
-    conn: &mut PgConnection,
-    query: TextQuery,
-    mut row: impl FnMut(&[Option<&str>; N]) -> anyhow::Result<()>,
+/// Streams `target`'s rows on a connection of its own in the snapshot's transaction
+/// (`shared`), with `setting` set to `value` first, into `row`.
+fn copy_rows<T: CopyTarget, const N: usize>(
+    database_url: &str,
+    shared: &str,
+    target: T,
+    (setting, value): (&str, &str),
+    row: impl FnMut(&[Option<&str>; N]) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    for fields in query.load_iter::<TextFields, DefaultLoadingMode>(conn)? {
-        let fields = fields?.fields;
-        anyhow::ensure!(fields.len() == N, "expected {N} fields, got {}", fields.len());
-        let fields: [Option<&str>; N] = std::array::from_fn(|i| fields[i].as_deref());
-        row(&fields)?;
-    }
-    Ok(())
+    let mut conn = copy_connection(database_url, shared)?;
+    diesel::sql_query("SELECT set_config($1, $2, false)")
+        .bind::<Text, _>(setting)
+        .bind::<Text, _>(value)
+        .execute(&mut conn)?;
+    let reader = diesel::copy_to(target).with_format(CopyFormat::Text).load_raw(&mut conn)?;
+    for_each_row(reader, row)
 }
 
-/// The previous index updated by `plan`, reading from `conn` (in the snapshot's
-/// transaction).
+/// The previous index updated by `plan`: the new snap points, and the crimes and outcomes
+/// of the months read, each streamed on a thread and connection of its own in the
+/// snapshot's transaction (`shared`).
 pub(super) fn updated_index(
-    conn: &mut PgConnection,
+    database_url: &str,
+    shared: &str,
     previous: &CrimeIndex,
     plan: &UpdatePlan,
 ) -> anyhow::Result<CrimeIndex> {
-    let mut additions = IndexBuilder::continuing(previous)?;
-    let mut names = SharedNames::default();
-    let points = diesel::sql_query(
-        "SELECT ARRAY[id::text, latitude::text, longitude::text, name, location_type, \
-                      location_subtype] AS fields \
-         FROM locations WHERE id > $1 ORDER BY id",
-    )
-    .into_boxed()
-    .bind::<Integer, _>(plan.points_after);
-    for_each_text_row(conn, points, |f: &[Option<&str>; 6]| {
-        additions.add_point(point_of_row(f, &mut names)?);
-        Ok(())
+    let months = plan.read.iter().map(|m| format!("{m}-01")).collect::<Vec<_>>().join(",");
+    let months = format!("{{{months}}}");
+    let points_after = plan.points_after.to_string();
+    let additions = std::thread::scope(|scope| -> anyhow::Result<IndexBuilder> {
+        let crimes = scope.spawn(|| {
+            let mut builder = IndexBuilder::new();
+            if !plan.read.is_empty() {
+                copy_rows(database_url, shared, CrimesOfMonths, (MONTHS_SETTING, &months), |f| {
+                    add_crime_row(&mut builder, f)
+                })?;
+            }
+            anyhow::Ok(builder)
+        });
+        let outcomes = scope.spawn(|| {
+            let mut builder = IndexBuilder::new();
+            if !plan.read.is_empty() {
+                let setting = (MONTHS_SETTING, months.as_str());
+                copy_rows(database_url, shared, OutcomesOfMonths, setting, |f| {
+                    add_outcome_row(&mut builder, f)
+                })?;
+            }
+            anyhow::Ok(builder)
+        });
+        let mut additions = IndexBuilder::continuing(previous)?;
+        let mut points = Vec::new();
+        let mut names = SharedNames::default();
+        copy_rows(database_url, shared, NewPoints, (POINTS_AFTER_SETTING, &points_after), |f| {
+            points.push(point_of_row(f, &mut names)?);
+            Ok(())
+        })?;
+        // In id order, as the whole load adds them.
+        points.sort_unstable_by_key(|point| point.id);
+        for point in points {
+            additions.add_point(point);
+        }
+        additions.append(joined(crimes)?)?;
+        additions.append(joined(outcomes)?)?;
+        Ok(additions)
     })?;
-    let months = |months: &[Month]| months.iter().map(|m| format!("{m}-01")).collect::<Vec<_>>();
-    if !plan.read.is_empty() {
-        let sql = format!(
-            "SELECT ARRAY[{CRIME_COLUMNS}] AS fields FROM crimes WHERE month = ANY($1::date[])"
-        );
-        let query = diesel::sql_query(sql).into_boxed().bind::<Array<Text>, _>(months(&plan.read));
-        for_each_text_row(conn, query, |f: &[Option<&str>; 10]| add_crime_row(&mut additions, f))?;
-        let sql = format!(
-            "SELECT ARRAY[{OUTCOME_COLUMNS}] AS fields FROM outcomes WHERE month = ANY($1::date[])"
-        );
-        let query = diesel::sql_query(sql).into_boxed().bind::<Array<Text>, _>(months(&plan.read));
-        for_each_text_row(conn, query, |f: &[Option<&str>; 4]| add_outcome_row(&mut additions, f))?;
-    }
     previous.updated(additions, |month| plan.keeps(month))
 }
 
