@@ -94,12 +94,14 @@ fn main() -> anyhow::Result<()> {
     };
     let (added, removed) = (added.clone(), removed.clone());
     let crimes_after = updated.index.crime_count();
+    let updated_heap = updated.index.memory_report().total() as u64;
     drop(first);
     let only_updated = status_bytes("VmRSS");
     drop(updated);
 
     let (whole, whole_step) = measure(|| Snapshot::load(&url))?;
     anyhow::ensure!(whole.index.crime_count() == crimes_after, "the two snapshots differ");
+    let whole_heap = whole.index.memory_report().total() as u64;
     drop(whole);
 
     println!("Machine: {}", police_benches::machine_description());
@@ -134,6 +136,11 @@ fn main() -> anyhow::Result<()> {
         whole_step.seconds,
         mib(whole_step.peak),
         mib(whole_step.after)
+    );
+    println!(
+        "\nThe crime index's own heap (`memory_report`): {} updated, {} loaded whole.",
+        mib(updated_heap),
+        mib(whole_heap)
     );
     archive.stop()
 }
