@@ -162,6 +162,29 @@ pub fn wait_for_replay(
     }
 }
 
+/// Declares `$name`, a `COPY (<$sql>) TO STDOUT` target over `$table`'s rows. diesel copies
+/// only tables or columns, and `COPY (query)` takes no bind parameters, so each query is a
+/// target of its own, fixed, and reads what it selects by from settings of its session
+/// (`set_config` on the same connection first).
+macro_rules! copy_query_target {
+    ($name:ident, $table:ty, $sql:expr) => {
+        struct $name;
+
+        impl diesel::pg::CopyTarget for $name {
+            type Table = $table;
+            type SqlType = diesel::sql_types::Text;
+
+            fn walk_target(
+                mut pass: diesel::query_builder::AstPass<'_, '_, diesel::pg::Pg>,
+            ) -> diesel::QueryResult<()> {
+                pass.push_sql(concat!("(", $sql, ")"));
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use copy_query_target;
+
 #[cfg(test)]
 mod tests {
     use super::redact;

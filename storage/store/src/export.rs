@@ -18,9 +18,8 @@
 
 use std::io::{BufRead, Write};
 
-use diesel::pg::{CopyFormat, CopyTarget, Pg, PgConnection};
+use diesel::pg::{CopyFormat, PgConnection};
 use diesel::prelude::*;
-use diesel::query_builder::AstPass;
 use diesel::sql_types::{Array, BigInt, Text};
 use police_index::csv;
 use police_index::reference::{crime_category_code_for_slug, crime_type_csv_name};
@@ -28,6 +27,7 @@ use police_index::Month;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
+use crate::db::copy_query_target;
 use crate::import::FileKind;
 use crate::schema::{crimes, outcomes, stops};
 use crate::snapshot::{copy_connection, split_fields};
@@ -156,26 +156,10 @@ fn list_entries(
         .collect()
 }
 
-/// The `COPY` of one kind's rows: the file's month (`YYYY-MM`) and force first, then the
-/// columns its CSV is written from. `COPY (query)` takes no bind parameters, so the query is
-/// fixed and reads the selection from settings of its session (see [`select_rows`]).
-macro_rules! rows_query {
-    ($name:ident, $table:ty, $sql:expr) => {
-        struct $name;
-
-        impl CopyTarget for $name {
-            type Table = $table;
-            type SqlType = Text;
-
-            fn walk_target(mut pass: AstPass<'_, '_, Pg>) -> QueryResult<()> {
-                pass.push_sql(concat!("(", $sql, ")"));
-                Ok(())
-            }
-        }
-    };
-}
-
-rows_query!(
+// The `COPY` of one kind's rows: the file's month (`YYYY-MM`) and force first, then the
+// columns its CSV is written from; the selection is read from settings of the session
+// (see [`select_rows`]).
+copy_query_target!(
     StreetRows,
     crimes::table,
     "SELECT to_char(c.month, 'YYYY-MM'), c.force_id, c.persistent_id, c.reported_by, \
@@ -188,7 +172,7 @@ rows_query!(
      ORDER BY c.force_id, c.month, c.line, c.id"
 );
 
-rows_query!(
+copy_query_target!(
     OutcomeRows,
     outcomes::table,
     "SELECT to_char(o.month, 'YYYY-MM'), o.force_id, o.persistent_id, o.reported_by, \
@@ -201,7 +185,7 @@ rows_query!(
      ORDER BY o.force_id, o.month, o.line"
 );
 
-rows_query!(
+copy_query_target!(
     StopRows,
     stops::table,
     "SELECT to_char(s.month, 'YYYY-MM'), s.force_id, s.type, s.datetime, s.operation, \

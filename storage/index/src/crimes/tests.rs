@@ -87,6 +87,35 @@ pub(super) fn lsoa_of(id: u32) -> Option<&'static str> {
     CODES.get(id as usize % 5).copied()
 }
 
+/// The index's input for an outcome of [`random_data`].
+pub(super) fn outcome_input<'a>(
+    data: &'a Data,
+    (month, crime, point, code): &(Month, usize, Option<usize>, u8),
+) -> OutcomeInput<'a> {
+    OutcomeInput {
+        month: *month,
+        persistent_id: data.crimes[*crime].5.as_deref().unwrap(),
+        location_id: point.map(|p| data.points[p].id),
+        code: *code,
+    }
+}
+
+/// What the API renders of a crime (and its outcomes), to compare two indexes' answers.
+fn describe(crime: &CrimeRef<'_>) -> impl PartialEq + std::fmt::Debug {
+    let mut buffer = [0; 64];
+    (
+        crime.record.id,
+        crime.month,
+        crime.point.map(|p| p.id),
+        crime.force_id().to_owned(),
+        crime.persistent_id(&mut buffer).to_owned(),
+        crime.outcome_status().map(|(name, month)| (name.to_owned(), month)),
+        crime.outcomes().collect::<Vec<_>>(),
+        crime.lsoa_code().to_owned(),
+        crime.context().to_owned(),
+    )
+}
+
 pub(super) fn build(data: &Data) -> CrimeIndex {
     let mut builder = IndexBuilder::new();
     for point in &data.points {
@@ -95,15 +124,8 @@ pub(super) fn build(data: &Data) -> CrimeIndex {
     for crime in &data.crimes {
         builder.add_crime(crime_input(data, crime)).unwrap();
     }
-    for (month, crime, point, code) in &data.outcomes {
-        builder
-            .add_outcome(OutcomeInput {
-                month: *month,
-                persistent_id: data.crimes[*crime].5.as_deref().unwrap(),
-                location_id: point.map(|p| data.points[p].id),
-                code: *code,
-            })
-            .unwrap();
+    for outcome in &data.outcomes {
+        builder.add_outcome(outcome_input(data, outcome)).unwrap();
     }
     builder.build().unwrap()
 }
@@ -435,15 +457,8 @@ fn appended_builders_equal_one_builder() {
     for (i, crime) in data.crimes.iter().enumerate() {
         parts[i * 3 / data.crimes.len()].add_crime(crime_input(&data, crime)).unwrap();
     }
-    for (month, crime, point, code) in &data.outcomes {
-        parts[1]
-            .add_outcome(OutcomeInput {
-                month: *month,
-                persistent_id: data.crimes[*crime].5.as_deref().unwrap(),
-                location_id: point.map(|p| data.points[p].id),
-                code: *code,
-            })
-            .unwrap();
+    for outcome in &data.outcomes {
+        parts[1].add_outcome(outcome_input(&data, outcome)).unwrap();
     }
     // The points come last: crimes may be staged before their snap points.
     for point in &data.points {
@@ -458,19 +473,6 @@ fn appended_builders_equal_one_builder() {
 
     assert_eq!(appended.crime_count(), whole.crime_count());
     assert_eq!(appended.outcome_count(), whole.outcome_count());
-    let describe = |crime: &CrimeRef<'_>| {
-        let mut buffer = [0; 64];
-        (
-            crime.record.id,
-            crime.month,
-            crime.point.map(|p| p.id),
-            crime.force_id().to_owned(),
-            crime.persistent_id(&mut buffer).to_owned(),
-            crime.outcome_status().map(|(name, month)| (name.to_owned(), month)),
-            crime.outcomes().collect::<Vec<_>>(),
-            crime.lsoa_code().to_owned(),
-        )
-    };
     for m in 1..=5 {
         let month = Month::new(2024, m).unwrap();
         for p in (0..data.points.len() as u32).step_by(7) {
@@ -677,16 +679,9 @@ fn fill(builder: &mut IndexBuilder, data: &Data, points: &[SnapPoint], rows: Row
             builder.add_crime(crime_input(data, crime)).unwrap();
         }
     }
-    for (i, (month, crime, point, code)) in data.outcomes.iter().enumerate() {
-        if (rows.outcomes)(i, *month) {
-            builder
-                .add_outcome(OutcomeInput {
-                    month: *month,
-                    persistent_id: data.crimes[*crime].5.as_deref().unwrap(),
-                    location_id: point.map(|p| data.points[p].id),
-                    code: *code,
-                })
-                .unwrap();
+    for (i, outcome) in data.outcomes.iter().enumerate() {
+        if (rows.outcomes)(i, outcome.0) {
+            builder.add_outcome(outcome_input(data, outcome)).unwrap();
         }
     }
 }
@@ -771,20 +766,6 @@ fn assert_same_answers(data: &Data, updated: &CrimeIndex, whole: &CrimeIndex) {
         updated.crime_months().collect::<Vec<_>>(),
         whole.crime_months().collect::<Vec<_>>()
     );
-    let describe = |crime: &CrimeRef<'_>| {
-        let mut buffer = [0; 64];
-        (
-            crime.record.id,
-            crime.month,
-            crime.point.map(|p| p.id),
-            crime.force_id().to_owned(),
-            crime.persistent_id(&mut buffer).to_owned(),
-            crime.outcome_status().map(|(name, month)| (name.to_owned(), month)),
-            crime.outcomes().collect::<Vec<_>>(),
-            crime.lsoa_code().to_owned(),
-            crime.context().to_owned(),
-        )
-    };
     let first = Month::new(2024, 1).unwrap();
     let last = Month::new(2024, 7).unwrap();
     for month in Month::range(first, last) {

@@ -7,9 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use diesel::pg::{CopyFormat, CopyTarget, Pg, PgConnection};
+use diesel::pg::{CopyFormat, CopyTarget, PgConnection};
 use diesel::prelude::*;
-use diesel::query_builder::AstPass;
 use diesel::sql_types::{BigInt, Integer, Text};
 
 use police_index::crimes::{CrimeIndex, IndexBuilder};
@@ -19,6 +18,7 @@ use super::{
     add_crime_row, add_outcome_row, copy_connection, for_each_row, joined, point_of_row,
     SharedNames,
 };
+use crate::db::copy_query_target;
 use crate::schema::{crimes, locations, outcomes};
 
 /// The kinds whose rows are in the crime index.
@@ -162,51 +162,33 @@ impl UpdatePlan {
 const MONTHS_SETTING: &str = "police_api.update_months";
 const POINTS_AFTER_SETTING: &str = "police_api.update_points_after";
 
-/// `COPY (<query>) TO STDOUT` targets: the rows an update reads, streamed in the same
-/// text format as the whole load's `COPY` of the tables (so the same row readers take
-/// them). diesel copies only tables or columns, so each query is a target of its own, and
-/// what it selects by is a setting of the session. The crimes and outcomes are selected by
-/// force too (those with files of the months, from the ledger), which lets PostgreSQL read
-/// them through the `(force_id, month)` index rather than scan the tables (one month of 12
-/// national months: about 1 s instead of 3.9 s).
-macro_rules! query_target {
-    ($name:ident, $table:ty, $sql:expr) => {
-        struct $name;
-
-        impl CopyTarget for $name {
-            type Table = $table;
-            type SqlType = Text;
-
-            fn walk_target(mut pass: AstPass<'_, '_, Pg>) -> QueryResult<()> {
-                pass.push_sql($sql);
-                Ok(())
-            }
-        }
-    };
-}
-
-query_target!(
+// The rows an update reads, streamed in the same text format as the whole load's `COPY` of
+// the tables (so the same row readers take them). The crimes and outcomes are selected by
+// force too (those with files of the months, from the ledger), which lets PostgreSQL read
+// them through the `(force_id, month)` index rather than scan the tables (one month of 12
+// national months: about 1 s instead of 3.9 s).
+copy_query_target!(
     NewPoints,
     locations::table,
-    "(SELECT id, latitude, longitude, name, location_type, location_subtype FROM locations \
-      WHERE id > current_setting('police_api.update_points_after')::integer)"
+    "SELECT id, latitude, longitude, name, location_type, location_subtype FROM locations \
+     WHERE id > current_setting('police_api.update_points_after')::integer"
 );
-query_target!(
+copy_query_target!(
     CrimesOfMonths,
     crimes::table,
-    "(SELECT id, month, force_id, persistent_id, location_id, category, last_outcome, \
+    "SELECT id, month, force_id, persistent_id, location_id, category, last_outcome, \
              context, lsoa_code, lsoa_name FROM crimes \
       WHERE month = ANY(current_setting('police_api.update_months')::date[]) \
         AND force_id = ANY(ARRAY(SELECT DISTINCT force_id FROM imports \
-            WHERE month = ANY(current_setting('police_api.update_months')::date[]))))"
+            WHERE month = ANY(current_setting('police_api.update_months')::date[])))"
 );
-query_target!(
+copy_query_target!(
     OutcomesOfMonths,
     outcomes::table,
-    "(SELECT month, persistent_id, location_id, outcome_code FROM outcomes \
+    "SELECT month, persistent_id, location_id, outcome_code FROM outcomes \
       WHERE month = ANY(current_setting('police_api.update_months')::date[]) \
         AND force_id = ANY(ARRAY(SELECT DISTINCT force_id FROM imports \
-            WHERE month = ANY(current_setting('police_api.update_months')::date[]))))"
+            WHERE month = ANY(current_setting('police_api.update_months')::date[])))"
 );
 
 /// Streams `target`'s rows on a connection of its own in the snapshot's transaction

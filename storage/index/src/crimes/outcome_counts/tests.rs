@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use proptest::prelude::*;
 
 use super::*;
-use crate::crimes::tests::{lsoa_of, random_data, scope_spec, Data};
-use crate::crimes::{CrimeInput, IndexBuilder, OutcomeInput};
+use crate::crimes::tests::{lsoa_of, outcome_input, random_data, scope_spec, Data};
+use crate::crimes::{CrimeInput, IndexBuilder};
 use crate::reference::crime_category;
 use crate::testing::check;
 use police_generate::rng::Rng;
@@ -86,15 +86,8 @@ fn build(data: &Data) -> CrimeIndex {
             })
             .unwrap();
     }
-    for (month, crime, point, code) in &data.outcomes {
-        builder
-            .add_outcome(OutcomeInput {
-                month: *month,
-                persistent_id: data.crimes[*crime].5.as_deref().unwrap(),
-                location_id: point.map(|p| data.points[p].id),
-                code: *code,
-            })
-            .unwrap();
+    for outcome in &data.outcomes {
+        builder.add_outcome(outcome_input(data, outcome)).unwrap();
     }
     let index = builder.build().unwrap();
     assert_eq!(index.outcome_count(), data.outcomes.len(), "every outcome has its crime");
