@@ -687,13 +687,14 @@ impl CrimeIndex {
         drop(outcomes);
         let mut distant = Vec::new();
         let mut records = written.records;
-        for (i, month) in index.months.iter().enumerate() {
+        for (i, month) in index.months.iter_mut().enumerate() {
             let range =
                 (month.start - first_position) as usize..(month.end - first_position) as usize;
             let month_latest = &latest[range];
             let is_added = i >= kept_months.len();
             if !is_added && month_latest.iter().all(|&l| l == 0) {
                 let run = self.records.run_at(month.start).expect("a held month has records");
+                month.records = Arc::clone(run);
                 index.records.push_run(month.start, Arc::clone(run));
                 continue;
             }
@@ -720,7 +721,8 @@ impl CrimeIndex {
                 record.flags = record.flags & !(u8::MAX << CrimeRecord::OUTCOME_MONTH_SHIFT)
                     | delta << CrimeRecord::OUTCOME_MONTH_SHIFT;
             }
-            index.records.push_run(month.start, run.into());
+            month.records = run.into();
+            index.records.push_run(month.start, Arc::clone(&month.records));
         }
         records.clear();
         records.shrink_to_fit();
@@ -1018,6 +1020,8 @@ fn place_crimes(
             end: order.len() as u32,
             groups: Arc::new(PointGroups::from_starts(&by_point.starts[..=point_count])),
             ids: Arc::default(),
+            // Set once the month's records are written.
+            records: Arc::from(Vec::new()),
         });
     }
     order

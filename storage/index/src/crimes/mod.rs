@@ -121,6 +121,8 @@ impl CrimeRecord {
 #[derive(Debug, Clone, Copy)]
 pub struct CrimeRef<'a> {
     index: &'a CrimeIndex,
+    /// Its month's crimes.
+    data: &'a MonthCrimes,
     /// Position in the global record array.
     pub position: u32,
     pub record: &'a CrimeRecord,
@@ -149,7 +151,7 @@ impl<'a> CrimeRef<'a> {
     /// The Crime ID as its 32 bytes, when it is 64 lowercase hex digits (nearly all are);
     /// `None` for anti-social behaviour and other forms (see [`CrimeRef::persistent_id`]).
     pub fn hex_persistent_id(&self) -> Option<&'a [u8; 32]> {
-        self.index.hex_id(self.position)
+        self.data.ids.get(self.position - self.data.start)
     }
 
     /// The Crime ID, `""` for anti-social behaviour; written into `buffer` when hex.
@@ -157,7 +159,7 @@ impl<'a> CrimeRef<'a> {
     where
         'a: 'b,
     {
-        if let Some(bytes) = self.index.hex_id(self.position) {
+        if let Some(bytes) = self.hex_persistent_id() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             for (i, byte) in bytes.iter().enumerate() {
                 buffer[2 * i] = HEX[(byte >> 4) as usize];
@@ -296,6 +298,9 @@ struct MonthCrimes {
     groups: Arc<PointGroups>,
     /// The month's 64-hex-digit Crime IDs.
     ids: Arc<MonthIds>,
+    /// Records `start..end` (the run the index's `records` holds for the month): a month's
+    /// crimes read without finding their run.
+    records: Arc<[CrimeRecord]>,
 }
 
 /// A month's Crime IDs of 64 hex digits, by record position from the month's start.
@@ -514,12 +519,6 @@ impl CrimeIndex {
         self.months.binary_search_by_key(&month, |m| m.month).ok().map(|i| &self.months[i])
     }
 
-    /// The Crime ID of the record at `position` as 32 bytes, when it is 64 hex digits.
-    fn hex_id(&self, position: u32) -> Option<&[u8; 32]> {
-        let month = self.months.get(self.months.partition_point(|m| m.end <= position))?;
-        month.ids.get(position.checked_sub(month.start)?)
-    }
-
     /// The outcomes recorded for the crime at `position` (month, code), oldest first.
     fn outcomes_of(&self, position: u32) -> impl Iterator<Item = (Month, u8)> + '_ {
         let by_crime = &self.outcomes_by_crime;
@@ -535,19 +534,26 @@ impl CrimeIndex {
         self.outcome_months[self.outcome_months.partition_point(|m| m.end <= outcome)].month
     }
 
-    fn crime_ref(&self, position: u32, month: Month, point: Option<u32>) -> CrimeRef<'_> {
+    fn crime_ref<'a>(
+        &'a self,
+        data: &'a MonthCrimes,
+        position: u32,
+        point: Option<u32>,
+    ) -> CrimeRef<'a> {
         CrimeRef {
             index: self,
+            data,
             position,
-            record: &self.records[position as usize],
-            month,
+            record: &data.records[(position - data.start) as usize],
+            month: data.month,
             point: point.map(|p| &self.points[p as usize]),
         }
     }
 
     /// The crime a [`CrimeKey`] (made from this index) stands for.
     pub fn crime(&self, key: CrimeKey) -> CrimeRef<'_> {
-        self.crime_ref(key.position, key.month, key.point)
+        let data = self.month(key.month).expect("a key names a month of the index that made it");
+        self.crime_ref(data, key.position, key.point)
     }
 
     /// The outcome an [`OutcomeKey`] (made from this index) stands for.
@@ -565,15 +571,13 @@ impl CrimeIndex {
     ) -> Result<Vec<CrimeRef<'_>>, TooManyResults> {
         let Some(data) = self.month(month) else { return Ok(Vec::new()) };
         let matches = |r: &CrimeRecord| category.is_none_or(|c| r.category == c);
-        let range = |p: u32| {
-            let group = data.groups.range(p);
-            (data.start + group.start)..(data.start + group.end)
-        };
+        // The month's records, by position from its start (as the groups number them).
+        let records = &data.records;
         let found: usize = points
             .iter()
             .map(|&p| {
-                let range = range(p);
-                self.records[range.start as usize..range.end as usize]
+                let group = data.groups.range(p);
+                records[group.start as usize..group.end as usize]
                     .iter()
                     .filter(|r| matches(r))
                     .count()
@@ -588,18 +592,18 @@ impl CrimeIndex {
         // whose keys sit behind a pointer.
         let mut keyed = Vec::with_capacity(found);
         for &p in points {
-            for position in range(p) {
-                let record = &self.records[position as usize];
+            for local in data.groups.range(p) {
+                let record = &records[local as usize];
                 if matches(record) {
                     let key = (u64::from(record.category) << 32) | u64::from(record.id);
-                    keyed.push((key, position, p));
+                    keyed.push((key, data.start + local, p));
                 }
             }
         }
         keyed.sort_unstable_by_key(|&(key, _, _)| key);
         Ok(keyed
             .into_iter()
-            .map(|(_, position, p)| self.crime_ref(position, month, Some(p)))
+            .map(|(_, position, p)| self.crime_ref(data, position, Some(p)))
             .collect())
     }
 
@@ -662,13 +666,13 @@ impl CrimeIndex {
     /// As [`CrimeIndex::crimes_in_area`] for one category, from the other end: every located
     /// crime of the month is read, and those of the category are placed at their snap point
     /// and tested against the area.
-    fn crimes_of_category_in_area(
-        &self,
-        data: &MonthCrimes,
+    fn crimes_of_category_in_area<'a>(
+        &'a self,
+        data: &'a MonthCrimes,
         area: &PreparedArea<'_>,
         category: u8,
         cap: Option<usize>,
-    ) -> Result<Vec<CrimeRef<'_>>, TooManyResults> {
+    ) -> Result<Vec<CrimeRef<'a>>, TooManyResults> {
         let mut keyed = Vec::new();
         for position in data.start..data.located_end {
             let record = &self.records[position as usize];
@@ -691,7 +695,7 @@ impl CrimeIndex {
         keyed.sort_unstable_by_key(|&(id, _, _)| id);
         Ok(keyed
             .into_iter()
-            .map(|(_, position, p)| self.crime_ref(position, data.month, Some(p)))
+            .map(|(_, position, p)| self.crime_ref(data, position, Some(p)))
             .collect())
     }
 
@@ -721,7 +725,7 @@ impl CrimeIndex {
                 let r = &self.records[p as usize];
                 r.force as usize == force && category.is_none_or(|c| r.category == c)
             })
-            .map(|p| self.crime_ref(p, month, None))
+            .map(|p| self.crime_ref(data, p, None))
             .collect();
         crimes.sort_unstable_by_key(|c| (c.record.category, c.record.id));
         crimes
@@ -743,7 +747,7 @@ impl CrimeIndex {
         let data = &self.months[m];
         let point =
             (position < data.located_end).then(|| data.groups.point_of(position - data.start));
-        self.crime_ref(position, data.month, point)
+        self.crime_ref(data, position, point)
     }
 
     /// Outcomes recorded in a month (`data`) at the given snap points, oldest crime first.

@@ -13,7 +13,7 @@ use std::ops::{ControlFlow, Range};
 
 use super::outcome_counts::last_outcome_kind;
 use super::select::SelectionKind;
-use super::{CrimeIndex, CrimeRecord, CrimeRef, Selection, CATEGORY_COUNT};
+use super::{CrimeIndex, CrimeRecord, CrimeRef, MonthCrimes, Selection, CATEGORY_COUNT};
 use crate::Month;
 
 /// Where a walk over a period stands: the month, and the record to go on from (that record
@@ -58,7 +58,7 @@ impl CrimeFilter {
 impl CrimeRef<'_> {
     /// Whether the crime has a Crime ID (anti-social behaviour has none).
     pub fn has_persistent_id(&self) -> bool {
-        self.record.flags & CrimeRecord::OTHER_ID != 0 || self.index.hex_id(self.position).is_some()
+        self.record.flags & CrimeRecord::OTHER_ID != 0 || self.hex_persistent_id().is_some()
     }
 
     /// The LSOA name of the crime's CSV row, `""` when it had none.
@@ -129,14 +129,7 @@ impl CrimeIndex {
                 SelectionKind::Points(points) => {
                     for &point in &points[points.partition_point(|&p| p < first_point)..] {
                         let range = group_range(data.groups.range(point));
-                        self.visit_positions(
-                            month,
-                            range,
-                            from,
-                            Some(point),
-                            |_| true,
-                            &mut visit,
-                        )?;
+                        self.visit_positions(data, range, from, Some(point), |_| true, &mut visit)?;
                     }
                 }
                 &SelectionKind::Lsoa(lsoa) => {
@@ -144,10 +137,10 @@ impl CrimeIndex {
                     let points = self.lsoas.points(lsoa);
                     for &point in &points[points.partition_point(|&p| p < first_point)..] {
                         let range = group_range(data.groups.range(point));
-                        self.visit_positions(month, range, from, Some(point), keep, &mut visit)?;
+                        self.visit_positions(data, range, from, Some(point), keep, &mut visit)?;
                     }
                     self.visit_positions(
-                        month,
+                        data,
                         data.located_end..data.end,
                         from,
                         None,
@@ -163,18 +156,11 @@ impl CrimeIndex {
                     if located {
                         for (point, group) in data.groups.iter_from(entry) {
                             let range = group_range(group);
-                            self.visit_positions(
-                                month,
-                                range,
-                                from,
-                                Some(point),
-                                keep,
-                                &mut visit,
-                            )?;
+                            self.visit_positions(data, range, from, Some(point), keep, &mut visit)?;
                         }
                     }
                     self.visit_positions(
-                        month,
+                        data,
                         data.located_end..data.end,
                         from,
                         None,
@@ -192,7 +178,7 @@ impl CrimeIndex {
     /// with the position `visit` broke at.
     fn visit_positions<'a>(
         &'a self,
-        month: Month,
+        data: &'a MonthCrimes,
         range: Range<u32>,
         from: u32,
         point: Option<u32>,
@@ -201,7 +187,7 @@ impl CrimeIndex {
     ) -> ControlFlow<u32> {
         for position in range.start.max(from)..range.end {
             if keep(position)
-                && visit(position, point, self.crime_ref(position, month, point)).is_break()
+                && visit(position, point, self.crime_ref(data, position, point)).is_break()
             {
                 return ControlFlow::Break(position);
             }
