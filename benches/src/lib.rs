@@ -218,3 +218,14 @@ pub fn machine_description() -> String {
         .unwrap_or_default();
     format!("{model}, {cores} cores, {memory_gib:.0} GiB RAM, Linux {kernel}")
 }
+
+/// A memory field of this process's `/proc/self/status` in bytes (`VmRSS`, `VmHWM`); 0 when
+/// it cannot be read.
+pub fn process_status_bytes(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}

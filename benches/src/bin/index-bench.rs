@@ -10,18 +10,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use police_benches::{one_mile_centres_by_density, one_mile_circle, ImportedNationalArchive};
+use police_benches::{
+    one_mile_centres_by_density, one_mile_circle, process_status_bytes, ImportedNationalArchive,
+};
 use police_store::snapshot::Snapshot;
-
-/// Resident set size of this process, in bytes.
-fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
-}
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
@@ -45,13 +37,13 @@ fn main() -> anyhow::Result<()> {
     let archive = ImportedNationalArchive::create_in(months, keep.as_deref())?;
     let url = archive.database_url.clone();
 
-    let rss_before = rss_bytes();
+    let rss_before = process_status_bytes("VmRSS");
     let started = Instant::now();
     let snapshot = Snapshot::load(&url)?;
     let build_seconds = started.elapsed().as_secs_f64();
     // What the server prepares from a snapshot, in the same measure.
     let locations = police_api::json_writer::PointLocations::new(&snapshot.index);
-    let rss_after = rss_bytes();
+    let rss_after = process_status_bytes("VmRSS");
     let index = &snapshot.index;
     let crimes = index.crime_count();
     let month = snapshot.latest_crime_month.expect("data was imported");

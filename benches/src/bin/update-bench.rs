@@ -15,20 +15,10 @@
 
 use std::time::Instant;
 
-use police_benches::{months_arg, ImportedNationalArchive};
+use police_benches::{months_arg, process_status_bytes, ImportedNationalArchive};
 use police_generate::{generate, GenerateOptions};
 use police_store::import::{import_paths, ImportOptions, Silent};
 use police_store::snapshot::{Snapshot, SnapshotBuild};
-
-/// A `/proc/self/status` field in bytes (`VmRSS`, `VmHWM`).
-fn status_bytes(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
-}
 
 /// Starts a new peak: `VmHWM` becomes the present resident size.
 fn reset_peak() -> anyhow::Result<()> {
@@ -52,7 +42,10 @@ fn measure<T>(work: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(T, St
     let started = Instant::now();
     let value = work()?;
     let seconds = started.elapsed().as_secs_f64();
-    Ok((value, Step { seconds, peak: status_bytes("VmHWM"), after: status_bytes("VmRSS") }))
+    Ok((
+        value,
+        Step { seconds, peak: process_status_bytes("VmHWM"), after: process_status_bytes("VmRSS") },
+    ))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -61,7 +54,7 @@ fn main() -> anyhow::Result<()> {
     let archive = ImportedNationalArchive::create(months)?;
     eprintln!("update-bench: imported; measuring (keep the machine quiet)");
     let url = archive.database_url.clone();
-    let before_any = status_bytes("VmRSS");
+    let before_any = process_status_bytes("VmRSS");
 
     let (first, loaded) = measure(|| Snapshot::load(&url))?;
     let crimes_before = first.index.crime_count();
@@ -96,7 +89,7 @@ fn main() -> anyhow::Result<()> {
     let crimes_after = updated.index.crime_count();
     let updated_heap = updated.index.memory_report().total() as u64;
     drop(first);
-    let only_updated = status_bytes("VmRSS");
+    let only_updated = process_status_bytes("VmRSS");
     drop(updated);
 
     let (whole, whole_step) = measure(|| Snapshot::load(&url))?;

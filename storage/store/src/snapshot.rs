@@ -163,7 +163,7 @@ impl Snapshot {
             // Each bulk table streams on a thread and connection of its own.
             let (index, build, stops, neighbourhoods) = std::thread::scope(|scope| {
                 let stops = scope.spawn(|| load_stops(database_url, &shared));
-                let index = scope.spawn(|| build_index(database_url, &shared, plan, &held));
+                let index = scope.spawn(|| build_index(database_url, &shared, plan));
                 let neighbourhoods = load_neighbourhoods(conn)?;
                 let (index, build) = joined(index)?;
                 let stops = joined(stops)?.build(&index)?;
@@ -194,7 +194,6 @@ fn build_index(
     database_url: &str,
     shared: &str,
     plan: Option<(&Snapshot, Result<UpdatePlan, String>)>,
-    held: &HeldImports,
 ) -> anyhow::Result<(Arc<CrimeIndex>, SnapshotBuild)> {
     let (previous, plan) = match plan {
         None => return Ok((Arc::new(load_index(database_url, shared)?), SnapshotBuild::Whole)),
@@ -204,7 +203,7 @@ fn build_index(
         }
         Some((previous, Ok(plan))) => (previous, plan),
     };
-    if !plan.changes_crimes(held) {
+    if !plan.changes_crimes() {
         return Ok((Arc::clone(&previous.index), SnapshotBuild::Shared));
     }
     let updated = update::updated_index(database_url, shared, &previous.index, &plan);
@@ -286,11 +285,17 @@ fn load_points(database_url: &str, shared: &str) -> anyhow::Result<IndexBuilder>
         points.push(point_of_row(f, &mut names)?);
         Ok(())
     })?;
+    add_points_by_id(&mut builder, points);
+    Ok(builder)
+}
+
+/// Adds snap points to `builder` in id order: the index's order of its points (see
+/// [`load_points`]).
+fn add_points_by_id(builder: &mut IndexBuilder, mut points: Vec<SnapPoint>) {
     points.sort_unstable_by_key(|point| point.id);
     for point in points {
         builder.add_point(point);
     }
-    Ok(builder)
 }
 
 /// One allocation per distinct snap point name, shared by the points that have it.

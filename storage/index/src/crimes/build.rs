@@ -918,11 +918,11 @@ fn join_outcomes(
             let mut next = 0;
             for &k in &ids.order {
                 let id = &ids.ids[k as usize];
-                next = gallop(&outcomes_by_id, next, id_prefix(id));
+                let prefix = id_prefix(id);
+                next = gallop(&outcomes_by_id, next, prefix);
                 if next == outcomes_by_id.len() {
                     break;
                 }
-                let prefix = id_prefix(id);
                 for &(_, outcome) in outcomes_by_id[next..].iter().take_while(|(p, _)| *p == prefix)
                 {
                     let slot = &mut outcome_crimes[outcome as usize];

@@ -105,9 +105,7 @@ impl CrimeIndex {
             // path of circle and polygon counts).
             let data = self.month(month)?;
             for &point in points {
-                let group = data.groups.range(point);
-                let start = (data.start + group.start) as usize;
-                for record in &self.records[start..(data.start + group.end) as usize] {
+                for record in data.group_records(data.groups.range(point)) {
                     tally(&mut counts, record);
                     seen.insert(record.force);
                 }

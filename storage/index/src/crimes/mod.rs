@@ -314,6 +314,18 @@ struct MonthIds {
     order: Vec<u32>,
 }
 
+impl MonthCrimes {
+    /// The month's record at index position `position`.
+    fn record(&self, position: u32) -> &CrimeRecord {
+        &self.records[(position - self.start) as usize]
+    }
+
+    /// The month's records in a group (`groups` entries, numbered from the month's start).
+    fn group_records(&self, group: std::ops::Range<u32>) -> &[CrimeRecord] {
+        &self.records[group.start as usize..group.end as usize]
+    }
+}
+
 impl MonthIds {
     /// The Crime ID of the month's record `local`.
     fn get(&self, local: u32) -> Option<&[u8; 32]> {
@@ -544,7 +556,7 @@ impl CrimeIndex {
             index: self,
             data,
             position,
-            record: &data.records[(position - data.start) as usize],
+            record: data.record(position),
             month: data.month,
             point: point.map(|p| &self.points[p as usize]),
         }
@@ -571,16 +583,10 @@ impl CrimeIndex {
     ) -> Result<Vec<CrimeRef<'_>>, TooManyResults> {
         let Some(data) = self.month(month) else { return Ok(Vec::new()) };
         let matches = |r: &CrimeRecord| category.is_none_or(|c| r.category == c);
-        // The month's records, by position from its start (as the groups number them).
-        let records = &data.records;
         let found: usize = points
             .iter()
             .map(|&p| {
-                let group = data.groups.range(p);
-                records[group.start as usize..group.end as usize]
-                    .iter()
-                    .filter(|r| matches(r))
-                    .count()
+                data.group_records(data.groups.range(p)).iter().filter(|r| matches(r)).count()
             })
             .sum();
         if let Some(cap) = cap {
@@ -592,8 +598,8 @@ impl CrimeIndex {
         // whose keys sit behind a pointer.
         let mut keyed = Vec::with_capacity(found);
         for &p in points {
-            for local in data.groups.range(p) {
-                let record = &records[local as usize];
+            let group = data.groups.range(p);
+            for (record, local) in data.group_records(group.clone()).iter().zip(group) {
                 if matches(record) {
                     let key = (u64::from(record.category) << 32) | u64::from(record.id);
                     keyed.push((key, data.start + local, p));
@@ -632,8 +638,7 @@ impl CrimeIndex {
             if cap.is_none() {
                 return 0;
             }
-            let group = data.groups.range(p);
-            self.records[(data.start + group.start) as usize..(data.start + group.end) as usize]
+            data.group_records(data.groups.range(p))
                 .iter()
                 .filter(|r| category.is_none_or(|c| r.category == c))
                 .count()
@@ -675,7 +680,7 @@ impl CrimeIndex {
     ) -> Result<Vec<CrimeRef<'a>>, TooManyResults> {
         let mut keyed = Vec::new();
         for position in data.start..data.located_end {
-            let record = &self.records[position as usize];
+            let record = data.record(position);
             if record.category != category {
                 continue;
             }
@@ -722,7 +727,7 @@ impl CrimeIndex {
         };
         let mut crimes: Vec<CrimeRef<'_>> = (data.located_end..data.end)
             .filter(|&p| {
-                let r = &self.records[p as usize];
+                let r = data.record(p);
                 r.force as usize == force && category.is_none_or(|c| r.category == c)
             })
             .map(|p| self.crime_ref(data, p, None))

@@ -150,9 +150,8 @@ impl CrimeIndex {
                 }
                 SelectionKind::All | SelectionKind::Force(Some(_)) => {
                     let force = selection.force();
-                    let keep = |position: u32| {
-                        force.is_none_or(|f| self.records[position as usize].force == f)
-                    };
+                    let keep =
+                        |position: u32| force.is_none_or(|f| data.record(position).force == f);
                     if located {
                         for (point, group) in data.groups.iter_from(entry) {
                             let range = group_range(group);

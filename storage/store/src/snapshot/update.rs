@@ -15,8 +15,8 @@ use police_index::crimes::{CrimeIndex, IndexBuilder};
 use police_index::Month;
 
 use super::{
-    add_crime_row, add_outcome_row, copy_connection, for_each_row, joined, point_of_row,
-    SharedNames,
+    add_crime_row, add_outcome_row, add_points_by_id, copy_connection, for_each_row, joined,
+    point_of_row, SharedNames,
 };
 use crate::db::copy_query_target;
 use crate::schema::{crimes, locations, outcomes};
@@ -97,8 +97,8 @@ pub(super) struct UpdatePlan {
     pub removed: BTreeSet<Month>,
     /// Snap points with a higher id are new.
     pub points_after: i32,
-    /// Snap points the previous snapshot held.
-    location_count: i64,
+    /// Whether there are new snap points.
+    points_added: bool,
 }
 
 impl UpdatePlan {
@@ -140,15 +140,13 @@ impl UpdatePlan {
             read,
             removed,
             points_after: previous.location_max_id,
-            location_count: previous.location_count,
+            points_added: now.location_count != previous.location_count,
         })
     }
 
     /// Whether the plan changes the crime index at all.
-    pub(super) fn changes_crimes(&self, now: &HeldImports) -> bool {
-        !(self.read.is_empty()
-            && self.removed.is_empty()
-            && now.location_count == self.location_count)
+    pub(super) fn changes_crimes(&self) -> bool {
+        !(self.read.is_empty() && self.removed.is_empty() && !self.points_added)
     }
 
     /// Whether the previous index's `month` stays.
@@ -248,11 +246,7 @@ pub(super) fn updated_index(
             points.push(point_of_row(f, &mut names)?);
             Ok(())
         })?;
-        // In id order, as the whole load adds them.
-        points.sort_unstable_by_key(|point| point.id);
-        for point in points {
-            additions.add_point(point);
-        }
+        add_points_by_id(&mut additions, points);
         additions.append(joined(crimes)?)?;
         additions.append(joined(outcomes)?)?;
         Ok(additions)
@@ -304,7 +298,7 @@ mod tests {
         assert_eq!(plan.read, months(&["2024-03"]));
         assert_eq!(plan.removed.iter().copied().collect::<Vec<_>>(), months(&["2024-01"]));
         assert_eq!(plan.points_after, 10);
-        assert!(plan.changes_crimes(&after));
+        assert!(plan.changes_crimes());
         assert!(plan.keeps("2024-02".parse().unwrap()));
         assert!(!plan.keeps("2024-01".parse().unwrap()));
         assert!(!plan.keeps("2024-03".parse().unwrap()));
@@ -337,8 +331,8 @@ mod tests {
             held(&[("street", "2024-01", &[1]), ("street", "2024-02", &[2])], (4, 5));
         assert!(UpdatePlan::new(&before, &fewer_points).is_err());
         let nothing = UpdatePlan::new(&before, &before).unwrap();
-        assert!(!nothing.changes_crimes(&before));
+        assert!(!nothing.changes_crimes());
         let stops_only = held(&[("street", "2024-01", &[1]), ("street", "2024-02", &[2])], (6, 6));
-        assert!(UpdatePlan::new(&before, &stops_only).unwrap().changes_crimes(&stops_only));
+        assert!(UpdatePlan::new(&before, &stops_only).unwrap().changes_crimes());
     }
 }
