@@ -174,6 +174,24 @@ fn compressible(headers: &HeaderMap) -> bool {
 /// Marks a HEAD request that an outer middleware turned into a GET for the routes.
 pub struct AnsweringHead;
 
+/// The coding negotiated for a request, for routes that write it themselves.
+#[derive(Debug, Clone, Copy)]
+struct Negotiated(Option<Coding>);
+
+/// The coding this request's answer will be compressed with (`None`: identity, HEAD, or a
+/// request that did not pass through [`compress`]).
+pub fn negotiated(request: &actix_web::HttpRequest) -> Option<Coding> {
+    request.extensions().get::<Negotiated>().and_then(|negotiated| negotiated.0)
+}
+
+/// Marks an answer a route compressed itself with `coding` (as [`negotiated`] said), with
+/// the headers [`compress`] would have set.
+pub fn mark_encoded(response: &mut actix_web::HttpResponse, coding: Coding) {
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_ENCODING, HeaderValue::from_static(coding.token()));
+    headers.append(VARY, HeaderValue::from_static("accept-encoding"));
+}
+
 /// Middleware: compresses answers as the module documentation says.
 pub async fn compress(
     request: ServiceRequest,
@@ -185,6 +203,7 @@ pub async fn compress(
     } else {
         negotiate(request.headers().get_all(ACCEPT_ENCODING))
     };
+    request.extensions_mut().insert(Negotiated(coding));
     let mut response = next.call(request).await?.map_into_boxed_body();
     let status = response.status();
     let headers = response.headers();

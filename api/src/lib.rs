@@ -7,6 +7,7 @@ pub mod allocator;
 pub mod cli;
 pub mod compress;
 pub mod connection;
+pub mod deflate;
 pub mod docs;
 pub mod error;
 pub mod etag;

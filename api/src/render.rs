@@ -17,6 +17,7 @@ use police_openapi::{
 };
 use serde::Serialize;
 
+use crate::deflate::{NoMarks, SpanMarks};
 use crate::error::ApiError;
 use crate::json_writer::{self, PointLocations};
 
@@ -113,22 +114,41 @@ pub fn crimes_json(crimes: &[CrimeRef<'_>], locations: &PointLocations) -> Vec<u
 
 /// One [`Crime`], keys in its order.
 pub(crate) fn write_crime(crime: &CrimeRef<'_>, locations: &PointLocations, out: &mut Vec<u8>) {
+    write_crime_marked(crime, locations, out, &mut NoMarks);
+}
+
+/// One [`Crime`], its stretches marked for [`crate::deflate`]: what every crime of a
+/// category repeats (keys, category, month, location type), a snap point's `location`
+/// (repeated wherever the point was listed before) and the outcome status are repeatable;
+/// the Persistent ID and the id are one-off. A mark covers what was written since the
+/// previous one, so the separator before a crime goes with its first stretch.
+pub(crate) fn write_crime_marked(
+    crime: &CrimeRef<'_>,
+    locations: &PointLocations,
+    out: &mut Vec<u8>,
+    marks: &mut impl SpanMarks,
+) {
     out.extend_from_slice(b"{\"category\":");
     json_writer::plain_string(crime.category_slug(), out);
     out.extend_from_slice(b",\"persistent_id\":");
+    marks.repeatable(out);
     match crime.hex_persistent_id() {
         Some(bytes) => json_writer::hex_string(bytes, out),
         None => json_writer::string(crime.persistent_id(&mut [0u8; 64]), out),
     }
+    marks.literal(out);
     out.extend_from_slice(b",\"location_subtype\":");
     json_writer::string(crime.point.map_or("", |p| &p.subtype), out);
     out.extend_from_slice(b",\"id\":");
+    marks.repeatable(out);
     json_writer::integer(i64::from(crime.record.id), out);
+    marks.literal(out);
     out.extend_from_slice(b",\"location\":");
     match crime.point_index() {
         Some(point) => out.extend_from_slice(locations.get(point)),
         None => out.extend_from_slice(b"null"),
     }
+    marks.repeatable(out);
     out.extend_from_slice(b",\"context\":");
     json_writer::string(crime.context(), out);
     out.extend_from_slice(b",\"month\":");
@@ -139,6 +159,7 @@ pub(crate) fn write_crime(crime: &CrimeRef<'_>, locations: &PointLocations, out:
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"outcome_status\":");
+    marks.repeatable(out);
     match crime.outcome_status() {
         Some((category, month)) => {
             out.extend_from_slice(b"{\"category\":");
@@ -150,6 +171,7 @@ pub(crate) fn write_crime(crime: &CrimeRef<'_>, locations: &PointLocations, out:
         None => out.extend_from_slice(b"null"),
     }
     out.push(b'}');
+    marks.repeatable(out);
 }
 
 /// `[crime, …]`.

@@ -25,6 +25,8 @@ use police_index::reference::{crime_type_csv_name, force_by_id};
 use police_index::Month;
 use police_store::import::FileKind;
 
+use crate::compress::SMALLEST_COMPRESSED;
+use crate::deflate::{HintedGzip, SpanMatcher};
 use crate::json_writer;
 use crate::params::ListFormat;
 use crate::state::Served;
@@ -64,6 +66,9 @@ pub trait ListWalk: Send + 'static {
     const CSV_KIND: FileKind;
     /// What wraps the records.
     const ENVELOPE: Envelope = Envelope::V2;
+    /// Whether the walk marks its records' repeats in [`RecordSink::marks`], so that its
+    /// chunks can be gzipped from the marks (see [`crate::deflate`]).
+    const MARKS_REPEATS: bool = false;
 
     /// Walks the records from `at` (included), each offered to `sink`; returns where to go
     /// on (the record the sink stopped at), or `None` when every record was written.
@@ -92,6 +97,9 @@ pub struct RecordSink<'o> {
     chunk_bytes: usize,
     /// Records still to look at.
     visits_left: usize,
+    /// Where walks that mark their repeats ([`ListWalk::MARKS_REPEATS`]) mark them, when the
+    /// chunk is compressed by [`crate::deflate`].
+    pub marks: Option<&'o mut SpanMatcher>,
 }
 
 impl RecordSink<'_> {
@@ -174,6 +182,7 @@ pub fn page<W: ListWalk>(
         limit,
         chunk_bytes: usize::MAX,
         visits_left: usize::MAX,
+        marks: None,
     };
     let next = walk.walk(served, at, &mut sink).map(next_url);
     closing::<W>(format, next.as_deref(), &mut out);
@@ -209,39 +218,104 @@ struct ListWriter<W: ListWalk> {
     closed: bool,
     /// Records written so far.
     written: u64,
+    /// Set when the chunks are gzipped as they are written.
+    gzip: Option<Box<ChunkGzip>>,
+}
+
+/// A list gzipped chunk by chunk from its walk's marks: the stream's state, the marks, and
+/// the plain chunk's buffer, kept from chunk to chunk.
+struct ChunkGzip {
+    gzip: HintedGzip,
+    matcher: SpanMatcher,
+    plain: Vec<u8>,
 }
 
 impl<W: ListWalk> ListWriter<W> {
     fn new(served: Arc<Served>, walk: W, format: ListFormat, at: W::Position) -> Self {
-        ListWriter { served, walk, format, at: Some(at), opened: false, closed: false, written: 0 }
+        ListWriter {
+            served,
+            walk,
+            format,
+            at: Some(at),
+            opened: false,
+            closed: false,
+            written: 0,
+            gzip: None,
+        }
+    }
+
+    /// Chunks from now on are gzip (whole: the first chunk has its header, the last ends the
+    /// stream), made from the walk's marks.
+    fn gzipped(mut self) -> Self {
+        debug_assert!(W::MARKS_REPEATS && !self.opened);
+        self.gzip = Some(Box::new(ChunkGzip {
+            gzip: HintedGzip::default(),
+            matcher: SpanMatcher::default(),
+            plain: Vec::with_capacity(CHUNK_BYTES + 4096),
+        }));
+        self
     }
 
     /// The next chunk: the opening first, the closing last; empty when the chunk's visits
-    /// went on records not kept.
+    /// went on records not kept. Gzipped when [`gzipped`](Self::gzipped), unless the whole
+    /// answer is one chunk under [`SMALLEST_COMPRESSED`] bytes: that goes out as it is, as
+    /// the compression middleware sends small answers, and [`Self::is_gzipped`] says so.
     fn next_chunk(&mut self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(CHUNK_BYTES + 4096);
+        let Some(mut gzip) = self.gzip.take() else {
+            let mut out = Vec::with_capacity(CHUNK_BYTES + 4096);
+            self.write_chunk(&mut out, None);
+            return out;
+        };
+        let ChunkGzip { gzip: stream, matcher, plain } = &mut *gzip;
+        let first = !self.opened;
+        plain.clear();
+        matcher.reset();
+        self.write_chunk(plain, Some(matcher));
+        if first && self.closed && (plain.len() as u64) < SMALLEST_COMPRESSED {
+            return std::mem::take(plain);
+        }
+        let mut out = Vec::new();
+        if !plain.is_empty() || self.closed {
+            out.reserve(plain.len() / 4 + 1024);
+            stream.chunk(plain, matcher.matches(), &mut out);
+            if self.closed {
+                std::mem::take(stream).finish(&mut out);
+            } else {
+                stream.flush(&mut out);
+            }
+        }
+        self.gzip = Some(gzip);
+        out
+    }
+
+    /// Whether the chunks written are gzip.
+    fn is_gzipped(&self) -> bool {
+        self.gzip.is_some()
+    }
+
+    fn write_chunk(&mut self, out: &mut Vec<u8>, marks: Option<&mut SpanMatcher>) {
         if !self.opened {
-            opening::<W>(self.format, &mut out);
+            opening::<W>(self.format, out);
             self.opened = true;
         }
         if let Some(at) = self.at {
             let mut sink = RecordSink {
                 format: self.format,
-                out: &mut out,
+                out,
                 written_before: self.written,
                 written: 0,
                 limit: usize::MAX,
                 chunk_bytes: CHUNK_BYTES,
                 visits_left: CHUNK_VISITS,
+                marks,
             };
             self.at = self.walk.walk(&self.served, at, &mut sink);
             self.written += sink.written as u64;
         }
         if self.at.is_none() {
-            closing::<W>(self.format, None, &mut out);
+            closing::<W>(self.format, None, out);
             self.closed = true;
         }
-        out
     }
 }
 

@@ -56,7 +56,7 @@ pub async fn crimes_street(
     };
     let filter = category.filter(month);
     let cap = state.max_results();
-    police::answer(snapshot, move |served| {
+    police::answer(snapshot, &request, move |served| {
         let crimes = served.index.crimes_in_area(month, &area, filter, cap)?;
         Ok(HeldCrimes(crimes.iter().map(CrimeRef::key).collect()))
     })
@@ -129,7 +129,7 @@ pub async fn crimes_no_location(
         return Ok(render::crimes(&[], &snapshot.locations));
     };
     let filter = CategoryQuery::from_params(&params).filter(month);
-    police::answer(snapshot, move |served| {
+    police::answer(snapshot, &request, move |served| {
         let crimes = served.index.crimes_without_location(month, &force, filter);
         Ok(HeldCrimes(crimes.iter().map(CrimeRef::key).collect()))
     })

@@ -53,7 +53,7 @@ pub async fn outcomes_at_location(
         return Ok(render::street_outcomes(&[]));
     };
     let cap = state.max_results();
-    police::answer(snapshot, move |served| {
+    police::answer(snapshot, &request, move |served| {
         let outcomes = match place {
             Place::Point(point) => served.index.outcomes_at_point(month, point),
             Place::Area(area) => served.index.outcomes_in_area(month, &area, cap)?,

@@ -51,7 +51,7 @@ pub async fn stops_street(
     let MonthChoice::Month(month) = DateQuery::from_params(&params).stop_month(&snapshot)? else {
         return Ok(render::stops(&[]));
     };
-    police::answer(snapshot, move |served| {
+    police::answer(snapshot, &request, move |served| {
         Ok(held(&served.stops.stops_in_area(&served.index, month, &area)))
     })
     .await
@@ -139,7 +139,7 @@ pub async fn stops_no_location(
     let MonthChoice::Month(month) = DateQuery::from_params(&params).stop_month(&snapshot)? else {
         return Ok(render::stops(&[]));
     };
-    police::answer(snapshot, move |served| {
+    police::answer(snapshot, &request, move |served| {
         Ok(held(&served.stops.stops_without_location(&served.index, month, &force)))
     })
     .await
@@ -170,7 +170,7 @@ pub async fn stops_force(
     let MonthChoice::Month(month) = DateQuery::from_params(&params).stop_month(&snapshot)? else {
         return Ok(render::stops(&[]));
     };
-    police::answer(snapshot, move |served| {
+    police::answer(snapshot, &request, move |served| {
         Ok(held(&served.stops.stops_of_force(&served.index, month, &force)))
     })
     .await

@@ -91,8 +91,11 @@ fn every_coding_decodes_to_the_uncompressed_bytes() {
     let server = TestServer::start(&db);
     let box_over_the_force = "52.2,-1.8:52.2,-0.5:53.0,-0.5:53.0,-1.8";
     let paths = [
-        // police.uk's lists, streamed from a blocking thread when large.
+        // police.uk's lists, streamed from a blocking thread when large; crime lists are
+        // gzipped from the repeats their writer marks (`deflate.rs`), chunk by chunk.
         format!("/api/crimes-street/all-crime?poly={box_over_the_force}&date=2024-01"),
+        format!("/api/crimes-street/burglary?poly={box_over_the_force}&date=2024-01"),
+        "/api/crimes-no-location?force=leicestershire&date=2024-01".to_owned(),
         "/api/stops-force?force=leicestershire&date=2024-01".to_owned(),
         format!("/api/outcomes-at-location?poly={box_over_the_force}&date=2024-01"),
         // Small answers held whole.
@@ -152,6 +155,19 @@ fn small_answers_errors_head_and_identity_go_out_uncompressed() {
     assert_eq!(small.header("content-encoding"), None);
     assert_eq!(small.header("vary"), Some("accept-encoding"));
     assert!(String::from_utf8(small.body).unwrap().starts_with("{\"description\""));
+    // So is a crime list under 1 KiB, though gzip is written by its writer; and an empty one.
+    for path in [
+        "/api/crimes-street/all-crime?lat=51.0&lng=0.5&date=2024-01",
+        "/api/crimes-no-location?force=leicestershire&category=drugs&date=2024-01",
+    ] {
+        let plain = send(&server, "GET", path, None);
+        let small = send(&server, "GET", path, Some("gzip"));
+        assert_eq!(small.status, 200, "{path}");
+        assert!(small.body.len() < 1024, "{path}: {} bytes", small.body.len());
+        assert_eq!(small.header("content-encoding"), None, "{path}");
+        assert_eq!(small.header("vary"), Some("accept-encoding"), "{path}");
+        assert_eq!(small.body, plain.body, "{path}");
+    }
     // Errors are short text, left alone.
     let error =
         send(&server, "GET", "/api/crimes-street/all-crime?lat=abc&lng=0", Some(everything));

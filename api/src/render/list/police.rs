@@ -6,15 +6,17 @@
 
 use std::sync::Arc;
 
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse};
 use police_index::crimes::{CrimeKey, OutcomeKey};
 use police_index::stops::StopKey;
 use police_store::import::FileKind;
 
 use super::{Envelope, ListBody, ListWalk, ListWriter, RecordSink};
+use crate::compress::{self, Coding};
+use crate::deflate::NoMarks;
 use crate::error::ApiError;
 use crate::params::ListFormat;
-use crate::render::{json_body, stop, write_crime, write_json, write_street_outcome};
+use crate::render::{json_body, stop, write_crime_marked, write_json, write_street_outcome};
 use crate::state::Served;
 
 /// Crimes, as police.uk's crime lists write them.
@@ -35,13 +37,13 @@ fn walk_keys<K: Copy>(
     keys: &[K],
     at: usize,
     sink: &mut RecordSink<'_>,
-    mut write: impl FnMut(K, &mut Vec<u8>),
+    mut write: impl FnMut(K, &mut RecordSink<'_>),
 ) -> Option<usize> {
     for (i, &key) in keys.iter().enumerate().skip(at) {
         if !sink.look() || !sink.begin() {
             return Some(i);
         }
-        write(key, sink.out);
+        write(key, sink);
     }
     None
 }
@@ -51,10 +53,15 @@ impl ListWalk for HeldCrimes {
     const JSON_MEMBER: &'static str = "crimes";
     const CSV_KIND: FileKind = FileKind::Street;
     const ENVELOPE: Envelope = Envelope::Array;
+    const MARKS_REPEATS: bool = true;
 
     fn walk(&self, served: &Served, at: usize, sink: &mut RecordSink<'_>) -> Option<usize> {
-        walk_keys(&self.0, at, sink, |key, out| {
-            write_crime(&served.index.crime(key), &served.locations, out)
+        walk_keys(&self.0, at, sink, |key, sink| {
+            let crime = served.index.crime(key);
+            match sink.marks.as_deref_mut() {
+                Some(marks) => write_crime_marked(&crime, &served.locations, sink.out, marks),
+                None => write_crime_marked(&crime, &served.locations, sink.out, &mut NoMarks),
+            }
         })
     }
 }
@@ -66,8 +73,8 @@ impl ListWalk for HeldOutcomes {
     const ENVELOPE: Envelope = Envelope::Array;
 
     fn walk(&self, served: &Served, at: usize, sink: &mut RecordSink<'_>) -> Option<usize> {
-        walk_keys(&self.0, at, sink, |key, out| {
-            write_street_outcome(&served.index.outcome(key), out)
+        walk_keys(&self.0, at, sink, |key, sink| {
+            write_street_outcome(&served.index.outcome(key), sink.out)
         })
     }
 }
@@ -79,8 +86,8 @@ impl ListWalk for HeldStops {
     const ENVELOPE: Envelope = Envelope::Array;
 
     fn walk(&self, served: &Served, at: usize, sink: &mut RecordSink<'_>) -> Option<usize> {
-        walk_keys(&self.0, at, sink, |key, out| {
-            write_json(&stop(&served.stops.stop(&served.index, key)), out)
+        walk_keys(&self.0, at, sink, |key, sink| {
+            write_json(&stop(&served.stops.stop(&served.index, key)), sink.out)
         })
     }
 }
@@ -96,26 +103,43 @@ enum Start<W: ListWalk> {
 /// A police.uk list: `query` chooses the records on a blocking thread (an area search and
 /// its sort take milliseconds, too long for the threads that serve connections), and the
 /// first chunk is written there too. The thread is then free: the rest of the list is
-/// written chunk by chunk as the client reads it (see [`ListBody`]). An error from `query` (more results than
-/// the cap) comes before any byte of the answer.
-pub async fn answer<W, F>(served: Arc<Served>, query: F) -> Result<HttpResponse, ApiError>
+/// written chunk by chunk as the client reads it (see [`ListBody`]). An error from `query`
+/// (more results than the cap) comes before any byte of the answer.
+///
+/// When the client takes gzip best and the walk marks its repeats, the chunks are gzipped
+/// as they are written, from the marks ([`crate::deflate`]); other codings are left to
+/// [`compress::compress`].
+pub async fn answer<W, F>(
+    served: Arc<Served>,
+    request: &HttpRequest,
+    query: F,
+) -> Result<HttpResponse, ApiError>
 where
     W: ListWalk<Position = usize> + Unpin,
     F: FnOnce(&Served) -> Result<W, ApiError> + Send + 'static,
 {
-    let start = actix_web::rt::task::spawn_blocking(move || -> Result<Start<W>, ApiError> {
+    let gzip = W::MARKS_REPEATS && compress::negotiated(request) == Some(Coding::Gzip);
+    let (start, gzipped) = actix_web::rt::task::spawn_blocking(move || {
         let walk = query(&served)?;
         let mut writer = ListWriter::new(served, walk, ListFormat::Json, 0);
-        let first = writer.next_chunk();
-        if writer.closed {
-            return Ok(Start::Whole(first));
+        if gzip {
+            writer = writer.gzipped();
         }
-        Ok(Start::Streamed(ListBody::new(writer, Some(first))))
+        let first = writer.next_chunk();
+        let gzipped = writer.is_gzipped();
+        if writer.closed {
+            return Ok((Start::Whole(first), gzipped));
+        }
+        Ok::<_, ApiError>((Start::Streamed(ListBody::new(writer, Some(first))), gzipped))
     })
     .await
     .map_err(|_| ApiError::Internal)??;
-    Ok(match start {
+    let mut response = match start {
         Start::Whole(bytes) => json_body(bytes),
         Start::Streamed(body) => json_body(body),
-    })
+    };
+    if gzipped {
+        compress::mark_encoded(&mut response, Coding::Gzip);
+    }
+    Ok(response)
 }
