@@ -42,6 +42,12 @@ pub use stops::StopListWalk;
 /// Bytes after which a streamed chunk is sent.
 const CHUNK_BYTES: usize = 64 * 1024;
 
+/// Bytes after which a police.uk list's first chunk is sent. It is written on the blocking
+/// thread that ran the list's query, and holds most answers whole (a one-mile point answer
+/// averages ~330 KB), which then go out with their `Content-Length`, counted by
+/// [`crate::in_flight`], without a hop to a blocking thread and back for each 64 KiB.
+const FIRST_CHUNK_BYTES: usize = 512 * 1024;
+
 /// Records a streamed chunk may look at (kept or not) before it is sent, or the task yields:
 /// bounds the time one chunk takes (a few milliseconds) when a filter keeps few records.
 const CHUNK_VISITS: usize = 100_000;
@@ -230,6 +236,67 @@ struct ChunkGzip {
     plain: Vec<u8>,
 }
 
+/// What [`ChunkGzip::piece`] made.
+#[derive(Debug, PartialEq, Eq)]
+enum Piece {
+    /// The next piece of the gzip stream.
+    Gzip(Vec<u8>),
+    /// A whole answer under [`SMALLEST_COMPRESSED`] bytes, left as it is.
+    Plain(Vec<u8>),
+}
+
+impl ChunkGzip {
+    fn new() -> Self {
+        ChunkGzip {
+            gzip: HintedGzip::default(),
+            matcher: SpanMatcher::default(),
+            plain: Vec::with_capacity(CHUNK_BYTES + 4096),
+        }
+    }
+
+    /// The next piece of the answer: what `write` writes (a chunk of at most about
+    /// [`CHUNK_BYTES`], its repeats marked; it says whether the answer ended), gzipped a
+    /// chunk at a time (the matcher's tables are sized for that) until `budget` bytes or the
+    /// end; made decodable to its last byte unless it ends the stream. Empty when `write`
+    /// wrote nothing. The answer's `first` piece, when it is all of it and small, is
+    /// [`Piece::Plain`].
+    fn piece(
+        &mut self,
+        budget: usize,
+        first: bool,
+        mut write: impl FnMut(&mut Vec<u8>, &mut SpanMatcher) -> bool,
+    ) -> Piece {
+        let ChunkGzip { gzip, matcher, plain } = self;
+        let mut out = Vec::new();
+        let mut written = 0;
+        let closed = loop {
+            plain.clear();
+            matcher.reset();
+            let closed = write(plain, matcher);
+            if first && written == 0 && closed && (plain.len() as u64) < SMALLEST_COMPRESSED {
+                return Piece::Plain(std::mem::take(plain));
+            }
+            if plain.is_empty() && !closed {
+                break false;
+            }
+            written += plain.len();
+            out.reserve(plain.len() / 4 + 1024);
+            gzip.chunk(plain, matcher.matches(), &mut out);
+            if closed {
+                std::mem::take(gzip).finish(&mut out);
+                break true;
+            }
+            if written >= budget {
+                break false;
+            }
+        };
+        if !closed && !out.is_empty() {
+            gzip.flush(&mut out);
+        }
+        Piece::Gzip(out)
+    }
+}
+
 impl<W: ListWalk> ListWriter<W> {
     fn new(served: Arc<Served>, walk: W, format: ListFormat, at: W::Position) -> Self {
         ListWriter {
@@ -248,11 +315,7 @@ impl<W: ListWalk> ListWriter<W> {
     /// stream), made from the walk's marks.
     fn gzipped(mut self) -> Self {
         debug_assert!(W::MARKS_REPEATS && !self.opened);
-        self.gzip = Some(Box::new(ChunkGzip {
-            gzip: HintedGzip::default(),
-            matcher: SpanMatcher::default(),
-            plain: Vec::with_capacity(CHUNK_BYTES + 4096),
-        }));
+        self.gzip = Some(Box::new(ChunkGzip::new()));
         self
     }
 
@@ -261,31 +324,25 @@ impl<W: ListWalk> ListWriter<W> {
     /// answer is one chunk under [`SMALLEST_COMPRESSED`] bytes: that goes out as it is, as
     /// the compression middleware sends small answers, and [`Self::is_gzipped`] says so.
     fn next_chunk(&mut self) -> Vec<u8> {
+        let first = !self.opened;
+        let budget =
+            if first && W::ENVELOPE == Envelope::Array { FIRST_CHUNK_BYTES } else { CHUNK_BYTES };
         let Some(mut gzip) = self.gzip.take() else {
-            let mut out = Vec::with_capacity(CHUNK_BYTES + 4096);
-            self.write_chunk(&mut out, None);
+            let mut out = Vec::with_capacity(budget + 4096);
+            self.write_chunk(&mut out, None, budget);
             return out;
         };
-        let ChunkGzip { gzip: stream, matcher, plain } = &mut *gzip;
-        let first = !self.opened;
-        plain.clear();
-        matcher.reset();
-        self.write_chunk(plain, Some(matcher));
-        if first && self.closed && (plain.len() as u64) < SMALLEST_COMPRESSED {
-            return std::mem::take(plain);
-        }
-        let mut out = Vec::new();
-        if !plain.is_empty() || self.closed {
-            out.reserve(plain.len() / 4 + 1024);
-            stream.chunk(plain, matcher.matches(), &mut out);
-            if self.closed {
-                std::mem::take(stream).finish(&mut out);
-            } else {
-                stream.flush(&mut out);
+        let piece = gzip.piece(budget, first, |plain, matcher| {
+            self.write_chunk(plain, Some(matcher), CHUNK_BYTES);
+            self.closed
+        });
+        match piece {
+            Piece::Gzip(bytes) => {
+                self.gzip = Some(gzip);
+                bytes
             }
+            Piece::Plain(bytes) => bytes,
         }
-        self.gzip = Some(gzip);
-        out
     }
 
     /// Whether the chunks written are gzip.
@@ -293,7 +350,14 @@ impl<W: ListWalk> ListWriter<W> {
         self.gzip.is_some()
     }
 
-    fn write_chunk(&mut self, out: &mut Vec<u8>, marks: Option<&mut SpanMatcher>) {
+    /// Writes records into `out` until it holds `chunk_bytes`, the walk ends (then the
+    /// closing too), or the chunk's visits are spent.
+    fn write_chunk(
+        &mut self,
+        out: &mut Vec<u8>,
+        marks: Option<&mut SpanMatcher>,
+        chunk_bytes: usize,
+    ) {
         if !self.opened {
             opening::<W>(self.format, out);
             self.opened = true;
@@ -305,7 +369,7 @@ impl<W: ListWalk> ListWriter<W> {
                 written_before: self.written,
                 written: 0,
                 limit: usize::MAX,
-                chunk_bytes: CHUNK_BYTES,
+                chunk_bytes,
                 visits_left: CHUNK_VISITS,
                 marks,
             };
@@ -506,4 +570,88 @@ fn crime_csv(crime: &CrimeRef<'_>, out: &mut Vec<u8>) {
     csv::separator(out);
     csv::field(crime.context(), out);
     csv::end_record(out);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use crate::deflate::SpanMarks;
+
+    /// Gzips chunks of about the given sizes (whole records that repeat) through
+    /// [`ChunkGzip::piece`] with a first budget of `first_budget`, as a list writer does.
+    fn gzip_in_pieces(sizes: &[usize], first_budget: usize) -> (Vec<u8>, Vec<Piece>) {
+        let mut gzip = ChunkGzip::new();
+        let mut sizes = sizes.iter();
+        let mut plain_answer = Vec::new();
+        let mut pieces = Vec::new();
+        let mut closed = false;
+        while !closed {
+            let first = pieces.is_empty();
+            let budget = if first { first_budget } else { CHUNK_BYTES };
+            let piece = gzip.piece(budget, first, |plain, matcher| {
+                let size = *sizes.next().expect("no piece asked for after the end");
+                let mut record = 0;
+                while plain.len() < size {
+                    plain.extend_from_slice(b",{\"category\":\"burglary\",\"id\":");
+                    matcher.repeatable(plain);
+                    plain.extend_from_slice(record.to_string().as_bytes());
+                    matcher.literal(plain);
+                    record += 1;
+                }
+                plain_answer.extend_from_slice(plain);
+                closed = sizes.len() == 0;
+                closed
+            });
+            pieces.push(piece);
+        }
+        (plain_answer, pieces)
+    }
+
+    fn gunzip(pieces: &[Piece]) -> Vec<u8> {
+        let mut stream = Vec::new();
+        for piece in pieces {
+            match piece {
+                Piece::Gzip(bytes) => stream.extend_from_slice(bytes),
+                Piece::Plain(_) => panic!("a plain piece in a gzip answer"),
+            }
+        }
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&stream[..]).read_to_end(&mut out).expect("valid gzip");
+        out
+    }
+
+    #[test]
+    fn pieces_of_a_gzipped_list_decode_to_the_list_whatever_its_chunks() {
+        let cases: [&[usize]; 5] = [
+            // A small tail after full chunks in the first piece, and in a later one.
+            &[CHUNK_BYTES, CHUNK_BYTES, 10],
+            &[CHUNK_BYTES, CHUNK_BYTES, CHUNK_BYTES, 5],
+            // Chunks with nothing kept (visits spent) between others.
+            &[CHUNK_BYTES, 0, CHUNK_BYTES, 0, 700],
+            // One chunk, large enough to compress.
+            &[4000],
+            &[CHUNK_BYTES; 9],
+        ];
+        for sizes in cases {
+            let (plain, pieces) = gzip_in_pieces(sizes, FIRST_CHUNK_BYTES);
+            assert_eq!(gunzip(&pieces), plain, "{sizes:?}");
+            // Each piece but the last is decodable on its own: it ends with a sync flush.
+            for piece in &pieces[..pieces.len() - 1] {
+                if let Piece::Gzip(bytes) = piece {
+                    assert!(bytes.is_empty() || bytes.ends_with(&[0, 0, 0xff, 0xff]), "{sizes:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_whole_answer_under_the_smallest_compressed_size_is_left_plain() {
+        let (plain, pieces) = gzip_in_pieces(&[900], FIRST_CHUNK_BYTES);
+        assert_eq!(pieces, vec![Piece::Plain(plain)]);
+        // Not when it is the small end of a longer answer.
+        let (plain, pieces) = gzip_in_pieces(&[CHUNK_BYTES, 900], FIRST_CHUNK_BYTES);
+        assert_eq!(gunzip(&pieces), plain);
+    }
 }
