@@ -42,10 +42,15 @@ pub use stops::StopListWalk;
 /// Bytes after which a streamed chunk is sent.
 const CHUNK_BYTES: usize = 64 * 1024;
 
-/// Bytes after which a police.uk list's first chunk is sent. It is written on the blocking
-/// thread that ran the list's query, and holds most answers whole (a one-mile point answer
-/// averages ~330 KB), which then go out with their `Content-Length`, counted by
-/// [`crate::in_flight`], without a hop to a blocking thread and back for each 64 KiB.
+/// A list of at most this many records (police.uk's lists know how many they hold) is written
+/// in one first chunk, of at most [`FIRST_CHUNK_BYTES`], on the blocking thread that ran its
+/// query: most point answers (~900 crimes, ~330 KB) then go out whole, with their
+/// `Content-Length` and counted by [`crate::in_flight`], without a hop to a blocking thread
+/// and back for each 64 KiB. Longer lists are streamed 64 KiB at a time from the start, so a
+/// client that stops reading holds one chunk of those.
+const WHOLE_FIRST_RECORDS: usize = 1200;
+
+/// The most bytes of a first chunk written for a short list (a crime is ~350 bytes).
 const FIRST_CHUNK_BYTES: usize = 512 * 1024;
 
 /// Records a streamed chunk may look at (kept or not) before it is sent, or the task yields:
@@ -75,6 +80,12 @@ pub trait ListWalk: Send + 'static {
     /// Whether the walk marks its records' repeats in [`RecordSink::marks`], so that its
     /// chunks can be gzipped from the marks (see [`crate::deflate`]).
     const MARKS_REPEATS: bool = false;
+
+    /// How many records are left from `at`, when the walk knows (police.uk's lists hold
+    /// theirs): a short list is written whole in its first chunk ([`WHOLE_FIRST_RECORDS`]).
+    fn records_left(&self, _at: Self::Position) -> Option<usize> {
+        None
+    }
 
     /// Walks the records from `at` (included), each offered to `sink`; returns where to go
     /// on (the record the sink stopped at), or `None` when every record was written.
@@ -325,8 +336,9 @@ impl<W: ListWalk> ListWriter<W> {
     /// the compression middleware sends small answers, and [`Self::is_gzipped`] says so.
     fn next_chunk(&mut self) -> Vec<u8> {
         let first = !self.opened;
+        let short = |at| self.walk.records_left(at).is_some_and(|n| n <= WHOLE_FIRST_RECORDS);
         let budget =
-            if first && W::ENVELOPE == Envelope::Array { FIRST_CHUNK_BYTES } else { CHUNK_BYTES };
+            if first && self.at.is_some_and(short) { FIRST_CHUNK_BYTES } else { CHUNK_BYTES };
         let Some(mut gzip) = self.gzip.take() else {
             let mut out = Vec::with_capacity(budget + 4096);
             self.write_chunk(&mut out, None, budget);

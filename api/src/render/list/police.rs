@@ -55,6 +55,10 @@ impl ListWalk for HeldCrimes {
     const ENVELOPE: Envelope = Envelope::Array;
     const MARKS_REPEATS: bool = true;
 
+    fn records_left(&self, at: usize) -> Option<usize> {
+        Some(self.0.len().saturating_sub(at))
+    }
+
     fn walk(&self, served: &Served, at: usize, sink: &mut RecordSink<'_>) -> Option<usize> {
         walk_keys(&self.0, at, sink, |key, sink| {
             let crime = served.index.crime(key);
@@ -72,6 +76,10 @@ impl ListWalk for HeldOutcomes {
     const CSV_KIND: FileKind = FileKind::Outcomes;
     const ENVELOPE: Envelope = Envelope::Array;
 
+    fn records_left(&self, at: usize) -> Option<usize> {
+        Some(self.0.len().saturating_sub(at))
+    }
+
     fn walk(&self, served: &Served, at: usize, sink: &mut RecordSink<'_>) -> Option<usize> {
         walk_keys(&self.0, at, sink, |key, sink| {
             write_street_outcome(&served.index.outcome(key), sink.out)
@@ -84,6 +92,10 @@ impl ListWalk for HeldStops {
     const JSON_MEMBER: &'static str = "stops";
     const CSV_KIND: FileKind = FileKind::StopAndSearch;
     const ENVELOPE: Envelope = Envelope::Array;
+
+    fn records_left(&self, at: usize) -> Option<usize> {
+        Some(self.0.len().saturating_sub(at))
+    }
 
     fn walk(&self, served: &Served, at: usize, sink: &mut RecordSink<'_>) -> Option<usize> {
         walk_keys(&self.0, at, sink, |key, sink| {
