@@ -319,9 +319,10 @@ impl HintedDeflate {
         litlen[END_OF_BLOCK] = 1;
         let litlen = Code::build(&litlen, 15);
         let distances = Code::build(&distances, 15);
-        // The tables take under 400 bytes; a literal under 2 bytes, and a match piece (at
-        // most 48 bits) covers at least 3 bytes.
-        self.bits.reserve(400 + 2 * data.len());
+        // The tables take at most 562 bytes (14 + 19 × 3 bits, then at most 316 run-length
+        // symbols of at most 7 + 7 bits); a literal under 2 bytes, and a match piece (at most
+        // 48 bits) covers at least 3 bytes.
+        self.bits.reserve(600 + 2 * data.len());
         // Block header: not final, dynamic Huffman codes (BTYPE 2).
         self.bits.put(0b100, 3);
         self.write_tables(&litlen, &distances);
