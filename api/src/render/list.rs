@@ -42,9 +42,9 @@ pub use stops::StopListWalk;
 /// Bytes after which a streamed chunk is sent.
 const CHUNK_BYTES: usize = 64 * 1024;
 
-/// A list of at most this many records (police.uk's lists know how many they hold) is written
-/// in one first chunk, of at most [`FIRST_CHUNK_BYTES`], on the blocking thread that ran its
-/// query: most point answers (~900 crimes, ~330 KB) then go out whole, with their
+/// A list of at most this many records (police.uk's crime lists know how many they hold) is
+/// written in one first chunk, of at most [`FIRST_CHUNK_BYTES`], on the blocking thread that
+/// ran its query: most point answers (~900 crimes, ~330 KB) then go out whole, with their
 /// `Content-Length` and counted by [`crate::in_flight`], without a hop to a blocking thread
 /// and back for each 64 KiB. Longer lists are streamed 64 KiB at a time from the start, so a
 /// client that stops reading holds one chunk of those.
@@ -81,8 +81,9 @@ pub trait ListWalk: Send + 'static {
     /// chunks can be gzipped from the marks (see [`crate::deflate`]).
     const MARKS_REPEATS: bool = false;
 
-    /// How many records are left from `at`, when the walk knows (police.uk's lists hold
-    /// theirs): a short list is written whole in its first chunk ([`WHOLE_FIRST_RECORDS`]).
+    /// How many records are left from `at`, when the walk knows and its records are small
+    /// (police.uk's crime lists: ~350 bytes a crime): a short list is written whole in its
+    /// first chunk ([`WHOLE_FIRST_RECORDS`]).
     fn records_left(&self, _at: Self::Position) -> Option<usize> {
         None
     }

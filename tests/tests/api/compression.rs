@@ -185,3 +185,44 @@ fn small_answers_errors_head_and_identity_go_out_uncompressed() {
         assert!(plain.body.starts_with(b"[{\"id\":\"avon-and-somerset\""), "{accept}");
     }
 }
+
+/// A police.uk crime list of at most 1,200 crimes is written whole and sent with its
+/// `Content-Length`, plain or gzipped; a longer one is streamed chunked from the start (a
+/// reader that stalls holds one 64 KiB chunk of it).
+#[test]
+fn short_crime_lists_go_out_whole_and_long_ones_streamed() {
+    let db = test_database();
+    let dir = tempfile::tempdir().unwrap();
+    archive(dir.path());
+    import_cleanly(&db, &[dir.path().to_owned()]);
+    let server = TestServer::start(&db);
+    let box_over_the_force = "52.2,-1.8:52.2,-0.5:53.0,-0.5:53.0,-1.8";
+    // A category whose list is short, yet longer than a streamed chunk (64 KiB).
+    let short = ["anti-social-behaviour", "violent-crime", "other-theft", "criminal-damage-arson"]
+        .iter()
+        .map(|category| {
+            format!("/api/crimes-street/{category}?poly={box_over_the_force}&date=2024-01")
+        })
+        .find(|path| {
+            let body = server.get(path).body;
+            let crimes = serde_json::from_str::<Vec<serde_json::Value>>(&body).unwrap().len();
+            body.len() > 64 * 1024 && crimes <= 1200
+        })
+        .expect("a category with a short list over 64 KiB");
+    let long = format!("/api/crimes-street/all-crime?poly={box_over_the_force}&date=2024-01");
+    for (path, whole) in [(&short, true), (&long, false)] {
+        let crimes = server.get(path).json().as_array().unwrap().len();
+        assert_eq!(crimes <= 1200, whole, "{path}: {crimes} crimes");
+        for accept in [None, Some("gzip")] {
+            let answer = send(&server, "GET", path, accept);
+            assert_eq!(answer.status, 200, "{path} {accept:?}");
+            assert!(answer.body.len() > 1024, "{path} {accept:?}: {} bytes", answer.body.len());
+            let chunked = answer.header("transfer-encoding") == Some("chunked");
+            assert_eq!(!chunked, whole, "{path} {accept:?}");
+            if whole {
+                let length: usize = answer.header("content-length").unwrap().parse().unwrap();
+                assert_eq!(length, answer.body.len(), "{path} {accept:?}");
+            }
+        }
+    }
+}

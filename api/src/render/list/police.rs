@@ -76,10 +76,6 @@ impl ListWalk for HeldOutcomes {
     const CSV_KIND: FileKind = FileKind::Outcomes;
     const ENVELOPE: Envelope = Envelope::Array;
 
-    fn records_left(&self, at: usize) -> Option<usize> {
-        Some(self.0.len().saturating_sub(at))
-    }
-
     fn walk(&self, served: &Served, at: usize, sink: &mut RecordSink<'_>) -> Option<usize> {
         walk_keys(&self.0, at, sink, |key, sink| {
             write_street_outcome(&served.index.outcome(key), sink.out)
@@ -92,10 +88,6 @@ impl ListWalk for HeldStops {
     const JSON_MEMBER: &'static str = "stops";
     const CSV_KIND: FileKind = FileKind::StopAndSearch;
     const ENVELOPE: Envelope = Envelope::Array;
-
-    fn records_left(&self, at: usize) -> Option<usize> {
-        Some(self.0.len().saturating_sub(at))
-    }
 
     fn walk(&self, served: &Served, at: usize, sink: &mut RecordSink<'_>) -> Option<usize> {
         walk_keys(&self.0, at, sink, |key, sink| {
