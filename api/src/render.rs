@@ -1,12 +1,13 @@
 //! Writing police.uk's JSON straight from index records: compact, in police.uk's key order
 //! (the wire types in `police-openapi` fix it), one record at a time.
 
+use std::cell::RefCell;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::Bytes;
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse};
 use police_index::crimes::{CrimeRef, OutcomeRef, SnapPoint};
 use police_index::reference::outcome_category;
 use police_index::stops::StopRef;
@@ -17,7 +18,8 @@ use police_openapi::{
 };
 use serde::Serialize;
 
-use crate::deflate::{NoMarks, SpanMarks};
+use crate::compress::{self, Coding, SMALLEST_COMPRESSED};
+use crate::deflate::{HintedGzip, NoMarks, SpanMarks, SpanMatcher};
 use crate::error::ApiError;
 use crate::json_writer::{self, PointLocations};
 
@@ -99,6 +101,15 @@ pub(crate) fn write_json(value: &impl Serialize, out: &mut Vec<u8>) {
 /// (the tests check it), written directly because crime lists are the large answers.
 /// `locations` are the snapshot's pre-rendered snap points.
 pub fn crimes_json(crimes: &[CrimeRef<'_>], locations: &PointLocations) -> Vec<u8> {
+    crimes_json_marked(crimes, locations, &mut NoMarks)
+}
+
+/// [`crimes_json`], each crime's stretches marked (see [`write_crime_marked`]).
+fn crimes_json_marked(
+    crimes: &[CrimeRef<'_>],
+    locations: &PointLocations,
+    marks: &mut impl SpanMarks,
+) -> Vec<u8> {
     // A crime takes 330–400 bytes: room for all at once, so the buffer never moves.
     let mut out = Vec::with_capacity(2 + crimes.len() * 420);
     out.push(b'[');
@@ -106,7 +117,7 @@ pub fn crimes_json(crimes: &[CrimeRef<'_>], locations: &PointLocations) -> Vec<u
         if i > 0 {
             out.push(b',');
         }
-        write_crime(crime, locations, &mut out);
+        write_crime_marked(crime, locations, &mut out, marks);
     }
     out.push(b']');
     out
@@ -177,6 +188,43 @@ pub(crate) fn write_crime_marked(
 /// `[crime, …]`.
 pub fn crimes(crimes: &[CrimeRef<'_>], locations: &PointLocations) -> HttpResponse {
     json_body(crimes_json(crimes, locations))
+}
+
+/// Most crimes of a list held whole that are gzipped from their marks: they fit the window
+/// one [`SpanMatcher`] is sized for (64 KiB).
+const MARKED_WHOLE_CRIMES: usize = 150;
+
+thread_local! {
+    /// The matcher of this thread's whole crime lists (its tables are cleared, not
+    /// allocated, for each).
+    static MATCHER: RefCell<SpanMatcher> = RefCell::new(SpanMatcher::default());
+}
+
+/// `[crime, …]` for `request`: gzipped from the writer's marks ([`crate::deflate`]) when
+/// gzip is the negotiated coding and the list is short, as police.uk's streamed crime lists
+/// are; otherwise as [`crimes`], left to the compression middleware.
+pub fn crimes_for(
+    request: &HttpRequest,
+    crimes: &[CrimeRef<'_>],
+    locations: &PointLocations,
+) -> HttpResponse {
+    if crimes.len() > MARKED_WHOLE_CRIMES || compress::negotiated(request) != Some(Coding::Gzip) {
+        return self::crimes(crimes, locations);
+    }
+    MATCHER.with_borrow_mut(|matcher| {
+        matcher.reset();
+        let plain = crimes_json_marked(crimes, locations, matcher);
+        if (plain.len() as u64) < SMALLEST_COMPRESSED {
+            return json_body(plain);
+        }
+        let mut gzip = Vec::with_capacity(plain.len() / 3 + 64);
+        let mut stream = HintedGzip::default();
+        stream.chunk(&plain, matcher.matches(), &mut gzip);
+        stream.finish(&mut gzip);
+        let mut response = json_body(gzip);
+        compress::mark_encoded(&mut response, Coding::Gzip);
+        response
+    })
 }
 
 /// `[outcome, …]` as `outcomes-at-location` gives them.

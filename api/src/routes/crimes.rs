@@ -101,7 +101,7 @@ pub async fn crimes_at_location(
         Some(point) => snapshot.index.crimes_at_point(month, point, None),
         None => Vec::new(),
     };
-    Ok(render::crimes(&crimes, &snapshot.locations))
+    Ok(render::crimes_for(&request, &crimes, &snapshot.locations))
 }
 
 /// Crimes with no location.

@@ -70,6 +70,20 @@ fn archive(dir: &Path) {
     generate(&options, dir).unwrap();
 }
 
+/// `crimes-at-location` at the snap point with the most crimes in 2024-01 (over 1 KiB).
+fn busiest_point(server: &TestServer) -> String {
+    let box_over_the_force = "52.2,-1.8:52.2,-0.5:53.0,-0.5:53.0,-1.8";
+    let crimes = server
+        .get(&format!("/api/crimes-street/all-crime?poly={box_over_the_force}&date=2024-01"))
+        .json();
+    let mut counts = std::collections::HashMap::new();
+    for crime in crimes.as_array().unwrap() {
+        *counts.entry(crime["location"]["street"]["id"].as_i64().unwrap()).or_insert(0) += 1;
+    }
+    let (id, _) = counts.into_iter().max_by_key(|&(id, count)| (count, id)).unwrap();
+    format!("/api/crimes-at-location?location_id={id}&date=2024-01")
+}
+
 /// What each `Accept-Encoding` must be answered with.
 const NEGOTIATIONS: [(&str, &str); 6] = [
     ("gzip", "gzip"),
@@ -96,6 +110,8 @@ fn every_coding_decodes_to_the_uncompressed_bytes() {
         format!("/api/crimes-street/all-crime?poly={box_over_the_force}&date=2024-01"),
         format!("/api/crimes-street/burglary?poly={box_over_the_force}&date=2024-01"),
         "/api/crimes-no-location?force=leicestershire&date=2024-01".to_owned(),
+        // A crime list held whole (gzipped from its marks too).
+        busiest_point(&server),
         "/api/stops-force?force=leicestershire&date=2024-01".to_owned(),
         format!("/api/outcomes-at-location?poly={box_over_the_force}&date=2024-01"),
         // Small answers held whole.
