@@ -62,10 +62,10 @@ const LOCATED: u8 = 4;
 /// A crime whose context is not `""`: in the builder's `crime_contexts`.
 const HAS_CONTEXT: u8 = 8;
 
-/// A crime as given, with its text interned (52 bytes).
+/// A crime as given, with its text interned (20 bytes; its Crime ID, when [`HEX_ID`], is in
+/// the builder's `crime_hex_ids`).
 #[derive(Clone, Copy)]
 struct StagedCrime {
-    hex_id: [u8; 32],
     id: u32,
     /// Index into the LSOA code pool; 0 is "none".
     lsoa: u32,
@@ -80,16 +80,41 @@ struct StagedCrime {
     flags: u8,
 }
 
-/// An outcome as given (40 bytes).
+/// An outcome as given (28 bytes).
 #[derive(Clone, Copy)]
 struct StagedOutcome {
-    hex_id: [u8; 32],
+    /// When [`HEX_ID`]: its Crime ID's first four bytes, by which outcomes are merged with
+    /// the crimes' IDs (in that order), and a 128-bit digest of the whole ID, by which they
+    /// are told apart (see [`id_digest`]).
+    id_start: u32,
+    id_digest: [u32; 4],
     /// `locations.id`, when [`LOCATED`].
     location_id: i32,
     /// `Month::index()`.
     month: u16,
     code: u8,
     flags: u8,
+}
+
+/// What an outcome's Crime ID is joined to its crime's by, with its first four bytes: 128
+/// bits, half of what staging the whole ID would hold at the peak of a whole load. Two IDs
+/// that differ in one of their four 8-byte words always differ here (each lane is a
+/// bijection of each word); others share a digest by chance with a probability of 2^-128
+/// a pair, about 10^-24 for every outcome against every crime at national scale.
+fn id_digest(id: &[u8; 32]) -> [u32; 4] {
+    let (mut a, mut b) = (0x243F_6A88_85A3_08D3u64, 0x1319_8A2E_0370_7344u64);
+    for word in id.chunks_exact(8) {
+        let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        a = (a ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+        b = (b ^ word).wrapping_mul(0xC2B2_AE3D_27D4_EB4F).rotate_left(31);
+    }
+    let (a, b) = (a ^ a >> 32, b ^ b >> 29);
+    [a as u32, (a >> 32) as u32, b as u32, (b >> 32) as u32]
+}
+
+/// A Crime ID's first four bytes, as a number that sorts like them.
+fn id_start(id: &[u8; 32]) -> u32 {
+    u32::from_be_bytes([id[0], id[1], id[2], id[3]])
 }
 
 /// Distinct strings, numbered in the order first seen.
@@ -172,6 +197,9 @@ pub struct IndexBuilder {
     /// The name of each entry of `lsoas`.
     lsoa_names: Vec<Box<str>>,
     crimes: Vec<StagedCrime>,
+    /// The Crime ID of each of `crimes` with [`HEX_ID`], zeros for the others: apart from
+    /// the crimes, so that [`write_records`] can put them in record order where they are.
+    crime_hex_ids: Vec<[u8; 32]>,
     /// (position in `crimes`, context pool index) of the crimes with [`HAS_CONTEXT`], in
     /// order.
     crime_contexts: Vec<(u32, u32)>,
@@ -292,6 +320,16 @@ impl Grouping {
     }
 }
 
+/// `list` followed by `more`: `more` itself when `list` is empty, so that appending a
+/// builder's staged rows to an empty one (as a whole load does) does not copy them.
+fn extend_or_take<T>(list: &mut Vec<T>, more: Vec<T>) {
+    if list.is_empty() {
+        *list = more;
+    } else {
+        list.extend(more);
+    }
+}
+
 /// Position of `key` in a list of side entries sorted by it.
 fn side_entry<T>(entries: &[(u32, T)], key: u32) -> &T {
     let i = entries.binary_search_by_key(&key, |(k, _)| *k).expect("staged with the flag");
@@ -309,6 +347,7 @@ impl IndexBuilder {
             lsoas: Pool::starting_with(""),
             lsoa_names: vec!["".into()],
             crimes: Vec::new(),
+            crime_hex_ids: Vec::new(),
             crime_contexts: Vec::new(),
             crime_other_ids: Vec::new(),
             outcomes: Vec::new(),
@@ -358,8 +397,8 @@ impl IndexBuilder {
             }
             None => 0,
         };
+        let mut hex_id = [0; 32];
         let mut staged = StagedCrime {
-            hex_id: [0; 32],
             id,
             lsoa,
             location_id: crime.location_id.unwrap_or(0),
@@ -380,7 +419,7 @@ impl IndexBuilder {
             None => {}
             Some(text) => match decode_hex_id(text) {
                 Some(bytes) => {
-                    staged.hex_id = bytes;
+                    hex_id = bytes;
                     staged.flags |= HEX_ID;
                 }
                 None => {
@@ -390,6 +429,7 @@ impl IndexBuilder {
             },
         }
         self.crimes.push(staged);
+        self.crime_hex_ids.push(hex_id);
         Ok(())
     }
 
@@ -398,7 +438,8 @@ impl IndexBuilder {
         let staged_position = u32::try_from(self.outcomes.len())
             .map_err(|_| anyhow::anyhow!("too many outcomes for the index"))?;
         let mut staged = StagedOutcome {
-            hex_id: [0; 32],
+            id_start: 0,
+            id_digest: [0; 4],
             location_id: outcome.location_id.unwrap_or(0),
             month: Self::month(outcome.month)?,
             code: outcome.code,
@@ -406,7 +447,8 @@ impl IndexBuilder {
         };
         match decode_hex_id(outcome.persistent_id) {
             Some(bytes) => {
-                staged.hex_id = bytes;
+                staged.id_start = id_start(&bytes);
+                staged.id_digest = id_digest(&bytes);
                 staged.flags |= HEX_ID;
             }
             None => {
@@ -435,12 +477,14 @@ impl IndexBuilder {
         let crime_offset = u32::try_from(self.crimes.len() + other.crimes.len())
             .map(|_| self.crimes.len() as u32)
             .map_err(|_| anyhow::anyhow!("too many crimes for the index"))?;
-        self.crimes.extend(other.crimes.into_iter().map(|mut crime| {
+        let mut added_crimes = other.crimes;
+        for crime in &mut added_crimes {
             crime.force = forces[crime.force as usize];
             crime.last_outcome = outcome_names[crime.last_outcome as usize];
             crime.lsoa = lsoas[crime.lsoa as usize];
-            crime
-        }));
+        }
+        extend_or_take(&mut self.crimes, added_crimes);
+        extend_or_take(&mut self.crime_hex_ids, other.crime_hex_ids);
         self.crime_contexts.extend(
             other
                 .crime_contexts
@@ -453,7 +497,7 @@ impl IndexBuilder {
         let outcome_offset = u32::try_from(self.outcomes.len() + other.outcomes.len())
             .map(|_| self.outcomes.len() as u32)
             .map_err(|_| anyhow::anyhow!("too many outcomes for the index"))?;
-        self.outcomes.extend(other.outcomes);
+        extend_or_take(&mut self.outcomes, other.outcomes);
         self.outcome_other_ids.extend(
             other
                 .outcome_other_ids
@@ -497,6 +541,7 @@ impl CrimeIndex {
             lsoas,
             lsoa_names,
             crimes,
+            crime_hex_ids,
             crime_contexts,
             crime_other_ids,
             outcomes,
@@ -571,7 +616,7 @@ impl CrimeIndex {
             place_crimes(&crimes, &crime_points, points.len(), &force_ranks, &mut added_months);
         drop(crime_points);
         let staged = StagedSides { contexts: &crime_contexts, other_ids: &crime_other_ids };
-        let written = write_records(crimes, order, staged);
+        let written = write_records(crimes, crime_hex_ids, order, staged);
         drop(crime_contexts);
         drop(crime_other_ids);
         let base = self.records.end();
@@ -579,7 +624,7 @@ impl CrimeIndex {
             u32::try_from(base as usize + written.records.len()).is_ok(),
             "too many crimes for the index"
         );
-        let mut added_ids = month_ids(&added_months, &written.hex_ids, &written.hex_positions);
+        let mut added_ids = month_ids(&added_months, written.hex_ids, &written.has_hex_id);
         for month in &mut added_months {
             month.start += base;
             month.located_end += base;
@@ -612,11 +657,26 @@ impl CrimeIndex {
         // after this index's.
         let outcome_crimes = join_outcomes(&index, &outcomes, &outcome_other_ids);
         drop(outcome_other_ids);
-        let outcome_points =
-            points_of(&point_by_id, outcomes.iter().map(|o| (o.flags, o.location_id)))?;
+        // Each outcome's snap point is looked up as it is placed, not held (22 million of
+        // them at national scale); this checks first that every one is there.
+        let outcome_point = |outcome: usize| {
+            let staged = &outcomes[outcome];
+            match staged.flags & LOCATED {
+                0 => Some(NO_POINT),
+                _ => point_by_id.get(staged.location_id),
+            }
+        };
+        if let Some(missing) = (0..outcomes.len()).find(|&o| outcome_point(o).is_none()) {
+            let location_id = outcomes[missing].location_id;
+            anyhow::bail!("location {location_id} is referenced but not loaded");
+        }
         let outcome_base = self.outcome_crimes.end();
-        let placed = place_outcomes(&outcomes, &outcome_crimes, &outcome_points, points.len());
-        drop(outcome_points);
+        let placed = place_outcomes(
+            &outcomes,
+            &outcome_crimes,
+            |outcome| outcome_point(outcome).unwrap_or(NO_POINT),
+            points.len(),
+        );
         anyhow::ensure!(
             u32::try_from(outcome_base as usize + placed.crimes.len()).is_ok(),
             "too many outcomes for the index"
@@ -786,9 +846,10 @@ struct StagedSides<'a> {
 /// Crimes written as records, numbered from 0 in the order they were placed in.
 struct Written {
     records: Vec<CrimeRecord>,
-    /// The 64-hex-digit Crime IDs, in record order, and the record position of each.
+    /// The 64-hex-digit Crime IDs, in record order.
     hex_ids: Vec<[u8; 32]>,
-    hex_positions: Vec<u32>,
+    /// Which records have one of them (a bit per record position).
+    has_hex_id: Vec<u64>,
     /// (position, Crime ID) of the records with another form of Crime ID.
     other_ids: Vec<(u32, Box<str>)>,
     /// (position, context pool index) of the records with a context.
@@ -799,21 +860,42 @@ struct Written {
     record_lsoas: Vec<u32>,
 }
 
-/// Writes the crimes' records in `order` (staged positions), with their side entries.
-fn write_records(crimes: Vec<StagedCrime>, order: Vec<u32>, staged: StagedSides<'_>) -> Written {
-    let hex_count = crimes.iter().filter(|c| c.flags & HEX_ID != 0).count();
+/// Staged rows given back to the allocator at a time while records are written.
+const SHRINK_EVERY: usize = 1 << 20;
+
+/// Writes the crimes' records in `order` (staged positions), with their side entries. The
+/// staged crimes and their Crime IDs are put in record order in place; the records are then
+/// written from the last, the staged rows and `order` shrinking as the records grow, so the
+/// staged and the written crimes are not both held whole (at national scale, 200 MB less at
+/// the peak of a whole load).
+fn write_records(
+    mut crimes: Vec<StagedCrime>,
+    hex_ids: Vec<[u8; 32]>,
+    mut order: Vec<u32>,
+    staged: StagedSides<'_>,
+) -> Written {
+    let count = order.len();
+    let mut has_hex_id = RankedBits::empty_words(count);
+    for (position, &staged_position) in order.iter().enumerate() {
+        if crimes[staged_position as usize].flags & HEX_ID != 0 {
+            has_hex_id[position / 64] |= 1 << (position % 64);
+        }
+    }
+    let mut hex_ids = hex_ids;
+    permute_in_place(&mut hex_ids, &order);
+    let hex_ids = keep_where(hex_ids, &has_hex_id);
+    permute_in_place(&mut crimes, &order);
     let mut written = Written {
-        records: Vec::with_capacity(order.len()),
-        hex_ids: Vec::with_capacity(hex_count),
-        hex_positions: Vec::with_capacity(hex_count),
+        records: Vec::new(),
+        hex_ids,
+        has_hex_id,
         other_ids: Vec::new(),
         contexts: Vec::new(),
         rare_last_outcomes: Vec::new(),
-        record_lsoas: Vec::with_capacity(order.len()),
+        record_lsoas: Vec::new(),
     };
-    for (position, &staged_position) in order.iter().enumerate() {
-        let crime = &crimes[staged_position as usize];
-        let position = position as u32;
+    while let (Some(crime), Some(staged_position)) = (crimes.pop(), order.pop()) {
+        let position = crimes.len() as u32;
         let mut record = CrimeRecord {
             id: crime.id,
             category: crime.category,
@@ -834,10 +916,6 @@ fn write_records(crimes: Vec<StagedCrime>, order: Vec<u32>, staged: StagedSides<
             record.flags |= CrimeRecord::HAS_CONTEXT;
             written.contexts.push((position, *side_entry(staged.contexts, staged_position)));
         }
-        if crime.flags & HEX_ID != 0 {
-            written.hex_ids.push(crime.hex_id);
-            written.hex_positions.push(position);
-        }
         if crime.flags & OTHER_ID != 0 {
             record.flags |= CrimeRecord::OTHER_ID;
             written
@@ -846,27 +924,91 @@ fn write_records(crimes: Vec<StagedCrime>, order: Vec<u32>, staged: StagedSides<
         }
         written.records.push(record);
         written.record_lsoas.push(crime.lsoa);
+        if crimes.len().is_multiple_of(SHRINK_EVERY) {
+            crimes.shrink_to_fit();
+            order.shrink_to_fit();
+        }
     }
+    written.records.reverse();
+    written.record_lsoas.reverse();
+    written.rare_last_outcomes.reverse();
+    written.contexts.reverse();
+    written.other_ids.reverse();
+    debug_assert_eq!(written.records.len(), count);
     written
 }
 
-/// Each placed month's Crime IDs (`months` numbered as `hex_positions`).
-fn month_ids(months: &[MonthCrimes], hex_ids: &[[u8; 32]], hex_positions: &[u32]) -> Vec<MonthIds> {
-    months
-        .iter()
-        .map(|month| {
-            let first = hex_positions.partition_point(|&p| p < month.start);
-            let last = hex_positions.partition_point(|&p| p < month.end);
-            let mut words = RankedBits::empty_words((month.end - month.start) as usize);
-            for &position in &hex_positions[first..last] {
-                let local = (position - month.start) as usize;
-                words[local / 64] |= 1 << (local % 64);
+/// Puts `items` in `order` in place: `order[i]` is the position the `i`th item comes from,
+/// each position once.
+fn permute_in_place<T: Copy>(items: &mut [T], order: &[u32]) {
+    debug_assert_eq!(items.len(), order.len());
+    let mut placed = RankedBits::empty_words(items.len());
+    for cycle_start in 0..items.len() {
+        if placed[cycle_start / 64] >> (cycle_start % 64) & 1 != 0 {
+            continue;
+        }
+        // Follow the cycle: each slot takes the item `order` names, the last the first's.
+        let first = items[cycle_start];
+        let mut slot = cycle_start;
+        loop {
+            placed[slot / 64] |= 1 << (slot % 64);
+            let from = order[slot] as usize;
+            if from == cycle_start {
+                items[slot] = first;
+                break;
             }
-            let ids = hex_ids[first..last].to_vec();
+            items[slot] = items[from];
+            slot = from;
+        }
+    }
+}
+
+/// The items whose bit is set in `kept` (a bit per position), in place.
+fn keep_where<T: Copy>(mut items: Vec<T>, kept: &[u64]) -> Vec<T> {
+    let mut count = 0;
+    for i in 0..items.len() {
+        if kept[i / 64] >> (i % 64) & 1 != 0 {
+            items[count] = items[i];
+            count += 1;
+        }
+    }
+    items.truncate(count);
+    items.shrink_to_fit();
+    items
+}
+
+/// Each placed month's Crime IDs (`months` numbered as the bits of `has_hex_id`, which say
+/// which records have one). The months are split off the end of `hex_ids` one at a time,
+/// so they are not all held twice.
+fn month_ids(
+    months: &[MonthCrimes],
+    mut hex_ids: Vec<[u8; 32]>,
+    has_hex_id: &[u64],
+) -> Vec<MonthIds> {
+    let has_id = |position: u32| has_hex_id[position as usize / 64] >> (position % 64) & 1 != 0;
+    let mut ids_by_month: Vec<MonthIds> = months
+        .iter()
+        .rev()
+        .map(|month| {
+            let mut words = RankedBits::empty_words((month.end - month.start) as usize);
+            let mut count = 0;
+            for position in month.start..month.end {
+                if has_id(position) {
+                    let local = (position - month.start) as usize;
+                    words[local / 64] |= 1 << (local % 64);
+                    count += 1;
+                }
+            }
+            let first = hex_ids.len() - count;
+            let ids = hex_ids[first..].to_vec();
+            hex_ids.truncate(first);
+            hex_ids.shrink_to_fit();
             let order = persistent_id_order(&ids).into_iter().map(|(_, k)| k).collect();
             MonthIds { records: RankedBits::new(words), ids, order }
         })
-        .collect()
+        .collect();
+    ids_by_month.reverse();
+    ids_by_month
 }
 
 /// The persistent-id index: `hex_ids` entries by (Crime ID, record order), each with its
@@ -883,18 +1025,18 @@ fn persistent_id_order(hex_ids: &[[u8; 32]]) -> Vec<(u64, u32)> {
     by_id
 }
 
-/// The first position at or after `from` in `sorted` whose key is not below `key`: a search
-/// that costs the log of the distance moved, so a month's Crime IDs walk the outcomes'
-/// sorted IDs in one pass however few they are.
-fn gallop(sorted: &[(u64, u32)], from: usize, key: u64) -> usize {
+/// The first position at or after `from` in `sorted` not below `key`: a search that costs
+/// the log of the distance moved, so a month's Crime IDs walk the outcomes' sorted IDs in
+/// one pass however few they are.
+fn gallop(sorted: &[u64], from: usize, key: u64) -> usize {
     let mut low = from;
     let mut step = 1;
-    while low + step < sorted.len() && sorted[low + step].0 < key {
+    while low + step < sorted.len() && sorted[low + step] < key {
         low += step;
         step *= 2;
     }
     let high = (low + step + 1).min(sorted.len());
-    low + sorted[low.min(high)..high].partition_point(|p| p.0 < key)
+    low + sorted[low.min(high)..high].partition_point(|&p| p < key)
 }
 
 /// Each outcome's crime: the first record (in record order, so the oldest month first)
@@ -905,28 +1047,33 @@ fn join_outcomes(
     outcome_other_ids: &[(u32, Box<str>)],
 ) -> Vec<u32> {
     let mut outcome_crimes = vec![NO_CRIME; outcomes.len()];
-    let mut outcomes_by_id: Vec<(u64, u32)> = outcomes
+    // The outcomes by their Crime ID's first four bytes, each as (those bytes << 32 |
+    // outcome), sorted in place: 8 bytes an outcome (equal starts are told apart by the IDs'
+    // digests below).
+    let mut outcomes_by_id: Vec<u64> = outcomes
         .iter()
         .enumerate()
         .filter(|(_, o)| o.flags & HEX_ID != 0)
-        .map(|(i, o)| (id_prefix(&o.hex_id), i as u32))
+        .map(|(i, o)| u64::from(o.id_start) << 32 | i as u64)
         .collect();
-    sort_pairs(&mut outcomes_by_id);
+    outcomes_by_id.sort_unstable();
     if !outcomes_by_id.is_empty() {
         for month in &index.months {
             let ids = &month.ids;
             let mut next = 0;
             for &k in &ids.order {
                 let id = &ids.ids[k as usize];
-                let prefix = id_prefix(id);
-                next = gallop(&outcomes_by_id, next, prefix);
+                let key = u64::from(id_start(id));
+                next = gallop(&outcomes_by_id, next, key << 32);
                 if next == outcomes_by_id.len() {
                     break;
                 }
-                for &(_, outcome) in outcomes_by_id[next..].iter().take_while(|(p, _)| *p == prefix)
-                {
-                    let slot = &mut outcome_crimes[outcome as usize];
-                    if *slot == NO_CRIME && outcomes[outcome as usize].hex_id == *id {
+                let mut digest = None;
+                for &entry in outcomes_by_id[next..].iter().take_while(|&&e| e >> 32 == key) {
+                    let outcome = (entry & u64::from(u32::MAX)) as usize;
+                    let slot = &mut outcome_crimes[outcome];
+                    let digest = *digest.get_or_insert_with(|| id_digest(id));
+                    if *slot == NO_CRIME && outcomes[outcome].id_digest == digest {
                         *slot = month.start + ids.records.select(k);
                     }
                 }
@@ -1040,7 +1187,7 @@ struct PlacedOutcomes {
 fn place_outcomes(
     outcomes: &[StagedOutcome],
     outcome_crimes: &[u32],
-    outcome_points: &[u32],
+    outcome_point: impl Fn(usize) -> u32,
     point_count: usize,
 ) -> PlacedOutcomes {
     let mut placed = PlacedOutcomes { months: Vec::new(), crimes: Vec::new(), codes: Vec::new() };
@@ -1056,16 +1203,17 @@ fn place_outcomes(
             orphans[usize::from(outcome.month - first_month)] += 1;
         }
     }
-    let kept: Vec<u32> =
-        (0..outcomes.len() as u32).filter(|&o| outcome_crimes[o as usize] != NO_CRIME).collect();
+    // By month, the outcomes without a crime in a last group of their own (left out).
     let mut by_month = Grouping::default();
-    by_month.group(kept.len(), month_count, |i| {
-        usize::from(outcomes[kept[i] as usize].month - first_month)
+    by_month.group(outcomes.len(), month_count + 1, |o| match outcome_crimes[o] {
+        NO_CRIME => month_count,
+        _ => usize::from(outcomes[o].month - first_month),
     });
+    let kept = by_month.starts[month_count] as usize;
     let mut by_point = Grouping::default();
     let point_slot = |point: u32| if point == NO_POINT { point_count } else { point as usize };
-    placed.crimes.reserve_exact(kept.len());
-    placed.codes.reserve_exact(kept.len());
+    placed.crimes.reserve_exact(kept);
+    placed.codes.reserve_exact(kept);
     let mut members: Vec<(u32, u8)> = Vec::new();
     for (slot, &month_orphans) in orphans.iter().enumerate() {
         let month_outcomes = by_month.members(slot);
@@ -1085,9 +1233,9 @@ fn place_outcomes(
             }
             continue;
         }
-        let outcome = |i: u32| kept[month_outcomes[i as usize] as usize] as usize;
+        let outcome = |i: u32| month_outcomes[i as usize] as usize;
         by_point.group(month_outcomes.len(), point_count + 1, |i| {
-            point_slot(outcome_points[outcome(i as u32)])
+            point_slot(outcome_point(outcome(i as u32)))
         });
         let start = placed.crimes.len() as u32;
         for point in 0..=point_count {
@@ -1185,7 +1333,10 @@ mod tests {
     use proptest::collection::vec;
     use proptest::prelude::*;
 
-    use super::{decode_hex_id, sort_pairs};
+    use super::{
+        decode_hex_id, id_digest, keep_where, permute_in_place, sort_pairs, StagedCrime,
+        StagedOutcome,
+    };
     use crate::testing::check;
 
     #[test]
@@ -1197,6 +1348,48 @@ mod tests {
         assert!(decode_hex_id(&id[1..]).is_none());
         assert!(decode_hex_id(&format!("{}g", &id[1..])).is_none());
         assert!(decode_hex_id(&format!("{}é", &id[2..])).is_none());
+    }
+
+    #[test]
+    fn crime_ids_differing_in_one_word_have_different_digests() {
+        let cases = (any::<[u8; 32]>(), 0..4usize, any::<u64>());
+        check(256, cases, |(id, word, value)| {
+            let mut other = id;
+            other[word * 8..word * 8 + 8].copy_from_slice(&value.to_le_bytes());
+            prop_assert_eq!(id_digest(&id) == id_digest(&other), id == other);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn staged_rows_stay_small() {
+        // A whole load holds every crime and outcome staged at once.
+        assert_eq!(std::mem::size_of::<StagedCrime>(), 20);
+        assert_eq!(std::mem::size_of::<StagedOutcome>(), 28);
+    }
+
+    #[test]
+    fn permuting_and_keeping_equals_picking_in_order() {
+        let lists = (0..300usize).prop_flat_map(|len| {
+            (Just((0..len as u32).collect::<Vec<u32>>()).prop_shuffle(), vec(any::<bool>(), len))
+        });
+        check(48, lists, |(order, kept)| {
+            let items: Vec<u64> = (0..order.len() as u64).map(|i| i * 1000 + 7).collect();
+            let expected: Vec<u64> = order
+                .iter()
+                .zip(&kept)
+                .filter(|(_, &keep)| keep)
+                .map(|(&from, _)| items[from as usize])
+                .collect();
+            let mut bits = vec![0u64; kept.len().div_ceil(64)];
+            for (i, _) in kept.iter().enumerate().filter(|(_, &keep)| keep) {
+                bits[i / 64] |= 1 << (i % 64);
+            }
+            let mut permuted = items;
+            permute_in_place(&mut permuted, &order);
+            prop_assert_eq!(keep_where(permuted, &bits), expected);
+            Ok(())
+        });
     }
 
     #[test]
