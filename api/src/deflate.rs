@@ -481,6 +481,15 @@ impl HintedGzip {
     /// gzip's header: deflate, no name or time, operating system unknown.
     const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
 
+    /// A whole answer, with its matches, as one gzip stream.
+    pub fn whole(data: &[u8], matches: &[Match]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(data.len() / 3 + 64);
+        let mut stream = HintedGzip::default();
+        stream.chunk(data, matches, &mut out);
+        stream.finish(&mut out);
+        out
+    }
+
     /// Compresses the next chunk of the answer, with its matches (see
     /// [`HintedDeflate::block`]); the header first.
     pub fn chunk(&mut self, data: &[u8], matches: &[Match], out: &mut Vec<u8>) {
@@ -549,9 +558,13 @@ pub struct SpanMatcher {
     /// Where the current stretch starts.
     mark: usize,
     matches: Vec<Match>,
-    /// (hash, start, length) of the latest stretch in each slot; length 0: empty.
+    /// What the tables hold for position 0 of the current chunk: entries below it are of
+    /// earlier chunks, so a reset moves it past the chunk rather than clearing the tables
+    /// (48 KB, more than a small answer's own work).
+    base: u32,
+    /// (hash, base + start, length) of the latest stretch in each slot; length 0: empty.
     seen: Box<[(u64, u32, u32)]>,
-    /// 1 + the latest position of a 4-byte sequence in each slot; 0: empty.
+    /// 1 + base + the latest position of a 4-byte sequence in each slot; 0: empty.
     sequences: Box<[u32]>,
 }
 
@@ -560,6 +573,7 @@ impl Default for SpanMatcher {
         SpanMatcher {
             mark: 0,
             matches: Vec::new(),
+            base: 0,
             seen: vec![(0, 0, 0); SPAN_SLOTS].into(),
             sequences: vec![0; SEQUENCE_SLOTS].into(),
         }
@@ -569,10 +583,17 @@ impl Default for SpanMatcher {
 impl SpanMatcher {
     /// Ready for a new chunk (the tables' memory kept).
     pub fn reset(&mut self) {
+        // Every position the tables hold is below the last mark (see `repeatable`).
+        match u32::try_from(self.mark + 1).ok().and_then(|end| self.base.checked_add(end)) {
+            Some(base) if base < u32::MAX / 2 => self.base = base,
+            _ => {
+                self.base = 0;
+                self.seen.fill((0, 0, 0));
+                self.sequences.fill(0);
+            }
+        }
         self.mark = 0;
         self.matches.clear();
-        self.seen.fill((0, 0, 0));
-        self.sequences.fill(0);
     }
 
     /// Greedy matching of `out[start..]` against earlier searched stretches.
@@ -582,10 +603,10 @@ impl SpanMatcher {
         while at + 4 <= end {
             let sequence = u32::from_le_bytes(out[at..at + 4].try_into().expect("four bytes"));
             let slot = (sequence.wrapping_mul(0x9E37_79B1) >> 20) as usize & (SEQUENCE_SLOTS - 1);
-            let candidate = self.sequences[slot] as usize;
-            self.sequences[slot] = at as u32 + 1;
-            if candidate > 0 {
-                let earlier = candidate - 1;
+            let candidate = self.sequences[slot];
+            self.sequences[slot] = self.base + at as u32 + 1;
+            if candidate > self.base {
+                let earlier = (candidate - self.base - 1) as usize;
                 if at - earlier <= WINDOW && out[earlier..earlier + 4] == out[at..at + 4] {
                     let length = 4 + common_length(&out[earlier + 4..], &out[at + 4..end]);
                     self.record(at, length, at - earlier);
@@ -663,7 +684,11 @@ impl SpanMarks for SpanMatcher {
         let hash = hash_bytes(span);
         let slot = &mut self.seen[(hash as usize >> 7) & (SPAN_SLOTS - 1)];
         let (seen_hash, seen_at, seen_length) = *slot;
-        *slot = (hash, start as u32, span.len() as u32);
+        *slot = (hash, self.base + start as u32, span.len() as u32);
+        let Some(seen_at) = seen_at.checked_sub(self.base) else {
+            self.search(out, start);
+            return;
+        };
         let seen_at = seen_at as usize;
         if seen_length as usize == span.len()
             && seen_hash == hash
@@ -815,5 +840,44 @@ mod tests {
         gzip.finish(&mut compressed);
         assert_eq!(gunzip(&compressed), out);
         assert!(compressed.len() < out.len() / 4, "{} of {}", compressed.len(), out.len());
+    }
+
+    /// A chunk of records marked as the crime writer marks them, its content varying with
+    /// `seed`.
+    fn marked_chunk(seed: usize, matcher: &mut SpanMatcher) -> Vec<u8> {
+        let mut out = Vec::new();
+        for i in 0..200 + seed * 37 {
+            out.extend_from_slice(
+                format!(",{{\"category\":\"c{}\",\"id\":", i % (seed + 2)).as_bytes(),
+            );
+            matcher.repeatable(&out);
+            out.extend_from_slice(format!("{}", seed * 100_000 + i * 7).as_bytes());
+            matcher.literal(&out);
+            out.extend_from_slice(
+                format!(",\"location\":{{\"p\":{}}}}}", (i * seed) % 17).as_bytes(),
+            );
+            matcher.repeatable(&out);
+        }
+        out
+    }
+
+    #[test]
+    fn a_reset_matcher_finds_what_a_fresh_one_finds() {
+        // One matcher through chunks of different sizes (as a thread's matcher is kept):
+        // nothing it finds reaches into an earlier chunk, also where its tables' numbering
+        // starts again.
+        let mut reused = SpanMatcher::default();
+        for round in 0..8 {
+            if round == 5 {
+                reused.base = u32::MAX / 2 - 100;
+            }
+            reused.reset();
+            let out = marked_chunk(round % 4, &mut reused);
+            let mut fresh = SpanMatcher::default();
+            assert_eq!(marked_chunk(round % 4, &mut fresh), out);
+            assert_eq!(reused.matches(), fresh.matches(), "round {round}");
+            assert!(!fresh.matches().is_empty());
+            assert_eq!(gunzip(&HintedGzip::whole(&out, reused.matches())), out);
+        }
     }
 }

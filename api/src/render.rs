@@ -217,11 +217,7 @@ pub fn crimes_for(
         if (plain.len() as u64) < SMALLEST_COMPRESSED {
             return json_body(plain);
         }
-        let mut gzip = Vec::with_capacity(plain.len() / 3 + 64);
-        let mut stream = HintedGzip::default();
-        stream.chunk(&plain, matcher.matches(), &mut gzip);
-        stream.finish(&mut gzip);
-        let mut response = json_body(gzip);
+        let mut response = json_body(HintedGzip::whole(&plain, matcher.matches()));
         compress::mark_encoded(&mut response, Coding::Gzip);
         response
     })
