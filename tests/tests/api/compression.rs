@@ -3,13 +3,12 @@
 //! from a blocking thread (police.uk's lists), or rendered page by page (the v2 lists).
 
 use std::io::Read;
-use std::path::Path;
 
 use police_generate::{generate, GenerateOptions};
 use police_index::Month;
 use police_tests::fixtures::import_cleanly;
 use police_tests::http::TestServer;
-use police_tests::test_database;
+use police_tests::{test_database, TestDatabase};
 
 use crate::http::dechunk;
 
@@ -57,7 +56,19 @@ fn decode(coding: &str, body: &[u8]) -> Vec<u8> {
     out
 }
 
-fn archive(dir: &Path) {
+/// A polygon around the generated force's crimes.
+const BOX_OVER_THE_FORCE: &str = "52.2,-1.8:52.2,-0.5:53.0,-0.5:53.0,-1.8";
+
+/// A server over one force's generated month (3,000 crimes), and its database (dropped
+/// after the server, as the fields are declared).
+struct Served {
+    server: TestServer,
+    _db: TestDatabase,
+}
+
+fn served() -> Served {
+    let db = test_database();
+    let dir = tempfile::tempdir().unwrap();
     let options = GenerateOptions {
         forces: vec!["leicestershire".into()],
         first_month: Month::new(2024, 1).unwrap(),
@@ -67,14 +78,15 @@ fn archive(dir: &Path) {
         neighbourhoods_per_force: 2,
         ..GenerateOptions::demo()
     };
-    generate(&options, dir).unwrap();
+    generate(&options, dir.path()).unwrap();
+    import_cleanly(&db, &[dir.path().to_owned()]);
+    Served { server: TestServer::start(&db), _db: db }
 }
 
 /// `crimes-at-location` at the snap point with the most crimes in 2024-01 (over 1 KiB).
 fn busiest_point(server: &TestServer) -> String {
-    let box_over_the_force = "52.2,-1.8:52.2,-0.5:53.0,-0.5:53.0,-1.8";
     let crimes = server
-        .get(&format!("/api/crimes-street/all-crime?poly={box_over_the_force}&date=2024-01"))
+        .get(&format!("/api/crimes-street/all-crime?poly={BOX_OVER_THE_FORCE}&date=2024-01"))
         .json();
     let mut counts = std::collections::HashMap::new();
     for crime in crimes.as_array().unwrap() {
@@ -98,22 +110,18 @@ const NEGOTIATIONS: [(&str, &str); 6] = [
 
 #[test]
 fn every_coding_decodes_to_the_uncompressed_bytes() {
-    let db = test_database();
-    let dir = tempfile::tempdir().unwrap();
-    archive(dir.path());
-    import_cleanly(&db, &[dir.path().to_owned()]);
-    let server = TestServer::start(&db);
-    let box_over_the_force = "52.2,-1.8:52.2,-0.5:53.0,-0.5:53.0,-1.8";
+    let served = served();
+    let server = &served.server;
     let paths = [
         // police.uk's lists, streamed from a blocking thread when large; crime lists are
         // gzipped from the repeats their writer marks (`deflate.rs`), chunk by chunk.
-        format!("/api/crimes-street/all-crime?poly={box_over_the_force}&date=2024-01"),
-        format!("/api/crimes-street/burglary?poly={box_over_the_force}&date=2024-01"),
+        format!("/api/crimes-street/all-crime?poly={BOX_OVER_THE_FORCE}&date=2024-01"),
+        format!("/api/crimes-street/burglary?poly={BOX_OVER_THE_FORCE}&date=2024-01"),
         "/api/crimes-no-location?force=leicestershire&date=2024-01".to_owned(),
         // A crime list held whole (gzipped from its marks too).
-        busiest_point(&server),
+        busiest_point(server),
         "/api/stops-force?force=leicestershire&date=2024-01".to_owned(),
-        format!("/api/outcomes-at-location?poly={box_over_the_force}&date=2024-01"),
+        format!("/api/outcomes-at-location?poly={BOX_OVER_THE_FORCE}&date=2024-01"),
         // Small answers held whole.
         "/api/forces".to_owned(),
         // v2 lists, rendered page by page, in each format.
@@ -127,13 +135,13 @@ fn every_coding_decodes_to_the_uncompressed_bytes() {
     ];
     let mut streamed = 0;
     for path in &paths {
-        let plain = send(&server, "GET", path, None);
+        let plain = send(server, "GET", path, None);
         assert_eq!(plain.status, 200, "{path}: {}", String::from_utf8_lossy(&plain.body));
         assert_eq!(plain.header("content-encoding"), None, "{path}");
         assert!(plain.body.len() > 1024, "{path}: only {} bytes", plain.body.len());
         assert_eq!(plain.header("vary"), Some("accept-encoding"), "{path}");
         for (accept, coding) in NEGOTIATIONS {
-            let coded = send(&server, "GET", path, Some(accept));
+            let coded = send(server, "GET", path, Some(accept));
             assert_eq!(coded.status, 200, "{path} {accept}");
             assert_eq!(coded.header("content-encoding"), Some(coding), "{path} {accept}");
             assert_eq!(coded.header("vary"), Some("accept-encoding"), "{path} {accept}");
@@ -158,14 +166,11 @@ fn every_coding_decodes_to_the_uncompressed_bytes() {
 
 #[test]
 fn small_answers_errors_head_and_identity_go_out_uncompressed() {
-    let db = test_database();
-    let dir = tempfile::tempdir().unwrap();
-    archive(dir.path());
-    import_cleanly(&db, &[dir.path().to_owned()]);
-    let server = TestServer::start(&db);
+    let served = served();
+    let server = &served.server;
     let everything = "gzip, deflate, br, zstd";
     // Under 1 KiB: as it is, but still marked as varying.
-    let small = send(&server, "GET", "/api/forces/leicestershire", Some(everything));
+    let small = send(server, "GET", "/api/forces/leicestershire", Some(everything));
     assert_eq!(small.status, 200);
     assert!(small.body.len() < 1024, "{} bytes", small.body.len());
     assert_eq!(small.header("content-encoding"), None);
@@ -176,8 +181,8 @@ fn small_answers_errors_head_and_identity_go_out_uncompressed() {
         "/api/crimes-street/all-crime?lat=51.0&lng=0.5&date=2024-01",
         "/api/crimes-no-location?force=leicestershire&category=drugs&date=2024-01",
     ] {
-        let plain = send(&server, "GET", path, None);
-        let small = send(&server, "GET", path, Some("gzip"));
+        let plain = send(server, "GET", path, None);
+        let small = send(server, "GET", path, Some("gzip"));
         assert_eq!(small.status, 200, "{path}");
         assert!(small.body.len() < 1024, "{path}: {} bytes", small.body.len());
         assert_eq!(small.header("content-encoding"), None, "{path}");
@@ -185,18 +190,17 @@ fn small_answers_errors_head_and_identity_go_out_uncompressed() {
         assert_eq!(small.body, plain.body, "{path}");
     }
     // Errors are short text, left alone.
-    let error =
-        send(&server, "GET", "/api/crimes-street/all-crime?lat=abc&lng=0", Some(everything));
+    let error = send(server, "GET", "/api/crimes-street/all-crime?lat=abc&lng=0", Some(everything));
     assert_eq!(error.status, 400);
     assert_eq!(error.header("content-encoding"), None);
     // HEAD: the GET's headers without the coding, and no body.
-    let head = send(&server, "HEAD", "/api/forces", Some(everything));
+    let head = send(server, "HEAD", "/api/forces", Some(everything));
     assert_eq!(head.status, 200);
     assert_eq!(head.header("content-encoding"), None);
     assert!(head.body.is_empty());
     // A client that accepts none of ours, or refuses them: identity.
     for accept in ["identity", "deflate", "gzip;q=0, br;q=0, zstd;q=0", "*;q=0"] {
-        let plain = send(&server, "GET", "/api/forces", Some(accept));
+        let plain = send(server, "GET", "/api/forces", Some(accept));
         assert_eq!(plain.header("content-encoding"), None, "{accept}");
         assert!(plain.body.starts_with(b"[{\"id\":\"avon-and-somerset\""), "{accept}");
     }
@@ -207,17 +211,13 @@ fn small_answers_errors_head_and_identity_go_out_uncompressed() {
 /// reader that stalls holds one 64 KiB chunk of it).
 #[test]
 fn short_crime_lists_go_out_whole_and_long_ones_streamed() {
-    let db = test_database();
-    let dir = tempfile::tempdir().unwrap();
-    archive(dir.path());
-    import_cleanly(&db, &[dir.path().to_owned()]);
-    let server = TestServer::start(&db);
-    let box_over_the_force = "52.2,-1.8:52.2,-0.5:53.0,-0.5:53.0,-1.8";
+    let served = served();
+    let server = &served.server;
     // A category whose list is short, yet longer than a streamed chunk (64 KiB).
     let short = ["anti-social-behaviour", "violent-crime", "other-theft", "criminal-damage-arson"]
         .iter()
         .map(|category| {
-            format!("/api/crimes-street/{category}?poly={box_over_the_force}&date=2024-01")
+            format!("/api/crimes-street/{category}?poly={BOX_OVER_THE_FORCE}&date=2024-01")
         })
         .find(|path| {
             let body = server.get(path).body;
@@ -225,12 +225,12 @@ fn short_crime_lists_go_out_whole_and_long_ones_streamed() {
             body.len() > 64 * 1024 && crimes <= 1200
         })
         .expect("a category with a short list over 64 KiB");
-    let long = format!("/api/crimes-street/all-crime?poly={box_over_the_force}&date=2024-01");
+    let long = format!("/api/crimes-street/all-crime?poly={BOX_OVER_THE_FORCE}&date=2024-01");
     for (path, whole) in [(&short, true), (&long, false)] {
         let crimes = server.get(path).json().as_array().unwrap().len();
         assert_eq!(crimes <= 1200, whole, "{path}: {crimes} crimes");
         for accept in [None, Some("gzip")] {
-            let answer = send(&server, "GET", path, accept);
+            let answer = send(server, "GET", path, accept);
             assert_eq!(answer.status, 200, "{path} {accept:?}");
             assert!(answer.body.len() > 1024, "{path} {accept:?}: {} bytes", answer.body.len());
             let chunked = answer.header("transfer-encoding") == Some("chunked");
