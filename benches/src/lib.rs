@@ -219,6 +219,12 @@ pub fn machine_description() -> String {
     format!("{model}, {cores} cores, {memory_gib:.0} GiB RAM, Linux {kernel}")
 }
 
+/// Starts a new peak: this process's `VmHWM` becomes its present resident size.
+pub fn reset_peak_memory() -> anyhow::Result<()> {
+    std::fs::write("/proc/self/clear_refs", "5")?;
+    Ok(())
+}
+
 /// A memory field of this process's `/proc/self/status` in bytes (`VmRSS`, `VmHWM`); 0 when
 /// it cannot be read.
 pub fn process_status_bytes(field: &str) -> u64 {

@@ -38,9 +38,11 @@ fn main() -> anyhow::Result<()> {
     let url = archive.database_url.clone();
 
     let rss_before = process_status_bytes("VmRSS");
+    police_benches::reset_peak_memory()?;
     let started = Instant::now();
     let snapshot = Snapshot::load(&url)?;
     let build_seconds = started.elapsed().as_secs_f64();
+    let build_peak = process_status_bytes("VmHWM");
     // What the server prepares from a snapshot, in the same measure.
     let locations = police_api::json_writer::PointLocations::new(&snapshot.index);
     let rss_after = process_status_bytes("VmRSS");
@@ -90,6 +92,13 @@ fn main() -> anyhow::Result<()> {
         "| resident memory added by the snapshot | {:.0} MiB ({:.0} bytes per crime, outcomes and snap points included) |",
         (rss_after.saturating_sub(rss_before)) as f64 / 1048576.0,
         (rss_after.saturating_sub(rss_before)) as f64 / crimes as f64
+    );
+    let resident = process_status_bytes("VmRSS");
+    println!(
+        "| peak resident memory during the build, against resident after it | {:.0} MiB, {:.2}x the {:.0} MiB after |",
+        build_peak as f64 / 1048576.0,
+        build_peak as f64 / resident as f64,
+        resident as f64 / 1048576.0
     );
     let memory = index.memory_report();
     for (component, bytes) in &memory.components {

@@ -15,16 +15,12 @@
 
 use std::time::Instant;
 
-use police_benches::{months_arg, process_status_bytes, ImportedNationalArchive};
+use police_benches::{
+    months_arg, process_status_bytes, reset_peak_memory, ImportedNationalArchive,
+};
 use police_generate::{generate, GenerateOptions};
 use police_store::import::{import_paths, ImportOptions, Silent};
 use police_store::snapshot::{Snapshot, SnapshotBuild};
-
-/// Starts a new peak: `VmHWM` becomes the present resident size.
-fn reset_peak() -> anyhow::Result<()> {
-    std::fs::write("/proc/self/clear_refs", "5")?;
-    Ok(())
-}
 
 fn mib(bytes: u64) -> String {
     format!("{:.0} MiB", bytes as f64 / 1048576.0)
@@ -38,7 +34,7 @@ struct Step {
 }
 
 fn measure<T>(work: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(T, Step)> {
-    reset_peak()?;
+    reset_peak_memory()?;
     let started = Instant::now();
     let value = work()?;
     let seconds = started.elapsed().as_secs_f64();
