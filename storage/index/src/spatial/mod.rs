@@ -14,6 +14,7 @@
 //! ```
 
 mod area;
+mod circle;
 mod grid;
 mod index;
 mod prepared;

@@ -6,6 +6,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
 use super::area::{is_valid_coordinate, Area};
+use super::circle::CircleTest;
 use super::grid::{Edge, EdgeGrid, Membership, MARGIN_DEG};
 use crate::neighbourhoods::{part_contains, Ring};
 
@@ -27,8 +28,11 @@ pub struct PreparedArea<'a> {
 
 #[derive(Debug)]
 enum Shape<'a> {
-    /// A circle, or a polygon too small for a grid: [`Area::contains`] itself.
+    /// A circle where [`CircleTest`] does not apply, or a polygon too small for a grid:
+    /// [`Area::contains`] itself.
     AsIs,
+    /// A circle tested without trigonometry except at its very edge.
+    Circle(CircleTest),
     Polygon(EdgeGrid),
     Region {
         parts: Vec<Part<'a>>,
@@ -52,7 +56,9 @@ impl<'a> PreparedArea<'a> {
     /// 1 to put every polygon through the grid).
     pub(crate) fn with_grid_from(area: &'a Area, min_edges: usize) -> PreparedArea<'a> {
         let shape = match area {
-            Area::Circle { .. } => Shape::AsIs,
+            Area::Circle { lat, lng, radius_m } => {
+                CircleTest::new(*lat, *lng, *radius_m).map_or(Shape::AsIs, Shape::Circle)
+            }
             Area::Polygon(polygon) => {
                 let lines = polygon.as_geo().exterior().lines();
                 let edges: Vec<Edge> = lines
@@ -92,6 +98,11 @@ impl<'a> PreparedArea<'a> {
     pub fn contains(&self, lat: f64, lng: f64) -> bool {
         match &self.shape {
             Shape::AsIs => self.area.contains(lat, lng),
+            Shape::Circle(circle) => match circle.membership(lat, lng) {
+                Membership::Inside => true,
+                Membership::Outside => false,
+                Membership::Unsure => self.area.contains(lat, lng),
+            },
             Shape::Polygon(grid) => self.in_polygon_box(lat, lng) && grid.contains(lng, lat),
             Shape::Region { parts, boxes } => {
                 is_valid_coordinate(lat, lng)
@@ -103,12 +114,13 @@ impl<'a> PreparedArea<'a> {
         }
     }
 
-    /// Whether `(lat, lng)` is surely inside or outside without an edge test (circles and
-    /// small polygons are tested exactly, which is as cheap), or needs [`PreparedArea::contains`].
+    /// Whether `(lat, lng)` is surely inside or outside without an edge test (small polygons
+    /// are tested exactly, which is as cheap), or needs [`PreparedArea::contains`].
     pub fn membership(&self, lat: f64, lng: f64) -> Membership {
         let exact = |inside: bool| if inside { Membership::Inside } else { Membership::Outside };
         match &self.shape {
             Shape::AsIs => exact(self.area.contains(lat, lng)),
+            Shape::Circle(circle) => circle.membership(lat, lng),
             Shape::Polygon(grid) => {
                 if self.in_polygon_box(lat, lng) {
                     grid.membership(lng, lat)
