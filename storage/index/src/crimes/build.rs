@@ -870,7 +870,7 @@ const SHRINK_EVERY: usize = 1 << 20;
 /// the peak of a whole load).
 fn write_records(
     mut crimes: Vec<StagedCrime>,
-    hex_ids: Vec<[u8; 32]>,
+    mut hex_ids: Vec<[u8; 32]>,
     mut order: Vec<u32>,
     staged: StagedSides<'_>,
 ) -> Written {
@@ -878,10 +878,9 @@ fn write_records(
     let mut has_hex_id = RankedBits::empty_words(count);
     for (position, &staged_position) in order.iter().enumerate() {
         if crimes[staged_position as usize].flags & HEX_ID != 0 {
-            has_hex_id[position / 64] |= 1 << (position % 64);
+            RankedBits::set_in(&mut has_hex_id, position);
         }
     }
-    let mut hex_ids = hex_ids;
     permute_in_place(&mut hex_ids, &order);
     let hex_ids = keep_where(hex_ids, &has_hex_id);
     permute_in_place(&mut crimes, &order);
@@ -944,14 +943,14 @@ fn permute_in_place<T: Copy>(items: &mut [T], order: &[u32]) {
     debug_assert_eq!(items.len(), order.len());
     let mut placed = RankedBits::empty_words(items.len());
     for cycle_start in 0..items.len() {
-        if placed[cycle_start / 64] >> (cycle_start % 64) & 1 != 0 {
+        if RankedBits::is_set_in(&placed, cycle_start) {
             continue;
         }
         // Follow the cycle: each slot takes the item `order` names, the last the first's.
         let first = items[cycle_start];
         let mut slot = cycle_start;
         loop {
-            placed[slot / 64] |= 1 << (slot % 64);
+            RankedBits::set_in(&mut placed, slot);
             let from = order[slot] as usize;
             if from == cycle_start {
                 items[slot] = first;
@@ -967,7 +966,7 @@ fn permute_in_place<T: Copy>(items: &mut [T], order: &[u32]) {
 fn keep_where<T: Copy>(mut items: Vec<T>, kept: &[u64]) -> Vec<T> {
     let mut count = 0;
     for i in 0..items.len() {
-        if kept[i / 64] >> (i % 64) & 1 != 0 {
+        if RankedBits::is_set_in(kept, i) {
             items[count] = items[i];
             count += 1;
         }
@@ -985,7 +984,6 @@ fn month_ids(
     mut hex_ids: Vec<[u8; 32]>,
     has_hex_id: &[u64],
 ) -> Vec<MonthIds> {
-    let has_id = |position: u32| has_hex_id[position as usize / 64] >> (position % 64) & 1 != 0;
     let mut ids_by_month: Vec<MonthIds> = months
         .iter()
         .rev()
@@ -993,9 +991,9 @@ fn month_ids(
             let mut words = RankedBits::empty_words((month.end - month.start) as usize);
             let mut count = 0;
             for position in month.start..month.end {
-                if has_id(position) {
+                if RankedBits::is_set_in(has_hex_id, position as usize) {
                     let local = (position - month.start) as usize;
-                    words[local / 64] |= 1 << (local % 64);
+                    RankedBits::set_in(&mut words, local);
                     count += 1;
                 }
             }
@@ -1337,6 +1335,7 @@ mod tests {
         decode_hex_id, id_digest, keep_where, permute_in_place, sort_pairs, StagedCrime,
         StagedOutcome,
     };
+    use crate::crimes::compact::RankedBits;
     use crate::testing::check;
 
     #[test]
@@ -1381,9 +1380,9 @@ mod tests {
                 .filter(|(_, &keep)| keep)
                 .map(|(&from, _)| items[from as usize])
                 .collect();
-            let mut bits = vec![0u64; kept.len().div_ceil(64)];
+            let mut bits = RankedBits::empty_words(kept.len());
             for (i, _) in kept.iter().enumerate().filter(|(_, &keep)| keep) {
-                bits[i / 64] |= 1 << (i % 64);
+                RankedBits::set_in(&mut bits, i);
             }
             let mut permuted = items;
             permute_in_place(&mut permuted, &order);

@@ -34,6 +34,16 @@ impl RankedBits {
         vec![0; len.div_ceil(64)]
     }
 
+    /// Sets bit `i` of `words` (as [`RankedBits::new`] numbers them).
+    pub(super) fn set_in(words: &mut [u64], i: usize) {
+        words[i / 64] |= 1 << (i % 64);
+    }
+
+    /// Whether bit `i` of `words` is set (as [`RankedBits::new`] numbers them).
+    pub(super) fn is_set_in(words: &[u64], i: usize) -> bool {
+        words[i / 64] >> (i % 64) & 1 != 0
+    }
+
     pub(super) fn get(&self, bit: u32) -> bool {
         self.words.get(bit as usize / 64).is_some_and(|word| word >> (bit % 64) & 1 != 0)
     }
