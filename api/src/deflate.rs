@@ -96,11 +96,21 @@ struct BitWriter {
     at: usize,
 }
 
+impl Drop for BitWriter {
+    fn drop(&mut self) {
+        crate::answer_buffers::give_back(std::mem::take(&mut self.buffer));
+    }
+}
+
 impl BitWriter {
     /// Room for `bytes` more whole bytes.
     fn reserve(&mut self, bytes: usize) {
         let wanted = self.at + bytes + 8;
         if self.buffer.len() < wanted {
+            if self.buffer.capacity() == 0 {
+                // A chunk's block takes ~130 KB: a kept buffer, not a new mapping.
+                self.buffer = crate::answer_buffers::take(wanted);
+            }
             self.buffer.resize(wanted, 0);
         }
     }

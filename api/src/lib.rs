@@ -4,6 +4,7 @@
 pub mod access;
 pub mod access_control;
 pub mod allocator;
+pub mod answer_buffers;
 pub mod cli;
 pub mod compress;
 pub mod connection;

@@ -25,6 +25,7 @@ use police_index::reference::{crime_type_csv_name, force_by_id};
 use police_index::Month;
 use police_store::import::FileKind;
 
+use crate::answer_buffers;
 use crate::compress::SMALLEST_COMPRESSED;
 use crate::deflate::{HintedGzip, SpanMatcher};
 use crate::json_writer;
@@ -257,12 +258,18 @@ enum Piece {
     Plain(Vec<u8>),
 }
 
+impl Drop for ChunkGzip {
+    fn drop(&mut self) {
+        answer_buffers::give_back(std::mem::take(&mut self.plain));
+    }
+}
+
 impl ChunkGzip {
     fn new() -> Self {
         ChunkGzip {
             gzip: HintedGzip::default(),
             matcher: SpanMatcher::default(),
-            plain: Vec::with_capacity(CHUNK_BYTES + 4096),
+            plain: answer_buffers::take(CHUNK_BYTES + 4096),
         }
     }
 
@@ -279,7 +286,7 @@ impl ChunkGzip {
         mut write: impl FnMut(&mut Vec<u8>, &mut SpanMatcher) -> bool,
     ) -> Piece {
         let ChunkGzip { gzip, matcher, plain } = self;
-        let mut out = Vec::new();
+        let mut out = answer_buffers::take(answer_buffers::KEPT_FROM);
         let mut written = 0;
         let closed = loop {
             plain.clear();
@@ -341,7 +348,7 @@ impl<W: ListWalk> ListWriter<W> {
         let budget =
             if first && self.at.is_some_and(short) { FIRST_CHUNK_BYTES } else { CHUNK_BYTES };
         let Some(mut gzip) = self.gzip.take() else {
-            let mut out = Vec::with_capacity(budget + 4096);
+            let mut out = answer_buffers::take(budget + 4096);
             self.write_chunk(&mut out, None, budget);
             return out;
         };
@@ -415,7 +422,7 @@ impl<W: ListWalk> ListBody<W> {
         ListBody {
             writer: Some(writer),
             writing: None,
-            written_ahead: written_ahead.map(Bytes::from),
+            written_ahead: written_ahead.map(answer_buffers::into_bytes),
         }
     }
 }
@@ -443,7 +450,7 @@ impl<W: ListWalk + Unpin> MessageBody for ListBody<W> {
                 let (writer, chunk) = done.map_err(std::io::Error::other)?;
                 this.writer = Some(writer);
                 if !chunk.is_empty() {
-                    return Poll::Ready(Some(Ok(Bytes::from(chunk))));
+                    return Poll::Ready(Some(Ok(answer_buffers::into_bytes(chunk))));
                 }
                 // The chunk's visits went on records not kept: on to the next.
             }

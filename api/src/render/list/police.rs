@@ -12,6 +12,7 @@ use police_index::stops::StopKey;
 use police_store::import::FileKind;
 
 use super::{Envelope, ListBody, ListWalk, ListWriter, RecordSink};
+use crate::answer_buffers;
 use crate::compress::{self, Coding};
 use crate::deflate::NoMarks;
 use crate::error::ApiError;
@@ -139,7 +140,7 @@ where
     .await
     .map_err(|_| ApiError::Internal)??;
     let mut response = match start {
-        Start::Whole(bytes) => json_body(bytes),
+        Start::Whole(bytes) => json_body(answer_buffers::into_bytes(bytes)),
         Start::Streamed(body) => json_body(body),
     };
     if gzipped {
