@@ -24,80 +24,127 @@ pub const KEPT_FROM: usize = 64 * 1024;
 /// Buffers above this capacity are not kept (a whole point answer's buffer is 516 KiB).
 pub const KEPT_CAPACITY: usize = 1024 * 1024;
 
-/// The buffers kept, empty, their capacity within [`KEPT_FROM`]..=[`KEPT_CAPACITY`].
-static KEPT: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
-
-fn kept() -> MutexGuard<'static, Vec<Vec<u8>>> {
-    // A panic while the lock was held cannot leave the list inconsistent.
-    KEPT.lock().unwrap_or_else(PoisonError::into_inner)
+/// Buffers kept, empty, their capacity within [`KEPT_FROM`]..=[`KEPT_CAPACITY`].
+pub struct KeptBuffers {
+    buffers: Mutex<Vec<Vec<u8>>>,
 }
+
+/// The process's kept buffers.
+static KEPT: KeptBuffers = KeptBuffers::new();
 
 fn keepable(capacity: usize) -> bool {
     (KEPT_FROM..=KEPT_CAPACITY).contains(&capacity)
 }
 
-/// An empty buffer with room for at least `capacity` bytes: for a capacity of the kept
-/// sizes, the smallest kept buffer that has it; otherwise, or when none has, a new one.
+impl KeptBuffers {
+    /// None kept yet.
+    pub const fn new() -> Self {
+        KeptBuffers { buffers: Mutex::new(Vec::new()) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Vec<u8>>> {
+        // A panic while the lock was held cannot leave the list inconsistent.
+        self.buffers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many buffers are kept now.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether none is kept now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// An empty buffer with room for at least `capacity` bytes: for a capacity of the kept
+    /// sizes, the smallest kept buffer that has it; otherwise, or when none has, a new one.
+    pub fn take(&self, capacity: usize) -> Vec<u8> {
+        if keepable(capacity) {
+            let mut kept = self.lock();
+            let best = (kept.iter().enumerate())
+                .filter(|(_, buffer)| buffer.capacity() >= capacity)
+                .min_by_key(|(_, buffer)| buffer.capacity())
+                .map(|(at, _)| at);
+            if let Some(at) = best {
+                return kept.swap_remove(at);
+            }
+        }
+        Vec::with_capacity(capacity)
+    }
+
+    /// Keeps `buffer` for a later [`take`](Self::take) when its size is kept and there is
+    /// room (a full list gives up its smallest buffer for a larger one, so that whole answers
+    /// find room); frees it otherwise, outside the lock.
+    pub fn give_back(&self, mut buffer: Vec<u8>) {
+        if !keepable(buffer.capacity()) {
+            return;
+        }
+        buffer.clear();
+        let mut kept = self.lock();
+        if kept.len() < KEPT_BUFFERS {
+            kept.push(buffer);
+            return;
+        }
+        let smallest = (kept.iter().enumerate())
+            .min_by_key(|(_, kept)| kept.capacity())
+            .map(|(at, kept)| (at, kept.capacity()));
+        if let Some((at, capacity)) = smallest {
+            if capacity < buffer.capacity() {
+                let freed = std::mem::replace(&mut kept[at], buffer);
+                drop(kept);
+                drop(freed);
+            }
+        }
+    }
+
+    /// `buffer`'s bytes for the HTTP layer, the buffer given back here when the last of
+    /// them is sent.
+    pub fn into_bytes(&'static self, buffer: Vec<u8>) -> Bytes {
+        if keepable(buffer.capacity()) {
+            Bytes::from_owner(GivenBackWhenSent { buffer, kept: self })
+        } else {
+            Bytes::from(buffer)
+        }
+    }
+}
+
+impl Default for KeptBuffers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// [`KeptBuffers::take`] from the process's kept buffers.
 pub fn take(capacity: usize) -> Vec<u8> {
-    if keepable(capacity) {
-        let mut kept = kept();
-        let best = (kept.iter().enumerate())
-            .filter(|(_, buffer)| buffer.capacity() >= capacity)
-            .min_by_key(|(_, buffer)| buffer.capacity())
-            .map(|(at, _)| at);
-        if let Some(at) = best {
-            return kept.swap_remove(at);
-        }
-    }
-    Vec::with_capacity(capacity)
+    KEPT.take(capacity)
 }
 
-/// Keeps `buffer` for a later [`take`] when its size is kept and there is room (a full list
-/// gives up its smallest buffer for a larger one, so that whole answers find room); frees
-/// it otherwise.
-pub fn give_back(mut buffer: Vec<u8>) {
-    if !keepable(buffer.capacity()) {
-        return;
-    }
-    buffer.clear();
-    let mut kept = kept();
-    if kept.len() < KEPT_BUFFERS {
-        kept.push(buffer);
-        return;
-    }
-    let smallest = (kept.iter().enumerate())
-        .min_by_key(|(_, kept)| kept.capacity())
-        .map(|(at, kept)| (at, kept.capacity()));
-    if let Some((at, capacity)) = smallest {
-        if capacity < buffer.capacity() {
-            let freed = std::mem::replace(&mut kept[at], buffer);
-            drop(kept);
-            drop(freed);
-        }
-    }
+/// [`KeptBuffers::give_back`] to the process's kept buffers.
+pub fn give_back(buffer: Vec<u8>) {
+    KEPT.give_back(buffer);
 }
 
-/// `buffer`'s bytes for the HTTP layer, the buffer given back when the last of them is sent.
+/// [`KeptBuffers::into_bytes`], given back to the process's kept buffers.
 pub fn into_bytes(buffer: Vec<u8>) -> Bytes {
-    if keepable(buffer.capacity()) {
-        Bytes::from_owner(GivenBackWhenSent(buffer))
-    } else {
-        Bytes::from(buffer)
-    }
+    KEPT.into_bytes(buffer)
 }
 
-/// A buffer that goes back to the kept ones when dropped.
-struct GivenBackWhenSent(Vec<u8>);
+/// A buffer that goes back to its kept buffers when dropped.
+struct GivenBackWhenSent {
+    buffer: Vec<u8>,
+    kept: &'static KeptBuffers,
+}
 
 impl AsRef<[u8]> for GivenBackWhenSent {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        &self.buffer
     }
 }
 
 impl Drop for GivenBackWhenSent {
     fn drop(&mut self) {
-        give_back(std::mem::take(&mut self.0));
+        self.kept.give_back(std::mem::take(&mut self.buffer));
     }
 }
 
@@ -105,51 +152,57 @@ impl Drop for GivenBackWhenSent {
 mod tests {
     use super::*;
 
-    /// The tests share the one list: each runs under this lock and empties it first.
-    static SERIAL: Mutex<()> = Mutex::new(());
-
-    fn emptied() -> MutexGuard<'static, ()> {
-        let guard = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-        kept().clear();
-        guard
-    }
+    // Each test has kept buffers of its own: other tests of this crate, run at the same
+    // time, write answers through the process's.
 
     #[test]
     fn a_sent_answer_gives_its_buffer_to_the_next() {
-        let _serial = emptied();
-        let mut buffer = take(300_000);
+        static KEPT: KeptBuffers = KeptBuffers::new();
+        let mut buffer = KEPT.take(300_000);
         buffer.extend_from_slice(b"[{\"category\":\"burglary\"}]");
         let address = buffer.as_ptr();
-        let bytes = into_bytes(buffer);
+        let bytes = KEPT.into_bytes(buffer);
         assert_eq!(&bytes[..], b"[{\"category\":\"burglary\"}]");
         let mut pieces = bytes.clone();
         let first = pieces.split_to(5);
         drop(bytes);
-        assert!(kept().is_empty(), "given back while pieces of it are still held");
+        assert!(KEPT.is_empty(), "given back while pieces of it are still held");
         assert_eq!(&first[..], b"[{\"ca");
         drop((first, pieces));
-        let again = take(200_000);
+        assert_eq!(KEPT.len(), 1);
+        let again = KEPT.take(200_000);
         assert_eq!(again.as_ptr(), address);
         assert!(again.is_empty() && again.capacity() >= 300_000);
+        let small = KEPT.into_bytes(b"[]".to_vec());
+        drop(small);
+        assert!(KEPT.is_empty(), "a small buffer is freed, not kept");
     }
 
     #[test]
     fn only_buffers_of_the_kept_sizes_are_kept_and_never_more_than_the_most() {
-        let _serial = emptied();
-        give_back(Vec::with_capacity(KEPT_FROM - 1));
-        give_back(Vec::with_capacity(KEPT_CAPACITY + 1));
-        assert!(kept().is_empty());
+        let kept = KeptBuffers::new();
+        kept.give_back(Vec::with_capacity(KEPT_FROM - 1));
+        kept.give_back(Vec::with_capacity(KEPT_CAPACITY + 1));
+        assert!(kept.is_empty());
         for _ in 0..KEPT_BUFFERS + 3 {
-            give_back(Vec::with_capacity(KEPT_FROM));
+            kept.give_back(Vec::with_capacity(KEPT_FROM));
         }
-        assert_eq!(kept().len(), KEPT_BUFFERS);
-        give_back(Vec::with_capacity(KEPT_CAPACITY));
-        assert_eq!(kept().len(), KEPT_BUFFERS);
-        assert_eq!(take(KEPT_FROM + 1).capacity(), KEPT_CAPACITY, "the larger one replaced one");
-        assert_eq!(kept().len(), KEPT_BUFFERS - 1);
-        assert_eq!(take(KEPT_FROM + 1).capacity(), KEPT_FROM + 1, "none left large enough");
-        assert_eq!(take(10).capacity(), 10, "small buffers come from the allocator");
-        assert_eq!(take(KEPT_FROM).capacity(), KEPT_FROM, "the smallest that fits");
-        assert_eq!(kept().len(), KEPT_BUFFERS - 2);
+        assert_eq!(kept.len(), KEPT_BUFFERS);
+        kept.give_back(Vec::with_capacity(KEPT_CAPACITY));
+        assert_eq!(kept.len(), KEPT_BUFFERS);
+        assert_eq!(
+            kept.take(KEPT_FROM + 1).capacity(),
+            KEPT_CAPACITY,
+            "the larger one replaced one"
+        );
+        assert_eq!(kept.len(), KEPT_BUFFERS - 1);
+        assert_eq!(kept.take(KEPT_FROM + 1).capacity(), KEPT_FROM + 1, "none left large enough");
+        assert_eq!(kept.take(10).capacity(), 10, "small buffers come from the allocator");
+        assert_eq!(kept.take(KEPT_FROM).capacity(), KEPT_FROM, "the smallest that fits");
+        assert_eq!(kept.len(), KEPT_BUFFERS - 2);
+        let mut written = kept.take(KEPT_FROM);
+        written.extend_from_slice(b"answer");
+        kept.give_back(written);
+        assert!(kept.take(KEPT_FROM).is_empty(), "kept buffers are given out empty");
     }
 }
