@@ -453,6 +453,7 @@ impl<W: ListWalk + Unpin> MessageBody for ListBody<W> {
                     return Poll::Ready(Some(Ok(answer_buffers::into_bytes(chunk))));
                 }
                 // The chunk's visits went on records not kept: on to the next.
+                answer_buffers::give_back(chunk);
             }
             let Some(mut writer) = this.writer.take() else { return Poll::Ready(None) };
             if writer.closed {
