@@ -8,7 +8,7 @@
 //! the answer, a cost of the order of a tenth of the server's time. Buffers given back here are
 //! kept instead (their pages stay mapped) and taken by the next answers. At most
 //! [`KEPT_BUFFERS`] are kept, of at most [`KEPT_CAPACITY`] bytes each, so what a burst of
-//! large answers leaves with the process stays bounded (a few MB; `docs/RELIABILITY.md`).
+//! large answers leaves with the process stays bounded (at most 16 MiB; `docs/RELIABILITY.md`).
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -17,9 +17,9 @@ use actix_web::web::Bytes;
 /// The most buffers kept.
 pub const KEPT_BUFFERS: usize = 16;
 
-/// Buffers from this capacity are kept (smaller ones come from the allocator's own free
-/// lists without a mapping of their own).
-pub const KEPT_FROM: usize = 64 * 1024;
+/// Buffers from this capacity are kept: the allocator maps those on their own; smaller ones
+/// come from its free lists.
+pub const KEPT_FROM: usize = crate::allocator::MMAP_THRESHOLD_BYTES;
 
 /// Buffers above this capacity are not kept (a whole point answer's buffer is 516 KiB).
 pub const KEPT_CAPACITY: usize = 1024 * 1024;
