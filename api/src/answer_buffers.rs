@@ -7,8 +7,9 @@
 //! benchmark's point queries: ~45 page faults per answer, nearly all of them while writing
 //! the answer, a cost of the order of a tenth of the server's time. Buffers given back here are
 //! kept instead (their pages stay mapped) and taken by the next answers. At most
-//! [`KEPT_BUFFERS`] are kept, of at most [`KEPT_CAPACITY`] bytes each, so what a burst of
-//! large answers leaves with the process stays bounded (at most 16 MiB; `docs/RELIABILITY.md`).
+//! [`KEPT_BUFFERS`] are kept, of at most [`KEPT_CAPACITY`] bytes each and
+//! [`KEPT_BYTES`] together, so what a burst of large answers leaves with the process stays
+//! bounded (16 MiB; `docs/RELIABILITY.md`).
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -21,8 +22,13 @@ pub const KEPT_BUFFERS: usize = 16;
 /// come from its free lists.
 pub const KEPT_FROM: usize = crate::allocator::MMAP_THRESHOLD_BYTES;
 
-/// Buffers above this capacity are not kept (a whole point answer's buffer is 516 KiB).
-pub const KEPT_CAPACITY: usize = 1024 * 1024;
+/// Buffers above this capacity are not kept: a whole crime list's buffer is sized from its
+/// count (420 bytes a crime: ~380 KiB for a typical point answer, 4 MiB for police.uk's cap
+/// of 10,000 crimes).
+pub const KEPT_CAPACITY: usize = 4 * 1024 * 1024 + 128 * 1024;
+
+/// The most bytes kept in all.
+pub const KEPT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Buffers kept, empty, their capacity within [`KEPT_FROM`]..=[`KEPT_CAPACITY`].
 pub struct KeptBuffers {
@@ -74,28 +80,41 @@ impl KeptBuffers {
     }
 
     /// Keeps `buffer` for a later [`take`](Self::take) when its size is kept and there is
-    /// room (a full list gives up its smallest buffer for a larger one, so that whole answers
-    /// find room); frees it otherwise, outside the lock.
+    /// room ([`KEPT_BUFFERS`], [`KEPT_BYTES`]): when there is none, smaller kept buffers are
+    /// given up for it, smallest first, so that the large answers find theirs; frees what is
+    /// not kept outside the lock.
     pub fn give_back(&self, mut buffer: Vec<u8>) {
         if !keepable(buffer.capacity()) {
             return;
         }
         buffer.clear();
         let mut kept = self.lock();
-        if kept.len() < KEPT_BUFFERS {
-            kept.push(buffer);
+        let mut bytes: usize = kept.iter().map(Vec::capacity).sum();
+        let mut count = kept.len();
+        let room = |count: usize, bytes: usize| {
+            count < KEPT_BUFFERS && bytes + buffer.capacity() <= KEPT_BYTES
+        };
+        let mut smallest_first: Vec<usize> = (0..kept.len()).collect();
+        smallest_first.sort_unstable_by_key(|&at| kept[at].capacity());
+        let mut given_up = Vec::new();
+        for &at in &smallest_first {
+            if room(count, bytes) || kept[at].capacity() >= buffer.capacity() {
+                break;
+            }
+            given_up.push(at);
+            count -= 1;
+            bytes -= kept[at].capacity();
+        }
+        if !room(count, bytes) {
+            drop(kept);
             return;
         }
-        let smallest = (kept.iter().enumerate())
-            .min_by_key(|(_, kept)| kept.capacity())
-            .map(|(at, kept)| (at, kept.capacity()));
-        if let Some((at, capacity)) = smallest {
-            if capacity < buffer.capacity() {
-                let freed = std::mem::replace(&mut kept[at], buffer);
-                drop(kept);
-                drop(freed);
-            }
-        }
+        // Highest position first, so that each removal leaves the others where they are.
+        given_up.sort_unstable_by(|a, b| b.cmp(a));
+        let freed: Vec<Vec<u8>> = given_up.into_iter().map(|at| kept.swap_remove(at)).collect();
+        kept.push(buffer);
+        drop(kept);
+        drop(freed);
     }
 
     /// `buffer`'s bytes for the HTTP layer, the buffer given back here when the last of
@@ -204,5 +223,26 @@ mod tests {
         written.extend_from_slice(b"answer");
         kept.give_back(written);
         assert!(kept.take(KEPT_FROM).is_empty(), "kept buffers are given out empty");
+    }
+
+    #[test]
+    fn the_bytes_kept_stay_within_their_bound() {
+        let kept = KeptBuffers::new();
+        let held = |kept: &KeptBuffers| kept.lock().iter().map(Vec::capacity).sum::<usize>();
+        let large = 4 * 1024 * 1024;
+        for _ in 0..3 {
+            kept.give_back(Vec::with_capacity(KEPT_FROM));
+        }
+        for _ in 0..KEPT_BYTES / large {
+            kept.give_back(Vec::with_capacity(large));
+            assert!(held(&kept) <= KEPT_BYTES, "{} bytes kept", held(&kept));
+        }
+        assert_eq!(kept.len(), KEPT_BYTES / large, "the small ones gave way to the large ones");
+        kept.give_back(Vec::with_capacity(large));
+        kept.give_back(Vec::with_capacity(KEPT_FROM));
+        assert_eq!(held(&kept), KEPT_BYTES, "no room, and nothing smaller to give up");
+        assert_eq!(kept.take(large).capacity(), large);
+        kept.give_back(Vec::with_capacity(KEPT_FROM));
+        assert_eq!(held(&kept), KEPT_BYTES - large + KEPT_FROM, "room again");
     }
 }
