@@ -2,7 +2,9 @@
 //! `stops-street`, `stops-no-location`, `stops-force`): one query chooses and orders the
 //! records (and refuses an area over the cap before the answer starts); they are held as
 //! keys and written as a bare JSON array, a chunk at a time when the connection asks for the
-//! next. A client that stops reading holds its keys and a chunk, never a thread.
+//! next. A client that stops reading holds its keys and a chunk, never a thread. Crime lists
+//! within police.uk's cap are written whole instead, their size counted in flight (see
+//! `WHOLE_FIRST_RECORDS` in the parent module).
 
 use std::sync::Arc;
 
