@@ -89,29 +89,24 @@ impl KeptBuffers {
         }
         buffer.clear();
         let mut kept = self.lock();
-        let mut bytes: usize = kept.iter().map(Vec::capacity).sum();
-        let mut count = kept.len();
         let room = |count: usize, bytes: usize| {
             count < KEPT_BUFFERS && bytes + buffer.capacity() <= KEPT_BYTES
         };
-        let mut smallest_first: Vec<usize> = (0..kept.len()).collect();
-        smallest_first.sort_unstable_by_key(|&at| kept[at].capacity());
-        let mut given_up = Vec::new();
-        for &at in &smallest_first {
-            if room(count, bytes) || kept[at].capacity() >= buffer.capacity() {
-                break;
-            }
-            given_up.push(at);
-            count -= 1;
-            bytes -= kept[at].capacity();
+        // Smallest first: those are the ones given up for a larger buffer.
+        kept.sort_unstable_by_key(Vec::capacity);
+        let mut bytes: usize = kept.iter().map(Vec::capacity).sum();
+        let mut given_up = 0;
+        while !room(kept.len() - given_up, bytes)
+            && kept.get(given_up).is_some_and(|smaller| smaller.capacity() < buffer.capacity())
+        {
+            bytes -= kept[given_up].capacity();
+            given_up += 1;
         }
-        if !room(count, bytes) {
+        if !room(kept.len() - given_up, bytes) {
             drop(kept);
             return;
         }
-        // Highest position first, so that each removal leaves the others where they are.
-        given_up.sort_unstable_by(|a, b| b.cmp(a));
-        let freed: Vec<Vec<u8>> = given_up.into_iter().map(|at| kept.swap_remove(at)).collect();
+        let freed: Vec<Vec<u8>> = kept.drain(..given_up).collect();
         kept.push(buffer);
         drop(kept);
         drop(freed);
